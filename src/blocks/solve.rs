@@ -1,0 +1,147 @@
+//! Triangular solves with the blocked factor L, for the extractors
+//! (conditional modes, conditional variances, leverage).
+//!
+//! A vector is stored contiguously, block after block; `offsets[k]` is the
+//! start of block k and `offsets[nblocks]` the total length.
+
+use faer::{Col, Par};
+
+use super::{tri, Block};
+
+/// x ← L⁻¹ x over the leading `nblocks` block rows/columns of L.
+pub fn forward_solve(l: &[Block], offsets: &[usize], nblocks: usize, x: &mut [f64]) {
+    for j in 0..nblocks {
+        for m in 0..j {
+            let (head, tail) = x.split_at_mut(offsets[j]);
+            let xm = &head[offsets[m]..offsets[m + 1]];
+            let xj = &mut tail[..offsets[j + 1] - offsets[j]];
+            sub_mul(&l[tri(j, m)], xm, xj);
+        }
+        lower_solve(&l[tri(j, j)], &mut x[offsets[j]..offsets[j + 1]], false);
+    }
+}
+
+/// x ← L⁻ᵀ x over the leading `nblocks` block rows/columns of L.
+pub fn backward_solve_transposed(l: &[Block], offsets: &[usize], nblocks: usize, x: &mut [f64]) {
+    for j in (0..nblocks).rev() {
+        for i in j + 1..nblocks {
+            let (head, tail) = x.split_at_mut(offsets[i]);
+            let xi = &tail[..offsets[i + 1] - offsets[i]];
+            let xj = &mut head[offsets[j]..offsets[j + 1]];
+            sub_mul_transposed(&l[tri(i, j)], xi, xj);
+        }
+        lower_solve(&l[tri(j, j)], &mut x[offsets[j]..offsets[j + 1]], true);
+    }
+}
+
+/// y ← y − B x.
+fn sub_mul(b: &Block, x: &[f64], y: &mut [f64]) {
+    match b {
+        Block::Sparse(s) => {
+            let (vr, vc) = (s.vr, s.vc);
+            for c in 0..s.ncol_blocks {
+                for k in s.colptr[c]..s.colptr[c + 1] {
+                    let r = s.rowidx[k] as usize;
+                    let blk = s.block(k);
+                    for m in 0..vc {
+                        let xv = x[c * vc + m];
+                        for rr in 0..vr {
+                            y[r * vr + rr] -= blk[m * vr + rr] * xv;
+                        }
+                    }
+                }
+            }
+        }
+        Block::Dense(m) => {
+            for c in 0..m.ncols() {
+                let xv = x[c];
+                if xv == 0.0 {
+                    continue;
+                }
+                for (r, yr) in y.iter_mut().enumerate() {
+                    *yr -= m[(r, c)] * xv;
+                }
+            }
+        }
+        Block::Diag(_) => unreachable!("off-diagonal blocks are never block diagonal"),
+    }
+}
+
+/// y ← y − Bᵀ x.
+fn sub_mul_transposed(b: &Block, x: &[f64], y: &mut [f64]) {
+    match b {
+        Block::Sparse(s) => {
+            let (vr, vc) = (s.vr, s.vc);
+            for c in 0..s.ncol_blocks {
+                for k in s.colptr[c]..s.colptr[c + 1] {
+                    let r = s.rowidx[k] as usize;
+                    let blk = s.block(k);
+                    for m in 0..vc {
+                        let mut acc = 0.0;
+                        for rr in 0..vr {
+                            acc += blk[m * vr + rr] * x[r * vr + rr];
+                        }
+                        y[c * vc + m] -= acc;
+                    }
+                }
+            }
+        }
+        Block::Dense(m) => {
+            for (c, yc) in y.iter_mut().enumerate() {
+                let col = m.col(c);
+                let mut acc = 0.0;
+                for r in 0..x.len() {
+                    acc += col[r] * x[r];
+                }
+                *yc -= acc;
+            }
+        }
+        Block::Diag(_) => unreachable!("off-diagonal blocks are never block diagonal"),
+    }
+}
+
+/// x ← D⁻¹ x (or D⁻ᵀ x when `transposed`) for a factored diagonal block D.
+fn lower_solve(d: &Block, x: &mut [f64], transposed: bool) {
+    match d {
+        Block::Diag(bd) => {
+            let v = bd.v;
+            for l in 0..bd.nblocks {
+                let blk = bd.block(l);
+                let xs = &mut x[l * v..(l + 1) * v];
+                if transposed {
+                    for r in (0..v).rev() {
+                        let mut s = xs[r];
+                        for m in r + 1..v {
+                            s -= blk[r * v + m] * xs[m];
+                        }
+                        xs[r] = s / blk[r * v + r];
+                    }
+                } else {
+                    for r in 0..v {
+                        let mut s = xs[r];
+                        for m in 0..r {
+                            s -= blk[m * v + r] * xs[m];
+                        }
+                        xs[r] = s / blk[r * v + r];
+                    }
+                }
+            }
+        }
+        Block::Dense(m) => {
+            let mut col = Col::<f64>::from_fn(x.len(), |i| x[i]);
+            if transposed {
+                faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+                    m.transpose(),
+                    col.as_mat_mut(),
+                    Par::Seq,
+                );
+            } else {
+                faer::linalg::triangular_solve::solve_lower_triangular_in_place(m.as_ref(), col.as_mat_mut(), Par::Seq);
+            }
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi = col[i];
+            }
+        }
+        Block::Sparse(_) => unreachable!("diagonal blocks are never sparse"),
+    }
+}

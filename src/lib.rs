@@ -1,0 +1,33 @@
+//! `mixedmodels`: linear and generalized linear mixed-effects models.
+//!
+//! The formulation is that of lme4 and MixedModels.jl (Bates et al. 2015): the
+//! profiled deviance of a linear mixed model is evaluated through a blocked
+//! sparse Cholesky factor and minimised over the relative covariance
+//! parameters θ with a derivative-free, bound-constrained optimizer (BOBYQA).
+//!
+//! ```no_run
+//! use mixedmodels::{data::{Column, Data}, lmm::{LinearMixedModel, LmmOptions}};
+//! # fn main() -> mixedmodels::Result<()> {
+//! let data = Data::new()
+//!     .with_column("y", Column::numeric(vec![1.0, 2.0, 2.5, 4.0]))?
+//!     .with_column("g", Column::from_strings(&["a", "a", "b", "b"]))?;
+//! let mut m = LinearMixedModel::new("y ~ 1 + (1 | g)", &data, &LmmOptions::default())?;
+//! m.fit(false)?;
+//! println!("{m}");
+//! # Ok(()) }
+//! ```
+//!
+//! The crate is pure Rust; the Python bindings live behind the `python` feature.
+
+pub mod blocks;
+pub mod contrasts;
+pub mod data;
+pub mod error;
+pub mod formula;
+pub mod lmm;
+// pub mod optim;
+pub mod stats;
+pub mod terms;
+
+pub use error::{Error, Result};
+pub use lmm::{LinearMixedModel, LmmOptions};

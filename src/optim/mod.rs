@@ -1,0 +1,64 @@
+//! Derivative-free, bound-constrained minimisation.
+//!
+//! The profiled deviance of a linear mixed model is minimised over the
+//! relative covariance parameters θ subject to simple bounds (a lower bound of
+//! zero on the diagonal elements of each relative covariance factor, no bound
+//! on the off-diagonal elements).  The objective is smooth but its gradient is
+//! not available cheaply, so — as in lme4 and MixedModels.jl — it is minimised
+//! with Powell's (2009) BOBYQA method, implemented in [`Bobyqa`].
+//!
+//! Every optimizer implements [`Optimizer`]: it receives the objective as a
+//! `FnMut(&[f64]) -> f64`, a starting point and the bounds (either of which
+//! may be infinite), and returns an [`OptResult`].  The objective may return
+//! `+inf` (or NaN, treated as `+inf`) where it is undefined.
+
+mod bobyqa;
+
+pub use bobyqa::Bobyqa;
+
+#[cfg(test)]
+mod tests;
+
+/// Why the optimizer stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReturnCode {
+    /// The trust-region radius reached `rho_end`: normal convergence.
+    Converged,
+    /// A successful trust-region step reduced `f` by less than `ftol_abs`.
+    FtolReached,
+    /// The budget of `max_evaluations` calls to `f` was used up.
+    MaxEvaluations,
+    /// The arguments were invalid, `f` was never finite, or rounding errors
+    /// made further progress impossible; the message says which.  `x` and
+    /// `fmin` of the result still hold the best point found, if any.
+    Failure(String),
+}
+
+/// Outcome of a minimisation.
+#[derive(Debug, Clone)]
+pub struct OptResult {
+    /// The best point found; it always satisfies the bounds.
+    pub x: Vec<f64>,
+    /// The objective at `x` (`+inf` if `f` never returned a finite value).
+    pub fmin: f64,
+    /// The exact number of calls made to `f`.
+    pub evaluations: usize,
+    /// Why the optimizer stopped.
+    pub code: ReturnCode,
+}
+
+/// A bound-constrained derivative-free minimiser.
+pub trait Optimizer {
+    /// Minimise `f` over the box `lower <= x <= upper`, starting from `x0`.
+    ///
+    /// `lower` may hold `f64::NEG_INFINITY` and `upper` `f64::INFINITY`.  The
+    /// three slices must have the same length.  `f` is called only at points
+    /// inside the box; it may return `+inf` or NaN where it is undefined.
+    fn minimize(
+        &self,
+        f: &mut dyn FnMut(&[f64]) -> f64,
+        x0: &[f64],
+        lower: &[f64],
+        upper: &[f64],
+    ) -> OptResult;
+}
