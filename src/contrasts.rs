@@ -70,16 +70,22 @@ impl Coding {
         if k < 2 {
             return Err(Error::Column {
                 column: var.to_string(),
-                message: format!("has a single level ({:?}); a contrast needs two or more", levels.first().map(String::as_str).unwrap_or("")),
+                message: format!(
+                    "has a single level ({:?}); a contrast needs two or more",
+                    levels.first().map(String::as_str).unwrap_or("")
+                ),
             });
         }
         let base_index = |base: &Option<String>| -> Result<usize> {
             match base {
                 None => Ok(0),
-                Some(b) => levels.iter().position(|l| l == b).ok_or_else(|| Error::Column {
-                    column: var.to_string(),
-                    message: format!("base level {b:?} is not among its levels"),
-                }),
+                Some(b) => levels
+                    .iter()
+                    .position(|l| l == b)
+                    .ok_or_else(|| Error::Column {
+                        column: var.to_string(),
+                        message: format!("base level {b:?} is not among its levels"),
+                    }),
             }
         };
         match self {
@@ -126,7 +132,9 @@ impl Coding {
                     labels: levels[1..].to_vec(),
                 })
             }
-            Coding::Hypothesis { hypotheses, labels } => hypothesis_matrix(var, levels, hypotheses, labels),
+            Coding::Hypothesis { hypotheses, labels } => {
+                hypothesis_matrix(var, levels, hypotheses, labels)
+            }
             Coding::FullDummy => unreachable!("handled above"),
         }
     }
@@ -170,7 +178,11 @@ fn hypothesis_matrix(
     }
     if let Some(l) = labels {
         if l.len() != m {
-            return Err(bad(format!("{} hypothesis labels for {} hypotheses", l.len(), m)));
+            return Err(bad(format!(
+                "{} hypothesis labels for {} hypotheses",
+                l.len(),
+                m
+            )));
         }
     }
     // G = H H' (m × m), then solve G Y = H for Y (m × k); the coding is Y'.
@@ -181,7 +193,8 @@ fn hypothesis_matrix(
         }
     }
     let mut y: Vec<Vec<f64>> = hypotheses.to_vec();
-    gauss_jordan(&mut g, &mut y, m).map_err(|_| bad("hypothesis matrix is not of full row rank".into()))?;
+    gauss_jordan(&mut g, &mut y, m)
+        .map_err(|_| bad("hypothesis matrix is not of full row rank".into()))?;
     let mut values = vec![0.0; k * m];
     for j in 0..m {
         for i in 0..k {
@@ -263,7 +276,9 @@ mod tests {
         let m = Coding::Dummy.matrix("f", &lv(3), false).unwrap();
         assert_eq!(rows(&m), vec![vec![0., 0.], vec![1., 0.], vec![0., 1.]]);
         assert_eq!(m.labels, vec!["l1", "l2"]);
-        let m = Coding::DummyBase("l2".into()).matrix("f", &lv(3), false).unwrap();
+        let m = Coding::DummyBase("l2".into())
+            .matrix("f", &lv(3), false)
+            .unwrap();
         assert_eq!(m.labels, vec!["l0", "l1"]);
         let m = Coding::Dummy.matrix("f", &lv(3), true).unwrap();
         assert_eq!(m.ncols(), 3);
@@ -277,7 +292,11 @@ mod tests {
         assert_eq!(rows(&m), vec![vec![-1., -1.], vec![1., -1.], vec![0., 2.]]);
         let m = Coding::SeqDiff.matrix("f", &lv(3), false).unwrap();
         let r = rows(&m);
-        let expect = [[-2. / 3., -1. / 3.], [1. / 3., -1. / 3.], [1. / 3., 2. / 3.]];
+        let expect = [
+            [-2. / 3., -1. / 3.],
+            [1. / 3., -1. / 3.],
+            [1. / 3., 2. / 3.],
+        ];
         for i in 0..3 {
             for j in 0..2 {
                 assert!((r[i][j] - expect[i][j]).abs() < 1e-15);
@@ -304,7 +323,9 @@ mod tests {
 
     #[test]
     fn errors_name_the_column() {
-        let e = Coding::DummyBase("zz".into()).matrix("f", &lv(3), false).unwrap_err();
+        let e = Coding::DummyBase("zz".into())
+            .matrix("f", &lv(3), false)
+            .unwrap_err();
         assert!(e.to_string().contains("`f`") && e.to_string().contains("zz"));
         let e = Coding::Dummy.matrix("g", &lv(1), false).unwrap_err();
         assert!(e.to_string().contains("`g`"));

@@ -19,7 +19,10 @@ pub enum Column {
     Numeric { values: Vec<f64>, integer: bool },
     /// Level codes (`0..levels.len()`, or [`MISSING_CODE`]) and level labels in
     /// level order; the first level is the reference level of treatment contrasts.
-    Categorical { codes: Vec<u32>, levels: Vec<String> },
+    Categorical {
+        codes: Vec<u32>,
+        levels: Vec<String>,
+    },
 }
 
 impl Column {
@@ -44,7 +47,11 @@ impl Column {
         levels.dedup();
         let codes = values
             .iter()
-            .map(|s| levels.binary_search_by(|l| l.as_str().cmp(s.as_ref())).unwrap() as u32)
+            .map(|s| {
+                levels
+                    .binary_search_by(|l| l.as_str().cmp(s.as_ref()))
+                    .unwrap() as u32
+            })
             .collect();
         Column::Categorical { codes, levels }
     }
@@ -159,7 +166,11 @@ impl Data {
         } else if column.len() != self.nrows {
             return Err(Error::Column {
                 column: name,
-                message: format!("has {} rows, the other columns {}", column.len(), self.nrows),
+                message: format!(
+                    "has {} rows, the other columns {}",
+                    column.len(),
+                    self.nrows
+                ),
             });
         }
         match self.names.iter().position(|n| *n == name) {

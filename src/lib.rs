@@ -25,9 +25,12 @@ pub mod data;
 pub mod error;
 pub mod formula;
 pub mod lmm;
-// pub mod optim;
+pub mod optim;
 pub mod stats;
 pub mod terms;
 
 pub use error::{Error, Result};
 pub use lmm::{LinearMixedModel, LmmOptions};
+
+#[cfg(feature = "python")]
+mod python;

@@ -162,7 +162,10 @@ mod tests {
         ];
         for (x, want) in cases {
             let got = erfc(x);
-            assert!(((got - want) / want).abs() < 1e-12, "erfc({x}) = {got}, want {want}");
+            assert!(
+                ((got - want) / want).abs() < 1e-12,
+                "erfc({x}) = {got}, want {want}"
+            );
         }
         assert!((erfc(-1.0) - (2.0 - 0.157_299_207_050_285_13)).abs() < 1e-15);
     }

@@ -86,7 +86,9 @@ impl Structure {
         for (t, term) in terms.iter().enumerate() {
             let v = self.v[t];
             // Diagonal block: Σ w z zᵀ per level.
-            let Block::Diag(d) = &mut a[tri(t, t)] else { unreachable!() };
+            let Block::Diag(d) = &mut a[tri(t, t)] else {
+                unreachable!()
+            };
             d.data.iter_mut().for_each(|x| *x = 0.0);
             for obs in 0..n {
                 let z = &term.z[obs * v..(obs + 1) * v];
@@ -102,7 +104,9 @@ impl Structure {
             for (s, earlier) in terms.iter().enumerate().take(t) {
                 let vs = self.v[s];
                 let (_, pos) = self.sparse[tri(t, s)].as_ref().unwrap();
-                let Block::Sparse(b) = &mut a[tri(t, s)] else { unreachable!() };
+                let Block::Sparse(b) = &mut a[tri(t, s)] else {
+                    unreachable!()
+                };
                 b.data.iter_mut().for_each(|x| *x = 0.0);
                 let size = v * vs;
                 for obs in 0..n {
@@ -118,7 +122,9 @@ impl Structure {
                 }
             }
             // [X y]' W Z_t.
-            let Block::Dense(m) = &mut a[tri(k, t)] else { unreachable!() };
+            let Block::Dense(m) = &mut a[tri(k, t)] else {
+                unreachable!()
+            };
             m.fill(0.0);
             for obs in 0..n {
                 let z = &term.z[obs * v..(obs + 1) * v];
@@ -136,8 +142,17 @@ impl Structure {
                 }
             }
         }
-        let Block::Dense(m) = &mut a[tri(k, k)] else { unreachable!() };
-        faer::linalg::matmul::matmul(m.as_mut(), Accum::Replace, xy.transpose(), xy.as_ref(), 1.0, Par::Seq);
+        let Block::Dense(m) = &mut a[tri(k, k)] else {
+            unreachable!()
+        };
+        faer::linalg::matmul::matmul(
+            m.as_mut(),
+            Accum::Replace,
+            xy.transpose(),
+            xy.as_ref(),
+            1.0,
+            Par::Seq,
+        );
     }
 }
 
@@ -208,7 +223,9 @@ pub fn allocate_l(a: &[Block], st: &Structure) -> Vec<Block> {
                     Block::Dense(Mat::zeros(size_i, size_i))
                 }
             } else {
-                let Block::Sparse(aij) = &a[tri(i, j)] else { unreachable!() };
+                let Block::Sparse(aij) = &a[tri(i, j)] else {
+                    unreachable!()
+                };
                 let diag_j_dense = matches!(l[tri(j, j)], Block::Dense(_));
                 if !diag_j_dense && closed_under_updates(aij, &l, i, j) {
                     Block::Sparse(aij.zeros_like())

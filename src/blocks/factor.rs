@@ -60,7 +60,9 @@ pub fn update_l(
     for j in 0..=k {
         // Diagonal block: scale, downdate, factor.
         if j < k {
-            let Block::Diag(ajj) = &a[tri(j, j)] else { unreachable!() };
+            let Block::Diag(ajj) = &a[tri(j, j)] else {
+                unreachable!()
+            };
             scale_diag(&mut l[tri(j, j)], ajj, &lambdas[j]);
         } else {
             let (Block::Dense(dst), Block::Dense(src)) = (&mut l[tri(k, k)], &a[tri(k, k)]) else {
@@ -74,7 +76,8 @@ pub fn update_l(
             l[tri(j, j)] = dst;
         }
         let stack = MemStack::new(&mut ws.buffer);
-        cholesky(&mut l[tri(j, j)], stack, par).map_err(|index| NotPositiveDefinite { block: j, index })?;
+        cholesky(&mut l[tri(j, j)], stack, par)
+            .map_err(|index| NotPositiveDefinite { block: j, index })?;
         // Blocks below the diagonal: scale, downdate, divide by L[j,j]ᵀ.
         for i in j + 1..=k {
             let lam_i = (i < k).then(|| lambdas[i].as_slice());

@@ -13,10 +13,21 @@ use super::{Block, BlockDiag, BlockSparse};
 /// out = λrᵀ B λc for a `vr × vc` block B (all column-major; λ lower triangular).
 /// `lam_r = None` stands for the identity.
 #[inline]
-fn scale_small(b: &[f64], lam_r: Option<&[f64]>, vr: usize, lam_c: &[f64], vc: usize, out: &mut [f64]) {
+fn scale_small(
+    b: &[f64],
+    lam_r: Option<&[f64]>,
+    vr: usize,
+    lam_c: &[f64],
+    vc: usize,
+    out: &mut [f64],
+) {
     // t = B λc
     let mut t = [0.0f64; 64];
-    let tmp: &mut [f64] = if vr * vc <= 64 { &mut t[..vr * vc] } else { &mut vec![0.0; vr * vc] };
+    let tmp: &mut [f64] = if vr * vc <= 64 {
+        &mut t[..vr * vc]
+    } else {
+        &mut vec![0.0; vr * vc]
+    };
     for c in 0..vc {
         for r in 0..vr {
             let mut s = 0.0;
@@ -78,7 +89,14 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
         (Block::Sparse(d), Block::Sparse(s)) => {
             let size = s.vr * s.vc;
             for k in 0..s.nnz() {
-                scale_small(s.block(k), lam_i, s.vr, lam_j, s.vc, &mut d.data[k * size..(k + 1) * size]);
+                scale_small(
+                    s.block(k),
+                    lam_i,
+                    s.vr,
+                    lam_j,
+                    s.vc,
+                    &mut d.data[k * size..(k + 1) * size],
+                );
             }
         }
         (Block::Dense(d), Block::Sparse(s)) => {
@@ -160,7 +178,14 @@ pub fn rank_update(dst: &mut Block, src: &Block, par: Par) {
 pub fn off_update(dst: &mut Block, a: &Block, b: &Block, par: Par) {
     match (dst, a, b) {
         (Block::Dense(d), Block::Dense(x), Block::Dense(y)) => {
-            faer::linalg::matmul::matmul(d.as_mut(), Accum::Add, x.as_ref(), y.transpose(), -1.0, par);
+            faer::linalg::matmul::matmul(
+                d.as_mut(),
+                Accum::Add,
+                x.as_ref(),
+                y.transpose(),
+                -1.0,
+                par,
+            );
         }
         (Block::Dense(d), Block::Dense(x), Block::Sparse(s)) => {
             // d[:, r-block] -= x[:, c-block] Bᵀ for each stored block (r, c) of s.
@@ -204,7 +229,9 @@ pub fn off_update(dst: &mut Block, a: &Block, b: &Block, par: Par) {
                 }
             }
         }
-        (Block::Dense(d), Block::Sparse(x), Block::Sparse(y)) => sparse_pairs_update(d.as_mut(), x, y, false),
+        (Block::Dense(d), Block::Sparse(x), Block::Sparse(y)) => {
+            sparse_pairs_update(d.as_mut(), x, y, false)
+        }
         (Block::Sparse(d), Block::Sparse(x), Block::Sparse(y)) => {
             let (vr, vc, vm) = (x.vr, y.vr, x.vc);
             for c in 0..x.ncol_blocks {
@@ -306,13 +333,17 @@ pub fn cholesky(dst: &mut Block, stack: &mut MemStack, par: Par) -> Result<(), u
             }
             Ok(())
         }
-        Block::Dense(m) => {
-            cholesky_in_place(m.as_mut(), LltRegularization::default(), par, stack, Default::default())
-                .map(|_| ())
-                .map_err(|e| match e {
-                    faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
-                })
-        }
+        Block::Dense(m) => cholesky_in_place(
+            m.as_mut(),
+            LltRegularization::default(),
+            par,
+            stack,
+            Default::default(),
+        )
+        .map(|_| ())
+        .map_err(|e| match e {
+            faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
+        }),
         Block::Sparse(_) => unreachable!("a diagonal block is never sparse"),
     }
 }
@@ -374,7 +405,11 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
         }
         (Block::Dense(d), Block::Dense(lm)) => {
             // x Lᵀ = b  ⇔  L xᵀ = bᵀ.
-            faer::linalg::triangular_solve::solve_lower_triangular_in_place(lm.as_ref(), d.as_mut().transpose_mut(), par);
+            faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+                lm.as_ref(),
+                d.as_mut().transpose_mut(),
+                par,
+            );
         }
         _ => unreachable!("unsupported block kinds in rdiv_lt"),
     }

@@ -100,7 +100,11 @@ impl BlockSparse {
 
     /// Largest number of stored blocks in any column.
     pub fn max_col_nnz(&self) -> usize {
-        self.colptr.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
+        self.colptr
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .unwrap_or(0)
     }
 
     /// Same pattern, all values zero.

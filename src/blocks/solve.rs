@@ -136,7 +136,11 @@ fn lower_solve(d: &Block, x: &mut [f64], transposed: bool) {
                     Par::Seq,
                 );
             } else {
-                faer::linalg::triangular_solve::solve_lower_triangular_in_place(m.as_ref(), col.as_mat_mut(), Par::Seq);
+                faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+                    m.as_ref(),
+                    col.as_mat_mut(),
+                    Par::Seq,
+                );
             }
             for (i, xi) in x.iter_mut().enumerate() {
                 *xi = col[i];

@@ -63,8 +63,12 @@ impl TermList {
 
     /// `self + other`; a later intercept choice overrides an earlier one.
     pub fn add(mut self, other: TermList) -> Self {
-        self.terms.extend(other.terms);
-        self.terms = dedupe(self.terms);
+        // Only the new terms are checked, so a long sum stays quadratic.
+        for t in other.terms {
+            if !self.terms.contains(&t) {
+                self.terms.push(t);
+            }
+        }
         self.intercept = other.intercept.or(self.intercept);
         self.removed.extend(other.removed);
         self
@@ -76,7 +80,8 @@ impl TermList {
         let drops_intercept = other.terms.iter().any(|t| t.atoms.is_empty());
         let restores_intercept = other.terms.is_empty() && other.intercept == Some(false);
         self.terms.retain(|t| !other.terms.contains(t));
-        self.removed.extend(other.terms.into_iter().filter(|t| !t.atoms.is_empty()));
+        self.removed
+            .extend(other.terms.into_iter().filter(|t| !t.atoms.is_empty()));
         if drops_intercept {
             self.intercept = Some(false);
         } else if restores_intercept {
@@ -127,7 +132,11 @@ impl TermList {
     /// `self / other` = `self + (all of self's atoms):t` for each term `t` of
     /// `other`, so `a / b` is `a + a:b` and `(a + b) / c` is `a + b + a:b:c`.
     pub fn nest(mut self, other: TermList) -> Result<Self, String> {
-        let outer: Vec<_> = self.terms.iter().flat_map(|t| t.atoms.iter().cloned()).collect();
+        let outer: Vec<_> = self
+            .terms
+            .iter()
+            .flat_map(|t| t.atoms.iter().cloned())
+            .collect();
         for t in &other.terms {
             self.terms
                 .push(Term::new(outer.iter().chain(&t.atoms).cloned().collect()));

@@ -121,7 +121,12 @@ impl Formula {
     pub fn compact_text(&self, span: Span) -> String {
         let mut quoted = false;
         let mut out = String::new();
-        for c in self.source.chars().skip(span.start).take(span.end - span.start) {
+        for c in self
+            .source
+            .chars()
+            .skip(span.start)
+            .take(span.end - span.start)
+        {
             if c == '`' {
                 quoted = !quoted;
             }

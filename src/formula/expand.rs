@@ -14,6 +14,12 @@ use super::spec::{Atom, ModelSpec, RandomSpec, Term, TermsSpec};
 use super::FormulaError;
 
 /// Parses and expands `src` into a symbolic model specification.
+///
+/// # Errors
+///
+/// Returns a [`FormulaError`] pointing at the offending character when the
+/// text is not a valid formula or uses a construct where it is not allowed
+/// (e.g. `fulldummy` outside a random-effects term).
 pub fn parse_formula(src: &str) -> Result<ModelSpec, FormulaError> {
     let formula = parse(src)?;
     Expander { formula: &formula }.model()
@@ -112,7 +118,9 @@ impl Expander<'_> {
         let mut operands = Vec::new();
         top_level_operands(&self.formula.rhs, &mut operands);
         for (removed, operand) in operands {
-            let special = match &operand.kind {
+            // Added parentheses were looked through already; removed ones
+            // are looked through here so `-(1 | g)` gets the clear message.
+            let special = match &operand.unparen().kind {
                 ExprKind::Random { .. } => Some("a random-effects term"),
                 ExprKind::Call { name, .. } if name == "zerocorr" => Some("a `zerocorr` term"),
                 ExprKind::Call { name, .. } if name == "offset" => Some("an offset"),
@@ -125,10 +133,10 @@ impl Expander<'_> {
             match &operand.kind {
                 ExprKind::Random { .. } => random.extend(self.random(operand, false)?),
                 ExprKind::Call { name, arg } if name == "zerocorr" => {
-                    random.extend(self.random(arg, true)?)
+                    random.extend(self.random(arg, true)?);
                 }
                 ExprKind::Call { name, arg } if name == "offset" => {
-                    offsets.push(self.numeric(arg)?)
+                    offsets.push(self.numeric(arg)?);
                 }
                 _ => {
                     let terms = self.terms(operand, Part::Fixed)?;
@@ -189,7 +197,12 @@ impl Expander<'_> {
                 at,
             )),
             ExprKind::Call { name, arg } => self.call_term(expr, name, arg, part),
-            ExprKind::Binary { op, op_pos, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_pos,
+                lhs,
+                rhs,
+            } => {
                 let algebra_error = |m: String| self.error(m, *op_pos);
                 match op {
                     BinOp::Add | BinOp::Sub => {
@@ -306,7 +319,12 @@ impl Expander<'_> {
                     ))
                 }
             },
-            ExprKind::Binary { op, op_pos, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_pos,
+                lhs,
+                rhs,
+            } => {
                 let op = match op {
                     BinOp::Add => ArithOp::Add,
                     BinOp::Sub => ArithOp::Sub,
@@ -314,10 +332,9 @@ impl Expander<'_> {
                     BinOp::Div => ArithOp::Div,
                     BinOp::Pow => ArithOp::Pow,
                     BinOp::Interact => {
-                        return Err(self.error(
-                            "an interaction is not an arithmetic operation",
-                            *op_pos,
-                        ))
+                        return Err(
+                            self.error("an interaction is not an arithmetic operation", *op_pos)
+                        )
                     }
                 };
                 NumExpr::Binary {

@@ -112,11 +112,7 @@ pub(crate) fn tokenize(chars: &[char], src: &str) -> Result<Vec<Token>, FormulaE
             _ => return Err(err(format!("unexpected character `{c}`"), i)),
         };
         i += len;
-        out.push(Token {
-            tok,
-            start,
-            end: i,
-        });
+        out.push(Token { tok, start, end: i });
     }
     out.push(Token {
         tok: Tok::End,
@@ -131,7 +127,12 @@ pub(crate) fn tokenize(chars: &[char], src: &str) -> Result<Vec<Token>, FormulaE
 /// Accepts `12`, `1.5`, `.5`, `2.`, `1e-3`, `3E+2`. A literal running straight
 /// into a name (`2x`) or an exponent without digits (`1e`) is an error.
 fn lex_number(chars: &[char], start: usize, src: &str) -> Result<(f64, usize), FormulaError> {
-    let digits = |from: usize| chars[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let digits = |from: usize| {
+        chars[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
     let mut i = start + digits(start);
     if chars.get(i) == Some(&'.') {
         i += 1;
@@ -163,9 +164,9 @@ fn lex_number(chars: &[char], start: usize, src: &str) -> Result<(f64, usize), F
         ));
     }
     let text: String = chars[start..i].iter().collect();
-    let value = text.parse::<f64>().map_err(|_| {
-        FormulaError::new(format!("malformed number `{text}`"), start, src)
-    })?;
+    let value = text
+        .parse::<f64>()
+        .map_err(|_| FormulaError::new(format!("malformed number `{text}`"), start, src))?;
     Ok((value, i - start))
 }
 
@@ -175,7 +176,11 @@ mod unit {
 
     fn kinds(s: &str) -> Vec<Tok> {
         let chars: Vec<char> = s.chars().collect();
-        tokenize(&chars, s).unwrap().into_iter().map(|t| t.tok).collect()
+        tokenize(&chars, s)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect()
     }
 
     #[test]

@@ -143,6 +143,10 @@ impl NumExpr {
     /// Fails, naming the column, if `lookup` does not know a column or
     /// returns one whose length is not `n`. Domain errors (`log(-1)`) are
     /// not errors here: they yield NaN, which the data layer reports.
+    ///
+    /// # Errors
+    ///
+    /// A message naming the column that is missing or has the wrong length.
     pub fn eval<'d>(
         &self,
         lookup: &dyn Fn(&str) -> Option<&'d [f64]>,
@@ -150,8 +154,7 @@ impl NumExpr {
     ) -> Result<Vec<f64>, String> {
         match self {
             NumExpr::Column(name) => {
-                let values =
-                    lookup(name).ok_or_else(|| format!("column `{name}` not found"))?;
+                let values = lookup(name).ok_or_else(|| format!("column `{name}` not found"))?;
                 if values.len() != n {
                     return Err(format!(
                         "column `{name}` has {} values, expected {n}",
@@ -163,18 +166,24 @@ impl NumExpr {
             NumExpr::Literal(v) => Ok(vec![*v; n]),
             NumExpr::Call { func, arg } => {
                 let mut values = arg.eval(lookup, n)?;
-                values.iter_mut().for_each(|x| *x = func.apply(*x));
+                for x in &mut values {
+                    *x = func.apply(*x);
+                }
                 Ok(values)
             }
             NumExpr::Binary { op, lhs, rhs } => {
                 let mut a = lhs.eval(lookup, n)?;
                 let b = rhs.eval(lookup, n)?;
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x = op.apply(*x, *y));
+                a.iter_mut()
+                    .zip(&b)
+                    .for_each(|(x, y)| *x = op.apply(*x, *y));
                 Ok(a)
             }
             NumExpr::Neg(inner) => {
                 let mut values = inner.eval(lookup, n)?;
-                values.iter_mut().for_each(|x| *x = -*x);
+                for x in &mut values {
+                    *x = -*x;
+                }
                 Ok(values)
             }
         }
@@ -190,7 +199,7 @@ mod unit {
     fn evaluates_elementwise_and_names_missing_columns() {
         let data: HashMap<&str, Vec<f64>> =
             HashMap::from([("x", vec![1.0, 2.0, 4.0]), ("y", vec![0.0, 1.0])]);
-        let lookup = |name: &str| data.get(name).map(|v| v.as_slice());
+        let lookup = |name: &str| data.get(name).map(Vec::as_slice);
         // I(-x^2 / 2 + abs2(x)) = x^2 / 2
         let e = NumExpr::Binary {
             op: ArithOp::Add,

@@ -36,6 +36,11 @@ pub(crate) const MAX_DEPTH: usize = 200;
 pub(crate) const ARITH_FUNCS: [&str; 7] = ["log", "log1p", "exp", "sqrt", "abs", "abs2", "I"];
 
 /// Parses `src` into a syntax tree without applying any term algebra.
+///
+/// # Errors
+///
+/// Returns a [`FormulaError`] pointing at the offending character when the
+/// text is not syntactically a formula.
 pub fn parse(src: &str) -> Result<Formula, FormulaError> {
     let chars: Vec<char> = src.chars().collect();
     let tokens = tokenize(&chars, src)?;
@@ -262,7 +267,11 @@ impl Parser<'_> {
             }
             Tok::LParen => self.paren_or_random(),
             _ => Err(self.error(
-                format!("expected a term{}, found {}", self.after_previous(), self.found()),
+                format!(
+                    "expected a term{}, found {}",
+                    self.after_previous(),
+                    self.found()
+                ),
                 t.start,
             )),
         }

@@ -92,7 +92,11 @@ impl LinearMixedModel {
             return s;
         }
         let n = self.nobs() as f64;
-        let denom = if self.reml { n - self.structure.p as f64 } else { n };
+        let denom = if self.reml {
+            n - self.structure.p as f64
+        } else {
+            n
+        };
         (self.pwrss() / denom).sqrt()
     }
 
@@ -109,7 +113,9 @@ impl LinearMixedModel {
         let beta = self.beta();
         let p = self.structure.p;
         for j in 0..k {
-            let Block::Dense(m) = &self.l[tri(k, j)] else { unreachable!() };
+            let Block::Dense(m) = &self.l[tri(k, j)] else {
+                unreachable!()
+            };
             for c in 0..m.ncols() {
                 let mut s = m[(p, c)];
                 for (r, b) in beta.iter().enumerate() {
@@ -211,7 +217,8 @@ impl LinearMixedModel {
                 let mut structural = vec![false; v * v];
                 for a in 0..v {
                     for b in 0..v {
-                        cov[b * v + a] = (0..v).map(|c| lam[c * v + a] * lam[c * v + b]).sum::<f64>() * s2;
+                        cov[b * v + a] =
+                            (0..v).map(|c| lam[c * v + a] * lam[c * v + b]).sum::<f64>() * s2;
                         structural[b * v + a] = t
                             .theta_index
                             .iter()
@@ -275,8 +282,15 @@ impl LinearMixedModel {
                 let mut mm = vec![0.0; v * v];
                 for a in 0..v {
                     for b in 0..v {
-                        let (ca, cb) = (&w[a * off[k]..(a + 1) * off[k]], &w[b * off[k]..(b + 1) * off[k]]);
-                        mm[b * v + a] = ca[off[t]..].iter().zip(&cb[off[t]..]).map(|(x, y)| x * y).sum();
+                        let (ca, cb) = (
+                            &w[a * off[k]..(a + 1) * off[k]],
+                            &w[b * off[k]..(b + 1) * off[k]],
+                        );
+                        mm[b * v + a] = ca[off[t]..]
+                            .iter()
+                            .zip(&cb[off[t]..])
+                            .map(|(x, y)| x * y)
+                            .sum();
                     }
                 }
                 let blk = &mut blocks[l * v * v..(l + 1) * v * v];
@@ -311,7 +325,9 @@ impl LinearMixedModel {
             let v = term.ncols();
             for (i, fi) in f.iter_mut().enumerate() {
                 let l = term.refs[i] as usize;
-                *fi += (0..v).map(|c| term.z[i * v + c] * b[l * v + c]).sum::<f64>();
+                *fi += (0..v)
+                    .map(|c| term.z[i * v + c] * b[l * v + c])
+                    .sum::<f64>();
             }
         }
         f
@@ -319,7 +335,11 @@ impl LinearMixedModel {
 
     /// Response residuals y − fitted.
     pub fn residuals(&self) -> Vec<f64> {
-        self.y.iter().zip(self.fitted()).map(|(y, f)| y - f).collect()
+        self.y
+            .iter()
+            .zip(self.fitted())
+            .map(|(y, f)| y - f)
+            .collect()
     }
 
     /// Diagonal of the hat matrix (leverage of each observation).
@@ -340,8 +360,10 @@ impl LinearMixedModel {
                     let sw = self.sqrtw.as_ref().map_or(1.0, |s| s[i]);
                     // Λᵀ zᵢ, weighted.
                     for r in 0..v {
-                        x[off[t] + l * v + r] =
-                            sw * (r..v).map(|c| lam[r * v + c] * term.z[i * v + c]).sum::<f64>();
+                        x[off[t] + l * v + r] = sw
+                            * (r..v)
+                                .map(|c| lam[r * v + c] * term.z[i * v + c])
+                                .sum::<f64>();
                     }
                 }
                 for j in 0..p {

@@ -57,7 +57,12 @@ pub struct OptSummary {
 impl LinearMixedModel {
     /// Fit by ML (`reml = false`) or REML, starting from θ₀ (1 on λ diagonals, 0 off).
     pub fn fit(&mut self, reml: bool) -> Result<&OptSummary> {
-        let start: Vec<f64> = self.terms.random.iter().flat_map(|t| t.initial_theta()).collect();
+        let start: Vec<f64> = self
+            .terms
+            .random
+            .iter()
+            .flat_map(|t| t.initial_theta())
+            .collect();
         self.fit_from(reml, &start, &Bobyqa::default())
     }
 

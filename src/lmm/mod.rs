@@ -3,12 +3,12 @@
 //! REML criterion over θ (Bates et al. 2015).
 
 mod extract;
-// mod fit;
+mod fit;
 mod objective;
 mod summary;
 
 pub use extract::{CoefRow, VarCorr, VarCorrTerm};
-// pub use fit::{FitLogEntry, OptSummary};
+pub use fit::{FitLogEntry, OptSummary};
 
 use faer::{Mat, Par};
 
@@ -32,6 +32,8 @@ pub struct LmmOptions {
     pub sigma: Option<f64>,
     /// Threads for the dense kernels (None: all available).
     pub threads: Option<usize>,
+    /// Grouping factors whose terms are made uncorrelated (`zerocorr!`).
+    pub zerocorr: Vec<String>,
 }
 
 /// A linear mixed-effects model: its terms, the blocked system and, once
@@ -54,7 +56,7 @@ pub struct LinearMixedModel {
     sigma_fixed: Option<f64>,
     /// Σ log wᵢ (0 without weights).
     log_weights: f64,
-    optsum: Option<()>,
+    optsum: Option<OptSummary>,
 }
 
 impl LinearMixedModel {
@@ -63,6 +65,7 @@ impl LinearMixedModel {
         let term_options = TermOptions {
             contrasts: options.contrasts.clone(),
             missing: options.missing,
+            zerocorr: options.zerocorr.clone(),
         };
         let terms = ModelTerms::new(formula, data, &term_options)?;
         if let Some(w) = &options.weights {
@@ -92,17 +95,18 @@ impl LinearMixedModel {
         let n = terms.nobs();
         let y = match &terms.response {
             Variable::Numeric(v) => v.clone(),
-            Variable::Factor { .. } => {
-                return Err(Error::Term {
-                    term: terms.response_name.clone(),
-                    message: "the response is categorical; a linear mixed model needs a numeric response \
+            Variable::Factor { .. } => return Err(Error::Term {
+                term: terms.response_name.clone(),
+                message:
+                    "the response is categorical; a linear mixed model needs a numeric response \
                               (use a generalized linear mixed model for a binary response)"
                         .into(),
-                })
-            }
+            }),
         };
         let mean = y.iter().sum::<f64>() / n as f64;
-        if y.iter().all(|v| (v - mean).abs() <= 1e-12 * mean.abs().max(1.0)) {
+        if y.iter()
+            .all(|v| (v - mean).abs() <= 1e-12 * mean.abs().max(1.0))
+        {
             return Err(Error::Term {
                 term: terms.response_name.clone(),
                 message: format!("the response has zero variance (every value is {mean})"),
@@ -118,7 +122,9 @@ impl LinearMixedModel {
         }
         if let Some(s) = sigma {
             if !(s.is_finite() && s > 0.0) {
-                return Err(Error::Argument(format!("a fixed sigma must be positive and finite, got {s}")));
+                return Err(Error::Argument(format!(
+                    "a fixed sigma must be positive and finite, got {s}"
+                )));
             }
         }
         for t in &terms.random {
@@ -136,8 +142,12 @@ impl LinearMixedModel {
             }
         }
         let p = terms.fixed.rank();
-        let sqrtw: Option<Vec<f64>> = weights.as_ref().map(|w| w.iter().map(|v| v.sqrt()).collect());
-        let log_weights = weights.as_ref().map_or(0.0, |w| w.iter().map(|v| v.ln()).sum());
+        let sqrtw: Option<Vec<f64>> = weights
+            .as_ref()
+            .map(|w| w.iter().map(|v| v.sqrt()).collect());
+        let log_weights = weights
+            .as_ref()
+            .map_or(0.0, |w| w.iter().map(|v| v.ln()).sum());
         let xy = weighted_xy(&terms, &y, sqrtw.as_deref());
         let structure = Structure::new(&terms.random, p, n);
         let mut a = structure.zeros_a();
@@ -149,8 +159,16 @@ impl LinearMixedModel {
             None => Par::rayon(0),
         };
         let ws = Workspace::new(&l, par);
-        let theta: Vec<f64> = terms.random.iter().flat_map(|t| t.initial_theta()).collect();
-        let lambdas = terms.random.iter().map(|t| vec![0.0; t.ncols() * t.ncols()]).collect();
+        let theta: Vec<f64> = terms
+            .random
+            .iter()
+            .flat_map(|t| t.initial_theta())
+            .collect();
+        let lambdas = terms
+            .random
+            .iter()
+            .map(|t| vec![0.0; t.ncols() * t.ncols()])
+            .collect();
         let mut m = LinearMixedModel {
             terms,
             structure,
@@ -209,7 +227,9 @@ impl LinearMixedModel {
 
     /// The case weights of the rows used, if any.
     pub fn weights(&self) -> Option<Vec<f64>> {
-        self.sqrtw.as_ref().map(|s| s.iter().map(|v| v * v).collect())
+        self.sqrtw
+            .as_ref()
+            .map(|s| s.iter().map(|v| v * v).collect())
     }
 
     /// Replace the response (same length) and refill A, keeping all symbolic work.
@@ -222,12 +242,18 @@ impl LinearMixedModel {
             )));
         }
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Argument(format!("new response holds a non-finite value in row {i}")));
+            return Err(Error::Argument(format!(
+                "new response holds a non-finite value in row {i}"
+            )));
         }
         self.y = y.to_vec();
         self.xy = weighted_xy(&self.terms, &self.y, self.sqrtw.as_deref());
-        self.structure
-            .fill_a(&mut self.a, &self.terms.random, &self.xy, self.sqrtw.as_deref());
+        self.structure.fill_a(
+            &mut self.a,
+            &self.terms.random,
+            &self.xy,
+            self.sqrtw.as_deref(),
+        );
         self.optsum = None;
         let theta = self.theta.clone();
         self.set_theta(&theta)
@@ -247,7 +273,11 @@ impl LinearMixedModel {
     pub fn block_description(&self) -> Vec<Vec<&'static str>> {
         let k = self.structure.nterms;
         (0..=k)
-            .map(|i| (0..=i).map(|j| self.l[crate::blocks::tri(i, j)].kind_name()).collect())
+            .map(|i| {
+                (0..=i)
+                    .map(|j| self.l[crate::blocks::tri(i, j)].kind_name())
+                    .collect()
+            })
             .collect()
     }
 }

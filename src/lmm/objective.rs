@@ -16,7 +16,11 @@ impl LinearMixedModel {
 
     /// Lower bounds of θ (0 on λ diagonals, −∞ elsewhere).
     pub fn lower_bounds(&self) -> Vec<f64> {
-        self.terms.random.iter().flat_map(|t| t.lower_bounds()).collect()
+        self.terms
+            .random
+            .iter()
+            .flat_map(|t| t.lower_bounds())
+            .collect()
     }
 
     /// Install θ and refactor L. Fails when θ has the wrong length, holds a
@@ -30,10 +34,16 @@ impl LinearMixedModel {
     fn check_theta(&self, theta: &[f64]) -> Result<()> {
         let nth = self.terms.ntheta();
         if theta.len() != nth {
-            return Err(Error::Argument(format!("θ must have length {nth}, got {}", theta.len())));
+            return Err(Error::Argument(format!(
+                "θ must have length {nth}, got {}",
+                theta.len()
+            )));
         }
         if let Some(i) = theta.iter().position(|t| !t.is_finite()) {
-            return Err(Error::Argument(format!("θ[{i}] is {}; θ must be finite", theta[i])));
+            return Err(Error::Argument(format!(
+                "θ[{i}] is {}; θ must be finite",
+                theta[i]
+            )));
         }
         let lower = self.lower_bounds();
         if let Some(i) = (0..nth).find(|&i| theta[i] < lower[i]) {
@@ -125,7 +135,11 @@ impl LinearMixedModel {
     /// −Σ log wᵢ term for case weights and σ fixed when requested.
     pub fn objective(&self) -> f64 {
         let n = self.nobs() as f64;
-        let denom = if self.reml { n - self.structure.p as f64 } else { n };
+        let denom = if self.reml {
+            n - self.structure.p as f64
+        } else {
+            n
+        };
         let pwrss = self.pwrss();
         let ld = self.logdet();
         let core = match self.sigma_fixed {

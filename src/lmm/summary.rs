@@ -105,7 +105,11 @@ impl fmt::Display for VarCorr {
                     })
                     .collect();
                 rows.push((
-                    if a == 0 { t.group.clone() } else { String::new() },
+                    if a == 0 {
+                        t.group.clone()
+                    } else {
+                        String::new()
+                    },
                     t.columns[a].clone(),
                     sig(t.covariance[a * v + a], 8),
                     sig(t.sd[a], 8),
@@ -114,7 +118,13 @@ impl fmt::Display for VarCorr {
             }
         }
         if let Some(s) = self.residual_sd {
-            rows.push(("Residual".into(), String::new(), sig(s * s, 8), sig(s, 8), vec![]));
+            rows.push((
+                "Residual".into(),
+                String::new(),
+                sig(s * s, 8),
+                sig(s, 8),
+                vec![],
+            ));
         }
         let var_w = rows.iter().map(|r| r.2.len()).max().unwrap_or(8).max(8);
         let sd_w = rows.iter().map(|r| r.3.len()).max().unwrap_or(8).max(8);
@@ -142,7 +152,11 @@ impl fmt::Display for VarCorr {
 
 impl fmt::Display for LinearMixedModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let method = if self.is_reml() { "REML" } else { "maximum likelihood" };
+        let method = if self.is_reml() {
+            "REML"
+        } else {
+            "maximum likelihood"
+        };
         writeln!(f, "Linear mixed model fit by {method}")?;
         writeln!(f, " {}", self.terms.spec.source.trim())?;
         if self.is_reml() {
@@ -151,7 +165,12 @@ impl fmt::Display for LinearMixedModel {
             let ll = -0.5 * self.objective();
             let dof = self.dof() as f64;
             let n = self.nobs() as f64;
-            let stats = [ll, self.objective(), self.objective() + 2.0 * dof, self.objective() + dof * n.ln()];
+            let stats = [
+                ll,
+                self.objective(),
+                self.objective() + 2.0 * dof,
+                self.objective() + dof * n.ln(),
+            ];
             let cells: Vec<String> = stats.iter().map(|v| format!("{v:.5}")).collect();
             let w = cells.iter().map(|c| c.len()).max().unwrap_or(10).max(9) + 1;
             writeln!(
@@ -159,11 +178,20 @@ impl fmt::Display for LinearMixedModel {
                 "{:>w$} {:>w$} {:>w$} {:>w$}",
                 "logLik", "-2 logLik", "AIC", "BIC"
             )?;
-            writeln!(f, "{:>w$} {:>w$} {:>w$} {:>w$}", cells[0], cells[1], cells[2], cells[3])?;
+            writeln!(
+                f,
+                "{:>w$} {:>w$} {:>w$} {:>w$}",
+                cells[0], cells[1], cells[2], cells[3]
+            )?;
         }
         writeln!(f)?;
         write!(f, "{}", self.varcorr())?;
-        let levels: Vec<String> = self.terms.random.iter().map(|t| t.nlevels().to_string()).collect();
+        let levels: Vec<String> = self
+            .terms
+            .random
+            .iter()
+            .map(|t| t.nlevels().to_string())
+            .collect();
         writeln!(
             f,
             " Number of obs: {}; levels of grouping factors: {}",

@@ -26,8 +26,15 @@ pub struct Columns {
 
 /// The columns an atom contributes to a term.
 enum AtomColumns {
-    Numeric { name: String, values: Vec<f64> },
-    Factor { name: String, codes: Vec<u32>, contrasts: ContrastMatrix },
+    Numeric {
+        name: String,
+        values: Vec<f64>,
+    },
+    Factor {
+        name: String,
+        codes: Vec<u32>,
+        contrasts: ContrastMatrix,
+    },
 }
 
 impl AtomColumns {
@@ -41,14 +48,18 @@ impl AtomColumns {
     fn name(&self, j: usize) -> String {
         match self {
             AtomColumns::Numeric { name, .. } => name.clone(),
-            AtomColumns::Factor { name, contrasts, .. } => format!("{name}: {}", contrasts.labels[j]),
+            AtomColumns::Factor {
+                name, contrasts, ..
+            } => format!("{name}: {}", contrasts.labels[j]),
         }
     }
 
     fn value(&self, row: usize, j: usize) -> f64 {
         match self {
             AtomColumns::Numeric { values, .. } => values[row],
-            AtomColumns::Factor { codes, contrasts, .. } => contrasts.get(codes[row] as usize, j),
+            AtomColumns::Factor {
+                codes, contrasts, ..
+            } => contrasts.get(codes[row] as usize, j),
         }
     }
 }
@@ -66,13 +77,18 @@ fn has_term(spec: &TermsSpec, keys: &[&str]) -> bool {
     if keys.is_empty() {
         return spec.intercept;
     }
-    spec.terms.iter().any(|t| {
-        t.atoms.len() == keys.len() && t.atoms.iter().all(|a| keys.contains(&atom_key(a)))
-    })
+    spec.terms
+        .iter()
+        .any(|t| t.atoms.len() == keys.len() && t.atoms.iter().all(|a| keys.contains(&atom_key(a))))
 }
 
 /// Resolve one atom of `term` into its columns.
-fn atom_columns(atom: &Atom, term: &Term, spec: &TermsSpec, frame: &ModelFrame) -> Result<AtomColumns> {
+fn atom_columns(
+    atom: &Atom,
+    term: &Term,
+    spec: &TermsSpec,
+    frame: &ModelFrame,
+) -> Result<AtomColumns> {
     match atom {
         Atom::Function { expr, label } => Ok(AtomColumns::Numeric {
             name: label.clone(),
@@ -98,7 +114,11 @@ fn atom_columns(atom: &Atom, term: &Term, spec: &TermsSpec, frame: &ModelFrame) 
                 name: name.clone(),
                 values,
             }),
-            Variable::Factor { codes, levels, coding } => {
+            Variable::Factor {
+                codes,
+                levels,
+                coding,
+            } => {
                 let margin: Vec<&str> = term
                     .atoms
                     .iter()
@@ -153,7 +173,13 @@ pub fn build_columns(spec: &TermsSpec, frame: &ModelFrame) -> Result<Columns> {
                 .collect::<Vec<_>>()
                 .join(" & ");
             let values = (0..n)
-                .map(|row| atoms.iter().zip(&idx).map(|(a, &j)| a.value(row, j)).product())
+                .map(|row| {
+                    atoms
+                        .iter()
+                        .zip(&idx)
+                        .map(|(a, &j)| a.value(row, j))
+                        .product()
+                })
                 .collect();
             out.names.push(name);
             out.values.push(values);

@@ -54,7 +54,10 @@ impl FeTerm {
 
     /// Names of the dropped columns.
     pub fn dropped_names(&self) -> Vec<String> {
-        self.dropped.iter().map(|&j| self.names[j].clone()).collect()
+        self.dropped
+            .iter()
+            .map(|&j| self.names[j].clone())
+            .collect()
     }
 
     /// Column `j` of X.

@@ -25,6 +25,9 @@ pub struct TermOptions {
     pub contrasts: HashMap<String, Coding>,
     /// Drop or refuse rows with missing values in used columns.
     pub missing: MissingPolicy,
+    /// Grouping factors (as named in the terms, e.g. `Subject` or `g & h`) whose
+    /// random-effects terms are made uncorrelated (MixedModels.jl's `zerocorr!`).
+    pub zerocorr: Vec<String>,
 }
 
 /// The symbolic and numeric terms of a model, ready for fitting.
@@ -58,7 +61,24 @@ impl ModelTerms {
     }
 
     /// Build the terms of an already parsed formula.
-    pub fn from_spec(spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
+    pub fn from_spec(mut spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
+        for name in &options.zerocorr {
+            let mut found = false;
+            for r in spec
+                .random
+                .iter_mut()
+                .filter(|r| r.grouping.join(" & ") == *name)
+            {
+                r.zerocorr = true;
+                found = true;
+            }
+            if !found {
+                return Err(crate::error::Error::Term {
+                    term: name.clone(),
+                    message: "is not the grouping factor of any random-effects term".into(),
+                });
+            }
+        }
         let frame = ModelFrame::new(&spec, data, &options.contrasts, options.missing)?;
         let response = frame.response(&spec.response)?;
         let response_name = columns::atom_key(&spec.response).to_string();

@@ -151,7 +151,9 @@ fn amalgamate(grouping: &[String], pieces: Vec<Piece>, frame: &ModelFrame) -> Re
             if column_names.contains(name) {
                 return Err(Error::Term {
                     term: label.clone(),
-                    message: format!("random-effects column `{name}` appears twice for this grouping factor"),
+                    message: format!(
+                        "random-effects column `{name}` appears twice for this grouping factor"
+                    ),
                 });
             }
             column_names.push(name.clone());

@@ -14,7 +14,8 @@ pub fn repo_path(rel: &str) -> PathBuf {
 /// Load data set `name` from tests/data/<name>.csv with its level order.
 pub fn dataset(name: &str) -> Data {
     let text = std::fs::read_to_string(repo_path(&format!("tests/data/{name}.csv"))).unwrap();
-    let levels_text = std::fs::read_to_string(repo_path(&format!("tests/data/{name}.levels"))).unwrap();
+    let levels_text =
+        std::fs::read_to_string(repo_path(&format!("tests/data/{name}.levels"))).unwrap();
     let mut lines = text.lines();
     let header: Vec<(String, String)> = lines
         .next()
@@ -44,7 +45,11 @@ pub fn dataset(name: &str) -> Data {
                     if v.is_empty() {
                         MISSING_CODE
                     } else {
-                        levels.iter().position(|l| l == v).unwrap_or_else(|| panic!("{name}: level {v}")) as u32
+                        levels
+                            .iter()
+                            .position(|l| l == v)
+                            .unwrap_or_else(|| panic!("{name}: level {v}"))
+                            as u32
                     }
                 })
                 .collect();
@@ -52,9 +57,18 @@ pub fn dataset(name: &str) -> Data {
         } else {
             let values = rows
                 .iter()
-                .map(|r| if r[j].is_empty() { f64::NAN } else { r[j].parse::<f64>().unwrap() })
+                .map(|r| {
+                    if r[j].is_empty() {
+                        f64::NAN
+                    } else {
+                        r[j].parse::<f64>().unwrap()
+                    }
+                })
                 .collect();
-            Column::Numeric { values, integer: kind == "int" }
+            Column::Numeric {
+                values,
+                integer: kind == "int",
+            }
         };
         data.add_column(name.clone(), col).unwrap();
     }
@@ -69,22 +83,40 @@ pub fn json(rel: &str) -> serde_json::Value {
 /// The lme4 reference record with id `id` from tests/reference/lme4_public.json.
 pub fn lme4_record(id: &str) -> serde_json::Value {
     let all = json("tests/reference/lme4_public.json");
-    all["models"].as_array().unwrap().iter().find(|m| m["id"] == id).unwrap().clone()
+    all["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap()
+        .clone()
 }
 
 /// Floats of a JSON array.
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap_or(f64::NAN))
+        .collect()
 }
 
 /// Values of a JSON object of name → number, in order.
 pub fn named_floats(v: &serde_json::Value) -> Vec<(String, f64)> {
-    v.as_object().unwrap().iter().map(|(k, x)| (k.clone(), x.as_f64().unwrap())).collect()
+    v.as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, x)| (k.clone(), x.as_f64().unwrap()))
+        .collect()
 }
 
 /// Assert |a − b| ≤ rtol·|b| (or ≤ rtol when b is 0).
 #[track_caller]
 pub fn assert_rel(a: f64, b: f64, rtol: f64, what: &str) {
     let scale = if b == 0.0 { 1.0 } else { b.abs() };
-    assert!((a - b).abs() <= rtol * scale, "{what}: got {a}, want {b} (rtol {rtol}, rel err {:e})", (a - b).abs() / scale);
+    assert!(
+        (a - b).abs() <= rtol * scale,
+        "{what}: got {a}, want {b} (rtol {rtol}, rel err {:e})",
+        (a - b).abs() / scale
+    );
 }

@@ -25,16 +25,81 @@ impl XorShift {
 }
 
 const CHARS: &[char] = &[
-    'y', 'x', 'g', 'h', 'l', 'o', 'I', 'e', '_', '.', '0', '1', '2', '5', '+', '-', '*', '/',
-    '^', ':', '&', '|', '(', ')', '~', '`', ',', '$', ' ', '\t', 'é',
+    'y', 'x', 'g', 'h', 'l', 'o', 'I', 'e', '_', '.', '0', '1', '2', '5', '+', '-', '*', '/', '^',
+    ':', '&', '|', '(', ')', '~', '`', ',', '$', ' ', '\t', 'é',
 ];
 
 const TOKENS: &[&str] = &[
-    "y", "x", "z", "g", "h", "f", "IQ.verb", "`a b`", "~", "~", "+", "+", "+", "-", "*", "/",
-    "^", "**", ":", "&", "|", "||", "(", "(", "(", ")", ")", ")", "0", "1", "1", "2", "0.5",
-    "1e-3", "log(", "log1p(", "exp(", "sqrt(", "abs(", "abs2(", "I(", "zerocorr(", "fulldummy(",
-    "offset(", "foo(", ",", "(1|g)", "(x||g/h)", "(1|g&h)",
+    "y",
+    "x",
+    "z",
+    "g",
+    "h",
+    "f",
+    "IQ.verb",
+    "`a b`",
+    "~",
+    "~",
+    "+",
+    "+",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "**",
+    ":",
+    "&",
+    "|",
+    "||",
+    "(",
+    "(",
+    "(",
+    ")",
+    ")",
+    ")",
+    "0",
+    "1",
+    "1",
+    "2",
+    "0.5",
+    "1e-3",
+    "log(",
+    "log1p(",
+    "exp(",
+    "sqrt(",
+    "abs(",
+    "abs2(",
+    "I(",
+    "zerocorr(",
+    "fulldummy(",
+    "offset(",
+    "foo(",
+    ",",
+    "(1|g)",
+    "(x||g/h)",
+    "(1|g&h)",
 ];
+
+/// Whole operands and binary operators, for sequences shaped like formulas.
+const OPERANDS: &[&str] = &[
+    "x",
+    "z",
+    "f",
+    "1",
+    "0",
+    "(1|g)",
+    "(x||g/h)",
+    "(0 + fulldummy(f) | g)",
+    "log(x)",
+    "I(x^2 - 1)",
+    "zerocorr(1 + x | g)",
+    "offset(log(n))",
+    "(a + b)",
+    "`a b`",
+    "(1 | g:h)",
+];
+const OPERATORS: &[&str] = &["+", "+", "+", "-", "*", "/", ":", "&", "^"];
 
 /// Structural invariants every expanded spec must satisfy.
 fn check_terms(t: &TermsSpec, src: &str) {
@@ -42,7 +107,10 @@ fn check_terms(t: &TermsSpec, src: &str) {
         assert!(!term.atoms.is_empty(), "`{src}`: empty term");
         assert!(!t.terms[..i].contains(term), "`{src}`: duplicate term");
         if i > 0 {
-            assert!(t.terms[i - 1].degree() <= term.degree(), "`{src}`: unordered");
+            assert!(
+                t.terms[i - 1].degree() <= term.degree(),
+                "`{src}`: unordered"
+            );
         }
     }
 }
@@ -74,7 +142,11 @@ fn run(src: &str) -> bool {
         }
         Err(e) => {
             let len = src.chars().count();
-            assert!(e.position <= len, "{src:?}: position {} > {len}", e.position);
+            assert!(
+                e.position <= len,
+                "{src:?}: position {} > {len}",
+                e.position
+            );
             assert_eq!(e.formula, src);
             assert!(!e.message.is_empty());
             // Rendering the caret must not panic either.
@@ -105,8 +177,17 @@ fn random_token_sequences_never_panic() {
         if rng.below(4) != 0 {
             src.push_str("y ~ ");
         }
-        for _ in 0..1 + rng.below(14) {
-            src.push_str(*rng.pick(TOKENS));
+        let shaped = rng.below(2) == 0;
+        for i in 0..=rng.below(14) {
+            let token = match (shaped, i % 2) {
+                // Formula-shaped: operands and operators alternate, with
+                // an occasional stray token.
+                (true, _) if rng.below(10) == 0 => *rng.pick(TOKENS),
+                (true, 0) => *rng.pick(OPERANDS),
+                (true, _) => *rng.pick(OPERATORS),
+                (false, _) => *rng.pick(TOKENS),
+            };
+            src.push_str(token);
             if rng.below(2) == 0 {
                 src.push(' ');
             }
@@ -116,5 +197,5 @@ fn random_token_sequences_never_panic() {
         }
     }
     // The generator must exercise the success path too, not only errors.
-    assert!(parsed > 200, "only {parsed} random formulas parsed");
+    assert!(parsed > 500, "only {parsed} random formulas parsed");
 }

@@ -10,7 +10,11 @@ const CASES: &[(&str, usize, &str)] = &[
     ("y ~", 3, "expected terms after `~`"),
     ("~ x", 0, "missing response"),
     ("y x", 0, "needs `~`"),
-    ("y ~ x +", 7, "expected a term after `+`, found end of formula"),
+    (
+        "y ~ x +",
+        7,
+        "expected a term after `+`, found end of formula",
+    ),
     ("y ~ (1 | )", 9, "no grouping factor after `|`"),
     ("y ~ (1 |", 8, "no grouping factor after `|`"),
     ("y ~ ( | g)", 6, "nothing left of `|`"),
@@ -25,27 +29,64 @@ const CASES: &[(&str, usize, &str)] = &[
     ("y ~ 1 + log(bar(x))", 12, "unknown function `bar`"),
     ("y ~ x $ z", 6, "unexpected character `$`"),
     ("y ~ (1|g|h)", 8, "only one `|`"),
-    ("y ~ zerocorr(x)", 4, "`zerocorr(...)` needs a random-effects term"),
-    ("y ~ zerocorr()", 4, "`zerocorr(...)` needs a random-effects term"),
+    (
+        "y ~ zerocorr(x)",
+        4,
+        "`zerocorr(...)` needs a random-effects term",
+    ),
+    (
+        "y ~ zerocorr()",
+        4,
+        "`zerocorr(...)` needs a random-effects term",
+    ),
     ("y ~ I(x ^)", 9, "after `^`, found `)`"),
     ("y ~ `unclosed", 4, "unclosed backtick"),
     ("y ~ ``", 4, "empty backtick"),
     ("y ~ 1e", 4, "malformed number `1e`"),
     ("y ~ 2x", 4, "malformed number `2x`"),
-    ("y ~ ((1|g)|h)", 5, "nested inside another random-effects term"),
-    ("y ~ (zerocorr(1|g) | h)", 5, "nested inside another random-effects term"),
+    (
+        "y ~ ((1|g)|h)",
+        5,
+        "nested inside another random-effects term",
+    ),
+    (
+        "y ~ (zerocorr(1|g) | h)",
+        5,
+        "nested inside another random-effects term",
+    ),
     ("y ~ I((1|g))", 8, "not allowed inside `I(...)`"),
     ("y ~ I(x | g)", 8, "not allowed inside `I(...)`"),
-    ("y ~ fulldummy(f)", 4, "only allowed inside a random-effects term"),
-    ("y ~ x:fulldummy(f) + (1|g)", 6, "only allowed inside a random-effects term"),
+    (
+        "y ~ fulldummy(f)",
+        4,
+        "only allowed inside a random-effects term",
+    ),
+    (
+        "y ~ x:fulldummy(f) + (1|g)",
+        6,
+        "only allowed inside a random-effects term",
+    ),
     ("y ~ (0 + fulldummy(log(f)) | g)", 19, "single column name"),
-    ("y ~ (1 | log(g))", 9, "grouping factor must be a column name"),
+    (
+        "y ~ (1 | log(g))",
+        9,
+        "grouping factor must be a column name",
+    ),
     ("y ~ (1 | 1)", 9, "grouping factor must be a column name"),
     ("y ~ (1 | g + h)", 11, "`+` cannot combine grouping factors"),
     ("y ~ (1 | g * h)", 11, "`*` cannot combine grouping factors"),
     ("y ~ x ~ z", 6, "exactly one `~`"),
-    ("y ~ x z", 6, "expected an operator such as `+` between terms, found name `z`"),
-    ("y ~ x (z)", 6, "expected an operator"),
+    (
+        "y ~ x z",
+        6,
+        "expected an operator such as `+` between terms, found name `z`",
+    ),
+    ("y ~ x (z)", 4, "unknown function `x`"),
+    (
+        "y ~ `x`(z)",
+        7,
+        "expected an operator such as `+` between terms, found `(`",
+    ),
     ("y ~ 2", 4, "`2` is not a term"),
     ("y ~ x + 0.5", 8, "`0.5` is not a term"),
     ("y ~ (a + b)^0.5", 12, "positive whole number"),
@@ -53,13 +94,22 @@ const CASES: &[(&str, usize, &str)] = &[
     ("y ~ x * (1|g)", 8, "top level of the formula"),
     ("y ~ x - (1|g)", 8, "cannot be removed"),
     ("y ~ -zerocorr(1|g)", 5, "cannot be removed"),
+    ("y ~ -((1|g))", 5, "cannot be removed"),
     ("y ~ x - offset(z)", 8, "cannot be removed"),
     ("y ~ x * offset(z)", 8, "top level"),
-    ("y ~ (offset(z) | g)", 5, "not allowed inside a random-effects term"),
+    (
+        "y ~ (offset(z) | g)",
+        5,
+        "not allowed inside a random-effects term",
+    ),
     ("y ~ log(x, 2)", 9, "exactly one argument"),
     ("y ~ I(a & b)", 8, "not an arithmetic operator"),
     ("y ~ I(a:b)", 7, "not an arithmetic operator"),
-    ("y ~ log(zerocorr(1|g))", 8, "cannot be used inside `log(...)`"),
+    (
+        "y ~ log(zerocorr(1|g))",
+        8,
+        "cannot be used inside `log(...)`",
+    ),
     ("y + z ~ x", 0, "response must be a single column"),
     ("(1|g) ~ x", 0, "response must be a single column"),
     ("1 ~ x", 0, "response must be a single column"),
@@ -87,7 +137,11 @@ fn check(src: &str, position: usize, fragment: &str) -> FormulaError {
         "`{src}`: message {:?} lacks {fragment:?}",
         err.message
     );
-    assert_eq!(err.position, position, "`{src}`: wrong position for {:?}", err.message);
+    assert_eq!(
+        err.position, position,
+        "`{src}`: wrong position for {:?}",
+        err.message
+    );
     err
 }
 
@@ -101,7 +155,10 @@ fn invalid_formulas_point_at_the_offending_character() {
 #[test]
 fn display_shows_message_formula_and_caret() {
     let err = check("y ~ x $ z", 6, "`$`");
-    assert_eq!(err.to_string(), "unexpected character `$`\ny ~ x $ z\n      ^");
+    assert_eq!(
+        err.to_string(),
+        "unexpected character `$`\ny ~ x $ z\n      ^"
+    );
     let err = check("y ~\tx +", 7, "after `+`");
     assert_eq!(
         err.to_string(),

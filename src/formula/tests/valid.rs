@@ -31,7 +31,7 @@ fn var(name: &str) -> Atom {
 }
 
 fn strings(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
+    names.iter().map(ToString::to_string).collect()
 }
 
 #[test]
@@ -61,20 +61,32 @@ fn sleepstudy_correlated_slope() {
 #[test]
 fn penicillin_crossed_intercepts() {
     let s = spec("diameter ~ 1 + (1|plate) + (1|sample)");
-    assert_eq!(s.fixed, TermsSpec { intercept: true, terms: vec![] });
+    assert_eq!(
+        s.fixed,
+        TermsSpec {
+            intercept: true,
+            terms: vec![]
+        }
+    );
     assert_eq!(
         random_labels("diameter ~ 1 + (1|plate) + (1|sample)"),
         ["(1 | plate)", "(1 | sample)"]
     );
     assert_eq!(s.grouping_variables(), strings(&["plate", "sample"]));
-    assert!(s.random.iter().all(|r| r.effects.intercept && r.effects.terms.is_empty()));
+    assert!(s
+        .random
+        .iter()
+        .all(|r| r.effects.intercept && r.effects.terms.is_empty()));
 }
 
 #[test]
 fn pastes_nested_grouping() {
     let s = spec("strength ~ 1 + (1 | batch/cask)");
     let groups: Vec<_> = s.random.iter().map(|r| r.grouping.clone()).collect();
-    assert_eq!(groups, vec![strings(&["batch"]), strings(&["batch", "cask"])]);
+    assert_eq!(
+        groups,
+        vec![strings(&["batch"]), strings(&["batch", "cask"])]
+    );
     assert_eq!(
         random_labels("strength ~ 1 + (1 | batch/cask)"),
         ["(1 | batch)", "(1 | batch & cask)"]
@@ -114,7 +126,10 @@ fn contraception_function_terms() {
     assert_eq!(
         s.fixed.terms[1].atoms[0],
         Atom::Function {
-            expr: NumExpr::Call { func: Func::Abs2, arg: col("age") },
+            expr: NumExpr::Call {
+                func: Func::Abs2,
+                arg: col("age")
+            },
             label: "abs2(age)".into(),
         }
     );
@@ -125,7 +140,10 @@ fn contraception_function_terms() {
     };
     assert_eq!(
         s.fixed.terms[2].atoms[0],
-        Atom::Function { expr: squared, label: "I(age^2)".into() }
+        Atom::Function {
+            expr: squared,
+            label: "I(age^2)".into()
+        }
     );
     assert_eq!(
         s.variables(),
@@ -164,7 +182,10 @@ fn double_bar_splits_into_uncorrelated_terms() {
         random_labels("y ~ (x || g/h)"),
         ["(1 | g)", "(1 | g & h)", "(0 + x | g)", "(0 + x | g & h)"]
     );
-    assert_eq!(random_labels("y ~ (0 + x + z || g)"), ["(0 + x | g)", "(0 + z | g)"]);
+    assert_eq!(
+        random_labels("y ~ (0 + x + z || g)"),
+        ["(0 + x | g)", "(0 + z | g)"]
+    );
 }
 
 #[test]
@@ -190,7 +211,10 @@ fn random_effects_have_their_own_intercept() {
     assert_eq!(random_labels("y ~ (0 + x | g)"), ["(0 + x | g)"]);
     assert_eq!(random_labels("y ~ (x - 1 | g)"), ["(0 + x | g)"]);
     assert_eq!(random_labels("y ~ (-1 + x | g)"), ["(0 + x | g)"]);
-    assert_eq!(random_labels("y ~ (1 + a*b | g)"), ["(1 + a + b + a & b | g)"]);
+    assert_eq!(
+        random_labels("y ~ (1 + a*b | g)"),
+        ["(1 + a + b + a & b | g)"]
+    );
     // The fixed part's `0` does not leak into the random term.
     let s = spec("y ~ 0 + x + (x | g)");
     assert!(!s.fixed.intercept && s.random[0].effects.intercept);
@@ -202,12 +226,18 @@ fn function_and_quoted_responses() {
     assert_eq!(
         s.response,
         Atom::Function {
-            expr: NumExpr::Call { func: Func::Log, arg: col("y") },
+            expr: NumExpr::Call {
+                func: Func::Log,
+                arg: col("y")
+            },
             label: "log(y)".into(),
         }
     );
     assert_eq!(spec("`weird name` ~ x").response, var("weird name"));
-    assert_eq!(spec("`weird name` ~ x").variables(), strings(&["weird name", "x"]));
+    assert_eq!(
+        spec("`weird name` ~ x").variables(),
+        strings(&["weird name", "x"])
+    );
     assert_eq!(spec("(y) ~ x").response, var("y"));
 }
 
@@ -233,7 +263,10 @@ fn grouping_by_interaction() {
         spec("y ~ (1|g) + (x|h) + (1|g&h)").grouping_variables(),
         strings(&["g", "h"])
     );
-    assert_eq!(random_labels("y ~ (1 | g/h & k)"), ["(1 | g)", "(1 | g & h & k)"]);
+    assert_eq!(
+        random_labels("y ~ (1 | g/h & k)"),
+        ["(1 | g)", "(1 | g & h & k)"]
+    );
 }
 
 #[test]
@@ -241,7 +274,10 @@ fn fulldummy_in_random_terms() {
     let s = spec("y ~ 1 + (0 + fulldummy(f) | g)");
     let r = &s.random[0];
     assert!(!r.effects.intercept);
-    assert_eq!(r.effects.terms, vec![Term::new(vec![Atom::FullDummy("f".into())])]);
+    assert_eq!(
+        r.effects.terms,
+        vec![Term::new(vec![Atom::FullDummy("f".into())])]
+    );
     assert_eq!(r.label, "(0 + fulldummy(f) | g)");
     assert_eq!(s.variables(), strings(&["y", "f", "g"]));
 }
@@ -294,7 +330,10 @@ fn removal_and_deduplication() {
         Term::new(vec![var("a"), var("b")]),
         Term::new(vec![var("b"), var("a")])
     );
-    assert_ne!(Term::new(vec![var("a")]), Term::new(vec![var("a"), var("b")]));
+    assert_ne!(
+        Term::new(vec![var("a")]),
+        Term::new(vec![var("a"), var("b")])
+    );
 }
 
 #[test]
@@ -302,7 +341,10 @@ fn offsets_are_kept_apart() {
     let s = spec("y ~ 1 + x + offset(log(expected)) + (1 | g)");
     assert_eq!(
         s.offsets,
-        vec![NumExpr::Call { func: Func::Log, arg: col("expected") }]
+        vec![NumExpr::Call {
+            func: Func::Log,
+            arg: col("expected")
+        }]
     );
     assert_eq!(labels(&s.fixed), ["x"]);
     assert_eq!(s.variables(), strings(&["y", "x", "expected", "g"]));
@@ -323,14 +365,20 @@ fn nested_and_arithmetic_functions() {
         expr(0),
         NumExpr::Call {
             func: Func::Log,
-            arg: Box::new(NumExpr::Call { func: Func::Abs2, arg: col("x") }),
+            arg: Box::new(NumExpr::Call {
+                func: Func::Abs2,
+                arg: col("x")
+            }),
         }
     );
     assert_eq!(
         expr(1),
         NumExpr::Binary {
             op: ArithOp::Mul,
-            lhs: Box::new(NumExpr::Call { func: Func::Log, arg: col("x") }),
+            lhs: Box::new(NumExpr::Call {
+                func: Func::Log,
+                arg: col("x")
+            }),
             rhs: Box::new(NumExpr::Literal(2.0)),
         }
     );
@@ -357,12 +405,18 @@ fn nested_and_arithmetic_functions() {
 #[test]
 fn function_labels_drop_whitespace_but_not_inside_backticks() {
     let s = spec("y ~ I( age ^ 2 ) + log( `my col` ) + `other col`");
-    assert_eq!(labels(&s.fixed), ["I(age^2)", "log(`my col`)", "`other col`"]);
+    assert_eq!(
+        labels(&s.fixed),
+        ["I(age^2)", "log(`my col`)", "`other col`"]
+    );
     assert_eq!(s.variables(), strings(&["y", "age", "my col", "other col"]));
     let s = spec("y ~ I(x)");
     assert_eq!(
         s.fixed.terms[0].atoms[0],
-        Atom::Function { expr: NumExpr::Column("x".into()), label: "I(x)".into() }
+        Atom::Function {
+            expr: NumExpr::Column("x".into()),
+            label: "I(x)".into()
+        }
     );
 }
 
@@ -371,7 +425,11 @@ fn whitespace_anywhere() {
     let s = spec("  y\n~\tx +\r\n  z*w  +(1|\tg) ");
     assert_eq!(labels(&s.fixed), ["x", "z", "w", "z & w"]);
     assert_eq!(s.random[0].label, "(1 | g)");
-    assert_eq!(spec("y~x+(1|g)"), { let mut t = spec("y ~ x + (1 | g)"); t.source = "y~x+(1|g)".into(); t });
+    assert_eq!(spec("y~x+(1|g)"), {
+        let mut t = spec("y ~ x + (1 | g)");
+        t.source = "y~x+(1|g)".into();
+        t
+    });
 }
 
 #[test]
@@ -406,7 +464,14 @@ fn raw_ast_is_public() {
     let ExprKind::Binary { rhs, .. } = &f.rhs.kind else {
         panic!("expected a sum, got {:?}", f.rhs.kind)
     };
-    assert!(matches!(rhs.kind, ExprKind::Random { double_bar: false, bar_pos: 11, .. }));
+    assert!(matches!(
+        rhs.kind,
+        ExprKind::Random {
+            double_bar: false,
+            bar_pos: 11,
+            ..
+        }
+    ));
 }
 
 #[test]

@@ -1,0 +1,36 @@
+"""mixedmodels: linear and generalized linear mixed-effects models.
+
+A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars face.
+
+>>> import mixedmodels as mm
+>>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+>>> print(m)  # doctest: +SKIP
+"""
+
+from ._contrasts import (
+    DummyCoding,
+    EffectsCoding,
+    FullDummyCoding,
+    HelmertCoding,
+    HypothesisCoding,
+    SeqDiffCoding,
+)
+from ._core import __version__
+from ._datasets import dataset, datasets
+from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+
+__all__ = [
+    "DummyCoding",
+    "EffectsCoding",
+    "FullDummyCoding",
+    "HelmertCoding",
+    "HypothesisCoding",
+    "LinearMixedModel",
+    "ReTerm",
+    "SeqDiffCoding",
+    "VarCorr",
+    "__version__",
+    "dataset",
+    "datasets",
+    "lmm",
+]

@@ -1,0 +1,88 @@
+"""Turning user data into the columns the native module takes.
+
+Only the columns a formula uses are converted. Numeric columns become float64 arrays
+(nulls as NaN); String, Categorical, Enum and Boolean columns become uint32 codes plus
+level labels. Level order: the Enum's category order, else sorted (Boolean: false,
+true); the first level is the reference level of treatment contrasts. Nulls in a
+categorical column get the code 2**32 - 1, which the core treats as missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+MISSING_CODE = np.uint32(0xFFFFFFFF)
+
+
+def to_polars(data: Any) -> pl.DataFrame:
+    """Accept a polars DataFrame, a pandas DataFrame, a pyarrow Table or a dict of columns."""
+    if isinstance(data, pl.DataFrame):
+        return data
+    if isinstance(data, pl.LazyFrame):
+        return data.collect()
+    module = type(data).__module__
+    if module.startswith("pandas"):
+        return pl.from_pandas(data)
+    if module.startswith("pyarrow"):
+        out = pl.from_arrow(data)
+        if isinstance(out, pl.DataFrame):
+            return out
+    if isinstance(data, dict):
+        return pl.DataFrame(data)
+    raise TypeError(
+        "data must be a polars DataFrame, a pandas DataFrame, a pyarrow Table or a dict of "
+        f"columns, got {type(data).__name__}"
+    )
+
+
+def _encode_codes(values: pl.Series, levels: list[str]) -> np.ndarray:
+    codes = values.cast(pl.Enum(levels)).to_physical().cast(pl.UInt32)
+    return codes.fill_null(int(MISSING_CODE)).to_numpy().astype(np.uint32, copy=False)
+
+
+def encode_column(name: str, s: pl.Series) -> tuple:
+    """One column as ``(float64 array, is_integer)`` or ``(uint32 codes, levels)``."""
+    dtype = s.dtype
+    if isinstance(dtype, pl.Enum):
+        levels = [str(v) for v in dtype.categories.to_list()]
+        codes = s.to_physical().cast(pl.UInt32).fill_null(int(MISSING_CODE))
+        return (codes.to_numpy().astype(np.uint32, copy=False), levels)
+    if isinstance(dtype, pl.Categorical) or dtype == pl.String:
+        strings = s.cast(pl.String)
+        levels = sorted(strings.drop_nulls().unique().to_list())
+        return (_encode_codes(strings, levels), levels)
+    if dtype == pl.Boolean:
+        strings = s.cast(pl.String)
+        return (_encode_codes(strings, ["false", "true"]), ["false", "true"])
+    if dtype.is_numeric():
+        values = s.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        return (np.ascontiguousarray(values, dtype=np.float64), bool(dtype.is_integer()))
+    raise TypeError(
+        f"column `{name}` has type {dtype}; formulas use numeric, string, categorical, "
+        "enum or boolean columns"
+    )
+
+
+def encode_columns(df: pl.DataFrame, names: list[str]) -> dict[str, tuple]:
+    """Encode the named columns that exist in ``df`` (the core reports unknown names)."""
+    return {name: encode_column(name, df.get_column(name)) for name in names if name in df.columns}
+
+
+def weights_array(df: pl.DataFrame, weights: Any) -> list[float] | None:
+    """Weights given as a column name or an array of one value per row."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights not in df.columns:
+            raise ValueError(f"weights column `{weights}` not found in the data")
+        series = df.get_column(weights)
+        if not series.dtype.is_numeric():
+            raise TypeError(f"weights column `{weights}` must be numeric, got {series.dtype}")
+        return series.cast(pl.Float64).fill_null(float("nan")).to_list()
+    arr = np.asarray(weights, dtype=np.float64).ravel()
+    if arr.shape[0] != df.height:
+        raise ValueError(f"weights has length {arr.shape[0]}, the data have {df.height} rows")
+    return arr.tolist()

@@ -1,0 +1,29 @@
+"""The classic mixed-model data sets shipped with the package (Parquet files)."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import polars as pl
+
+
+def _folder():
+    return resources.files("mixedmodels") / "datasets"
+
+
+def datasets() -> list[str]:
+    """Names of the bundled data sets, sorted."""
+    return sorted(p.name.removesuffix(".parquet") for p in _folder().iterdir()
+                  if p.name.endswith(".parquet"))
+
+
+def dataset(name: str) -> pl.DataFrame:
+    """Load a bundled data set as a polars DataFrame (factors as ``pl.Enum`` in R's
+    level order, column names as in R: ``sleepstudy`` has ``Reaction``, ``Days``,
+    ``Subject``)."""
+    key = name.lower().removesuffix(".parquet")
+    path = _folder() / f"{key}.parquet"
+    if not path.is_file():
+        raise ValueError(f"unknown data set {name!r}; available: {', '.join(datasets())}")
+    with resources.as_file(path) as p:
+        return pl.read_parquet(p)

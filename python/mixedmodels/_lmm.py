@@ -1,0 +1,428 @@
+"""Linear mixed-effects models: the Python face of the Rust core."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import _core
+from ._contrasts import contrast_specs
+from ._data import encode_columns, to_polars, weights_array
+from ._display import coeftable_markdown, varcorr_markdown
+
+
+@dataclass(frozen=True)
+class ReTerm:
+    """A random-effects term: grouping factor, its levels, columns and per-row values.
+
+    ``refs[i]`` is the level index of row ``i``; ``z[i, j]`` the value of column ``j``
+    at row ``i``, so that Z's block for this term has ``z[i, j]`` at row ``i``, column
+    ``refs[i] * len(columns) + j``."""
+
+    name: str
+    levels: list[str]
+    columns: list[str]
+    refs: np.ndarray
+    z: np.ndarray
+    theta_index: list[tuple[int, int]]
+
+    @property
+    def nlevels(self) -> int:
+        """Number of levels of the grouping factor."""
+        return len(self.levels)
+
+    def dense(self, max_entries: int = 50_000_000) -> np.ndarray:
+        """Z for this term as a dense ``n × (levels·columns)`` array (small models only)."""
+        n, v = self.z.shape
+        q = self.nlevels * v
+        if n * q > max_entries:
+            raise ValueError(
+                f"dense Z of term `{self.name}` would have {n}×{q} entries; use refs and z"
+            )
+        out = np.zeros((n, q))
+        rows = np.arange(n)
+        for j in range(v):
+            out[rows, self.refs.astype(np.int64) * v + j] = self.z[:, j]
+        return out
+
+
+class VarCorr:
+    """Estimated variance components; prints like the MixedModels.jl manual."""
+
+    def __init__(self, terms: list[dict], residual_sd: float | None, text: str):
+        self.terms = terms
+        self.residual_sd = residual_sd
+        self._text = text
+
+    def to_polars(self) -> pl.DataFrame:
+        """One row per (group, column): variance and standard deviation."""
+        rows = []
+        for t in self.terms:
+            for j, col in enumerate(t["columns"]):
+                rows.append({"group": t["group"], "column": col,
+                             "variance": float(t["covariance"][j, j]), "sd": float(t["sd"][j])})
+        if self.residual_sd is not None:
+            rows.append({"group": "Residual", "column": None,
+                         "variance": self.residual_sd**2, "sd": self.residual_sd})
+        return pl.DataFrame(rows, schema={"group": pl.String, "column": pl.String,
+                                          "variance": pl.Float64, "sd": pl.Float64})
+
+    def __str__(self) -> str:
+        return self._text
+
+    def __repr__(self) -> str:
+        return self._text
+
+    def _repr_markdown_(self) -> str:
+        return varcorr_markdown(self.terms, self.residual_sd)
+
+
+class LinearMixedModel:
+    """A linear mixed-effects model ``y = Xβ + Zb + ε``.
+
+    Build it from a formula and a data frame (polars, pandas or pyarrow), then call
+    :meth:`fit`. Rows with a missing value in a used column are dropped (a warning says
+    how many per column; ``missing="raise"`` refuses instead).
+
+    >>> import mixedmodels as mm
+    >>> m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)",
+    ...                         mm.dataset("sleepstudy")).fit()
+    >>> round(m.objective, 4)
+    1751.9393
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        data: Any,
+        contrasts: dict | None = None,
+        weights: Any = None,
+        sigma: float | None = None,
+        missing: str = "drop",
+        threads: int | None = None,
+        _zerocorr: list[str] | None = None,
+    ):
+        if not isinstance(formula, str):
+            raise TypeError(f"formula must be a string, got {type(formula).__name__}")
+        df = to_polars(data)
+        info = _core.describe_formula(formula)
+        columns = encode_columns(df, info["variables"])
+        self._args = dict(contrasts=contrasts, weights=weights, sigma=sigma, missing=missing,
+                          threads=threads)
+        self._data = df
+        self._core = _core.LinearMixedModel(
+            formula, columns, contrast_specs(contrasts), weights_array(df, weights),
+            sigma, missing, threads, _zerocorr,
+        )
+        dropped = {c: k for c, k in self._core.missing if k > 0}
+        self.missing: dict[str, int] = dropped
+        """Rows dropped for missing values, per column."""
+        if dropped:
+            total = self._core.input_rows - self._core.nobs
+            detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
+            warnings.warn(f"dropped {total} rows with missing values ({detail})", stacklevel=2)
+        if self._core.dropped_columns:
+            warnings.warn(
+                "fixed-effects model matrix is rank deficient; dropped linearly dependent "
+                f"columns: {', '.join(self._core.dropped_columns)}", stacklevel=2)
+
+    # ---- fitting ---------------------------------------------------------------------
+    def fit(self, reml: bool = False, progress: bool = False) -> LinearMixedModel:
+        """Fit by maximum likelihood (default) or REML; returns the model itself."""
+        self._core.fit(bool(reml))
+        if progress:
+            o = self.optsum
+            print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
+        return self
+
+    def refit(self, y: Any = None, reml: bool | None = None) -> LinearMixedModel:
+        """Refit, optionally with a new response (same length), reusing all symbolic work."""
+        if y is not None:
+            self._core.set_response(np.asarray(y, dtype=np.float64).ravel().tolist())
+        return self.fit(self._core.is_reml if reml is None else reml)
+
+    def objective_at(self, theta: Any) -> float:
+        """Objective (−2 log-likelihood or REML criterion) at θ; installs θ."""
+        theta = [float(t) for t in np.asarray(theta, dtype=np.float64).ravel()]
+        return self._core.objective_at(theta)
+
+    def zerocorr(self, terms: list[str] | None = None) -> LinearMixedModel:
+        """A new, unfitted model in which the named grouping factors' terms (default: all)
+        have no correlation parameters (MixedModels.jl's ``zerocorr!``)."""
+        names = [t["name"] for t in self._core.reterms()] if terms is None else list(terms)
+        known = {t["name"] for t in self._core.reterms()}
+        for n in names:
+            if n not in known:
+                raise ValueError(f"no random-effects term with grouping factor `{n}`")
+        return LinearMixedModel(self.formula, self._data, _zerocorr=names, **self._args)
+
+    # ---- parameters -----------------------------------------------------------------
+    @property
+    def formula(self) -> str:
+        """The model formula as given."""
+        return self._core.formula
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Relative covariance parameters θ."""
+        return self._core.theta
+
+    θ = theta
+
+    @property
+    def beta(self) -> np.ndarray:
+        """Fixed-effects estimates β̂ (columns of X kept)."""
+        return self._core.beta
+
+    β = beta
+
+    def fixef(self) -> np.ndarray:
+        """Fixed-effects estimates β̂."""
+        return self._core.beta
+
+    def coef(self) -> np.ndarray:
+        """Coefficients for every column generated by the formula; NaN for dropped ones."""
+        return self._core.coef_full
+
+    @property
+    def fixefnames(self) -> list[str]:
+        """Names of the fixed-effects coefficients."""
+        return self._core.coef_names
+
+    @property
+    def sigma(self) -> float:
+        """Residual standard deviation σ̂."""
+        return self._core.sigma
+
+    σ = sigma
+
+    def sdest(self) -> float:
+        """Residual standard deviation σ̂."""
+        return self._core.sigma
+
+    def varest(self) -> float:
+        """Residual variance σ̂²."""
+        return self._core.varest
+
+    @property
+    def lambda_(self) -> list[np.ndarray]:
+        """Relative covariance factor λ of each term (lower triangular)."""
+        return self._core.lambda_
+
+    λ = lambda_
+
+    @property
+    def b(self) -> list[np.ndarray]:
+        """Conditional modes of the random effects, per term (levels × columns)."""
+        return self._core.ranef(False)
+
+    @property
+    def u(self) -> list[np.ndarray]:
+        """Spherical random effects u, per term (levels × columns)."""
+        return self._core.ranef(True)
+
+    @property
+    def lowerbd(self) -> np.ndarray:
+        """Lower bounds of θ."""
+        return self._core.lowerbd
+
+    @property
+    def X(self) -> np.ndarray:
+        """The fixed-effects model matrix (columns kept)."""
+        return self._core.X
+
+    @property
+    def y(self) -> np.ndarray:
+        """The response."""
+        return self._core.y
+
+    @property
+    def reterms(self) -> list[ReTerm]:
+        """Random-effects terms in model order (decreasing number of random effects)."""
+        return [ReTerm(**d) for d in self._core.reterms()]
+
+    # ---- fit statistics --------------------------------------------------------------
+    @property
+    def objective(self) -> float:
+        """−2 log-likelihood (ML) or the REML criterion at the current θ."""
+        return self._core.objective
+
+    @property
+    def reml(self) -> bool:
+        """Was (or will) the model be fitted by REML?"""
+        return self._core.is_reml
+
+    def loglikelihood(self) -> float:
+        """Log-likelihood (ML fits only)."""
+        return self._core.loglikelihood()
+
+    def deviance(self) -> float:
+        """−2 log-likelihood (ML fits only)."""
+        return self._core.deviance()
+
+    def aic(self) -> float:
+        """Akaike's information criterion (ML fits only)."""
+        return self._core.aic()
+
+    def aicc(self) -> float:
+        """Corrected AIC (ML fits only)."""
+        return self._core.aicc()
+
+    def bic(self) -> float:
+        """Bayesian information criterion (ML fits only)."""
+        return self._core.bic()
+
+    @property
+    def dof(self) -> int:
+        """Number of parameters: β, θ and σ."""
+        return self._core.dof
+
+    def dof_residual(self) -> float:
+        """Residual degrees of freedom, n − Σ leverage."""
+        return self._core.dof_residual
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations used."""
+        return self._core.nobs
+
+    @property
+    def pwrss(self) -> float:
+        """Penalised weighted residual sum of squares."""
+        return self._core.pwrss
+
+    @property
+    def logdet(self) -> float:
+        """log det(Λ'Z'WZΛ + I) (plus log det R_X² for REML)."""
+        return self._core.logdet
+
+    def issingular(self) -> bool:
+        """Is some variance component estimated at its boundary of zero?"""
+        return self._core.is_singular
+
+    # ---- tables ----------------------------------------------------------------------
+    def stderror(self) -> np.ndarray:
+        """Standard errors of β̂."""
+        return self._core.stderror
+
+    def vcov(self, corr: bool = False) -> np.ndarray:
+        """Covariance (or, with ``corr=True``, correlation) matrix of β̂."""
+        v = self._core.vcov
+        if corr:
+            s = np.sqrt(np.diag(v))
+            return v / np.outer(s, s)
+        return v
+
+    def coeftable(self) -> pl.DataFrame:
+        """Fixed-effects table: name, estimate, standard error, z and p."""
+        names, est, se, z, p = self._core.coeftable()
+        return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
+
+    def varcorr(self) -> VarCorr:
+        """Variance components (prints like the seed manual; ``.to_polars()`` for a table)."""
+        terms, sd = self._core.varcorr()
+        text = self._core.summary().split("Variance components:", 1)[1]
+        text = "Variance components:" + text.split(" Number of obs", 1)[0]
+        return VarCorr(terms, sd, text.rstrip("\n"))
+
+    def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
+        """Conditional modes per grouping factor: a table with the level and one column per
+        random-effects column (``uscale=True``: spherical u instead of b)."""
+        out = {}
+        for term, values in zip(self._core.reterms(), self._core.ranef(uscale), strict=True):
+            cols = {term["name"]: term["levels"]}
+            for j, c in enumerate(term["columns"]):
+                cols[c] = values[:, j]
+            out[term["name"]] = pl.DataFrame(cols)
+        return out
+
+    def condvar(self) -> dict[str, np.ndarray]:
+        """Conditional covariance of the random effects per grouping factor
+        (levels × v × v)."""
+        return {t["name"]: cv for t, cv in
+                zip(self._core.reterms(), self._core.condvar(), strict=True)}
+
+    def fitted(self) -> np.ndarray:
+        """Fitted values Xβ̂ + Zb̂."""
+        return self._core.fitted
+
+    def residuals(self) -> np.ndarray:
+        """Response residuals y − fitted."""
+        return self._core.residuals
+
+    def leverage(self) -> np.ndarray:
+        """Diagonal of the hat matrix."""
+        return self._core.leverage()
+
+    @property
+    def optsum(self) -> dict | None:
+        """Optimizer summary: initial and final θ, fmin, evaluations, return code, time."""
+        return self._core.optsum()
+
+    def fitlog(self) -> pl.DataFrame:
+        """Every objective evaluation of the last fit: iteration, θ, objective."""
+        log = self._core.fitlog()
+        if log is None:
+            raise ValueError("the model has not been fitted")
+        thetas, objs = log
+        cols: dict[str, Any] = {"iteration": list(range(1, len(objs) + 1))}
+        for j in range(thetas.shape[1]):
+            cols[f"theta_{j + 1}"] = thetas[:, j]
+        cols["objective"] = objs
+        return pl.DataFrame(cols)
+
+    # ---- display ---------------------------------------------------------------------
+    def __str__(self) -> str:
+        return self._core.summary()
+
+    def __repr__(self) -> str:
+        if not self._core.is_fitted:
+            return f"<unfitted LinearMixedModel: {self.formula}; {self.nobs} observations>"
+        return self._core.summary()
+
+    def _repr_markdown_(self) -> str:
+        method = "REML" if self.reml else "maximum likelihood"
+        lines = [f"**Linear mixed model fit by {method}**", "", f"`{self.formula}`", ""]
+        if not self.reml:
+            lines += ["| logLik | -2 logLik | AIC | BIC |", "|---:|---:|---:|---:|",
+                      f"| {self.loglikelihood():.4f} | {self.objective:.4f} | {self.aic():.4f} "
+                      f"| {self.bic():.4f} |", ""]
+        else:
+            lines += [f"REML criterion at convergence: {self.objective:.4f}", ""]
+        terms, sd = self._core.varcorr()
+        lines += [varcorr_markdown(terms, sd), "", coeftable_markdown(self.coeftable())]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def lmm(
+    formula: str,
+    data: Any,
+    reml: bool = False,
+    contrasts: dict | None = None,
+    weights: Any = None,
+    sigma: float | None = None,
+    missing: str = "drop",
+    progress: bool = False,
+    threads: int | None = None,
+) -> LinearMixedModel:
+    """Build and fit a linear mixed model (ML by default, ``reml=True`` for REML).
+
+    >>> import mixedmodels as mm
+    >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+    >>> round(m.objective, 5)
+    327.32706
+    """
+    model = LinearMixedModel(formula, data, contrasts=contrasts, weights=weights, sigma=sigma,
+                             missing=missing, threads=threads)
+    return model.fit(reml=reml, progress=progress)
+

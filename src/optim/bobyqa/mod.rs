@@ -1,0 +1,207 @@
+//! BOBYQA: Bound Optimization BY Quadratic Approximation.
+//!
+//! This is an implementation of the method of M. J. D. Powell, "The BOBYQA
+//! algorithm for bound constrained optimization without derivatives", Report
+//! DAMTP 2009/NA06, University of Cambridge (2009), written from the report's
+//! description ("the report" below, with its section numbers).
+//!
+//! * **Interpolation set** (§2).  The method keeps `npt` points
+//!   (`n + 2 ≤ npt ≤ (n+1)(n+2)/2`, default `2n + 1`) at which `f` is known.
+//!   The first set is the starting point, one or two points at distance
+//!   `ρ_beg` along each coordinate direction, and, for `npt > 2n + 1`, points
+//!   displaced along two coordinates; the initial quadratic model follows from
+//!   divided differences.
+//! * **Quadratic model** (§1, §4).  A quadratic `Q` interpolates `f` at all
+//!   points.  When a point is replaced, the freedom left by the interpolation
+//!   conditions is taken up by minimising the Frobenius norm of the change to
+//!   `∇²Q`.  This needs the inverse `H` of the KKT matrix of that problem,
+//!   which is updated in `O(npt²)` operations per replacement in a factored
+//!   form (`model.rs`) that keeps its leading block positive semi-definite.
+//!   The point to replace is chosen to keep the denominator of that update
+//!   large, weighted by the distance from the best point `x_opt`.
+//! * **Trust-region step under bounds** (§3, `trsbox.rs`).  `Q` is minimised
+//!   approximately within `‖d‖ ≤ Δ` and the bounds by truncated conjugate
+//!   gradients with an active set, followed by searches round the boundary
+//!   of the trust region.
+//! * **Geometry step** (§3, `altmov.rs`).  When the model is not good enough
+//!   and a point lies far from `x_opt`, that point is replaced by one that
+//!   makes its Lagrange function large, which improves the poisedness of the
+//!   interpolation set.
+//! * **ρ reduction** (§1).  Δ is bounded below by ρ, which is reduced (by a
+//!   factor of about ten) only when trust-region steps become short and the
+//!   model has been seen to be accurate on the scale ρ; the run ends when ρ
+//!   reaches `rho_end`.
+//!
+//! Departures from the report, all documented where they occur: the RESCUE
+//! procedure (§5) is replaced by rebuilding the interpolation set around
+//! `x_opt` (see `driver.rs`); non-finite values of `f` are replaced for the
+//! model by a finite penalty (`objective.rs`); variables whose bounds coincide
+//! are removed from the problem; and `rho_begin` is reduced when a pair of
+//! bounds is closer than `2 rho_begin`.
+//!
+//! `n = 1` needs no special route: with `npt = 3 = (n+1)(n+2)/2` the model is
+//! the full quadratic interpolant of three points, `Z` has one column and the
+//! trust-region and geometry steps work on a segment; all formulas above hold.
+
+mod altmov;
+mod driver;
+mod model;
+mod objective;
+mod trsbox;
+
+#[cfg(test)]
+mod tests;
+
+use super::{OptResult, Optimizer, ReturnCode};
+use driver::Settings;
+use objective::Objective;
+
+/// Powell's BOBYQA method for bound-constrained derivative-free minimisation.
+///
+/// The defaults suit the relative covariance parameters θ of a mixed model,
+/// whose scale is about 1.  Variables should be scaled so that a change of
+/// `rho_begin` is meaningful in each of them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bobyqa {
+    /// Initial trust-region radius ρ_beg (default 0.75, as lme4 and
+    /// MixedModels.jl use on the θ scale).  It is reduced automatically to
+    /// half the smallest distance between a lower and an upper bound.
+    pub rho_begin: f64,
+    /// Final trust-region radius ρ_end (default 1e-6); it bounds the accuracy
+    /// of the solution, roughly in the units of `x`.
+    pub rho_end: f64,
+    /// Number of interpolation points; default `2n + 1`.  Values outside
+    /// `[n + 2, (n+1)(n+2)/2]` are moved to the nearest end of that range.
+    pub npt: Option<usize>,
+    /// Maximum number of calls to `f` (default 100 000).
+    pub max_evaluations: usize,
+    /// If set, stop once a successful trust-region step reduces the best
+    /// value by less than this amount ([`ReturnCode::FtolReached`]).
+    pub ftol_abs: Option<f64>,
+}
+
+impl Default for Bobyqa {
+    fn default() -> Self {
+        Bobyqa {
+            rho_begin: 0.75,
+            rho_end: 1e-6,
+            npt: None,
+            max_evaluations: 100_000,
+            ftol_abs: None,
+        }
+    }
+}
+
+impl Bobyqa {
+    /// Check the arguments; the message of the failure otherwise.
+    fn validate(&self, x0: &[f64], lower: &[f64], upper: &[f64]) -> Result<(), String> {
+        let n = x0.len();
+        if lower.len() != n || upper.len() != n {
+            return Err(format!(
+                "x0, lower and upper have lengths {n}, {} and {}",
+                lower.len(),
+                upper.len()
+            ));
+        }
+        if !(self.rho_begin.is_finite() && self.rho_begin > 0.0) {
+            return Err(format!("rho_begin = {} is not positive", self.rho_begin));
+        }
+        if !(self.rho_end.is_finite() && self.rho_end > 0.0) {
+            return Err(format!("rho_end = {} is not positive", self.rho_end));
+        }
+        for i in 0..n {
+            let (l, u) = (lower[i], upper[i]);
+            if l.is_nan() || u.is_nan() || l > u || l == f64::INFINITY || u == f64::NEG_INFINITY {
+                return Err(format!("bounds [{l}, {u}] of variable {i} admit no value"));
+            }
+            if !x0[i].is_finite() && !(l == u) {
+                return Err(format!("x0[{i}] = {} is not finite", x0[i]));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Optimizer for Bobyqa {
+    fn minimize(
+        &self,
+        f: &mut dyn FnMut(&[f64]) -> f64,
+        x0: &[f64],
+        lower: &[f64],
+        upper: &[f64],
+    ) -> OptResult {
+        if let Err(message) = self.validate(x0, lower, upper) {
+            return OptResult {
+                x: x0.to_vec(),
+                fmin: f64::INFINITY,
+                evaluations: 0,
+                code: ReturnCode::Failure(message),
+            };
+        }
+        // Project x0 into the box; variables with equal bounds are fixed.
+        let full: Vec<f64> = (0..x0.len())
+            .map(|i| {
+                if lower[i] == upper[i] {
+                    lower[i]
+                } else {
+                    x0[i].max(lower[i]).min(upper[i])
+                }
+            })
+            .collect();
+        let free: Vec<usize> = (0..x0.len()).filter(|&i| lower[i] < upper[i]).collect();
+        let lo: Vec<f64> = free.iter().map(|&i| lower[i]).collect();
+        let up: Vec<f64> = free.iter().map(|&i| upper[i]).collect();
+        let mut xs: Vec<f64> = free.iter().map(|&i| full[i]).collect();
+        let mut obj = Objective::new(f, full, free, self.max_evaluations);
+
+        let code = if xs.is_empty() {
+            match obj.eval(&[]) {
+                Some(_) => ReturnCode::Converged,
+                None => ReturnCode::MaxEvaluations,
+            }
+        } else {
+            let n = xs.len();
+            // Report eq. (2.1) asks for upper − lower ≥ 2 ρ_beg.
+            let narrowest = lo
+                .iter()
+                .zip(&up)
+                .map(|(l, u)| u - l)
+                .fold(f64::INFINITY, f64::min);
+            let rho_begin = self.rho_begin.min(0.5 * narrowest);
+            let rho_end = self.rho_end.min(rho_begin);
+            let npt = self
+                .npt
+                .unwrap_or(2 * n + 1)
+                .clamp(n + 2, (n + 1) * (n + 2) / 2);
+            // Report §2: a starting value within ρ_beg of a bound is moved
+            // onto the bound if it lies on it, else to distance ρ_beg from it.
+            for i in 0..n {
+                let (l, u, x) = (lo[i], up[i], xs[i]);
+                xs[i] = if x <= l {
+                    l
+                } else if x < l + rho_begin {
+                    l + rho_begin
+                } else if x >= u {
+                    u
+                } else if x > u - rho_begin {
+                    u - rho_begin
+                } else {
+                    x
+                };
+            }
+            let settings = Settings {
+                rho_begin,
+                rho_end,
+                npt,
+                ftol_abs: self.ftol_abs,
+            };
+            driver::run(&settings, &mut obj, xs, &lo, &up)
+        };
+        OptResult {
+            x: obj.best_full_x(),
+            fmin: obj.best_f(),
+            evaluations: obj.evaluations(),
+            code,
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The user's objective behind a counting, bookkeeping wrapper.
+//!
+//! Every call to `f` goes through [`Objective::eval`], which counts it,
+//! enforces the budget, maps NaN to `+inf`, restores variables that were
+//! removed because their bounds coincide, and remembers the best point.
+//! Non-finite values cannot enter a quadratic model; [`Objective::model_value`]
+//! replaces them by a value somewhat above the largest finite value seen, so
+//! that such points look bad to the model without wrecking it.
+
+/// Counting wrapper around the objective.
+pub(super) struct Objective<'a> {
+    f: &'a mut dyn FnMut(&[f64]) -> f64,
+    /// Full-length argument; fixed variables keep their values.
+    full: Vec<f64>,
+    /// Positions of the optimised variables in `full`.
+    free: Vec<usize>,
+    evaluations: usize,
+    max_evaluations: usize,
+    best_x: Vec<f64>,
+    best_f: f64,
+    finite_min: f64,
+    finite_max: f64,
+}
+
+impl<'a> Objective<'a> {
+    /// Wrap `f`; `full` is the complete starting point (fixed variables
+    /// already at their values) and `free` the indices being optimised.
+    pub(super) fn new(
+        f: &'a mut dyn FnMut(&[f64]) -> f64,
+        full: Vec<f64>,
+        free: Vec<usize>,
+        max_evaluations: usize,
+    ) -> Self {
+        let best_x = free.iter().map(|&i| full[i]).collect();
+        Objective {
+            f,
+            full,
+            free,
+            evaluations: 0,
+            max_evaluations,
+            best_x,
+            best_f: f64::INFINITY,
+            finite_min: f64::INFINITY,
+            finite_max: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Number of calls made so far.
+    pub(super) fn evaluations(&self) -> usize {
+        self.evaluations
+    }
+
+    /// The budget of calls.
+    pub(super) fn max_evaluations(&self) -> usize {
+        self.max_evaluations
+    }
+
+    /// Whether the budget allows another call.
+    pub(super) fn can_evaluate(&self) -> bool {
+        self.evaluations < self.max_evaluations
+    }
+
+    /// Call `f` at the free variables `x` (which must satisfy the bounds).
+    /// Returns the value, NaN mapped to `+inf`, or `None` if the budget is
+    /// used up (then `f` is not called).
+    pub(super) fn eval(&mut self, x: &[f64]) -> Option<f64> {
+        if !self.can_evaluate() {
+            return None;
+        }
+        for (&i, &v) in self.free.iter().zip(x) {
+            self.full[i] = v;
+        }
+        self.evaluations += 1;
+        let raw = (self.f)(&self.full);
+        let value = if raw.is_nan() { f64::INFINITY } else { raw };
+        if value.is_finite() {
+            self.finite_min = self.finite_min.min(value);
+            self.finite_max = self.finite_max.max(value);
+        }
+        if value < self.best_f {
+            self.best_f = value;
+            self.best_x.copy_from_slice(x);
+        }
+        Some(value)
+    }
+
+    /// The value the model uses for `value`: itself if finite, otherwise the
+    /// largest finite value seen plus the spread of finite values (at least a
+    /// small multiple of their magnitude).  `+inf` if nothing finite has been
+    /// seen yet.
+    pub(super) fn model_value(&self, value: f64) -> f64 {
+        if value.is_finite() {
+            return value;
+        }
+        if !self.finite_max.is_finite() {
+            return f64::INFINITY;
+        }
+        let spread = (self.finite_max - self.finite_min).max(1e-3 * (1.0 + self.finite_max.abs()));
+        self.finite_max + spread
+    }
+
+    /// The best value seen (`+inf` if none was finite).
+    pub(super) fn best_f(&self) -> f64 {
+        self.best_f
+    }
+
+    /// The best point seen, in the caller's full coordinates.
+    pub(super) fn best_full_x(&self) -> Vec<f64> {
+        let mut x = self.full.clone();
+        for (&i, &v) in self.free.iter().zip(&self.best_x) {
+            x[i] = v;
+        }
+        x
+    }
+}

@@ -1,0 +1,31 @@
+//! Python bindings (feature `python`): the private extension module
+//! `mixedmodels._core`. It converts and forwards; all numerics live in the
+//! rest of the crate.
+
+mod convert;
+mod lmm;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::formula::parse_formula;
+
+/// Parse a formula and describe it: response, variables, grouping variables.
+#[pyfunction]
+fn describe_formula<'py>(py: Python<'py>, formula: &str) -> PyResult<Bound<'py, PyDict>> {
+    let spec = parse_formula(formula).map_err(|e| convert::to_pyerr(e.into()))?;
+    let d = PyDict::new(py);
+    d.set_item("variables", spec.variables())?;
+    d.set_item("grouping", spec.grouping_variables())?;
+    d.set_item("source", spec.source.clone())?;
+    Ok(d)
+}
+
+/// The native module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(describe_formula, m)?)?;
+    m.add_class::<lmm::PyLinearMixedModel>()?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
