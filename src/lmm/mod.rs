@@ -127,15 +127,17 @@ impl LinearMixedModel {
                 )));
             }
         }
+        // As lme4's check.nobs.vs.nRE, per formula term (block of λ).
         for t in &terms.random {
-            if t.nranef() > n {
+            let widest = t.block_sizes().into_iter().max().unwrap_or(0);
+            if t.nlevels() * widest > n {
                 return Err(Error::Term {
                     term: t.grouping.clone(),
                     message: format!(
                         "has {} random effects ({} levels × {} columns) but there are only {} observations",
-                        t.nranef(),
+                        t.nlevels() * widest,
                         t.nlevels(),
-                        t.ncols(),
+                        widest,
                         n
                     ),
                 });

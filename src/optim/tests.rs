@@ -590,3 +590,38 @@ fn trace_one() {
     };
     println!("{} evals", r.evaluations);
 }
+
+#[test]
+#[ignore]
+fn compare_suite() {
+    let opt = Bobyqa::default();
+    let mut out = String::new();
+    for n in [2usize, 3, 4, 5, 6, 8, 10] {
+        let q = Quadratic::new(n);
+        for s in [1.0, 0.0, -1.0, 2.0] {
+            let r = run(&opt, |x| q.value(x), &vec![s; n], &vec![-INF; n], &vec![INF; n]);
+            out += &format!("q n={n} s={s} {}\n", r.evaluations);
+            let lo: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { 0.0 } else { -INF }).collect();
+            let r = run(&opt, |x| q.value(x), &vec![s.abs() + 0.5; n], &lo, &vec![INF; n]);
+            out += &format!("b n={n} s={s} {}\n", r.evaluations);
+        }
+        let x0: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();
+        let r = run(&Bobyqa { rho_begin: 0.5, ..opt.clone() }, |x| {
+            (0..x.len() - 1).map(|i| 100.0 * (x[i + 1] - x[i] * x[i]).powi(2) + (1.0 - x[i]).powi(2)).sum()
+        }, &x0, &vec![-INF; n], &vec![INF; n]);
+        out += &format!("chainros n={n} {} {:.3e}\n", r.evaluations, r.fmin);
+    }
+    std::fs::write("/tmp/bench/mine.txt", out).unwrap();
+}
+
+#[test]
+#[ignore]
+fn dump_points() {
+    let n: usize = std::env::var("TN").map(|v| v.parse().unwrap()).unwrap_or(3);
+    let s: f64 = std::env::var("TS").map(|v| v.parse().unwrap()).unwrap_or(0.0);
+    let q = Quadratic::new(n);
+    let mut pts = String::new();
+    let mut f = |x: &[f64]| { pts += &format!("{}\n", x.iter().map(|v| format!("{v:.6}")).collect::<Vec<_>>().join(" ")); q.value(x) };
+    Bobyqa::default().minimize(&mut f, &vec![s; n], &vec![-INF; n], &vec![INF; n]);
+    std::fs::write("/tmp/bench/mine_pts.txt", pts).unwrap();
+}

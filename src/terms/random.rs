@@ -58,6 +58,24 @@ impl ReTerm {
         self.theta_index.iter().all(|(r, c)| r == c)
     }
 
+    /// Sizes of the diagonal blocks of λ (columns that share θ entries form
+    /// one block; a term amalgamated from several formula terms has several).
+    pub fn block_sizes(&self) -> Vec<usize> {
+        let v = self.ncols();
+        let mut sizes = Vec::new();
+        let mut start = 0;
+        while start < v {
+            // A block ends where no θ entry links a column at or after `end` to one before it.
+            let mut end = start + 1;
+            while end < v && self.theta_index.iter().any(|&(r, c)| c < end && r >= end) {
+                end += 1;
+            }
+            sizes.push(end - start);
+            start = end;
+        }
+        sizes
+    }
+
     /// Lower bounds of θ: 0 on λ's diagonal, −∞ elsewhere.
     pub fn lower_bounds(&self) -> Vec<f64> {
         self.theta_index

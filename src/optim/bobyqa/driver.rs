@@ -268,6 +268,10 @@ impl Driver<'_, '_, '_> {
         }
         // Revise Δ from the ratio of actual to predicted reduction.
         self.ratio = (fopt - f) / -vquad;
+        if std::env::var("BOBYQA_TRACE").is_ok() {
+            let nb = (0..self.model.n).filter(|&j| step.xnew[j] == self.model.sl[j] || step.xnew[j] == self.model.su[j]).count();
+            eprintln!("  TR ratio={:.3} dnorm={:.2e} vquad={:.2e} nbound={} crv={:.2e} knew={}", self.ratio, dnorm, vquad, nb, step.crvmin, knew);
+        }
         self.delta = if self.ratio <= 0.1 {
             (0.5 * self.delta).min(dnorm)
         } else if self.ratio <= 0.7 {

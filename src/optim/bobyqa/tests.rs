@@ -233,3 +233,47 @@ fn trust_region_step_respects_bounds_and_radius() {
     assert_eq!(step.xnew[0], m.sl[0]);
     assert_eq!(step.xnew[3], m.su[3]);
 }
+
+#[test]
+#[ignore]
+fn trsbox_vs_brute_force() {
+    let mut state = 11u64;
+    let mut worst: f64 = 1.0;
+    let mut sum = 0.0;
+    let trials = 200;
+    for trial in 0..trials {
+        let n = 2 + trial % 2;
+        let npt = 2 * n + 1;
+        // random quadratic function, possibly indefinite
+        let c: Vec<f64> = (0..n * n).map(|_| lcg(&mut state)).collect();
+        let g0: Vec<f64> = (0..n).map(|_| lcg(&mut state)).collect();
+        let f = move |x: &[f64]| {
+            let mut v = 0.0;
+            for i in 0..n { v += g0[i] * x[i]; for j in 0..n { v += 0.5 * c[i * n + j] * x[i] * x[j]; } }
+            v
+        };
+        let lo: Vec<f64> = (0..n).map(|_| -0.3 - 0.7 * lcg(&mut state).abs()).collect();
+        let up: Vec<f64> = (0..n).map(|_| 0.3 + 0.7 * lcg(&mut state).abs()).collect();
+        let base: Vec<f64> = (0..n).map(|i| if lcg(&mut state) > 0.3 { lo[i] } else { 0.0 }).collect();
+        let m = build(&f, &base, &lo, &up, 0.1, npt);
+        let delta = 0.2 + 0.8 * lcg(&mut state).abs();
+        let step = trsbox(&m, delta);
+        let got = -m.predicted_change(&step.d);
+        // brute force
+        let xopt = m.xopt().to_vec();
+        let mut best = 0.0f64;
+        for _ in 0..60000 {
+            let d: Vec<f64> = (0..n).map(|_| delta * lcg(&mut state)).collect();
+            if dot(&d, &d) > delta * delta { continue; }
+            if (0..n).any(|i| xopt[i] + d[i] < m.sl[i] || xopt[i] + d[i] > m.su[i]) { continue; }
+            best = best.max(-m.predicted_change(&d));
+        }
+        if best > 1e-12 {
+            let r = got / best;
+            worst = worst.min(r);
+            sum += r;
+            if r < 0.9 { println!("trial {trial}: n={n} got {got:.4e} best {best:.4e} ratio {r:.3}"); }
+        }
+    }
+    println!("worst {worst:.3} mean {:.3}", sum / trials as f64);
+}
