@@ -190,16 +190,6 @@ impl Driver<'_, '_, '_> {
             .saturating_mul(10);
         let mut action = Action::TrustRegion;
         for _ in 0..cap {
-            if std::env::var("BOBYQA_TRACE").is_ok() {
-                eprintln!(
-                    "nf={} rho={:.1e} delta={:.1e} fopt={:.6e} {:?}",
-                    self.obj.evaluations(),
-                    self.rho,
-                    self.delta,
-                    self.model.fopt(),
-                    action
-                );
-            }
             action = match action {
                 Action::TrustRegion => self.trust_region_iteration(),
                 Action::Geometry(distsq) => self.geometry_check(distsq),
@@ -254,7 +244,7 @@ impl Driver<'_, '_, '_> {
         }
         let (vlag, beta) = self.model.lagrange(&step.d);
         let xopt = self.model.xopt().to_vec();
-        let Some(mut knew) = self.choose_replacement(&vlag, beta, &xopt, true) else {
+        let Some(mut knew) = self.choose_replacement(&vlag, beta, &xopt) else {
             return self.restart();
         };
         let fopt = self.model.fopt();
@@ -268,10 +258,6 @@ impl Driver<'_, '_, '_> {
         }
         // Revise Δ from the ratio of actual to predicted reduction.
         self.ratio = (fopt - f) / -vquad;
-        if std::env::var("BOBYQA_TRACE").is_ok() {
-            let nb = (0..self.model.n).filter(|&j| step.xnew[j] == self.model.sl[j] || step.xnew[j] == self.model.su[j]).count();
-            eprintln!("  TR ratio={:.3} dnorm={:.2e} vquad={:.2e} nbound={} crv={:.2e} knew={}", self.ratio, dnorm, vquad, nb, step.crvmin, knew);
-        }
         self.delta = if self.ratio <= 0.1 {
             (0.5 * self.delta).min(dnorm)
         } else if self.ratio <= 0.7 {
@@ -284,7 +270,7 @@ impl Driver<'_, '_, '_> {
         }
         // With a new best point, distances are measured from it instead.
         if f < fopt {
-            if let Some(k) = self.choose_replacement(&vlag, beta, &step.xnew, false) {
+            if let Some(k) = self.choose_replacement(&vlag, beta, &step.xnew) {
                 knew = k;
             }
         }
@@ -337,19 +323,17 @@ impl Driver<'_, '_, '_> {
     }
 
     /// The point to replace by `x_opt + d` (report §4): the one maximising
-    /// `max(1, (‖y_k − ref‖/Δ)⁴) σ_k` with `σ_k = Ω_kk β + ℓ_k²`.  `None`
-    /// when rounding errors have made the denominators unreliable.
-    fn choose_replacement(
-        &self,
-        vlag: &[f64],
-        beta: f64,
-        reference: &[f64],
-        keep_opt: bool,
-    ) -> Option<usize> {
+    /// `max(1, (‖y_k − ref‖/Δ)⁴) σ_k` with `σ_k = Ω_kk β + ℓ_k²`, where
+    /// `ref` is `x_opt`, or the new point once it is known to be better.
+    /// The current `x_opt` itself is never replaced, even when the new point
+    /// is better: keeping the previous best point (rather than a distant
+    /// one) saved about a quarter of the evaluations on our test problems.
+    /// `None` when rounding errors have made the denominators unreliable.
+    fn choose_replacement(&self, vlag: &[f64], beta: f64, reference: &[f64]) -> Option<usize> {
         let m = &self.model;
         let delsq = self.delta * self.delta;
         let (mut best, mut scaden, mut biglsq) = (None, 0.0, 0.0f64);
-        for k in (0..m.npt).filter(|&k| !(keep_opt && k == m.kopt)) {
+        for k in (0..m.npt).filter(|&k| k != m.kopt) {
             let den = beta * m.omega_diag(k) + vlag[k] * vlag[k];
             let weight = (dist_sq(m.xpt.row(k), reference) / delsq).powi(2).max(1.0);
             if weight * den > scaden {
@@ -391,9 +375,6 @@ impl Driver<'_, '_, '_> {
             self.itest += 1;
         }
         if self.itest >= 3 {
-            if std::env::var("BOBYQA_TRACE").is_ok() {
-                eprintln!("MINNORM");
-            }
             self.model.use_min_norm_model(g, lambda);
             self.itest = 0;
         }
@@ -498,9 +479,6 @@ impl Driver<'_, '_, '_> {
     /// Rebuild the interpolation set around `x_opt` with spacing ρ (the
     /// replacement for RESCUE, see the module documentation).
     fn restart(&mut self) -> Action {
-        if std::env::var("BOBYQA_TRACE").is_ok() {
-            eprintln!("RESTART");
-        }
         let nf = self.obj.evaluations();
         if self.restarted_at == Some(nf) {
             return Action::Finish(ReturnCode::Failure(

@@ -1,0 +1,602 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark: this package against lme4 and the Python mixed-model packages.
+
+For each (tool, model) a fresh process loads the data, fits the model k times (best of k
+reported), and reports the objective, the optimizer's evaluation count and its peak
+memory. See benches/README.md for what exactly is measured.
+
+    python benches/compare.py                      # everything, including the 1M-row model
+    python benches/compare.py --quick              # without the 1M-row model
+    python benches/compare.py --models sleepstudy,pastes --tools ours,lme4
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATASETS = ROOT / "datasets"
+WORK = Path(os.environ.get("MM_BENCH_DIR", "/tmp/mm_bench"))
+RESULTS = HERE / "results"
+R_WORKER = HERE / "lme4_worker.R"
+
+TOOLS = ["ours", "lme4", "glmm", "mixedlm", "statsmodels"]
+PY_PACKAGES = {"ours": "mixedmodels", "glmm": "glmm", "mixedlm": "mixedlm",
+               "statsmodels": "statsmodels"}
+
+# Synthetic crossed design.
+SYN_SEED = 20261125
+SYN_N = 1_000_000
+SYN_G = 5_000
+SYN_H = 2_000
+SYN_STAMP = f"seed={SYN_SEED} n={SYN_N} g={SYN_G} h={SYN_H} sd=0.5,0.3,1 beta=1,0.5 v1"
+
+
+@dataclass
+class Model:
+    key: str
+    data: str  # a file stem in datasets/, or "synthetic"
+    formula: str  # lme4 / MixedModels.jl syntax, used by ours, lme4, glmm, mixedlm
+    reml: bool = False
+    # statsmodels.formula.api.mixedlm arguments: fixed formula, groups column, re_formula,
+    # vc_formula, use_sparse. Crossed terms use one all-ones group and variance components.
+    sm: dict = field(default_factory=dict)
+    large: bool = False
+
+
+MODELS = [
+    Model("dyestuff", "dyestuff", "Yield ~ 1 + (1|Batch)",
+          sm=dict(fixed="Yield ~ 1", groups="Batch")),
+    Model("dyestuff_reml", "dyestuff", "Yield ~ 1 + (1|Batch)", reml=True,
+          sm=dict(fixed="Yield ~ 1", groups="Batch")),
+    Model("sleepstudy", "sleepstudy", "Reaction ~ 1 + Days + (1 + Days|Subject)",
+          sm=dict(fixed="Reaction ~ 1 + Days", groups="Subject", re_formula="~1 + Days")),
+    Model("sleepstudy_zc", "sleepstudy",
+          "Reaction ~ 1 + Days + (1|Subject) + (0 + Days|Subject)",
+          sm=dict(fixed="Reaction ~ 1 + Days", groups="Subject", re_formula="~1",
+                  vc_formula={"Days": "0 + Days"})),
+    Model("penicillin", "penicillin", "diameter ~ 1 + (1|plate) + (1|sample)",
+          sm=dict(fixed="diameter ~ 1", groups="one", re_formula="0",
+                  vc_formula={"plate": "0 + C(plate)", "sample": "0 + C(sample)"})),
+    Model("pastes", "pastes", "strength ~ 1 + (1|batch/cask)",
+          sm=dict(fixed="strength ~ 1", groups="batch", re_formula="~1",
+                  vc_formula={"cask": "0 + C(cask)"})),
+    Model("insteval", "insteval", "y ~ 1 + service*dept + (1|s) + (1|d)",
+          sm=dict(fixed="y ~ 1 + service*dept", groups="one", re_formula="0",
+                  vc_formula={"s": "0 + C(s)", "d": "0 + C(d)"}, use_sparse=True)),
+    Model("insteval_dept", "insteval", "y ~ 1 + service + (1|s) + (1|d) + (1|dept)",
+          sm=dict(fixed="y ~ 1 + service", groups="one", re_formula="0",
+                  vc_formula={"s": "0 + C(s)", "d": "0 + C(d)", "dept": "0 + C(dept)"},
+                  use_sparse=True)),
+    Model("crossed_1m", "synthetic", "y ~ 1 + x + (1|g) + (1|h)", large=True,
+          sm=dict(fixed="y ~ 1 + x", groups="one", re_formula="0",
+                  vc_formula={"g": "0 + C(g)", "h": "0 + C(h)"}, use_sparse=True)),
+]
+MODEL_BY_KEY = {m.key: m for m in MODELS}
+
+
+# ---------------------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------------------
+
+def parquet_path(data: str) -> Path:
+    return WORK / "synthetic.parquet" if data == "synthetic" else DATASETS / f"{data}.parquet"
+
+
+def make_synthetic() -> None:
+    """1,000,000 rows, g with 5,000 and h with 2,000 levels drawn uniformly,
+    y = 1 + 0.5 x + b_g + b_h + e with sd(b_g) = 0.5, sd(b_h) = 0.3, sd(e) = 1."""
+    import numpy as np
+    import polars as pl
+
+    stamp = WORK / "synthetic.stamp"
+    if (stamp.exists() and stamp.read_text() == SYN_STAMP
+            and (WORK / "synthetic.parquet").exists() and (WORK / "synthetic.csv").exists()):
+        return
+    rng = np.random.default_rng(SYN_SEED)
+    g = rng.integers(0, SYN_G, SYN_N)
+    h = rng.integers(0, SYN_H, SYN_N)
+    x = rng.standard_normal(SYN_N)
+    bg = rng.normal(0.0, 0.5, SYN_G)
+    bh = rng.normal(0.0, 0.3, SYN_H)
+    e = rng.standard_normal(SYN_N)
+    y = 1.0 + 0.5 * x + bg[g] + bh[h] + e
+    glev = [f"g{i:04d}" for i in range(SYN_G)]
+    hlev = [f"h{i:04d}" for i in range(SYN_H)]
+    df = pl.DataFrame({
+        "y": y, "x": x,
+        "g": pl.Series("g", np.asarray(glev)[g]).cast(pl.Enum(glev)),
+        "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
+    })
+    WORK.mkdir(parents=True, exist_ok=True)
+    df.write_parquet(WORK / "synthetic.parquet")
+    df.write_csv(WORK / "synthetic.csv")
+    stamp.write_text(SYN_STAMP)
+
+
+def r_inputs(data: str) -> tuple[Path, Path]:
+    """CSV (factors as their level labels) and level-order file for the R worker."""
+    import polars as pl
+
+    csv = WORK / f"{data}.csv"
+    lev = WORK / f"{data}.levels.tsv"
+    src = parquet_path(data)
+    if csv.exists() and lev.exists() and csv.stat().st_mtime >= src.stat().st_mtime:
+        return csv, lev
+    df = pl.read_parquet(src)
+    lines = []
+    for name, dtype in df.schema.items():
+        if isinstance(dtype, pl.Enum):
+            lines.append("\t".join([name, *dtype.categories.to_list()]))
+        elif dtype in (pl.String, pl.Categorical):
+            lines.append("\t".join([name, *sorted(df[name].drop_nulls().unique().to_list())]))
+    if data != "synthetic":  # the synthetic CSV is written by make_synthetic
+        df.write_csv(csv)
+    lev.write_text("\n".join(lines) + "\n")
+    return csv, lev
+
+
+# ---------------------------------------------------------------------------------------
+# Worker: one (tool, model) in this fresh process
+# ---------------------------------------------------------------------------------------
+
+def vm_kib(field_name: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def load_polars(model: Model):
+    import polars as pl
+
+    return pl.read_parquet(parquet_path(model.data))
+
+
+def load_pandas(model: Model):
+    df = load_polars(model).to_pandas()  # Enum columns become pandas categoricals
+    return df
+
+
+def fitter(tool: str, model: Model):
+    """Import the tool, load the data in its preferred form, return a no-argument callable
+    that constructs and fits the model and returns (objective, evaluations, extras)."""
+    if tool == "ours":
+        import mixedmodels as mm
+
+        hwm = vm_kib("VmHWM")
+        df = load_polars(model)
+
+        def fit():
+            m = mm.lmm(model.formula, df, reml=model.reml)
+            opt = m.optsum or {}
+            return m.objective, opt.get("evaluations"), {
+                "optimizer_seconds": opt.get("seconds"),
+                "theta": [float(t) for t in m.theta],
+                "return_code": opt.get("return_code"),
+            }
+        return hwm, fit
+
+    if tool == "glmm":
+        import glmm
+
+        hwm = vm_kib("VmHWM")
+        df = load_pandas(model)
+
+        def fit():
+            # The lean settings closest to what the others compute: RX-based standard
+            # errors (as lme4), no Satterthwaite pass, no stored LRT tables.
+            m = glmm.fit(df, model.formula, reml=model.reml, satterthwaite=False,
+                         wald_se="rx", anova_test="Wald")
+            extras = {"n_grad": int(m.n_grad), "converged": bool(m.converged)}
+            return -2.0 * float(m.loglik), int(m.n_eval), extras
+        return hwm, fit
+
+    if tool == "mixedlm":
+        import mixedlm
+
+        # mixedlm loads its modelling stack lazily: touch it before the baseline.
+        _ = mixedlm.lmer
+        hwm = vm_kib("VmHWM")
+        df = load_pandas(model)
+
+        def fit():
+            m = mixedlm.lmer(model.formula, df, REML=model.reml)
+            return float(m.deviance), int(m.function_evals), {
+                "optimizer": m.optimizer, "converged": bool(m.converged)}
+        return hwm, fit
+
+    if tool == "statsmodels":
+        import statsmodels.formula.api as smf
+
+        hwm = vm_kib("VmHWM")
+        df = load_pandas(model)
+        df["one"] = 1
+        spec = dict(model.sm)
+        fixed = spec.pop("fixed")
+        groups = spec.pop("groups")
+
+        def fit():
+            md = smf.mixedlm(fixed, df, groups=df[groups], **spec)
+            calls = [0]
+            loglike = md.loglike
+
+            def counted(*a, **k):
+                calls[0] += 1
+                return loglike(*a, **k)
+
+            md.loglike = counted
+            m = md.fit(reml=model.reml)
+            return -2.0 * float(m.llf), calls[0], {"converged": bool(m.converged)}
+        return hwm, fit
+
+    raise ValueError(f"unknown Python tool {tool!r}")
+
+
+def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
+               budget: float) -> dict:
+    model = MODEL_BY_KEY[key]
+    res: dict = {"tool": tool, "model": key}
+    warnings.simplefilter("ignore")
+    caught: list[str] = []
+    hwm_import, fit = fitter(tool, model)
+    res["hwm_import_kib"] = hwm_import
+    res["hwm_data_kib"] = vm_kib("VmHWM")
+    times: list[float] = []
+    cpus: list[float] = []
+    out = None
+    while True:
+        gc.collect()
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            out = fit()
+            t = time.perf_counter() - t0
+            c = time.process_time() - c0
+        for wi in w:
+            msg = f"{wi.category.__name__}: {str(wi.message).splitlines()[0][:120]}"
+            if msg not in caught:
+                caught.append(msg)
+        times.append(t)
+        cpus.append(c)
+        n, total = len(times), sum(times)
+        if reps > 0:
+            if n >= reps:
+                break
+        else:
+            min_n = 3 if times[0] < 1 else 2 if times[0] < 30 else 1
+            if n >= max_reps or (n >= min_n and total >= min_time):
+                break
+        if total + min(times) > budget:
+            break
+    best = min(range(len(times)), key=times.__getitem__)
+    objective, evals, extras = out
+    res.update(
+        seconds=times[best], cpu_seconds=cpus[best], runs=len(times), times=times,
+        objective=float(objective), evaluations=evals, extras=extras,
+        hwm_peak_kib=vm_kib("VmHWM"), version=tool_version(tool),
+    )
+    if caught:
+        res["note"] = "; ".join(caught[:4])
+    return res
+
+
+# ---------------------------------------------------------------------------------------
+# Orchestrator
+# ---------------------------------------------------------------------------------------
+
+def tool_version(tool: str) -> str | None:
+    if tool == "lme4":
+        return None
+    try:
+        return importlib.metadata.version(PY_PACKAGES[tool])
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def tool_available(tool: str) -> str | None:
+    """None when usable, else the reason it is not."""
+    if tool == "lme4":
+        if shutil.which("Rscript") is None:
+            return "Rscript not found"
+        r = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('lme4'))"],
+                           capture_output=True)
+        return None if r.returncode == 0 else "R package lme4 not installed"
+    return None if tool_version(tool) else f"Python package {PY_PACKAGES[tool]} not installed"
+
+
+def shorten(msg: str, n: int = 160) -> str:
+    msg = " ".join(msg.split())
+    return msg if len(msg) <= n else msg[: n - 1] + "…"
+
+
+def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple[int | None, str,
+                                                                           str, int, str]:
+    """Run cmd in its own session; return (status, stdout, stderr, ru_maxrss KiB, kill
+    reason). The rusage comes from wait4 on that one child, so it is this process's peak
+    RSS alone. A watchdog kills it past the timeout or past mem_limit_kib of RSS."""
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True,
+                             cwd=str(ROOT))
+        t0 = time.monotonic()
+        killed = ""
+        while True:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            if pid == p.pid:
+                break
+            if not killed:
+                if time.monotonic() - t0 > timeout:
+                    killed = f"timeout after {timeout:.0f} s"
+                else:
+                    try:
+                        with open(f"/proc/{p.pid}/status") as fh:
+                            rss = next((int(line.split()[1]) for line in fh
+                                        if line.startswith("VmRSS:")), 0)
+                    except OSError:
+                        rss = 0
+                    if rss > mem_limit_kib:
+                        killed = f"killed: RSS above the {mem_limit_kib / 2**20:.0f} GiB limit"
+                if killed:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(p.pid, signal.SIGKILL)
+            time.sleep(0.02)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0)
+        fe.seek(0)
+        return (p.returncode, fo.read().decode(errors="replace"),
+                fe.read().decode(errors="replace"), ru.ru_maxrss, killed)
+
+
+def error_row(tool: str, key: str, msg: str) -> dict:
+    return {"tool": tool, "model": key, "error": shorten(msg)}
+
+
+def last_error_line(stderr: str) -> str:
+    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    if not lines:
+        return "failed without a message"
+    for ln in reversed(lines):  # a Python traceback ends in "Type: message"
+        if not ln.startswith(" ") and ":" in ln:
+            return ln
+    return lines[-1]
+
+
+def run_cell(tool: str, model: Model, args) -> dict:
+    budget = max(1.0, args.timeout * 0.5)
+    limit = int(args.mem_limit * 2**20)
+    if tool == "lme4":
+        csv, lev = r_inputs(model.data)
+        cmd = ["Rscript", "--vanilla", str(R_WORKER), f"csv={csv}", f"levels={lev}",
+               f"formula={model.formula}", f"reml={'TRUE' if model.reml else 'FALSE'}",
+               f"min_time={args.min_time}", f"max_reps={args.max_reps}",
+               f"reps={args.repeats}", f"budget={budget}"]
+    else:
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, model.key,
+               "--repeats", str(args.repeats), "--min-time", str(args.min_time),
+               "--max-reps", str(args.max_reps), "--budget", str(budget)]
+    rc, out, err, maxrss, killed = run_child(cmd, args.timeout, limit)
+    if killed:
+        return error_row(tool, model.key, killed)
+    if tool == "lme4":
+        res: dict = {"tool": tool, "model": model.key}
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                _, k, v = (line.rstrip() + " ").split(" ", 2)
+                res[k] = v.strip()
+        if rc != 0 or "objective" not in res:
+            return error_row(tool, model.key, last_error_line(err))
+        for k in ("seconds", "cpu_seconds", "objective"):
+            res[k] = float(res[k])
+        for k in ("runs", "evaluations", "hwm_import_kib", "hwm_data_kib", "hwm_peak_kib"):
+            res[k] = int(float(res[k]))
+        res["times"] = [float(t) for t in res["times"].split(",")]
+        res["version"] = res.pop("lme4_version")
+        res["extras"] = {"optimizer": res.pop("optimizer"), "theta": res.pop("theta")}
+    else:
+        lines = [ln for ln in out.splitlines() if ln.startswith("WORKER_RESULT ")]
+        if rc != 0 or not lines:
+            return error_row(tool, model.key, last_error_line(err))
+        res = json.loads(lines[-1].removeprefix("WORKER_RESULT "))
+    res["ru_maxrss_kib"] = maxrss
+    return res
+
+
+def fmt_s(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:.0f} µs"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms"
+    return f"{s:.3g} s"
+
+
+def build_table(rows: list[dict]) -> list[list[str]]:
+    head = ["model", "tool", "time", "runs", "objective", "Δobjective", "evals", "time/eval",
+            "CPU time", "peak MiB", "Δ MiB", "peer/ours", "note"]
+    table = [head]
+    by_model: dict[str, list[dict]] = {}
+    for r in rows:
+        by_model.setdefault(r["model"], []).append(r)
+    for key, rs in by_model.items():
+        objs = [r["objective"] for r in rs if "objective" in r]
+        best = min(objs) if objs else None
+        ours = next((r for r in rs if r["tool"] == "ours" and "seconds" in r), None)
+        for r in rs:
+            if "error" in r:
+                table.append([key, r["tool"], "—", "", "", "", "", "", "", "", "", "",
+                              r["error"]])
+                continue
+            ev = r.get("evaluations")
+            peak = r.get("ru_maxrss_kib") or r.get("hwm_peak_kib")
+            d_mib = (r["hwm_peak_kib"] - r["hwm_data_kib"]) / 1024
+            d_obj = r["objective"] - best
+            table.append([
+                key, r["tool"], fmt_s(r["seconds"]), str(r["runs"]),
+                f"{r['objective']:.6f}",
+                "0" if d_obj == 0 else f"{d_obj:+.1e}",
+                "" if ev is None else str(ev),
+                "" if not ev else fmt_s(r["seconds"] / ev),
+                fmt_s(r["cpu_seconds"]),
+                f"{peak / 1024:.0f}", f"{d_mib:.0f}",
+                "1" if r["tool"] == "ours" else
+                (f"{r['seconds'] / ours['seconds']:.2f}" if ours else ""),
+                shorten(r.get("note", ""), 100),
+            ])
+    return table
+
+
+def markdown(table: list[list[str]]) -> str:
+    def esc(c: str) -> str:
+        return c.replace("|", "\\|")
+
+    right = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+    lines = ["| " + " | ".join(table[0]) + " |",
+             "|" + "|".join("---:" if i in right else "---" for i in range(len(table[0])))
+             + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in table[1:]]
+    return "\n".join(lines)
+
+
+def plain(table: list[list[str]]) -> str:
+    w = [max(len(row[i]) for row in table) for i in range(len(table[0]) - 1)]
+    out = []
+    for row in table:
+        cells = [c.ljust(w[i]) if i < 2 else c.rjust(w[i]) for i, c in enumerate(row[:-1])]
+        out.append("  ".join(cells) + ("  " + row[-1] if row[-1] else ""))
+    return "\n".join(out)
+
+
+def machine_info(tools: list[str]) -> dict:
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")),
+                   "")
+    mem = ""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
+        kib = next((int(ln.split()[1]) for ln in fh if ln.startswith("MemTotal:")), 0)
+        mem = f"{kib / 2**20:.1f} GiB"
+    info = {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem,
+            "platform": platform.platform(), "python": platform.python_version()}
+    for t in tools:
+        if t != "lme4":
+            info[PY_PACKAGES[t]] = tool_version(t)
+    for pkg in ("numpy", "polars", "pandas", "scipy"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            info[pkg] = importlib.metadata.version(pkg)
+    if "lme4" in tools and shutil.which("Rscript"):
+        r = subprocess.run(
+            ["Rscript", "-e", "cat(R.version.string, '|', as.character(packageVersion('lme4')),"
+             " '|', as.character(packageVersion('Matrix')), '|',"
+             " tryCatch(as.character(packageVersion('nloptr')), error = function(e) ''),"
+             " '|', La_library())"], capture_output=True, text=True)
+        parts = [p.strip() for p in r.stdout.split("|")]
+        if len(parts) == 5:
+            info.update(R=parts[0], lme4=parts[1], Matrix=parts[2], nloptr=parts[3],
+                        R_lapack=parts[4])
+    return info
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", help="comma-separated: " + ",".join(m.key for m in MODELS))
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: "
+                    + ",".join(TOOLS))
+    ap.add_argument("--quick", action="store_true", help="skip the 1M-row model")
+    ap.add_argument("--repeats", type=int, default=0,
+                    help="fits per (tool, model); 0 (default) = adaptive: repeat until at "
+                         "least --min-time s in total (at least 3 fits when the first takes "
+                         "under 1 s, 2 under 30 s, else 1), at most --max-reps")
+    ap.add_argument("--min-time", type=float, default=1.0)
+    ap.add_argument("--max-reps", type=int, default=200)
+    ap.add_argument("--timeout", type=float, default=600.0,
+                    help="seconds per (tool, model) process")
+    ap.add_argument("--mem-limit", type=float, default=12.0,
+                    help="GiB of RSS after which a (tool, model) process is killed")
+    ap.add_argument("--out", default=str(RESULTS / "latest"),
+                    help="output path without extension (.md and .json are written)")
+    ap.add_argument("--worker", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
+    ap.add_argument("--budget", type=float, default=300.0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.worker:
+        tool, key = args.worker
+        res = run_worker(tool, key, args.repeats, args.min_time, args.max_reps, args.budget)
+        print("WORKER_RESULT " + json.dumps(res), flush=True)
+        return 0
+
+    models = ([MODEL_BY_KEY[k.strip()] for k in args.models.split(",")] if args.models
+              else list(MODELS))
+    if args.quick:
+        models = [m for m in models if not m.large]
+    tools = [t.strip() for t in args.tools.split(",")]
+    for t in tools:
+        if t not in TOOLS:
+            ap.error(f"unknown tool {t!r}; choose from {','.join(TOOLS)}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    if any(m.data == "synthetic" for m in models):
+        print("generating / checking the synthetic data set ...", file=sys.stderr, flush=True)
+        make_synthetic()
+
+    missing = {t: tool_available(t) for t in tools}
+    info = machine_info([t for t in tools if not missing[t]])
+    started = _dt.datetime.now().isoformat(timespec="seconds")
+    rows: list[dict] = []
+    for model in models:
+        for tool in tools:
+            if missing[tool]:
+                rows.append(error_row(tool, model.key, missing[tool]))
+                continue
+            print(f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...", file=sys.stderr,
+                  end=" ", flush=True)
+            t0 = time.monotonic()
+            res = run_cell(tool, model, args)
+            rows.append(res)
+            print(f"{time.monotonic() - t0:.1f} s wall; "
+                  + (res["error"] if "error" in res else
+                     f"best {fmt_s(res['seconds'])} x{res['runs']}, "
+                     f"objective {res['objective']:.6f}"), file=sys.stderr, flush=True)
+
+    table = build_table(rows)
+    print(plain(table))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmdline = "python benches/compare.py " + " ".join(sys.argv[1:])
+    md = [f"# Benchmark results ({started})", "",
+          f"Command: `{cmdline.strip()}`", "",
+          "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v), "",
+          markdown(table), "",
+          "time: best of `runs` fits (construction + fit, data already loaded); "
+          "CPU time: process CPU time of that fit (all threads); "
+          "peak MiB: peak RSS of the fresh process that loaded the data and ran all "
+          "`runs` fits; Δ MiB: that peak minus the peak after importing the package and "
+          "loading the data; peer/ours: this row's time / ours. See benches/README.md.", ""]
+    out.with_suffix(".md").write_text("\n".join(md))
+    payload = {"started": started, "command": cmdline.strip(), "machine": info,
+               "models": {m.key: {"data": m.data, "formula": m.formula, "reml": m.reml,
+                                  "statsmodels": m.sm} for m in models},
+               "results": rows}
+    out.with_suffix(".json").write_text(json.dumps(payload, indent=1) + "\n")
+    print(f"\nwritten: {out.with_suffix('.md')} and .json", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
