@@ -44,8 +44,9 @@ fn solve(mut m: Vec<Vec<f64>>, mut b: Vec<f64>) -> Vec<f64> {
         b.swap(c, p);
         for r in c + 1..n {
             let factor = m[r][c] / m[c][c];
-            for k in c..n {
-                m[r][k] -= factor * m[c][k];
+            let (top, bottom) = m.split_at_mut(r);
+            for (a, p) in bottom[0][c..].iter_mut().zip(&top[c][c..]) {
+                *a -= factor * p;
             }
             b[r] -= factor * b[c];
         }
@@ -498,4 +499,36 @@ fn invalid_arguments_fail_cleanly() {
     };
     let r = run(&bad, f, &[1.0], &[-INF], &[INF]);
     assert!(matches!(r.code, ReturnCode::Failure(_)));
+}
+
+#[test]
+#[ignore]
+fn tmp_stress() {
+    let mut state = 3u64;
+    let mut lcg = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+    };
+    for n in [3usize, 6, 10, 20, 40, 60] {
+        // random SPD quadratic with some bound-active components: B^T B + I
+        let b: Vec<f64> = (0..n * n).map(|_| lcg() / (n as f64).sqrt()).collect();
+        let mut m = vec![vec![0.0; n]; n];
+        for i in 0..n { for j in 0..n { let mut s = 0.0; for k in 0..n { s += b[k * n + i] * b[k * n + j]; } m[i][j] = s + if i == j { 0.5 } else { 0.0 }; } }
+        let t: Vec<f64> = (0..n).map(|_| lcg()).collect();
+        let q = Quadratic { m, t };
+        let lo: Vec<f64> = (0..n).map(|i| if i % 3 == 0 { 0.0 } else { -INF }).collect();
+        let up = vec![INF; n];
+        let want = q.box_minimum(&lo, &up);
+        let start = std::time::Instant::now();
+        let r = run(&Bobyqa::default(), |x| q.value(x), &vec![1.0; n], &lo, &up);
+        println!("stress n={n}: {} evals, err {:.1e}, {:?}, {:?}", r.evaluations, max_err(&r.x, &want), r.code, start.elapsed());
+        // non-quadratic: log-sum-exp style + quartic, with inf region
+        let f = |x: &[f64]| {
+            if x.iter().sum::<f64>() > 3.0 * n as f64 { return INF; }
+            x.iter().enumerate().map(|(i, v)| (v - 0.1 * (i % 5) as f64).powi(2) + 0.1 * (v - 0.3).powi(4)).sum::<f64>()
+                + 0.05 * x.windows(2).map(|w| w[0] * w[1]).sum::<f64>()
+        };
+        let r = run(&Bobyqa::default(), f, &vec![1.0; n], &lo, &up);
+        println!("stress2 n={n}: {} evals, f {:.10}, {:?}", r.evaluations, r.fmin, r.code);
+    }
 }

@@ -36,6 +36,16 @@ pub(super) fn geometry_candidates(model: &Model, t: usize, adelt: f64) -> Geomet
     }
 }
 
+/// A candidate on the line through `x_opt` and `y_k`.
+struct LinePoint {
+    score: f64,
+    k: usize,
+    /// `a` in `x_opt + a (y_k − x_opt)`.
+    step: f64,
+    /// A coordinate to put exactly onto the bound that limits `a`.
+    snap: Option<(usize, f64)>,
+}
+
 /// Search the lines `x_opt + a (y_k − x_opt)`.  On the line through `y_k`,
 /// `ℓ_t(a) = a ℓ'(0) + a² (δ_tk − ℓ'(0))` since `ℓ_t(x_opt) = 0` and
 /// `ℓ_t(y_k) = δ_tk`.  Each line offers its ends (set by the bounds and by
@@ -47,8 +57,7 @@ fn line_step(model: &Model, t: usize, adelt: f64, alpha: f64, glag: &[f64]) -> O
     let n = model.n;
     let xopt = model.xopt();
     let (sl, su) = (&model.sl, &model.su);
-    // (score, k, step length, coordinate set exactly onto a bound).
-    let mut best: Option<(f64, usize, f64, Option<(usize, f64)>)> = None;
+    let mut best: Option<LinePoint> = None;
     let mut dir = vec![0.0; n];
     for k in (0..model.npt).filter(|&k| k != model.kopt) {
         let y = model.xpt.row(k);
@@ -104,12 +113,19 @@ fn line_step(model: &Model, t: usize, adelt: f64, alpha: f64, glag: &[f64]) -> O
         }
         for (a, snap) in options {
             let sc = score(a);
-            if a != 0.0 && sc.is_finite() && best.is_none_or(|b| sc > b.0) {
-                best = Some((sc, k, a, snap));
+            if a != 0.0 && sc.is_finite() && best.as_ref().is_none_or(|b| sc > b.score) {
+                best = Some(LinePoint {
+                    score: sc,
+                    k,
+                    step: a,
+                    snap,
+                });
             }
         }
     }
-    let (_, k, a, snap) = best?;
+    let LinePoint {
+        k, step: a, snap, ..
+    } = best?;
     let y = model.xpt.row(k);
     let mut xnew: Vec<f64> = (0..n)
         .map(|i| (xopt[i] + a * (y[i] - xopt[i])).max(sl[i]).min(su[i]))

@@ -16,7 +16,8 @@
 //! evaluations.
 
 use super::altmov::geometry_candidates;
-use super::model::{dist_sq, dot, Design, Model};
+use super::design::Design;
+use super::model::{dist_sq, dot, Model};
 use super::objective::Objective;
 use super::trsbox::{trsbox, TrStep};
 use crate::optim::ReturnCode;
@@ -479,6 +480,7 @@ impl Driver<'_, '_, '_> {
     /// Rebuild the interpolation set around `x_opt` with spacing ρ (the
     /// replacement for RESCUE, see the module documentation).
     fn restart(&mut self) -> Action {
+        eprintln!("TMP-RESTART nf={} rho={}", self.obj.evaluations(), self.rho);
         let nf = self.obj.evaluations();
         if self.restarted_at == Some(nf) {
             return Action::Finish(ReturnCode::Failure(

@@ -16,7 +16,7 @@
 //!   conditions is taken up by minimising the Frobenius norm of the change to
 //!   `∇²Q`.  This needs the inverse `H` of the KKT matrix of that problem,
 //!   which is updated in `O(npt²)` operations per replacement in a factored
-//!   form (`model.rs`) that keeps its leading block positive semi-definite.
+//!   form (`model.rs`; initial values in `design.rs`) that keeps its leading block positive semi-definite.
 //!   The point to replace is chosen to keep the denominator of that update
 //!   large, weighted by the distance from the best point `x_opt`.
 //! * **Trust-region step under bounds** (§3, `trsbox.rs`).  `Q` is minimised
@@ -44,6 +44,7 @@
 //! trust-region and geometry steps work on a segment; all formulas above hold.
 
 mod altmov;
+mod design;
 mod driver;
 mod model;
 mod objective;

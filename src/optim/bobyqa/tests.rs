@@ -1,6 +1,7 @@
 //! Internal consistency of the model and of the factored KKT inverse `H`.
 
-use super::model::{dot, Design, Mat, Model};
+use super::design::Design;
+use super::model::{dot, Mat, Model};
 use super::trsbox::trsbox;
 
 /// A quadratic test function with coupled variables.
