@@ -262,7 +262,7 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
     res["hwm_data_kib"] = vm_kib("VmHWM")
     times: list[float] = []
     cpus: list[float] = []
-    out = None
+    best_out = None
     while True:
         gc.collect()
         with warnings.catch_warnings(record=True) as w:
@@ -276,6 +276,8 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
             msg = f"{wi.category.__name__}: {str(wi.message).splitlines()[0][:120]}"
             if msg not in caught:
                 caught.append(msg)
+        if not times or t < min(times):
+            best_out = out
         times.append(t)
         cpus.append(c)
         n, total = len(times), sum(times)
@@ -289,7 +291,7 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
         if total + min(times) > budget:
             break
     best = min(range(len(times)), key=times.__getitem__)
-    objective, evals, extras = out
+    objective, evals, extras = best_out  # the extras of the fastest fit
     res.update(
         seconds=times[best], cpu_seconds=cpus[best], runs=len(times), times=times,
         objective=float(objective), evaluations=evals, extras=extras,
@@ -329,18 +331,24 @@ def shorten(msg: str, n: int = 160) -> str:
     return msg if len(msg) <= n else msg[: n - 1] + "…"
 
 
-def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple[int | None, str,
-                                                                           str, int, str]:
+def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple:
     """Run cmd in its own session; return (status, stdout, stderr, ru_maxrss KiB, kill
-    reason). The rusage comes from wait4 on that one child, so it is this process's peak
-    RSS alone. A watchdog kills it past the timeout or past mem_limit_kib of RSS."""
+    reason, cores used by other processes meanwhile). The rusage comes from wait4 on that
+    one child, so it is this process's peak RSS alone. A watchdog kills it past the timeout
+    or past mem_limit_kib of RSS."""
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True,
                              cwd=str(ROOT))
         t0 = time.monotonic()
+        b0 = cpu_busy_seconds()
         killed = ""
         while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            try:
+                pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+            except BaseException:  # interrupted: do not leave the child running
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGKILL)
+                raise
             if pid == p.pid:
                 break
             if not killed:
@@ -360,10 +368,36 @@ def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple[int |
                         os.killpg(p.pid, signal.SIGKILL)
             time.sleep(0.02)
         p.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - t0
+        others = (cpu_busy_seconds() - b0 - ru.ru_utime - ru.ru_stime) / wall
         fo.seek(0)
         fe.seek(0)
         return (p.returncode, fo.read().decode(errors="replace"),
-                fe.read().decode(errors="replace"), ru.ru_maxrss, killed)
+                fe.read().decode(errors="replace"), ru.ru_maxrss, killed, max(others, 0.0))
+
+
+def cpu_busy_seconds() -> float:
+    """Machine-wide busy CPU seconds since boot (all cores), from /proc/stat."""
+    try:
+        with open("/proc/stat") as fh:
+            vals = [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+    return (sum(vals[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(max_wait: float, threshold: float = 0.5) -> float:
+    """Wait (at most max_wait s) until other processes use under `threshold` cores,
+    sampled over 1 s. Returns the cores in use at the last sample."""
+    t0 = time.monotonic()
+    while True:
+        b0 = cpu_busy_seconds()
+        time.sleep(1.0)
+        used = cpu_busy_seconds() - b0
+        if used < threshold or time.monotonic() - t0 >= max_wait:
+            return used
+        time.sleep(4.0)
 
 
 def error_row(tool: str, key: str, msg: str) -> dict:
@@ -393,7 +427,7 @@ def run_cell(tool: str, model: Model, args) -> dict:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, model.key,
                "--repeats", str(args.repeats), "--min-time", str(args.min_time),
                "--max-reps", str(args.max_reps), "--budget", str(budget)]
-    rc, out, err, maxrss, killed = run_child(cmd, args.timeout, limit)
+    rc, out, err, maxrss, killed, others = run_child(cmd, args.timeout, limit)
     if killed:
         return error_row(tool, model.key, killed)
     if tool == "lme4":
@@ -417,6 +451,7 @@ def run_cell(tool: str, model: Model, args) -> dict:
             return error_row(tool, model.key, last_error_line(err))
         res = json.loads(lines[-1].removeprefix("WORKER_RESULT "))
     res["ru_maxrss_kib"] = maxrss
+    res["other_cores"] = round(others, 2)
     return res
 
 
@@ -426,6 +461,15 @@ def fmt_s(s: float) -> str:
     if s < 1:
         return f"{s * 1e3:.3g} ms"
     return f"{s:.3g} s"
+
+
+def note_with_load(r: dict) -> str:
+    note = shorten(r.get("note", ""), 100)
+    others = r.get("other_cores", 0.0)
+    if others >= 0.25:  # flag cells timed while the machine was busy with something else
+        note = (f"other processes used {others:.1f} cores meanwhile"
+                + (f"; {note}" if note else ""))
+    return note
 
 
 def build_table(rows: list[dict]) -> list[list[str]]:
@@ -458,16 +502,33 @@ def build_table(rows: list[dict]) -> list[list[str]]:
                 f"{peak / 1024:.0f}", f"{d_mib:.0f}",
                 "1" if r["tool"] == "ours" else
                 (f"{r['seconds'] / ours['seconds']:.2f}" if ours else ""),
-                shorten(r.get("note", ""), 100),
+                note_with_load(r),
             ])
     return table
 
 
-def markdown(table: list[list[str]]) -> str:
+def ours_breakdown(rows: list[dict]) -> list[list[str]]:
+    """Our fastest fit split into model construction and optimizer (optsum seconds)."""
+    table = [["model", "time", "construction", "optimizer", "evals", "optimizer/eval",
+              "CPU/wall"]]
+    for r in rows:
+        sec = (r.get("extras") or {}).get("optimizer_seconds")
+        if r["tool"] != "ours" or "seconds" not in r or sec is None:
+            continue
+        ev = r.get("evaluations") or 0
+        table.append([r["model"], fmt_s(r["seconds"]), fmt_s(max(r["seconds"] - sec, 0.0)),
+                      fmt_s(sec), str(ev), fmt_s(sec / ev) if ev else "",
+                      f"{r['cpu_seconds'] / r['seconds']:.2f}"])
+    return table
+
+
+def markdown(table: list[list[str]], left: int = 2) -> str:
+    """Columns after the first `left` are right-aligned, except a last "note" column."""
     def esc(c: str) -> str:
         return c.replace("|", "\\|")
 
-    right = {2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+    ncol = len(table[0])
+    right = {i for i in range(left, ncol) if not (i == ncol - 1 and table[0][i] == "note")}
     lines = ["| " + " | ".join(table[0]) + " |",
              "|" + "|".join("---:" if i in right else "---" for i in range(len(table[0])))
              + "|"]
@@ -530,6 +591,9 @@ def main() -> int:
                     help="seconds per (tool, model) process")
     ap.add_argument("--mem-limit", type=float, default=12.0,
                     help="GiB of RSS after which a (tool, model) process is killed")
+    ap.add_argument("--wait-idle", type=float, default=120.0,
+                    help="before each (tool, model), wait up to this many seconds until "
+                         "other processes use under half a core (0: do not wait)")
     ap.add_argument("--out", default=str(RESULTS / "latest"),
                     help="output path without extension (.md and .json are written)")
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
@@ -564,6 +628,8 @@ def main() -> int:
             if missing[tool]:
                 rows.append(error_row(tool, model.key, missing[tool]))
                 continue
+            if args.wait_idle > 0:
+                wait_idle(args.wait_idle)
             print(f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...", file=sys.stderr,
                   end=" ", flush=True)
             t0 = time.monotonic()
@@ -576,6 +642,9 @@ def main() -> int:
 
     table = build_table(rows)
     print(plain(table))
+    breakdown = ours_breakdown(rows)
+    if len(breakdown) > 1:
+        print("\nours, fastest fit split:\n" + plain(breakdown))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     cmdline = "python benches/compare.py " + " ".join(sys.argv[1:])
@@ -588,6 +657,11 @@ def main() -> int:
           "peak MiB: peak RSS of the fresh process that loaded the data and ran all "
           "`runs` fits; Δ MiB: that peak minus the peak after importing the package and "
           "loading the data; peer/ours: this row's time / ours. See benches/README.md.", ""]
+    breakdown = ours_breakdown(rows)
+    if len(breakdown) > 1:
+        md += ["## Where our time goes", "",
+               "construction = time − optimizer, where optimizer is `optsum['seconds']` of "
+               "the same (fastest) fit.", "", markdown(breakdown, left=1), ""]
     out.with_suffix(".md").write_text("\n".join(md))
     payload = {"started": started, "command": cmdline.strip(), "machine": info,
                "models": {m.key: {"data": m.data, "formula": m.formula, "reml": m.reml,

@@ -9,8 +9,18 @@ use mixedmodels::{LinearMixedModel, LmmOptions};
 
 fn fit_record(id: &str) -> (LinearMixedModel, serde_json::Value) {
     let rec = lme4_record(id);
-    let data = dataset(rec["dataset"].as_str().unwrap().trim_end_matches(".parquet"));
-    let mut m = LinearMixedModel::new(rec["formula"].as_str().unwrap(), &data, &LmmOptions::default()).unwrap();
+    let data = dataset(
+        rec["dataset"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches(".parquet"),
+    );
+    let mut m = LinearMixedModel::new(
+        rec["formula"].as_str().unwrap(),
+        &data,
+        &LmmOptions::default(),
+    )
+    .unwrap();
     m.fit(rec["REML"].as_bool().unwrap()).unwrap();
     (m, rec)
 }
@@ -19,7 +29,10 @@ fn check(id: &str) {
     let (m, rec) = fit_record(id);
     let best = rec["best_known_objective"].as_f64().unwrap();
     let obj = m.objective();
-    assert!(obj <= best + 1e-6 * best.abs(), "{id}: objective {obj} above best known {best}");
+    assert!(
+        obj <= best + 1e-6 * best.abs(),
+        "{id}: objective {obj} above best known {best}"
+    );
     let theta = floats(&rec["best_known_theta"]);
     for (i, (got, want)) in m.theta().iter().zip(&theta).enumerate() {
         assert!(
@@ -28,14 +41,22 @@ fn check(id: &str) {
         );
     }
     let beta = floats(&rec["best_known_fixef"]);
-    let se: Vec<f64> = named_floats(&rec["stderror"]).into_iter().map(|(_, v)| v).collect();
+    let se: Vec<f64> = named_floats(&rec["stderror"])
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
     for (i, (got, want)) in m.beta().iter().zip(&beta).enumerate() {
         assert_rel(*got, *want, 1e-4, &format!("{id}: β[{i}]"));
     }
     for (i, (got, want)) in m.stderror().iter().zip(&se).enumerate() {
         assert_rel(*got, *want, 1e-4, &format!("{id}: SE[{i}]"));
     }
-    assert_rel(m.sigma(), rec["best_known_sigma"].as_f64().unwrap(), 1e-4, &format!("{id}: σ"));
+    assert_rel(
+        m.sigma(),
+        rec["best_known_sigma"].as_f64().unwrap(),
+        1e-4,
+        &format!("{id}: σ"),
+    );
     let evals = m.optsum().unwrap().evaluations;
     eprintln!("{id}: objective {obj:.10} (best known {best:.10}), {evals} evaluations");
 }

@@ -1,7 +1,7 @@
 """Command line: fit a model and print its summary.
 
-    python -m mixedmodels "Reaction ~ 1 + Days + (1 + Days | Subject)" sleepstudy
-    python -m mixedmodels "y ~ 1 + x + (1 | g)" data.parquet --reml --contrasts x=effects
+python -m mixedmodels "Reaction ~ 1 + Days + (1 + Days | Subject)" sleepstudy
+python -m mixedmodels "y ~ 1 + x + (1 | g)" data.parquet --reml --contrasts x=effects
 """
 
 from __future__ import annotations
@@ -34,8 +34,10 @@ def load(source: str) -> pl.DataFrame:
         return pl.read_csv(path)
     if source.lower() in datasets():
         return dataset(source)
-    raise ValueError(f"{source!r} is neither a .parquet/.csv file nor a bundled data set "
-                     f"({', '.join(datasets())})")
+    raise ValueError(
+        f"{source!r} is neither a .parquet/.csv file nor a bundled data set "
+        f"({', '.join(datasets())})"
+    )
 
 
 def parse_contrasts(items: list[str]) -> dict:
@@ -55,17 +57,27 @@ def parse_contrasts(items: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m mixedmodels``."""
-    parser = argparse.ArgumentParser(prog="python -m mixedmodels",
-                                     description="Fit a linear mixed model and print it.")
+    parser = argparse.ArgumentParser(
+        prog="python -m mixedmodels", description="Fit a linear mixed model and print it."
+    )
     parser.add_argument("formula", help='model formula, e.g. "y ~ 1 + x + (1 | g)"')
     parser.add_argument("data", help="a .parquet or .csv path, or a bundled data set name")
     parser.add_argument("--reml", action="store_true", help="fit by REML instead of ML")
-    parser.add_argument("--contrasts", nargs="*", default=[], metavar="COL=CODING",
-                        help="codings: dummy[:base], effects[:base], helmert, seqdiff, fulldummy")
+    parser.add_argument(
+        "--contrasts",
+        nargs="*",
+        default=[],
+        metavar="COL=CODING",
+        help="codings: dummy[:base], effects[:base], helmert, seqdiff, fulldummy",
+    )
     args = parser.parse_args(argv)
     try:
-        model = lmm(args.formula, load(args.data), reml=args.reml,
-                    contrasts=parse_contrasts(args.contrasts) or None)
+        model = lmm(
+            args.formula,
+            load(args.data),
+            reml=args.reml,
+            contrasts=parse_contrasts(args.contrasts) or None,
+        )
     except (ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -70,7 +70,9 @@ class HypothesisCoding:
         return ("hypothesis", rows, labels)
 
 
-Coding = DummyCoding | EffectsCoding | HelmertCoding | SeqDiffCoding | FullDummyCoding | HypothesisCoding
+Coding = (
+    DummyCoding | EffectsCoding | HelmertCoding | SeqDiffCoding | FullDummyCoding | HypothesisCoding
+)
 
 
 def contrast_specs(contrasts: dict | None) -> dict[str, tuple] | None:

@@ -13,8 +13,9 @@ def _folder():
 
 def datasets() -> list[str]:
     """Names of the bundled data sets, sorted."""
-    return sorted(p.name.removesuffix(".parquet") for p in _folder().iterdir()
-                  if p.name.endswith(".parquet"))
+    return sorted(
+        p.name.removesuffix(".parquet") for p in _folder().iterdir() if p.name.endswith(".parquet")
+    )
 
 
 def dataset(name: str) -> pl.DataFrame:

@@ -22,8 +22,10 @@ def coeftable_markdown(table: pl.DataFrame) -> str:
     """The fixed-effects table as a Markdown table."""
     lines = ["| | Estimate | Std.Error | z value | P(>\\|z\\|) |", "|:--|--:|--:|--:|--:|"]
     for r in table.iter_rows(named=True):
-        lines.append(f"| {r['name']} | {r['estimate']:.6g} | {r['stderror']:.6g} | "
-                     f"{r['z']:.6g} | {format_pvalue(r['p'])} |")
+        lines.append(
+            f"| {r['name']} | {r['estimate']:.6g} | {r['stderror']:.6g} | "
+            f"{r['z']:.6g} | {format_pvalue(r['p'])} |"
+        )
     return "\n".join(lines)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -64,13 +63,32 @@ class VarCorr:
         rows = []
         for t in self.terms:
             for j, col in enumerate(t["columns"]):
-                rows.append({"group": t["group"], "column": col,
-                             "variance": float(t["covariance"][j, j]), "sd": float(t["sd"][j])})
+                rows.append(
+                    {
+                        "group": t["group"],
+                        "column": col,
+                        "variance": float(t["covariance"][j, j]),
+                        "sd": float(t["sd"][j]),
+                    }
+                )
         if self.residual_sd is not None:
-            rows.append({"group": "Residual", "column": None,
-                         "variance": self.residual_sd**2, "sd": self.residual_sd})
-        return pl.DataFrame(rows, schema={"group": pl.String, "column": pl.String,
-                                          "variance": pl.Float64, "sd": pl.Float64})
+            rows.append(
+                {
+                    "group": "Residual",
+                    "column": None,
+                    "variance": self.residual_sd**2,
+                    "sd": self.residual_sd,
+                }
+            )
+        return pl.DataFrame(
+            rows,
+            schema={
+                "group": pl.String,
+                "column": pl.String,
+                "variance": pl.Float64,
+                "sd": pl.Float64,
+            },
+        )
 
     def __str__(self) -> str:
         return self._text
@@ -112,12 +130,19 @@ class LinearMixedModel:
         df = to_polars(data)
         info = _core.describe_formula(formula)
         columns = encode_columns(df, info["variables"])
-        self._args = dict(contrasts=contrasts, weights=weights, sigma=sigma, missing=missing,
-                          threads=threads)
+        self._args = dict(
+            contrasts=contrasts, weights=weights, sigma=sigma, missing=missing, threads=threads
+        )
         self._data = df
         self._core = _core.LinearMixedModel(
-            formula, columns, contrast_specs(contrasts), weights_array(df, weights),
-            sigma, missing, threads, _zerocorr,
+            formula,
+            columns,
+            contrast_specs(contrasts),
+            weights_array(df, weights),
+            sigma,
+            missing,
+            threads,
+            _zerocorr,
         )
         dropped = {c: k for c, k in self._core.missing if k > 0}
         self.missing: dict[str, int] = dropped
@@ -129,7 +154,9 @@ class LinearMixedModel:
         if self._core.dropped_columns:
             warnings.warn(
                 "fixed-effects model matrix is rank deficient; dropped linearly dependent "
-                f"columns: {', '.join(self._core.dropped_columns)}", stacklevel=2)
+                f"columns: {', '.join(self._core.dropped_columns)}",
+                stacklevel=2,
+            )
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(self, reml: bool = False, progress: bool = False) -> LinearMixedModel:
@@ -344,8 +371,9 @@ class LinearMixedModel:
     def condvar(self) -> dict[str, np.ndarray]:
         """Conditional covariance of the random effects per grouping factor
         (levels × v × v)."""
-        return {t["name"]: cv for t, cv in
-                zip(self._core.reterms(), self._core.condvar(), strict=True)}
+        return {
+            t["name"]: cv for t, cv in zip(self._core.reterms(), self._core.condvar(), strict=True)
+        }
 
     def fitted(self) -> np.ndarray:
         """Fitted values Xβ̂ + Zb̂."""
@@ -389,9 +417,13 @@ class LinearMixedModel:
         method = "REML" if self.reml else "maximum likelihood"
         lines = [f"**Linear mixed model fit by {method}**", "", f"`{self.formula}`", ""]
         if not self.reml:
-            lines += ["| logLik | -2 logLik | AIC | BIC |", "|---:|---:|---:|---:|",
-                      f"| {self.loglikelihood():.4f} | {self.objective:.4f} | {self.aic():.4f} "
-                      f"| {self.bic():.4f} |", ""]
+            lines += [
+                "| logLik | -2 logLik | AIC | BIC |",
+                "|---:|---:|---:|---:|",
+                f"| {self.loglikelihood():.4f} | {self.objective:.4f} | {self.aic():.4f} "
+                f"| {self.bic():.4f} |",
+                "",
+            ]
         else:
             lines += [f"REML criterion at convergence: {self.objective:.4f}", ""]
         terms, sd = self._core.varcorr()
@@ -422,7 +454,13 @@ def lmm(
     >>> round(m.objective, 5)
     327.32706
     """
-    model = LinearMixedModel(formula, data, contrasts=contrasts, weights=weights, sigma=sigma,
-                             missing=missing, threads=threads)
+    model = LinearMixedModel(
+        formula,
+        data,
+        contrasts=contrasts,
+        weights=weights,
+        sigma=sigma,
+        missing=missing,
+        threads=threads,
+    )
     return model.fit(reml=reml, progress=progress)
-

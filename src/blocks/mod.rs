@@ -15,12 +15,14 @@
 mod build;
 mod factor;
 mod kernels;
+mod selinv;
 mod solve;
 
 pub use build::{allocate_l, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
-pub use solve::{backward_solve_transposed, forward_solve};
+pub use selinv::SparseQuadratic;
+pub use solve::backward_solve_transposed;
 
 use faer::Mat;
 

@@ -1,5 +1,5 @@
-//! Triangular solves with the blocked factor L, for the extractors
-//! (conditional modes, conditional variances, leverage).
+//! Triangular solve with the transpose of the blocked factor L, for the
+//! conditional modes.
 //!
 //! A vector is stored contiguously, block after block; `offsets[k]` is the
 //! start of block k and `offsets[nblocks]` the total length.
@@ -7,19 +7,6 @@
 use faer::{Col, Par};
 
 use super::{tri, Block};
-
-/// x ← L⁻¹ x over the leading `nblocks` block rows/columns of L.
-pub fn forward_solve(l: &[Block], offsets: &[usize], nblocks: usize, x: &mut [f64]) {
-    for j in 0..nblocks {
-        for m in 0..j {
-            let (head, tail) = x.split_at_mut(offsets[j]);
-            let xm = &head[offsets[m]..offsets[m + 1]];
-            let xj = &mut tail[..offsets[j + 1] - offsets[j]];
-            sub_mul(&l[tri(j, m)], xm, xj);
-        }
-        lower_solve(&l[tri(j, j)], &mut x[offsets[j]..offsets[j + 1]], false);
-    }
-}
 
 /// x ← L⁻ᵀ x over the leading `nblocks` block rows/columns of L.
 pub fn backward_solve_transposed(l: &[Block], offsets: &[usize], nblocks: usize, x: &mut [f64]) {
@@ -31,39 +18,6 @@ pub fn backward_solve_transposed(l: &[Block], offsets: &[usize], nblocks: usize,
             sub_mul_transposed(&l[tri(i, j)], xi, xj);
         }
         lower_solve(&l[tri(j, j)], &mut x[offsets[j]..offsets[j + 1]], true);
-    }
-}
-
-/// y ← y − B x.
-fn sub_mul(b: &Block, x: &[f64], y: &mut [f64]) {
-    match b {
-        Block::Sparse(s) => {
-            let (vr, vc) = (s.vr, s.vc);
-            for c in 0..s.ncol_blocks {
-                for k in s.colptr[c]..s.colptr[c + 1] {
-                    let r = s.rowidx[k] as usize;
-                    let blk = s.block(k);
-                    for m in 0..vc {
-                        let xv = x[c * vc + m];
-                        for rr in 0..vr {
-                            y[r * vr + rr] -= blk[m * vr + rr] * xv;
-                        }
-                    }
-                }
-            }
-        }
-        Block::Dense(m) => {
-            for c in 0..m.ncols() {
-                let xv = x[c];
-                if xv == 0.0 {
-                    continue;
-                }
-                for (r, yr) in y.iter_mut().enumerate() {
-                    *yr -= m[(r, c)] * xv;
-                }
-            }
-        }
-        Block::Diag(_) => unreachable!("off-diagonal blocks are never block diagonal"),
     }
 }
 

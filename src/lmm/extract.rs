@@ -2,7 +2,7 @@
 //! conditional modes, covariance matrices, fitted values, model-fit statistics.
 
 use super::LinearMixedModel;
-use crate::blocks::{backward_solve_transposed, forward_solve, tri, Block};
+use crate::blocks::{backward_solve_transposed, tri, Block, SparseQuadratic};
 use crate::error::{Error, Result};
 use crate::stats::normal_two_sided_p;
 
@@ -263,34 +263,32 @@ impl LinearMixedModel {
     /// block of (L_Z L_Zᵀ)⁻¹.
     pub fn condvar(&self) -> Vec<Vec<f64>> {
         let k = self.structure.nterms;
-        let off = self.re_offsets();
+        let p = self.structure.p;
+        // Random-effects blocks, then the p fixed-effects rows (no response row).
+        let sizes: Vec<usize> = (0..k)
+            .map(|j| self.structure.block_size(j))
+            .chain([p])
+            .collect();
+        let mut sq = SparseQuadratic::new(&self.l, &sizes, false);
         let s2 = self.sigma().powi(2);
         let mut out = Vec::with_capacity(k);
         for (t, term) in self.terms.random.iter().enumerate() {
             let v = term.ncols();
             let lam = &self.lambdas[t];
             let mut blocks = vec![0.0; term.nlevels() * v * v];
-            let mut w = vec![0.0; off[k] * v];
+            let mut mm = vec![0.0; v * v];
             for l in 0..term.nlevels() {
-                // W = L_Z⁻¹ E for the v unit vectors of level l; M = WᵀW.
-                w.iter_mut().for_each(|x| *x = 0.0);
-                for c in 0..v {
-                    let col = &mut w[c * off[k]..(c + 1) * off[k]];
-                    col[off[t] + l * v + c] = 1.0;
-                    forward_solve(&self.l, &off, k, col);
-                }
-                let mut mm = vec![0.0; v * v];
+                let base = sq.offset(t) + l * v;
                 for a in 0..v {
-                    for b in 0..v {
-                        let (ca, cb) = (
-                            &w[a * off[k]..(a + 1) * off[k]],
-                            &w[b * off[k]..(b + 1) * off[k]],
+                    for b in 0..=a {
+                        let val = sq.cross(
+                            &self.l,
+                            &self.structure.v,
+                            &[(base + a, 1.0)],
+                            &[(base + b, 1.0)],
                         );
-                        mm[b * v + a] = ca[off[t]..]
-                            .iter()
-                            .zip(&cb[off[t]..])
-                            .map(|(x, y)| x * y)
-                            .sum();
+                        mm[b * v + a] = val;
+                        mm[a * v + b] = val;
                     }
                 }
                 let blk = &mut blocks[l * v * v..(l + 1) * v * v];
@@ -342,35 +340,37 @@ impl LinearMixedModel {
             .collect()
     }
 
-    /// Diagonal of the hat matrix (leverage of each observation).
+    /// Diagonal of the hat matrix (leverage of each observation):
+    /// hᵢ = ‖L⁻¹[Λᵀzᵢ; xᵢ]‖² (rows weighted by √wᵢ).
     pub fn leverage(&self) -> Vec<f64> {
         let k = self.structure.nterms;
         let p = self.structure.p;
-        let mut off = self.re_offsets();
-        off.push(off[k] + p + 1);
-        let n = self.nobs();
-        let mut x = vec![0.0; off[k + 1]];
-        (0..n)
+        // Random-effects blocks, then the p fixed-effects rows (no response row).
+        let sizes: Vec<usize> = (0..k)
+            .map(|j| self.structure.block_size(j))
+            .chain([p])
+            .collect();
+        let mut sq = SparseQuadratic::new(&self.l, &sizes, true);
+        (0..self.nobs())
             .map(|i| {
-                x.iter_mut().for_each(|v| *v = 0.0);
+                sq.clear();
+                let sw = self.sqrtw.as_ref().map_or(1.0, |s| s[i]);
                 for (t, term) in self.terms.random.iter().enumerate() {
                     let v = term.ncols();
                     let lam = &self.lambdas[t];
-                    let l = term.refs[i] as usize;
-                    let sw = self.sqrtw.as_ref().map_or(1.0, |s| s[i]);
-                    // Λᵀ zᵢ, weighted.
+                    let base = sq.offset(t) + term.refs[i] as usize * v;
                     for r in 0..v {
-                        x[off[t] + l * v + r] = sw
-                            * (r..v)
-                                .map(|c| lam[r * v + c] * term.z[i * v + c])
-                                .sum::<f64>();
+                        let val: f64 = (r..v).map(|c| lam[r * v + c] * term.z[i * v + c]).sum();
+                        if val != 0.0 {
+                            sq.add(base + r, sw * val);
+                        }
                     }
                 }
+                let xo = sq.offset(k);
                 for j in 0..p {
-                    x[off[k] + j] = self.xy[(i, j)];
+                    sq.add(xo + j, self.xy[(i, j)]);
                 }
-                forward_solve(&self.l, &off, k + 1, &mut x);
-                x[..off[k] + p].iter().map(|v| v * v).sum()
+                sq.norm2(&self.l, &self.structure.v)
             })
             .collect()
     }

@@ -13,6 +13,11 @@ use pyo3::types::{PyDict, PyList};
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use crate::lmm::{LinearMixedModel, LmmOptions};
 
+/// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
+type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+/// The fit log: θ per evaluation (rows) and the objective values.
+type FitLog<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
 /// A linear mixed-effects model (native part of `mixedmodels.LinearMixedModel`).
 #[pyclass(name = "LinearMixedModel", module = "mixedmodels._core")]
 pub struct PyLinearMixedModel {
@@ -51,6 +56,7 @@ fn rowmajor<'py>(
 impl PyLinearMixedModel {
     /// Build an unfitted model from a formula and a dict of columns.
     #[new]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python constructor's keyword arguments
     #[pyo3(signature = (formula, columns, contrasts=None, weights=None, sigma=None, missing="drop", threads=None, zerocorr=None))]
     fn new(
         py: Python<'_>,
@@ -231,7 +237,7 @@ impl PyLinearMixedModel {
         rowmajor(py, p, p, m.vcov())
     }
     /// (names, estimates, standard errors, z, p) of the fixed effects.
-    fn coeftable(&self) -> (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) {
+    fn coeftable(&self) -> CoefColumns {
         let rows = self.m().coeftable();
         (
             rows.iter().map(|r| r.name.clone()).collect(),
@@ -383,10 +389,7 @@ impl PyLinearMixedModel {
         Ok(Some(d))
     }
     /// The fit log: (θ per evaluation as rows, objective per evaluation).
-    fn fitlog<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> Option<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>)> {
+    fn fitlog<'py>(&self, py: Python<'py>) -> Option<FitLog<'py>> {
         let m = self.m();
         let o = m.optsum()?;
         let k = o.initial.len();

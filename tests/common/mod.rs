@@ -95,8 +95,15 @@ pub fn lme4_record(id: &str) -> serde_json::Value {
 /// Floats of a JSON array, or the values of a JSON object in order.
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
     match v {
-        serde_json::Value::Object(o) => o.values().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
-        _ => v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect(),
+        serde_json::Value::Object(o) => {
+            o.values().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()
+        }
+        _ => v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap_or(f64::NAN))
+            .collect(),
     }
 }
 

@@ -12,9 +12,24 @@ import pathlib
 import polars as pl
 
 NAMES = [
-    "dyestuff", "dyestuff2", "sleepstudy", "penicillin", "pastes", "insteval", "cake",
-    "machines", "oxboys", "scotssec", "gcsemv", "verbagg", "contraception", "cbpp",
-    "grouseticks", "mmmec", "oxide", "arabidopsis",
+    "dyestuff",
+    "dyestuff2",
+    "sleepstudy",
+    "penicillin",
+    "pastes",
+    "insteval",
+    "cake",
+    "machines",
+    "oxboys",
+    "scotssec",
+    "gcsemv",
+    "verbagg",
+    "contraception",
+    "cbpp",
+    "grouseticks",
+    "mmmec",
+    "oxide",
+    "arabidopsis",
 ]
 root = pathlib.Path(__file__).resolve().parents[2]
 out = root / "tests" / "data"
@@ -23,7 +38,10 @@ for name in NAMES:
     header, levels, cols = [], [], []
     for col, dtype in df.schema.items():
         if isinstance(dtype, (pl.Enum, pl.Categorical)):
-            cats = dtype.categories.to_list() if isinstance(dtype, pl.Enum) else sorted(df[col].drop_nulls().unique().to_list())
+            if isinstance(dtype, pl.Enum):
+                cats = dtype.categories.to_list()
+            else:
+                cats = sorted(df[col].drop_nulls().unique().to_list())
             header.append(f"{col}:enum")
             levels.append("\t".join([col, *cats]))
             cols.append(pl.col(col).cast(pl.String))

@@ -41,8 +41,9 @@ def test_no_rows_left_after_missing(ss):
 
 
 def test_infinite_value(ss):
-    df = ss.with_columns(pl.when(pl.col("Days") == 3).then(math.inf).otherwise(pl.col("Days"))
-                         .alias("Days"))
+    df = ss.with_columns(
+        pl.when(pl.col("Days") == 3).then(math.inf).otherwise(pl.col("Days")).alias("Days")
+    )
     with pytest.raises(ValueError, match="`Days`.*infinite"):
         mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", df)
 
@@ -107,8 +108,10 @@ def test_weights_length(ss):
 def test_more_random_effects_than_observations(ss):
     small = ss.filter(pl.col("Days") < 2)  # 36 rows, 18 subjects
     with pytest.raises(ValueError, match="`Subject`.*54 random effects.*36 observations"):
-        mm.LinearMixedModel("Reaction ~ 1 + (1 + Days + Days2 | Subject)",
-                            small.with_columns((pl.col("Days") ** 2 + 1).alias("Days2")))
+        mm.LinearMixedModel(
+            "Reaction ~ 1 + (1 + Days + Days2 | Subject)",
+            small.with_columns((pl.col("Days") ** 2 + 1).alias("Days2")),
+        )
 
 
 def test_reml_without_fixed_effects(ss):
@@ -129,18 +132,21 @@ def test_nan_theta(ss):
 
 def test_unknown_contrast_column_and_bad_coding(ss):
     with pytest.raises(ValueError, match="`Dyas`"):
-        mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", ss,
-                            contrasts={"Dyas": mm.DummyCoding()})
+        mm.LinearMixedModel(
+            "Reaction ~ 1 + Days + (1 | Subject)", ss, contrasts={"Dyas": mm.DummyCoding()}
+        )
     with pytest.raises(TypeError, match="`Days`"):
         mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", ss, contrasts={"Days": "dummy"})
     with pytest.raises(ValueError, match="`Days`.*base level"):
-        mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", ss,
-                            contrasts={"Days": mm.DummyCoding(base="11")})
+        mm.LinearMixedModel(
+            "Reaction ~ 1 + Days + (1 | Subject)", ss, contrasts={"Days": mm.DummyCoding(base="11")}
+        )
 
 
 def test_missing_raise(ss):
-    df = ss.with_columns(pl.when(pl.col("Days") == 0).then(None).otherwise(pl.col("Days"))
-                         .alias("Days"))
+    df = ss.with_columns(
+        pl.when(pl.col("Days") == 0).then(None).otherwise(pl.col("Days")).alias("Days")
+    )
     with pytest.raises(ValueError, match="`Days`.*18 missing"):
         mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", df, missing="raise")
     with pytest.raises(ValueError, match="missing must be"):

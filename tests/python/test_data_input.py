@@ -26,8 +26,9 @@ def test_datasets_installed():
 
 def test_datasets_outside_repository(tmp_path):
     code = "import mixedmodels as mm; print(mm.dataset('dyestuff').height)"
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "30"
 
 
@@ -45,26 +46,30 @@ def test_pandas_and_pyarrow_give_the_same_fit():
 
 def test_string_levels_are_sorted_and_first_is_reference():
     df = mm.dataset("dyestuff").with_columns(pl.col("Batch").cast(pl.String))
-    df = df.with_columns(pl.when(pl.col("Batch") < "C").then(pl.lit("zz")).otherwise(pl.lit("aa"))
-                         .alias("f"))
+    df = df.with_columns(
+        pl.when(pl.col("Batch") < "C").then(pl.lit("zz")).otherwise(pl.lit("aa")).alias("f")
+    )
     m = mm.LinearMixedModel("Yield ~ 1 + f + (1 | Batch)", df)
     assert m.fixefnames == ["(Intercept)", "f: zz"]
 
 
 def test_enum_order_is_kept():
     levels = ["c", "a", "b"]
-    df = pl.DataFrame({
-        "y": [1.0, 2.0, 3.5, 0.5, 2.5, 3.0, 1.5, 2.0, 4.0],
-        "f": pl.Series(["a", "b", "c"] * 3, dtype=pl.Enum(levels)),
-        "g": ["u", "u", "u", "v", "v", "v", "w", "w", "w"],
-    })
+    df = pl.DataFrame(
+        {
+            "y": [1.0, 2.0, 3.5, 0.5, 2.5, 3.0, 1.5, 2.0, 4.0],
+            "f": pl.Series(["a", "b", "c"] * 3, dtype=pl.Enum(levels)),
+            "g": ["u", "u", "u", "v", "v", "v", "w", "w", "w"],
+        }
+    )
     m = mm.LinearMixedModel("y ~ 1 + f + (1 | g)", df)
     assert m.fixefnames == ["(Intercept)", "f: a", "f: b"]
 
 
 def test_integer_grouping_is_categorical_and_unused_levels_dropped():
     df = mm.dataset("sleepstudy").with_columns(
-        pl.col("Subject").cast(pl.String).cast(pl.Int64).alias("subj_int"))
+        pl.col("Subject").cast(pl.String).cast(pl.Int64).alias("subj_int")
+    )
     m = mm.lmm("Reaction ~ 1 + Days + (1 | subj_int)", df)
     assert m.reterms[0].levels[:2] == ["308", "309"]
     ref = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", df)
@@ -88,7 +93,8 @@ def test_missing_values_drop_rows_and_are_reported():
 
 def test_nan_counts_as_missing():
     df = mm.dataset("sleepstudy").with_columns(
-        pl.when(pl.col("Days") == 9).then(float("nan")).otherwise(pl.col("Days")).alias("Days"))
+        pl.when(pl.col("Days") == 9).then(float("nan")).otherwise(pl.col("Days")).alias("Days")
+    )
     with pytest.warns(UserWarning, match="`Days`: 18"):
         m = mm.LinearMixedModel(FORMULA, df)
     assert m.nobs == 162
@@ -124,28 +130,36 @@ def test_function_terms_on_response_and_predictors():
 def test_contrast_codings_give_expected_columns():
     df = mm.dataset("machines")
     x = {}
-    for name, coding in [("dummy", mm.DummyCoding()), ("effects", mm.EffectsCoding()),
-                         ("helmert", mm.HelmertCoding()), ("seqdiff", mm.SeqDiffCoding()),
-                         ("base", mm.DummyCoding(base="C"))]:
-        m = mm.LinearMixedModel("score ~ 1 + Machine + (1 | Worker)", df,
-                                contrasts={"Machine": coding})
+    for name, coding in [
+        ("dummy", mm.DummyCoding()),
+        ("effects", mm.EffectsCoding()),
+        ("helmert", mm.HelmertCoding()),
+        ("seqdiff", mm.SeqDiffCoding()),
+        ("base", mm.DummyCoding(base="C")),
+    ]:
+        m = mm.LinearMixedModel(
+            "score ~ 1 + Machine + (1 | Worker)", df, contrasts={"Machine": coding}
+        )
         x[name] = m.X
         assert m.X.shape == (54, 3)
     machine = df["Machine"].cast(pl.String).to_numpy()
     rows = {lvl: np.flatnonzero(machine == lvl)[0] for lvl in ["A", "B", "C"]}
     assert [list(x["effects"][rows[k], 1:]) for k in "ABC"] == [[-1, -1], [1, 0], [0, 1]]
     assert [list(x["helmert"][rows[k], 1:]) for k in "ABC"] == [[-1, -1], [1, -1], [0, 2]]
-    np.testing.assert_allclose([x["seqdiff"][rows[k], 1:] for k in "ABC"],
-                               [[-2 / 3, -1 / 3], [1 / 3, -1 / 3], [1 / 3, 2 / 3]])
+    np.testing.assert_allclose(
+        [x["seqdiff"][rows[k], 1:] for k in "ABC"],
+        [[-2 / 3, -1 / 3], [1 / 3, -1 / 3], [1 / 3, 2 / 3]],
+    )
     assert [list(x["base"][rows[k], 1:]) for k in "ABC"] == [[1, 0], [0, 1], [0, 0]]
     hyp = mm.HypothesisCoding([[-1, 1, 0], [0, -1, 1]], labels=["B-A", "C-B"])
-    m = mm.LinearMixedModel("score ~ 1 + Machine + (1 | Worker)", df,
-                            contrasts={"Machine": hyp})
+    m = mm.LinearMixedModel("score ~ 1 + Machine + (1 | Worker)", df, contrasts={"Machine": hyp})
     np.testing.assert_allclose(m.X, x["seqdiff"], atol=1e-14)
     assert m.fixefnames[1:] == ["Machine: B-A", "Machine: C-B"]
     # Codings change X but not the fit.
-    objs = [mm.lmm("score ~ 1 + Machine + (1 | Worker)", df, contrasts={"Machine": c}).objective
-            for c in (mm.DummyCoding(), mm.HelmertCoding(), hyp)]
+    objs = [
+        mm.lmm("score ~ 1 + Machine + (1 | Worker)", df, contrasts={"Machine": c}).objective
+        for c in (mm.DummyCoding(), mm.HelmertCoding(), hyp)
+    ]
     np.testing.assert_allclose(objs, objs[0], rtol=1e-9)
 
 

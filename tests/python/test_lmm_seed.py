@@ -119,8 +119,11 @@ def test_fm3_zero_correlation_three_ways(sleepstudy, how):
     if how == "formula":
         m = mm.lmm("Reaction ~ 1 + Days + zerocorr(1 + Days | Subject)", sleepstudy)
     elif how == "method":
-        m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)",
-                                sleepstudy).zerocorr().fit()
+        m = (
+            mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)", sleepstudy)
+            .zerocorr()
+            .fit()
+        )
     else:
         m = mm.lmm("Reaction ~ 1 + Days + (1 | Subject) + (0 + Days | Subject)", sleepstudy)
     check_header(m, "-876.00163", "1752.00326", "1762.00326", "1777.96804")
@@ -202,8 +205,11 @@ DAYS_MODELS = [
     ("Reaction ~ 1 + Days + (1 + Days | Subject)", "1610.79843", 1610.7982276331),
     ("Reaction ~ 1 + Days + (1 | Subject) + (0 + Days | Subject)", "1610.79870", 1610.7982276331),
     ("Reaction ~ 1 + Days + zerocorr(1 + Days | Subject)", "1765.8276", 1765.8276355320),
-    ("Reaction ~ 1 + Days + (1 | Subject) + zerocorr(0 + Days | Subject)", "1757.9688",
-     1757.9686379213),
+    (
+        "Reaction ~ 1 + Days + (1 | Subject) + zerocorr(0 + Days | Subject)",
+        "1757.9688",
+        1757.9686379213,
+    ),
 ]
 
 

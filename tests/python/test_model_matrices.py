@@ -69,11 +69,11 @@ def check_x(m: mm.LinearMixedModel, fx: dict) -> None:
         np.testing.assert_allclose(m.X, x[:, kept], rtol=1e-13, atol=1e-13)
     else:
         rows = np.array(fx["X_row_index0"])
-        np.testing.assert_allclose(m.X[rows], np.array(fx["X_rows"], dtype=float)[:, kept],
-                                   rtol=1e-13)
+        np.testing.assert_allclose(
+            m.X[rows], np.array(fx["X_rows"], dtype=float)[:, kept], rtol=1e-13
+        )
         np.testing.assert_allclose(m.X.sum(axis=0), np.array(fx["X_colsums"])[kept], rtol=1e-12)
-        np.testing.assert_allclose(m.X.T @ m.X, np.array(fx["XtX"])[np.ix_(kept, kept)],
-                                   rtol=1e-12)
+        np.testing.assert_allclose(m.X.T @ m.X, np.array(fx["XtX"])[np.ix_(kept, kept)], rtol=1e-12)
 
 
 def check_z(m: mm.LinearMixedModel, fx: dict) -> None:
@@ -82,12 +82,14 @@ def check_z(m: mm.LinearMixedModel, fx: dict) -> None:
 
 
 def with_numeric_response(df: pl.DataFrame, col: str, success: str) -> pl.DataFrame:
-    return df.with_columns((pl.col(col).cast(pl.String) == success).cast(pl.Float64).alias("resp01"))
+    is_success = (pl.col(col).cast(pl.String) == success).cast(pl.Float64)
+    return df.with_columns(is_success.alias("resp01"))
 
 
 def test_sleepstudy_slope():
-    m, fx = build("sleepstudy_slope", "Reaction ~ 1 + Days + (1 + Days | Subject)",
-                  mm.dataset("sleepstudy"))
+    m, fx = build(
+        "sleepstudy_slope", "Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy")
+    )
     check_x(m, fx)
     check_z(m, fx)
     assert m.reterms[0].theta_index == [(0, 0), (1, 0), (1, 1)]
@@ -95,8 +97,9 @@ def test_sleepstudy_slope():
 
 
 def test_penicillin_crossed():
-    m, fx = build("penicillin_crossed", "diameter ~ 1 + (1|plate) + (1|sample)",
-                  mm.dataset("penicillin"))
+    m, fx = build(
+        "penicillin_crossed", "diameter ~ 1 + (1|plate) + (1|sample)", mm.dataset("penicillin")
+    )
     check_x(m, fx)
     check_z(m, fx)
     assert [t.name for t in m.reterms] == ["plate", "sample"]
@@ -110,8 +113,11 @@ def test_pastes_nested():
 
 
 def test_insteval_service_dept():
-    m, fx = build("insteval_service_dept", "y ~ 1 + service * dept + (1 | s) + (1 | d)",
-                  mm.dataset("insteval"))
+    m, fx = build(
+        "insteval_service_dept",
+        "y ~ 1 + service * dept + (1 | s) + (1 | d)",
+        mm.dataset("insteval"),
+    )
     check_x(m, fx)
     # Z: compare the sparse structure directly (too large for a dense comparison).
     terms = m.reterms
@@ -134,26 +140,43 @@ def test_insteval_service_dept():
 
 def test_verbagg_categorical_predictors():
     df = with_numeric_response(mm.dataset("verbagg"), "r2", "Y")
-    m, fx = build("verbagg_categorical",
-                  "resp01 ~ 1 + Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)", df)
+    m, fx = build(
+        "verbagg_categorical",
+        "resp01 ~ 1 + Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)",
+        df,
+    )
     check_x(m, fx)
     check_z(m, fx)
-    assert m.fixefnames == ["(Intercept)", "Anger", "Gender: M", "btype: scold",
-                            "btype: shout", "situ: self", "mode: do"]
+    assert m.fixefnames == [
+        "(Intercept)",
+        "Anger",
+        "Gender: M",
+        "btype: scold",
+        "btype: shout",
+        "situ: self",
+        "mode: do",
+    ]
 
 
 @pytest.mark.parametrize("square", ["abs2(age)", "I(age^2)", "I(age ** 2)"])
 def test_contraception_quadratic(square):
     df = with_numeric_response(mm.dataset("contraception"), "use", "Y")
-    m, fx = build("contraception_quadratic",
-                  f"resp01 ~ 1 + age + {square} + livch + urban + (1 | district)", df)
+    m, fx = build(
+        "contraception_quadratic",
+        f"resp01 ~ 1 + age + {square} + livch + urban + (1 | district)",
+        df,
+    )
     check_x(m, fx)
     check_z(m, fx)
 
 
 def test_sleepstudy_days_categorical():
-    m, fx = build("sleepstudy_days_categorical", "Reaction ~ 1 + Days + (1 + Days | Subject)",
-                  mm.dataset("sleepstudy"), contrasts={"Days": mm.DummyCoding()})
+    m, fx = build(
+        "sleepstudy_days_categorical",
+        "Reaction ~ 1 + Days + (1 + Days | Subject)",
+        mm.dataset("sleepstudy"),
+        contrasts={"Days": mm.DummyCoding()},
+    )
     check_x(m, fx)
     check_z(m, fx)
     assert m.fixefnames[1] == "Days: 1.0"
@@ -178,8 +201,12 @@ def test_zerocorr_split_and_double_bar_agree_with_lme4():
 
 
 def test_factor_double_bar_keeps_factor_columns_correlated():
-    m, fx = build("sleepstudy_factor_doublebar", "Reaction ~ 1 + Days + (1 + Days || Subject)",
-                  mm.dataset("sleepstudy"), contrasts={"Days": mm.DummyCoding()})
+    m, fx = build(
+        "sleepstudy_factor_doublebar",
+        "Reaction ~ 1 + Days + (1 + Days || Subject)",
+        mm.dataset("sleepstudy"),
+        contrasts={"Days": mm.DummyCoding()},
+    )
     check_x(m, fx)
     check_z(m, fx)
     # lme4: (1|Subject) + (0 + Days|Subject): 1 + 55 θ.
@@ -197,8 +224,9 @@ def test_rank_deficient_drops_the_duplicate():
 
 
 def test_cake_interaction_grouping():
-    m, fx = build("cake_interaction", "angle ~ recipe * temp + (1 | recipe:replicate)",
-                  mm.dataset("cake"))
+    m, fx = build(
+        "cake_interaction", "angle ~ recipe * temp + (1 | recipe:replicate)", mm.dataset("cake")
+    )
     check_x(m, fx)
     check_z(m, fx)
     assert m.reterms[0].levels[:2] == fx["terms"][0]["levels"][:2]

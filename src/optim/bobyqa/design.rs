@@ -1,9 +1,10 @@
 //! The initial interpolation set and its model (Powell 2009, §2).
 //!
 //! Around a base point `x_b` the set holds `x_b`, a point at distance `ρ`
-//! along each coordinate direction, for `npt >= 2n + 1` a second one in the
-//! opposite direction (or at `2ρ` on the same side when `x_b` is on a bound),
-//! and for `npt > 2n + 1` points displaced along two coordinates.  For this
+//! along each coordinate direction, a second one in the opposite direction
+//! (or at `2ρ` on the same side when `x_b` is on a bound) along as many
+//! coordinates as `npt` allows (all of them when `npt >= 2n + 1`), and for
+//! `npt > 2n + 1` points displaced along two coordinates.  For this
 //! layout the quadratic model and the inverse KKT matrix `H` of
 //! least-Frobenius-norm interpolation are known in closed form.
 

@@ -466,9 +466,10 @@ impl Driver<'_, '_, '_> {
             self.nfsav = self.obj.evaluations();
             return Action::TrustRegion;
         }
-        // As in the report, a final short step is still tried.
+        // As in the report, a final short step is still tried (unless it is
+        // no step at all).
         if self.last == LastStep::Short {
-            if let Some(x) = self.short_xnew.take() {
+            if let Some(x) = self.short_xnew.take().filter(|x| x != self.model.xopt()) {
                 if self.evaluate(&x).is_none() {
                     return Action::Finish(ReturnCode::MaxEvaluations);
                 }
@@ -480,7 +481,6 @@ impl Driver<'_, '_, '_> {
     /// Rebuild the interpolation set around `x_opt` with spacing ρ (the
     /// replacement for RESCUE, see the module documentation).
     fn restart(&mut self) -> Action {
-        eprintln!("TMP-RESTART nf={} rho={}", self.obj.evaluations(), self.rho);
         let nf = self.obj.evaluations();
         if self.restarted_at == Some(nf) {
             return Action::Finish(ReturnCode::Failure(
@@ -511,5 +511,63 @@ impl Driver<'_, '_, '_> {
         self.itest = 0;
         self.delta = self.delta.max(self.rho);
         Action::TrustRegion
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The replacement for RESCUE: rebuilding around `x_opt` costs `npt − 1`
+    /// evaluations, keeps `x_opt`, and the run still converges; a second
+    /// restart without progress in between is reported as a failure.
+    #[test]
+    fn restart_rebuilds_the_set_around_the_best_point() {
+        let mut f = |x: &[f64]| (x[0] - 0.3).powi(2) + 2.0 * (x[1] + 0.2).powi(2) + x[0] * x[1];
+        let mut obj = Objective::new(&mut f, vec![1.0, 1.0], vec![0, 1], 10_000);
+        let settings = Settings {
+            rho_begin: 0.5,
+            rho_end: 1e-8,
+            npt: 5,
+            ftol_abs: None,
+        };
+        let (lower, upper) = ([0.0, f64::NEG_INFINITY], [f64::INFINITY; 2]);
+        let model = build_model(&mut obj, &lower, &upper, vec![1.0, 1.0], 0.5, 5, None).unwrap();
+        let nf = obj.evaluations();
+        let mut driver = Driver {
+            settings: &settings,
+            obj: &mut obj,
+            lower: &lower,
+            upper: &upper,
+            model,
+            rho: 0.5,
+            delta: 0.5,
+            last: LastStep::Reset,
+            short_xnew: None,
+            dnorm: 0.0,
+            ratio: 1.0,
+            diffs: [0.0; 3],
+            nfsav: nf,
+            itest: 0,
+            restarted_at: None,
+        };
+        for _ in 0..4 {
+            driver.trust_region_iteration();
+        }
+        let best = driver.model.fopt();
+        let before = driver.obj.evaluations();
+        assert!(matches!(driver.restart(), Action::TrustRegion));
+        assert_eq!(driver.obj.evaluations(), before + 4);
+        assert_eq!(driver.model.fopt(), best);
+        assert!(matches!(
+            driver.restart(),
+            Action::Finish(ReturnCode::Failure(_))
+        ));
+        driver.restarted_at = None;
+        assert_eq!(driver.iterate(), ReturnCode::Converged);
+        let x = driver.obj.best_full_x();
+        // Minimiser of the quadratic: 2(x0 − 0.3) + x1 = 0, 4(x1 + 0.2) + x0 = 0.
+        assert!((x[0] - 3.2 / 7.0).abs() < 1e-6, "{x:?}");
+        assert!((x[1] + 1.1 / 3.5).abs() < 1e-6, "{x:?}");
     }
 }

@@ -62,6 +62,15 @@ use objective::Objective;
 /// The defaults suit the relative covariance parameters θ of a mixed model,
 /// whose scale is about 1.  Variables should be scaled so that a change of
 /// `rho_begin` is meaningful in each of them.
+///
+/// As the report prescribes (§2), `x0` is first projected into the box, and a
+/// component that lies strictly within `rho_begin` of a bound is moved to
+/// distance `rho_begin` from it (a component on a bound stays there), so `f`
+/// is not necessarily evaluated at `x0` itself.  Variables whose two bounds
+/// are equal are held fixed and not counted in `n`.  `f` may return `+inf` or
+/// NaN where it is undefined: such points are kept out of the model's reach
+/// by a finite penalty, and are never returned as the solution unless no
+/// finite value was ever seen (then the code is a failure).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bobyqa {
     /// Initial trust-region radius ρ_beg (default 0.75, as lme4 and

@@ -4,8 +4,9 @@
 //! enforces the budget, maps NaN to `+inf`, restores variables that were
 //! removed because their bounds coincide, and remembers the best point.
 //! Non-finite values cannot enter a quadratic model; [`Objective::model_value`]
-//! replaces them by a value somewhat above the largest finite value seen, so
-//! that such points look bad to the model without wrecking it.
+//! replaces `+inf` by a value somewhat above the largest finite value seen, so
+//! that such points look bad to the model without wrecking it (a moderated
+//! form of the "extreme barrier" for undefined points).
 
 /// Counting wrapper around the objective.
 pub(super) struct Objective<'a> {
@@ -84,19 +85,21 @@ impl<'a> Objective<'a> {
         Some(value)
     }
 
-    /// The value the model uses for `value`: itself if finite, otherwise the
-    /// largest finite value seen plus the spread of finite values (at least a
-    /// small multiple of their magnitude).  `+inf` if nothing finite has been
-    /// seen yet.
+    /// The value the model uses for `value`: itself if finite; for `+inf`
+    /// the largest finite value seen plus the spread of finite values (at
+    /// least a small multiple of their magnitude); for `−inf` the smallest
+    /// finite value minus that spread, so that the model stays finite.
+    /// `value` itself if nothing finite has been seen yet.
     pub(super) fn model_value(&self, value: f64) -> f64 {
-        if value.is_finite() {
+        if value.is_finite() || !self.finite_max.is_finite() {
             return value;
         }
-        if !self.finite_max.is_finite() {
-            return f64::INFINITY;
-        }
         let spread = (self.finite_max - self.finite_min).max(1e-3 * (1.0 + self.finite_max.abs()));
-        self.finite_max + spread
+        if value > 0.0 {
+            self.finite_max + spread
+        } else {
+            self.finite_min - spread
+        }
     }
 
     /// The best value seen (`+inf` if none was finite).
