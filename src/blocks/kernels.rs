@@ -10,6 +10,32 @@ use faer::{Accum, Mat, MatMut, Par};
 
 use super::{Block, BlockDiag, BlockSparse};
 
+/// Scratch for one small block: on the stack up to 64 entries (8 × 8), so the
+/// θ-loop does not allocate for the usual block sizes.
+struct SmallBuf {
+    stack: [f64; 64],
+    heap: Vec<f64>,
+    len: usize,
+}
+
+impl SmallBuf {
+    fn new(len: usize) -> Self {
+        SmallBuf {
+            stack: [0.0; 64],
+            heap: if len > 64 { vec![0.0; len] } else { Vec::new() },
+            len,
+        }
+    }
+
+    fn as_mut(&mut self) -> &mut [f64] {
+        if self.len <= 64 {
+            &mut self.stack[..self.len]
+        } else {
+            &mut self.heap
+        }
+    }
+}
+
 /// out = λrᵀ B λc for a `vr × vc` block B (all column-major; λ lower triangular).
 /// `lam_r = None` stands for the identity.
 #[inline]
@@ -68,9 +94,10 @@ pub fn scale_diag(dst: &mut Block, a: &BlockDiag, lam: &[f64]) {
         }
         Block::Dense(m) => {
             m.fill(0.0);
-            let mut out = vec![0.0; v * v];
+            let mut buf = SmallBuf::new(v * v);
+            let out = buf.as_mut();
             for l in 0..a.nblocks {
-                scale_small(a.block(l), Some(lam), v, lam, v, &mut out);
+                scale_small(a.block(l), Some(lam), v, lam, v, out);
                 for c in 0..v {
                     for r in 0..v {
                         m[(l * v + r, l * v + c)] = out[c * v + r];
@@ -101,11 +128,12 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
         }
         (Block::Dense(d), Block::Sparse(s)) => {
             d.fill(0.0);
-            let mut out = vec![0.0; s.vr * s.vc];
+            let mut buf = SmallBuf::new(s.vr * s.vc);
+            let out = buf.as_mut();
             for c in 0..s.ncol_blocks {
                 for k in s.colptr[c]..s.colptr[c + 1] {
                     let r = s.rowidx[k] as usize;
-                    scale_small(s.block(k), lam_i, s.vr, lam_j, s.vc, &mut out);
+                    scale_small(s.block(k), lam_i, s.vr, lam_j, s.vc, out);
                     for cc in 0..s.vc {
                         for rr in 0..s.vr {
                             d[(r * s.vr + rr, c * s.vc + cc)] = out[cc * s.vr + rr];
@@ -365,7 +393,8 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
     match (dst, l) {
         (Block::Dense(d), Block::Diag(ld)) => {
             let v = ld.v;
-            let mut row = vec![0.0; v];
+            let mut buf = SmallBuf::new(v);
+            let row = buf.as_mut();
             for lev in 0..ld.nblocks {
                 let lb = ld.block(lev);
                 if v == 1 {
@@ -377,7 +406,7 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
                     for c in 0..v {
                         row[c] = d[(r, lev * v + c)];
                     }
-                    rdiv_row(&mut row, lb, v);
+                    rdiv_row(row, lb, v);
                     for c in 0..v {
                         d[(r, lev * v + c)] = row[c];
                     }
@@ -386,16 +415,17 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
         }
         (Block::Sparse(s), Block::Diag(ld)) => {
             let (vr, vc) = (s.vr, s.vc);
-            let mut row = vec![0.0; vc];
+            let mut buf = SmallBuf::new(vc);
+            let row = buf.as_mut();
             for c in 0..s.ncol_blocks {
-                let lb = ld.block(c).to_vec();
+                let lb = ld.block(c);
                 for k in s.colptr[c]..s.colptr[c + 1] {
                     let blk = &mut s.data[k * vr * vc..(k + 1) * vr * vc];
                     for r in 0..vr {
                         for m in 0..vc {
                             row[m] = blk[m * vr + r];
                         }
-                        rdiv_row(&mut row, &lb, vc);
+                        rdiv_row(row, lb, vc);
                         for m in 0..vc {
                             blk[m * vr + r] = row[m];
                         }

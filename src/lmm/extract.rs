@@ -107,10 +107,15 @@ impl LinearMixedModel {
 
     /// Spherical random effects u, per term (column-major v × ℓ).
     pub fn u(&self) -> Vec<Vec<f64>> {
+        self.u_given_beta(&self.beta())
+    }
+
+    /// Conditional modes u for a given β (not necessarily β̂), per term:
+    /// the solution of L_Zᵀ u = c_y − L_XZᵀ β.
+    pub fn u_given_beta(&self, beta: &[f64]) -> Vec<Vec<f64>> {
         let k = self.structure.nterms;
         let off = self.re_offsets();
         let mut x = vec![0.0; off[k]];
-        let beta = self.beta();
         let p = self.structure.p;
         for j in 0..k {
             let Block::Dense(m) = &self.l[tri(k, j)] else {

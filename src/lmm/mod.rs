@@ -261,6 +261,37 @@ impl LinearMixedModel {
         self.set_theta(&theta)
     }
 
+    /// Install a working response and working weights (√w per observation) and
+    /// refill A, keeping all symbolic work: the inner step of PIRLS for GLMMs.
+    /// Does not refactor L; call [`set_theta`](Self::set_theta) afterwards.
+    pub fn set_working(&mut self, y: &[f64], sqrtw: &[f64]) -> Result<()> {
+        let n = self.nobs();
+        if y.len() != n || sqrtw.len() != n {
+            return Err(Error::Argument(format!(
+                "working response and weights must have length {n}, got {} and {}",
+                y.len(),
+                sqrtw.len()
+            )));
+        }
+        self.y.copy_from_slice(y);
+        match &mut self.sqrtw {
+            Some(s) => s.copy_from_slice(sqrtw),
+            None => self.sqrtw = Some(sqrtw.to_vec()),
+        }
+        self.log_weights = 0.0;
+        let p = self.structure.p;
+        for i in 0..n {
+            for j in 0..p {
+                self.xy[(i, j)] = self.terms.fixed.x[j * n + i] * sqrtw[i];
+            }
+            self.xy[(i, p)] = y[i] * sqrtw[i];
+        }
+        self.structure
+            .fill_a(&mut self.a, &self.terms.random, &self.xy, self.sqrtw.as_deref());
+        self.optsum = None;
+        Ok(())
+    }
+
     /// Blocks of L (for inspection and the extractors).
     pub fn l_blocks(&self) -> &[Block] {
         &self.l

@@ -60,7 +60,7 @@ impl LinearMixedModel {
         let mut offset = 0;
         for (t, lam) in self.terms.random.iter().zip(self.lambdas.iter_mut()) {
             let nt = t.ntheta();
-            lam.copy_from_slice(&t.lambda(&theta[offset..offset + nt]));
+            t.lambda_into(&theta[offset..offset + nt], lam);
             offset += nt;
         }
     }

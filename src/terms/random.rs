@@ -94,12 +94,18 @@ impl ReTerm {
 
     /// λ (column-major `v × v`, lower triangular) for this term's part of θ.
     pub fn lambda(&self, theta: &[f64]) -> Vec<f64> {
-        let v = self.ncols();
-        let mut l = vec![0.0; v * v];
-        for (&(r, c), &t) in self.theta_index.iter().zip(theta) {
-            l[c * v + r] = t;
-        }
+        let mut l = vec![0.0; self.ncols() * self.ncols()];
+        self.lambda_into(theta, &mut l);
         l
+    }
+
+    /// Write λ for this term's part of θ into `out` (column-major `v × v`).
+    pub fn lambda_into(&self, theta: &[f64], out: &mut [f64]) {
+        let v = self.ncols();
+        out.iter_mut().for_each(|x| *x = 0.0);
+        for (&(r, c), &t) in self.theta_index.iter().zip(theta) {
+            out[c * v + r] = t;
+        }
     }
 }
 
