@@ -67,8 +67,12 @@ def encode_column(name: str, s: pl.Series) -> tuple:
 
 
 def encode_columns(df: pl.DataFrame, names: list[str]) -> dict[str, tuple]:
-    """Encode the named columns that exist in ``df`` (the core reports unknown names)."""
-    return {name: encode_column(name, df.get_column(name)) for name in names if name in df.columns}
+    """Encode the named columns of ``df``; an unknown name is a ValueError naming it."""
+    for name in names:
+        if name not in df.columns:
+            shown = ", ".join(df.columns[:12]) + (" …" if df.width > 12 else "")
+            raise ValueError(f"column `{name}` not found in the data (columns: {shown})")
+    return {name: encode_column(name, df.get_column(name)) for name in names}
 
 
 def weights_array(df: pl.DataFrame, weights: Any) -> list[float] | None:

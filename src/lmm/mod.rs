@@ -286,8 +286,12 @@ impl LinearMixedModel {
             }
             self.xy[(i, p)] = y[i] * sqrtw[i];
         }
-        self.structure
-            .fill_a(&mut self.a, &self.terms.random, &self.xy, self.sqrtw.as_deref());
+        self.structure.fill_a(
+            &mut self.a,
+            &self.terms.random,
+            &self.xy,
+            self.sqrtw.as_deref(),
+        );
         self.optsum = None;
         Ok(())
     }

@@ -53,12 +53,12 @@ impl ModelFrame {
         contrasts: &HashMap<String, Coding>,
         missing: MissingPolicy,
     ) -> Result<Self> {
-        if data.nrows() == 0 {
-            return Err(Error::Data("the data have no rows".into()));
-        }
         let vars = spec.variables();
         for v in &vars {
             data.column(v)?;
+        }
+        if data.nrows() == 0 {
+            return Err(Error::Data("the data have no rows".into()));
         }
         for name in contrasts.keys() {
             if !vars.contains(name) {
