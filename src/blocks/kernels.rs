@@ -291,6 +291,30 @@ pub fn off_update(dst: &mut Block, a: &Block, b: &Block, par: Par) {
 /// `lower_only`, only blocks on or below the block diagonal are updated.
 fn sparse_pairs_update(mut d: MatMut<'_, f64>, x: &BlockSparse, y: &BlockSparse, lower_only: bool) {
     let (vr, vc, vm) = (x.vr, y.vr, x.vc);
+    if vr == 1 && vc == 1 && vm == 1 {
+        // Scalar blocks: for each pair in a column, walk one column of `d` (contiguous
+        // memory) over the rows at or below it — the hot loop of crossed factors.
+        let rs = d.row_stride();
+        debug_assert_eq!(rs, 1);
+        for c in 0..x.ncol_blocks {
+            let (s1, e1) = (x.colptr[c], x.colptr[c + 1]);
+            for k2 in y.colptr[c]..y.colptr[c + 1] {
+                let r2 = y.rowidx[k2] as usize;
+                let b2 = y.data[k2];
+                let col = d.as_mut().col_mut(r2).try_as_col_major_mut().unwrap().as_slice_mut();
+                // Rows are sorted: for x yᵀ with x = y the rows at or below r2 start at k2.
+                let start = if lower_only && std::ptr::eq(x, y) { k2 } else { s1 };
+                for k1 in start..e1 {
+                    let r1 = x.rowidx[k1] as usize;
+                    if lower_only && r1 < r2 {
+                        continue;
+                    }
+                    col[r1] -= x.data[k1] * b2;
+                }
+            }
+        }
+        return;
+    }
     for c in 0..x.ncol_blocks {
         let (s1, e1) = (x.colptr[c], x.colptr[c + 1]);
         let (s2, e2) = (y.colptr[c], y.colptr[c + 1]);
@@ -303,10 +327,6 @@ fn sparse_pairs_update(mut d: MatMut<'_, f64>, x: &BlockSparse, y: &BlockSparse,
                     break;
                 }
                 let b2 = y.block(k2);
-                if vr == 1 && vc == 1 && vm == 1 {
-                    d[(r1, r2)] -= b1[0] * b2[0];
-                    continue;
-                }
                 for cc in 0..vc {
                     for rr in 0..vr {
                         let mut acc = 0.0;
