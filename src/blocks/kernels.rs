@@ -301,9 +301,18 @@ fn sparse_pairs_update(mut d: MatMut<'_, f64>, x: &BlockSparse, y: &BlockSparse,
             for k2 in y.colptr[c]..y.colptr[c + 1] {
                 let r2 = y.rowidx[k2] as usize;
                 let b2 = y.data[k2];
-                let col = d.as_mut().col_mut(r2).try_as_col_major_mut().unwrap().as_slice_mut();
+                let col = d
+                    .as_mut()
+                    .col_mut(r2)
+                    .try_as_col_major_mut()
+                    .unwrap()
+                    .as_slice_mut();
                 // Rows are sorted: for x yᵀ with x = y the rows at or below r2 start at k2.
-                let start = if lower_only && std::ptr::eq(x, y) { k2 } else { s1 };
+                let start = if lower_only && std::ptr::eq(x, y) {
+                    k2
+                } else {
+                    s1
+                };
                 for k1 in start..e1 {
                     let r1 = x.rowidx[k1] as usize;
                     if lower_only && r1 < r2 {
