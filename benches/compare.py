@@ -596,6 +596,12 @@ def main() -> int:
                          "other processes use under half a core (0: do not wait)")
     ap.add_argument("--out", default=str(RESULTS / "latest"),
                     help="output path without extension (.md and .json are written)")
+    ap.add_argument("--merge", action="store_true",
+                    help="merge into the existing OUT.json: rows of the (tool, model) cells "
+                         "run now replace the old ones, the others are kept")
+    ap.add_argument("--rerun-flagged", action="store_true",
+                    help="rerun (and --merge) only the cells of OUT.json that were flagged "
+                         "as timed on a busy machine, within --models/--tools")
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
     ap.add_argument("--budget", type=float, default=300.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -619,35 +625,58 @@ def main() -> int:
         print("generating / checking the synthetic data set ...", file=sys.stderr, flush=True)
         make_synthetic()
 
+    out = Path(args.out)
+    old: dict = {}
+    if args.merge or args.rerun_flagged:
+        with contextlib.suppress(OSError, ValueError):
+            old = json.loads(out.with_suffix(".json").read_text())
+    cells = [(m, t) for m in models for t in tools]
+    if args.rerun_flagged:
+        flagged = {(r["model"], r["tool"]) for r in old.get("results", [])
+                   if r.get("other_cores", 0.0) >= 0.25}
+        cells = [(m, t) for m, t in cells if (m.key, t) in flagged]
+        print(f"{len(cells)} flagged cells to rerun", file=sys.stderr)
+
     missing = {t: tool_available(t) for t in tools}
     info = machine_info([t for t in tools if not missing[t]])
     started = _dt.datetime.now().isoformat(timespec="seconds")
     rows: list[dict] = []
-    for model in models:
-        for tool in tools:
-            if missing[tool]:
-                rows.append(error_row(tool, model.key, missing[tool]))
-                continue
-            if args.wait_idle > 0:
-                wait_idle(args.wait_idle)
-            print(f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...", file=sys.stderr,
-                  end=" ", flush=True)
-            t0 = time.monotonic()
-            res = run_cell(tool, model, args)
-            rows.append(res)
-            print(f"{time.monotonic() - t0:.1f} s wall; "
-                  + (res["error"] if "error" in res else
-                     f"best {fmt_s(res['seconds'])} x{res['runs']}, "
-                     f"objective {res['objective']:.6f}"), file=sys.stderr, flush=True)
+    for model, tool in cells:
+        if missing[tool]:
+            rows.append(error_row(tool, model.key, missing[tool]))
+            continue
+        if args.wait_idle > 0:
+            wait_idle(args.wait_idle)
+        print(f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...", file=sys.stderr,
+              end=" ", flush=True)
+        t0 = time.monotonic()
+        res = run_cell(tool, model, args)
+        rows.append(res)
+        out.parent.mkdir(parents=True, exist_ok=True)  # progress, in case the run dies
+        Path(str(out) + ".partial.json").write_text(json.dumps(rows, indent=1) + "\n")
+        print(f"{time.monotonic() - t0:.1f} s wall; "
+              + (res["error"] if "error" in res else
+                 f"best {fmt_s(res['seconds'])} x{res['runs']}, "
+                 f"objective {res['objective']:.6f}"), file=sys.stderr, flush=True)
 
+    if old:
+        fresh = {(r["model"], r["tool"]) for r in rows}
+        kept = [r for r in old.get("results", []) if (r["model"], r["tool"]) not in fresh]
+        mkey = {m.key: i for i, m in enumerate(MODELS)}
+        tkey = {t: i for i, t in enumerate(TOOLS)}
+        rows = sorted(kept + rows, key=lambda r: (mkey.get(r["model"], 99),
+                                                  tkey.get(r["tool"], 99)))
+        models = [m for m in MODELS if any(r["model"] == m.key for r in rows)]
+        started = f"{old.get('started', '?')}, merged {started}"
     table = build_table(rows)
     print(plain(table))
     breakdown = ours_breakdown(rows)
     if len(breakdown) > 1:
         print("\nours, fastest fit split:\n" + plain(breakdown))
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     cmdline = "python benches/compare.py " + " ".join(sys.argv[1:])
+    if old:
+        cmdline = f"{old.get('command', '?')}; then {cmdline}"
     md = [f"# Benchmark results ({started})", "",
           f"Command: `{cmdline.strip()}`", "",
           "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v), "",
@@ -668,6 +697,8 @@ def main() -> int:
                                   "statsmodels": m.sm} for m in models},
                "results": rows}
     out.with_suffix(".json").write_text(json.dumps(payload, indent=1) + "\n")
+    with contextlib.suppress(OSError):
+        Path(str(out) + ".partial.json").unlink()
     print(f"\nwritten: {out.with_suffix('.md')} and .json", file=sys.stderr)
     return 0
 

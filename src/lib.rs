@@ -28,12 +28,14 @@ pub mod contrasts;
 pub mod data;
 pub mod error;
 pub mod formula;
+pub mod glmm;
 pub mod lmm;
 pub mod optim;
 pub mod stats;
 pub mod terms;
 
 pub use error::{Error, Result};
+pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};
 pub use lmm::{LinearMixedModel, LmmOptions};
 
 #[cfg(feature = "python")]

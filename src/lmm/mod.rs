@@ -4,6 +4,7 @@
 
 mod extract;
 mod fit;
+mod glmm_hooks;
 mod objective;
 mod summary;
 
