@@ -25,6 +25,18 @@ pub fn sig(x: f64, digits: usize) -> String {
     }
 }
 
+/// Format `values` with one shared number of decimals: enough for `digits`
+/// significant digits of the smallest non-zero magnitude (at most 10).
+pub fn aligned(values: &[f64], digits: i32) -> Vec<String> {
+    let decimals = values
+        .iter()
+        .filter(|v| v.is_finite() && **v != 0.0)
+        .map(|v| (digits - 1 - v.abs().log10().floor() as i32).clamp(0, 10))
+        .max()
+        .unwrap_or(0) as usize;
+    values.iter().map(|v| format!("{v:.decimals$}")).collect()
+}
+
 /// A p-value as StatsBase prints it: 4 decimals, or `<1e-k`.
 pub fn format_pvalue(p: f64) -> String {
     if p.is_nan() {
@@ -94,7 +106,7 @@ impl fmt::Display for VarCorr {
             .max()
             .unwrap_or(6)
             .max(6);
-        let mut rows: Vec<(String, String, String, String, Vec<String>)> = Vec::new();
+        let mut rows: Vec<(String, String, f64, f64, Vec<String>)> = Vec::new();
         for t in &self.terms {
             let v = t.columns.len();
             for a in 0..v {
@@ -111,23 +123,21 @@ impl fmt::Display for VarCorr {
                         String::new()
                     },
                     t.columns[a].clone(),
-                    sig(t.covariance[a * v + a], 8),
-                    sig(t.sd[a], 8),
+                    t.covariance[a * v + a],
+                    t.sd[a],
                     corr,
                 ));
             }
         }
         if let Some(s) = self.residual_sd {
-            rows.push((
-                "Residual".into(),
-                String::new(),
-                sig(s * s, 8),
-                sig(s, 8),
-                vec![],
-            ));
+            rows.push(("Residual".into(), String::new(), s * s, s, vec![]));
         }
-        let var_w = rows.iter().map(|r| r.2.len()).max().unwrap_or(8).max(8);
-        let sd_w = rows.iter().map(|r| r.3.len()).max().unwrap_or(8).max(8);
+        // Each column shares one number of decimals, enough for 8 significant
+        // digits of its smallest entry, so the decimal points line up.
+        let vars = aligned(&rows.iter().map(|r| r.2).collect::<Vec<_>>(), 8);
+        let sds = aligned(&rows.iter().map(|r| r.3).collect::<Vec<_>>(), 8);
+        let var_w = vars.iter().map(String::len).max().unwrap_or(8).max(8);
+        let sd_w = sds.iter().map(String::len).max().unwrap_or(8).max(8);
         let any_corr = rows.iter().any(|r| !r.4.is_empty());
         writeln!(f, "Variance components:")?;
         write!(
@@ -139,7 +149,7 @@ impl fmt::Display for VarCorr {
             write!(f, "   Corr.")?;
         }
         writeln!(f)?;
-        for (g, c, var, sd, corr) in rows {
+        for ((g, c, _, _, corr), (var, sd)) in rows.into_iter().zip(vars.into_iter().zip(sds)) {
             write!(f, "{g:name_w$}  {c:<col_w$}  {var:>var_w$}  {sd:>sd_w$}")?;
             for x in corr {
                 write!(f, " {x:>5}")?;

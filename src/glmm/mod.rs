@@ -1,0 +1,333 @@
+//! Generalized linear mixed-effects models (Bates et al. 2015; MixedModels.jl's
+//! `GeneralizedLinearMixedModel`): the response y given the spherical random
+//! effects u has a distribution from an exponential [`Family`] with mean
+//! μ = g⁻¹(η), η = offset + Xβ + ZΛθ u, u ~ N(0, I).
+//!
+//! For given (β, θ), penalised iteratively reweighted least squares (PIRLS)
+//! finds the conditional mode û by repeatedly solving the penalised weighted
+//! least-squares problem of an inner [`LinearMixedModel`] whose response and
+//! weights are the working response and working weights. The objective is
+//! the Laplace approximation to the deviance,
+//! Σ dᵢ(yᵢ, μ̂ᵢ) + ‖û‖² + log|L_Z|² (MixedModels.jl's `deviance!`), or for
+//! `nAGQ > 1` and a single scalar random-effects term, its adaptive
+//! Gauss–Hermite refinement.
+//!
+//! ```no_run
+//! use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions};
+//! # fn main() -> mixedmodels::Result<()> {
+//! # let data = mixedmodels::data::Data::new();
+//! let mut m = GeneralizedLinearMixedModel::new(
+//!     "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
+//!     &data, Family::Bernoulli, None, &GlmmOptions::default())?;
+//! m.fit(false, 9)?;
+//! println!("{m}");
+//! # Ok(()) }
+//! ```
+
+mod agq;
+mod extract;
+mod family;
+mod fit;
+mod pirls;
+mod response;
+mod summary;
+
+pub use agq::gauss_hermite_normal;
+pub use extract::ResidualKind;
+pub use family::{normal_cdf, normal_quantile, Family, Link};
+pub use fit::{GlmmFitLogEntry, GlmmOptSummary};
+
+use std::collections::HashMap;
+
+use crate::contrasts::Coding;
+use crate::data::Data;
+use crate::error::{Error, Result};
+use crate::lmm::LinearMixedModel;
+use crate::terms::{MissingPolicy, ModelTerms, TermOptions, Variable};
+use response::Response;
+
+/// Options of a generalized linear mixed model.
+#[derive(Debug, Clone, Default)]
+pub struct GlmmOptions {
+    /// Coding per column (a numeric column given a coding becomes categorical).
+    pub contrasts: HashMap<String, Coding>,
+    /// Drop or refuse rows with missing values.
+    pub missing: MissingPolicy,
+    /// Prior weights, one per row of the input data. For the Binomial family
+    /// these are the numbers of trials (the response being the proportion).
+    pub weights: Option<Vec<f64>>,
+    /// An offset added to the linear predictor, one per row of the input data
+    /// (added to any `offset(...)` terms of the formula).
+    pub offset: Option<Vec<f64>>,
+    /// Threads for the dense kernels (None: all available).
+    pub threads: Option<usize>,
+    /// Grouping factors whose terms are made uncorrelated (`zerocorr!`).
+    pub zerocorr: Vec<String>,
+}
+
+/// A generalized linear mixed-effects model: terms, family and link, the
+/// inner linear mixed model used by PIRLS, and the current state (β, θ, u, η, μ).
+pub struct GeneralizedLinearMixedModel {
+    /// The inner linear mixed model holding the working response and weights.
+    pub(crate) lmm: LinearMixedModel,
+    pub(crate) family: Family,
+    pub(crate) link: Link,
+    pub(crate) resp: Response,
+    /// Offset of the linear predictor (zeros when none).
+    pub(crate) offset: Vec<f64>,
+    pub(crate) has_offset: bool,
+    pub(crate) beta: Vec<f64>,
+    /// Spherical random effects, stacked term by term (per term column-major v × ℓ).
+    pub(crate) u: Vec<f64>,
+    pub(crate) theta: Vec<f64>,
+    /// λ of each term at θ (column-major v × v).
+    pub(crate) lambdas: Vec<Vec<f64>>,
+    pub(crate) eta: Vec<f64>,
+    pub(crate) mu: Vec<f64>,
+    /// Unit deviances (times prior weights) at μ.
+    pub(crate) devres: Vec<f64>,
+    /// Do β and u hold a PIRLS solution (else PIRLS starts from the family's μ start)?
+    pub(crate) started: bool,
+    /// Quadrature points of the objective (1: Laplace).
+    pub(crate) nagq: usize,
+    pub(crate) fast: bool,
+    pub(crate) optsum: Option<GlmmOptSummary>,
+    /// PIRLS iterations of the last evaluation.
+    pub(crate) last_pirls_iterations: usize,
+    /// Refactorizations of L (working weights installed) since the counter was reset.
+    pub(crate) factorizations: usize,
+    /// o + Xβ.
+    pub(crate) xb: Vec<f64>,
+    /// The inner model without X, for PIRLS at fixed β (built on first use).
+    pub(crate) lmm_u: Option<LinearMixedModel>,
+    /// Was the last reweight done in `lmm_u`?
+    pub(crate) reduced_active: bool,
+    /// Threads for the dense kernels of the inner models.
+    pub(crate) threads: Option<usize>,
+}
+
+impl GeneralizedLinearMixedModel {
+    /// Build (but do not fit) the model `formula` on `data` with the response
+    /// distribution `family` and `link` (None: the family's canonical link).
+    ///
+    /// The response may be a two-level factor (Bernoulli: the second level
+    /// present is the success, coded 1), numeric 0/1 (Bernoulli), proportions
+    /// with the number of trials as `options.weights` (Binomial) or counts (Poisson).
+    pub fn new(
+        formula: &str,
+        data: &Data,
+        family: Family,
+        link: Option<Link>,
+        options: &GlmmOptions,
+    ) -> Result<Self> {
+        let link = link.unwrap_or(family.canonical_link());
+        check_link(family, link)?;
+        let term_options = TermOptions {
+            contrasts: options.contrasts.clone(),
+            missing: options.missing,
+            zerocorr: options.zerocorr.clone(),
+        };
+        let mut terms = ModelTerms::new(formula, data, &term_options)?;
+        let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
+            match v {
+                None => Ok(None),
+                Some(w) if w.len() != data.nrows() => Err(Error::Argument(format!(
+                    "{what} has length {}, the data have {} rows",
+                    w.len(),
+                    data.nrows()
+                ))),
+                Some(w) => Ok(Some(terms.rows.iter().map(|&i| w[i]).collect())),
+            }
+        };
+        let weights = per_row(&options.weights, "weights")?;
+        let extra_offset = per_row(&options.offset, "offset")?;
+        if let Some(o) = &extra_offset {
+            if let Some(i) = o.iter().position(|v| !v.is_finite()) {
+                return Err(Error::Argument(format!(
+                    "offset is not finite ({}) in row {} of the data",
+                    o[i], terms.rows[i]
+                )));
+            }
+        }
+        let resp = response::prepare(
+            family,
+            &terms.response_name,
+            &terms.response,
+            weights,
+            &terms.rows,
+        )?;
+        let n = terms.nobs();
+        let has_offset = terms.offset.is_some() || extra_offset.is_some();
+        let mut offset = terms.offset.clone().unwrap_or_else(|| vec![0.0; n]);
+        if let Some(o) = extra_offset {
+            offset.iter_mut().zip(o).for_each(|(a, b)| *a += b);
+        }
+        // The inner LMM needs a numeric, non-constant response; it is replaced
+        // by the working response before any use.
+        let constant = resp.y.iter().all(|&v| v == resp.y[0]);
+        let placeholder: Vec<f64> = if constant {
+            (0..n).map(|i| (i % 2) as f64).collect()
+        } else {
+            resp.y.clone()
+        };
+        terms.response = Variable::Numeric(placeholder);
+        // σ is fixed at 1: the inner model's vcov, condvar and varcorr are then
+        // the unscaled quantities a GLMM without dispersion reports.
+        let lmm = LinearMixedModel::from_terms(terms, None, Some(1.0), options.threads)?;
+        let p = lmm.rank();
+        let theta = lmm.theta().to_vec();
+        let lambdas = lmm.lambda();
+        let q: usize = lmm.terms.random.iter().map(|t| t.nranef()).sum();
+        Ok(GeneralizedLinearMixedModel {
+            lmm,
+            family,
+            link,
+            resp,
+            offset,
+            has_offset,
+            beta: vec![0.0; p],
+            u: vec![0.0; q],
+            theta,
+            lambdas,
+            eta: vec![0.0; n],
+            mu: vec![0.0; n],
+            devres: vec![0.0; n],
+            started: false,
+            nagq: 1,
+            fast: false,
+            optsum: None,
+            last_pirls_iterations: 0,
+            factorizations: 0,
+            xb: vec![0.0; n],
+            lmm_u: None,
+            reduced_active: false,
+            threads: options.threads,
+        })
+    }
+
+    /// The inner linear mixed model (working response and weights of the last PIRLS step).
+    pub fn lmm(&self) -> &LinearMixedModel {
+        &self.lmm
+    }
+
+    /// The response distribution.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// The link function.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// The response as coded for the family (0/1, proportions or counts).
+    pub fn y(&self) -> &[f64] {
+        &self.resp.y
+    }
+
+    /// Prior weights (trials for Binomial; ones when none were given).
+    pub fn prior_weights(&self) -> &[f64] {
+        &self.resp.wt
+    }
+
+    /// Were prior weights given (else all are 1)?
+    pub fn has_prior_weights(&self) -> bool {
+        self.resp.has_weights
+    }
+
+    /// The offset of the linear predictor, if one was given.
+    pub fn offset(&self) -> Option<&[f64]> {
+        self.has_offset.then_some(self.offset.as_slice())
+    }
+
+    /// For a factor response: the (failure, success) level labels.
+    pub fn response_levels(&self) -> Option<(&str, &str)> {
+        self.resp
+            .levels
+            .as_ref()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+    }
+
+    /// Number of quadrature points of the objective (1: Laplace).
+    pub fn nagq(&self) -> usize {
+        self.nagq
+    }
+
+    /// Was the last fit `fast` (θ only, β from PIRLS)?
+    pub fn is_fast(&self) -> bool {
+        self.fast
+    }
+
+    /// Offsets of each term in the stacked random-effects vector (K + 1 entries).
+    pub(crate) fn u_offsets(&self) -> Vec<usize> {
+        let mut off = vec![0];
+        for t in &self.lmm.terms.random {
+            off.push(off.last().unwrap() + t.nranef());
+        }
+        off
+    }
+
+    /// Refuse an nAGQ this model cannot use: nAGQ = 0 is not an approximation
+    /// of the likelihood, nAGQ > 1 needs a single scalar random-effects term.
+    pub(crate) fn check_nagq(&self, nagq: usize) -> Result<()> {
+        if nagq == 0 {
+            return Err(Error::Argument(
+                "nAGQ must be at least 1 (1: Laplace approximation; for lme4's nAGQ = 0 use fast = true)"
+                    .into(),
+            ));
+        }
+        if nagq > 1 {
+            let re = &self.lmm.terms.random;
+            if re.len() != 1 {
+                return Err(Error::Argument(format!(
+                    "nAGQ = {nagq} > 1 needs a single random-effects term, the model has {} ({}); \
+                     adaptive Gauss-Hermite quadrature applies to one scalar term only",
+                    re.len(),
+                    re.iter()
+                        .map(|t| t.grouping.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            if re[0].ncols() != 1 {
+                return Err(Error::Term {
+                    term: re[0].grouping.clone(),
+                    message: format!(
+                        "nAGQ = {nagq} > 1 needs a scalar random-effects term, this term has {} \
+                         columns ({})",
+                        re[0].ncols(),
+                        re[0].column_names.join(", ")
+                    ),
+                });
+            }
+            if nagq > 100 {
+                return Err(Error::Argument(format!(
+                    "nAGQ = {nagq} is too large; use at most 100 quadrature points"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuse links that cannot map η into the family's range of μ.
+fn check_link(family: Family, link: Link) -> Result<()> {
+    let ok = match family {
+        Family::Bernoulli | Family::Binomial => {
+            matches!(
+                link,
+                Link::Logit | Link::Probit | Link::Cloglog | Link::Log | Link::Identity
+            )
+        }
+        Family::Poisson => matches!(link, Link::Log | Link::Identity | Link::Sqrt),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Argument(format!(
+            "the {} link is not available for the {} family",
+            link.name(),
+            family.name()
+        )))
+    }
+}

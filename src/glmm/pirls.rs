@@ -1,0 +1,313 @@
+//! Penalised iteratively reweighted least squares (Bates et al. 2015, §3.4
+//! of the lme4 GLMM notes; MixedModels.jl's `pirls!`).
+//!
+//! At η the working weights are wᵢ = pᵢ (dμ/dη)² / V(μᵢ) (pᵢ the prior
+//! weights) and the working response is zᵢ = ηᵢ − oᵢ + (yᵢ − μᵢ)/(dμ/dη).
+//! Installing (z, √w) in the inner linear mixed model and factoring its L at
+//! θ gives the penalised weighted least-squares update: û = L_Z⁻ᵀ(c_z − L_XZᵀβ)
+//! for fixed β, or (β̂, û) jointly. The update is accepted when it reduces the
+//! penalised deviance Σ dᵢ + ‖u‖², else it is halved towards the previous
+//! (u, β) up to [`MAX_HALVINGS`] times.
+
+use super::GeneralizedLinearMixedModel;
+use crate::error::{Error, Result};
+use crate::lmm::LinearMixedModel;
+use crate::terms::{FeTerm, Variable};
+
+/// Most PIRLS iterations per evaluation.
+const MAX_ITER: usize = 100;
+/// Most step halvings per iteration (lme4 and MixedModels.jl use 10).
+const MAX_HALVINGS: usize = 10;
+/// Converged when a full step moves no linear predictor by more than this
+/// (relative to max(1, max|η|)). Newton steps converge quadratically, so the
+/// mode is then accurate to rounding, and L, factored at the weights of the
+/// η before that step, belongs to the mode up to this tolerance.
+const ETA_TOL: f64 = 1e-9;
+
+impl GeneralizedLinearMixedModel {
+    /// Install θ: λ of each term (the inner LMM is refactored at the next reweight).
+    pub(crate) fn install_theta(&mut self, theta: &[f64]) -> Result<()> {
+        let nth = self.lmm.terms.ntheta();
+        if theta.len() != nth {
+            return Err(Error::Argument(format!(
+                "θ must have length {nth}, got {}",
+                theta.len()
+            )));
+        }
+        let lower = self.lmm.lower_bounds();
+        if let Some(i) = (0..nth).find(|&i| !theta[i].is_finite() || theta[i] < lower[i]) {
+            return Err(Error::Argument(format!(
+                "θ[{i}] = {} is not finite or below its lower bound {}",
+                theta[i], lower[i]
+            )));
+        }
+        self.theta.copy_from_slice(theta);
+        let mut off = 0;
+        for (t, lam) in self.lmm.terms.random.iter().zip(self.lambdas.iter_mut()) {
+            let nt = t.ntheta();
+            t.lambda_into(&theta[off..off + nt], lam);
+            off += nt;
+        }
+        Ok(())
+    }
+
+    /// o + Xβ, the part of η that does not depend on u.
+    pub(crate) fn update_xb(&mut self) {
+        let n = self.xb.len();
+        self.xb.copy_from_slice(&self.offset);
+        let x = &self.lmm.terms.fixed.x;
+        for (j, b) in self.beta.iter().enumerate() {
+            let col = &x[j * n..(j + 1) * n];
+            self.xb.iter_mut().zip(col).for_each(|(e, xv)| *e += b * xv);
+        }
+    }
+
+    /// η = (o + Xβ) + Σₖ ZₖΛₖuₖ (o + Xβ as last computed by
+    /// [`update_xb`](Self::update_xb)), then μ and the unit deviances.
+    /// Returns the penalised deviance Σ dᵢ + ‖u‖².
+    pub(crate) fn update_eta(&mut self) -> f64 {
+        self.eta.copy_from_slice(&self.xb);
+        let off = self.u_offsets();
+        for (k, term) in self.lmm.terms.random.iter().enumerate() {
+            let v = term.ncols();
+            let lam = &self.lambdas[k];
+            let u = &self.u[off[k]..off[k + 1]];
+            // b = Λu, level by level (λ lower triangular, column-major).
+            let mut b = vec![0.0; u.len()];
+            for l in 0..term.nlevels() {
+                for r in 0..v {
+                    b[l * v + r] = (0..=r).map(|c| lam[c * v + r] * u[l * v + c]).sum();
+                }
+            }
+            if v == 1 {
+                for (i, e) in self.eta.iter_mut().enumerate() {
+                    *e += term.z[i] * b[term.refs[i] as usize];
+                }
+            } else {
+                for (i, e) in self.eta.iter_mut().enumerate() {
+                    let l = term.refs[i] as usize;
+                    *e += (0..v)
+                        .map(|c| term.z[i * v + c] * b[l * v + c])
+                        .sum::<f64>();
+                }
+            }
+        }
+        self.update_mu()
+    }
+
+    /// μ and unit deviances from η; returns Σ dᵢ + ‖u‖².
+    pub(crate) fn update_mu(&mut self) -> f64 {
+        let (family, link) = (self.family, self.link);
+        let mut sum = 0.0;
+        for i in 0..self.eta.len() {
+            let mu = link.linkinv(self.eta[i]);
+            self.mu[i] = mu;
+            let d = family.unit_deviance(self.resp.y[i], mu, self.resp.wt[i]);
+            self.devres[i] = d;
+            sum += d;
+        }
+        sum + self.u.iter().map(|v| v * v).sum::<f64>()
+    }
+
+    /// Install the working response and weights at the current η in the
+    /// inner model and refactor L at θ. With `reduced`, the inner model
+    /// without X is used and the working response is taken net of o + Xβ.
+    pub(crate) fn reweight(&mut self, reduced: bool) -> Result<()> {
+        let n = self.eta.len();
+        let mut z = vec![0.0; n];
+        let mut sqrtw = vec![0.0; n];
+        let base = if reduced { &self.xb } else { &self.offset };
+        // For the canonical link dμ/dη = V(μ), so w = p V(μ) (no exp needed).
+        let canonical = self.link == self.family.canonical_link();
+        for i in 0..n {
+            let var = self.family.variance(self.mu[i]);
+            let me = if canonical {
+                var
+            } else {
+                self.link.mu_eta(self.eta[i])
+            };
+            sqrtw[i] = (self.resp.wt[i] * me * me / var).sqrt();
+            z[i] = self.eta[i] - base[i] + (self.resp.y[i] - self.mu[i]) / me;
+        }
+        self.factorizations += 1;
+        self.reduced_active = reduced;
+        let theta = self.theta.clone();
+        let lmm = if reduced {
+            self.ensure_reduced()?
+        } else {
+            &mut self.lmm
+        };
+        lmm.set_working(&z, &sqrtw)?;
+        lmm.set_theta(&theta)
+    }
+
+    /// The inner model without fixed effects (built on first use): for
+    /// fixed β only L_Z and Λᵀ Zᵀ W (z − Xβ) are needed, so A and L shrink
+    /// to the random-effects blocks plus one response column.
+    fn ensure_reduced(&mut self) -> Result<&mut LinearMixedModel> {
+        if self.lmm_u.is_none() {
+            let mut terms = self.lmm.terms.clone();
+            let n = terms.nobs();
+            terms.fixed = FeTerm {
+                names: vec![],
+                kept: vec![],
+                dropped: vec![],
+                x: vec![],
+                nrows: n,
+            };
+            terms.response = Variable::Numeric((0..n).map(|i| (i % 2) as f64).collect());
+            let threads = self.threads;
+            self.lmm_u = Some(LinearMixedModel::from_terms(
+                terms,
+                None,
+                Some(1.0),
+                threads,
+            )?);
+        }
+        Ok(self.lmm_u.as_mut().unwrap())
+    }
+
+    /// The inner model factored by the last reweight.
+    pub(crate) fn active_lmm(&self) -> &LinearMixedModel {
+        match (&self.lmm_u, self.reduced_active) {
+            (Some(m), true) => m,
+            _ => &self.lmm,
+        }
+    }
+
+    /// Run PIRLS at the current θ to the conditional mode û (and β̂ when
+    /// `vary_beta`), starting from the current (β, u), or from the family's
+    /// starting μ if no PIRLS solution is held. With `reduced` (fixed β
+    /// only), the inner model without X does the work. On return the inner
+    /// model's L is factored at the weights of the final η (to [`ETA_TOL`]).
+    /// Returns Σ dᵢ + ‖û‖².
+    pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool) -> Result<f64> {
+        let reduced = reduced && !vary_beta;
+        self.update_xb();
+        let mut pdev_old = if self.started {
+            self.update_eta()
+        } else if vary_beta {
+            // Start as glm does: μ from the data, η = g(μ); no step halving
+            // against this point, which is not of the form o + Xβ + ZΛu.
+            self.u.iter_mut().for_each(|v| *v = 0.0);
+            for i in 0..self.eta.len() {
+                let mu = self.family.mustart(self.resp.y[i], self.resp.wt[i]);
+                self.eta[i] = self.link.linkfun(mu);
+                self.mu[i] = self.link.linkinv(self.eta[i]);
+            }
+            f64::INFINITY
+        } else {
+            self.u.iter_mut().for_each(|v| *v = 0.0);
+            self.update_eta()
+        };
+        let mut converged = false;
+        // Refactor L at the final η unless the last step was negligible.
+        let mut final_reweight = true;
+        let mut prev_step = f64::NAN;
+        let mut iter = 0;
+        while iter < MAX_ITER {
+            iter += 1;
+            self.reweight(reduced)?;
+            let beta0 = self.beta.clone();
+            let u0 = self.u.clone();
+            let eta0 = self.eta.clone();
+            if vary_beta {
+                self.beta = self.lmm.beta();
+                self.update_xb();
+            }
+            self.u = if reduced {
+                self.active_lmm().u_given_beta(&[]).concat()
+            } else {
+                self.lmm.u_given_beta(&self.beta).concat()
+            };
+            let mut pdev = self.update_eta();
+            let mut nhalf = 0;
+            // (Written so that a NaN deviance also counts as no decrease.)
+            while pdev.is_nan() || pdev > pdev_old * (1.0 + 1e-13) {
+                nhalf += 1;
+                if nhalf > MAX_HALVINGS {
+                    let stalled =
+                        pdev_old.is_finite() && (pdev - pdev_old).abs() <= 1e-10 * pdev_old;
+                    self.beta = beta0;
+                    self.u = u0;
+                    self.update_xb();
+                    pdev = self.update_eta();
+                    if stalled {
+                        // No decrease possible beyond rounding: at the mode,
+                        // and L belongs to this η.
+                        converged = true;
+                        final_reweight = false;
+                        break;
+                    }
+                    return Err(Error::Numerical(format!(
+                        "PIRLS step-halvings failed to reduce the penalised deviance \
+                         ({pdev_old} before the step) at θ = {:?}",
+                        self.theta
+                    )));
+                }
+                for (a, b) in self.u.iter_mut().zip(&u0) {
+                    *a = 0.5 * (*a + b);
+                }
+                if vary_beta {
+                    for (a, b) in self.beta.iter_mut().zip(&beta0) {
+                        *a = 0.5 * (*a + b);
+                    }
+                    self.update_xb();
+                }
+                pdev = self.update_eta();
+            }
+            if converged {
+                pdev_old = pdev;
+                break;
+            }
+            let step = self
+                .eta
+                .iter()
+                .zip(&eta0)
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            let scale = self.eta.iter().fold(1.0f64, |m, e| m.max(e.abs()));
+            pdev_old = pdev;
+            if nhalf == 0 {
+                if step <= ETA_TOL * scale {
+                    converged = true;
+                    final_reweight = false;
+                    break;
+                }
+                // Newton's method: the next step is about C·step², C estimated
+                // from the last two steps (at least 1). If that is below the
+                // tolerance the mode is reached; L is then refactored at it.
+                let c = if prev_step.is_finite() {
+                    (step / (prev_step * prev_step)).max(1.0)
+                } else {
+                    1.0
+                };
+                if c * step * step <= 0.1 * ETA_TOL * scale {
+                    converged = true;
+                    break;
+                }
+                prev_step = step;
+            } else {
+                prev_step = f64::NAN;
+            }
+        }
+        if !converged {
+            return Err(Error::Numerical(format!(
+                "PIRLS did not converge in {MAX_ITER} iterations at θ = {:?}",
+                self.theta
+            )));
+        }
+        self.started = true;
+        self.last_pirls_iterations = iter;
+        // L at the weights of the final η, so that log|L_Z|², R_X and the
+        // conditional variances belong to the mode.
+        if final_reweight {
+            self.reweight(reduced)?;
+        }
+        Ok(pdev_old)
+    }
+
+    /// Penalised deviance Σ dᵢ + ‖u‖² at the current state.
+    pub(crate) fn pdev(&self) -> f64 {
+        self.devres.iter().sum::<f64>() + self.u.iter().map(|v| v * v).sum::<f64>()
+    }
+}

@@ -1,0 +1,12 @@
+//! Hooks the generalized linear mixed models (`crate::glmm`) use: access to
+//! the summary formatting of this module without making it public API.
+
+use super::{summary, CoefRow, LinearMixedModel};
+
+impl LinearMixedModel {
+    /// Render a fixed-effects table in the layout of the LMM summary
+    /// (estimate, standard error, z, p), for the GLMM summary.
+    pub(crate) fn render_coeftable(rows: &[CoefRow]) -> String {
+        summary::format_coeftable(rows)
+    }
+}
