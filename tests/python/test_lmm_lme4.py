@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import numpy as np
 import polars as pl
@@ -71,6 +72,12 @@ class _nullcontext:
         return False
 
 
+def our_column(r_name: str) -> str:
+    """Our name of an lme4 random-effects column: `Days3` (factor Days) is `Days: 3.0`."""
+    m = re.fullmatch(r"Days(\d+)", r_name)
+    return f"Days: {m.group(1)}.0" if m else r_name
+
+
 def norm_group(name: str) -> tuple:
     return tuple(sorted(name.replace(" & ", ":").split(":")))
 
@@ -114,7 +121,7 @@ def test_at_lme4_theta(case):
         table = ranef[t.name]
         levels = table[t.name].to_list()
         norm = {tuple(sorted(lv.split(":"))): i for i, lv in enumerate(levels)}
-        cols = [t.columns.index(c) for c in rterm["columns"]]
+        cols = [t.columns.index(our_column(c)) for c in rterm["columns"]]
         for r, lv in enumerate(rterm["levels"]):
             i = norm[tuple(sorted(lv.split(":")))]
             got = [table[t.columns[c]][i] for c in cols]
