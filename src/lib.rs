@@ -29,6 +29,7 @@ pub mod data;
 pub mod error;
 pub mod formula;
 pub mod glmm;
+pub mod inference;
 pub mod lmm;
 pub mod optim;
 pub mod stats;

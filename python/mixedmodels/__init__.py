@@ -17,6 +17,7 @@ from ._contrasts import (
 )
 from ._core import __version__
 from ._datasets import dataset, datasets
+from ._inference import likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 
 __all__ = [
@@ -32,5 +33,6 @@ __all__ = [
     "__version__",
     "dataset",
     "datasets",
+    "likelihoodratiotest",
     "lmm",
 ]

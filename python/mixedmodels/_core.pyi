@@ -10,6 +10,11 @@ __version__: str
 def describe_formula(formula: str) -> dict[str, Any]:
     """Parse a formula; returns ``variables``, ``grouping`` and ``source``."""
 
+def likelihood_ratio_test(
+    models: list[tuple[float, int, int]],
+) -> list[tuple[int, float, float | None, int | None, float | None]]:
+    """Rows (dof, deviance, χ², χ² dof, p) for models (deviance, dof, nobs), simplest first."""
+
 class LinearMixedModel:
     def __init__(
         self,

@@ -21,10 +21,25 @@ fn describe_formula<'py>(py: Python<'py>, formula: &str) -> PyResult<Bound<'py, 
     Ok(d)
 }
 
+/// Likelihood-ratio tests for models given as (deviance, dof, nobs), simplest
+/// first: rows of (dof, deviance, χ², χ² dof, p).
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn likelihood_ratio_test(
+    models: Vec<(f64, usize, usize)>,
+) -> PyResult<Vec<(usize, f64, Option<f64>, Option<usize>, Option<f64>)>> {
+    let rows = crate::inference::likelihood_ratio_test(&models).map_err(convert::to_pyerr)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.dof, r.deviance, r.chisq, r.chisq_dof, r.p))
+        .collect())
+}
+
 /// The native module.
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_formula, m)?)?;
+    m.add_function(wrap_pyfunction!(likelihood_ratio_test, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

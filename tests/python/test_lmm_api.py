@@ -196,3 +196,26 @@ def test_command_line(tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "`y`" in bad.stderr
+
+
+def test_likelihood_ratio_test_l12():
+    # MixedModels.jl reference L12: dof 5 vs 6, −2logLik 1775.4759 vs 1751.9393,
+    # χ² 23.5365 on 1 dof, P < 1e-05.
+    df = mm.dataset("sleepstudy")
+    m0 = mm.lmm("Reaction ~ 1 + (1 + Days | Subject)", df)
+    m1 = mm.lmm(SLEEP, df)
+    t = mm.likelihoodratiotest(m0, m1)
+    assert t["dof"].to_list() == [5, 6]
+    np.testing.assert_allclose(t["deviance"].to_list(), [1775.4759, 1751.9393], atol=1e-4)
+    np.testing.assert_allclose(t["chisq"][1], 23.5365, atol=1e-4)
+    assert t["chisq_dof"][1] == 1 and t["p"][1] < 1e-5
+    assert t["chisq"][0] is None
+    with pytest.raises(ValueError, match="REML"):
+        mm.likelihoodratiotest(m0, mm.lmm(SLEEP, df, reml=True))
+    pastes = mm.dataset("pastes")
+    nested = mm.lmm("strength ~ 1 + (1 | batch/cask)", pastes)
+    inner = mm.lmm("strength ~ 1 + (1 | batch & cask)", pastes)
+    # MixedModels.jl reference L4t: p = 0.5233767965780878 (atol 1e-4).
+    np.testing.assert_allclose(
+        mm.likelihoodratiotest(inner, nested)["p"][1], 0.5233767965780878, atol=1e-4
+    )
