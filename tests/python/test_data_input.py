@@ -173,3 +173,14 @@ def test_unfitted_model_exposes_terms():
     assert z.shape == (180, 36)
     np.testing.assert_array_equal(z[:, 1::2].sum(axis=1), m.X[:, 1])
     assert m.formula == FORMULA
+
+
+def test_fulldummy_in_random_effects_term():
+    df = mm.dataset("machines")
+    m = mm.LinearMixedModel("score ~ 1 + Machine + (1 + fulldummy(Machine) | Worker)", df)
+    (t,) = m.reterms
+    assert t.columns == ["(Intercept)", "Machine: A", "Machine: B", "Machine: C"]
+    m2 = mm.LinearMixedModel("score ~ 1 + Machine + (1 + Machine | Worker)", df)
+    assert m2.reterms[0].columns == ["(Intercept)", "Machine: B", "Machine: C"]
+    m3 = mm.LinearMixedModel("score ~ 1 + Machine + (0 + Machine | Worker)", df)
+    assert m3.reterms[0].columns == ["Machine: A", "Machine: B", "Machine: C"]
