@@ -504,3 +504,76 @@ fn probit_link_fits() {
     assert!(obj.is_finite() && (obj - 2372.7).abs() < 10.0, "{obj}");
     assert_eq!(m.link(), Link::Probit);
 }
+
+/// A constant offset c shifts the intercept by −c and leaves the objective unchanged.
+#[test]
+fn offset_shifts_intercept() {
+    let data = dataset("grouseticks");
+    let formula = "TICKS ~ 1 + YEAR + cHEIGHT + (1 | LOCATION)";
+    let fit = |offset: Option<Vec<f64>>| {
+        let opts = GlmmOptions {
+            offset,
+            ..GlmmOptions::default()
+        };
+        let mut m =
+            GeneralizedLinearMixedModel::new(formula, &data, Family::Poisson, None, &opts).unwrap();
+        m.fit(false, 1).unwrap();
+        m
+    };
+    let m0 = fit(None);
+    let m1 = fit(Some(vec![2f64.ln(); data.nrows()]));
+    assert_rel(
+        m1.objective(),
+        m0.objective(),
+        1e-7,
+        "objective with offset",
+    );
+    assert!((m1.beta()[0] - (m0.beta()[0] - 2f64.ln())).abs() < 1e-3);
+    assert_rel(m1.theta()[0], m0.theta()[0], 1e-3, "θ with offset");
+    assert!(m1.offset().is_some() && m0.offset().is_none());
+}
+
+/// Timing of the reference fits (min of 5, release build):
+/// `cargo test --release --test glmm_reference timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing() {
+    let cases: [(&str, &str, bool, usize); 6] = [
+        ("verbagg", VERBAGG, false, 1),
+        ("verbagg", VERBAGG, true, 1),
+        ("contraception", CONTRA, false, 9),
+        ("contraception", CONTRA, true, 9),
+        ("contraception", CONTRA, false, 1),
+        ("contraception", CONTRA, true, 1),
+    ];
+    for (data, formula, fast, nagq) in cases {
+        let d = dataset(data);
+        let mut best = f64::INFINITY;
+        let mut report = String::new();
+        for _ in 0..5 {
+            let mut m = GeneralizedLinearMixedModel::new(
+                formula,
+                &d,
+                Family::Bernoulli,
+                None,
+                &GlmmOptions::default(),
+            )
+            .unwrap();
+            let t = Instant::now();
+            m.fit(fast, nagq).unwrap();
+            let secs = t.elapsed().as_secs_f64();
+            if secs < best {
+                best = secs;
+                let os = m.optsum().unwrap();
+                report = format!(
+                    "objective {:.7}, {} evaluations ({} θ-only), {} factorizations",
+                    m.objective(),
+                    os.evaluations,
+                    os.evaluations_fast_stage,
+                    os.factorizations
+                );
+            }
+        }
+        eprintln!("{data} fast={fast} nAGQ={nagq}: {report}, {best:.4} s");
+    }
+}

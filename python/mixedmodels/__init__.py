@@ -17,6 +17,7 @@ from ._contrasts import (
 )
 from ._core import __version__
 from ._datasets import dataset, datasets
+from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 
@@ -24,6 +25,7 @@ __all__ = [
     "DummyCoding",
     "EffectsCoding",
     "FullDummyCoding",
+    "GeneralizedLinearMixedModel",
     "HelmertCoding",
     "HypothesisCoding",
     "LinearMixedModel",
@@ -33,6 +35,7 @@ __all__ = [
     "__version__",
     "dataset",
     "datasets",
+    "glmm",
     "likelihoodratiotest",
     "lmm",
 ]

@@ -14,6 +14,7 @@ import polars as pl
 
 from . import _contrasts
 from ._datasets import dataset, datasets
+from ._glmm import glmm
 from ._lmm import lmm
 
 CODINGS = {
@@ -58,7 +59,8 @@ def parse_contrasts(items: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m mixedmodels``."""
     parser = argparse.ArgumentParser(
-        prog="python -m mixedmodels", description="Fit a linear mixed model and print it."
+        prog="python -m mixedmodels",
+        description="Fit a linear or generalized linear mixed model and print it.",
     )
     parser.add_argument("formula", help='model formula, e.g. "y ~ 1 + x + (1 | g)"')
     parser.add_argument("data", help="a .parquet or .csv path, or a bundled data set name")
@@ -70,14 +72,32 @@ def main(argv: list[str] | None = None) -> int:
         metavar="COL=CODING",
         help="codings: dummy[:base], effects[:base], helmert, seqdiff, fulldummy",
     )
+    parser.add_argument("--family", help="fit a GLMM: bernoulli, binomial or poisson")
+    parser.add_argument("--link", help="link function of a GLMM (default: canonical)")
+    parser.add_argument(
+        "--nagq", type=int, default=1, help="GLMM: adaptive Gauss-Hermite points (1: Laplace)"
+    )
+    parser.add_argument("--fast", action="store_true", help="GLMM: optimise θ only")
     args = parser.parse_args(argv)
     try:
-        model = lmm(
-            args.formula,
-            load(args.data),
-            reml=args.reml,
-            contrasts=parse_contrasts(args.contrasts) or None,
-        )
+        data = load(args.data)
+        contrasts = parse_contrasts(args.contrasts) or None
+        if args.family is None:
+            if args.link or args.fast or args.nagq != 1:
+                raise ValueError("--link, --nagq and --fast need --family (a GLMM)")
+            model = lmm(args.formula, data, reml=args.reml, contrasts=contrasts)
+        else:
+            if args.reml:
+                raise ValueError("--reml applies to linear mixed models only")
+            model = glmm(
+                args.formula,
+                data,
+                family=args.family,
+                link=args.link,
+                nagq=args.nagq,
+                fast=args.fast,
+                contrasts=contrasts,
+            )
     except (ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -248,7 +248,7 @@ impl GeneralizedLinearMixedModel {
             }
         }
         let fmin_check = self.evaluate(&theta, beta_opt.as_deref(), nagq)?;
-        debug_assert!((fmin_check - fmin).abs() <= 1e-8 * fmin.abs().max(1.0));
+        debug_assert!((fmin_check - fmin).abs() <= 1e-6 * fmin.abs().max(1.0));
         fmin = fmin_check;
         self.nagq = nagq;
         self.fast = fast;

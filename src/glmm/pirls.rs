@@ -1,5 +1,6 @@
-//! Penalised iteratively reweighted least squares (Bates et al. 2015, §3.4
-//! of the lme4 GLMM notes; MixedModels.jl's `pirls!`).
+//! Penalised iteratively reweighted least squares (PIRLS; D. Bates,
+//! "Computational methods for mixed models", lme4 vignette, and the
+//! MixedModels.jl documentation of `pirls!`).
 //!
 //! At η the working weights are wᵢ = pᵢ (dμ/dη)² / V(μᵢ) (pᵢ the prior
 //! weights) and the working response is zᵢ = ηᵢ − oᵢ + (yᵢ − μᵢ)/(dμ/dη).

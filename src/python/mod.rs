@@ -3,6 +3,7 @@
 //! rest of the crate.
 
 mod convert;
+mod glmm;
 mod lmm;
 
 use pyo3::prelude::*;
@@ -41,6 +42,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_formula, m)?)?;
     m.add_function(wrap_pyfunction!(likelihood_ratio_test, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
+    glmm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,0 +1,150 @@
+"""Generalized linear mixed models from Python: the seed manual's VerbAgg and
+Contraception fits, lme4's objective at its own (θ, β), extractors, bad input.
+
+Skipped until the native class is registered in ``mixedmodels._core``.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import numpy as np
+import polars as pl
+import pytest
+
+import mixedmodels as mm
+from mixedmodels import _core
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(_core, "GeneralizedLinearMixedModel"),
+    reason="GeneralizedLinearMixedModel is not registered in mixedmodels._core",
+)
+
+from mixedmodels._glmm import GeneralizedLinearMixedModel, glmm  # noqa: E402
+
+REFERENCE = pathlib.Path(__file__).resolve().parents[1] / "reference" / "lme4_public.json"
+VERBAGG = "r2 ~ 1 + Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)"
+CONTRA = "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)"
+
+
+def record(model_id: str) -> dict:
+    models = json.loads(REFERENCE.read_text())["models"]
+    return next(m for m in models if m["id"] == model_id)
+
+
+def test_verbagg_seed():
+    g = glmm(VERBAGG, mm.dataset("verbagg"), family="bernoulli")
+    assert g.objective == pytest.approx(8135.8329, abs=5e-5)
+    assert "Deviance: 8135.8329" in str(g)
+    seed_beta = [0.553512, 0.05742, 0.320766, -1.05987, -2.10387, -1.05433, -0.707051]
+    np.testing.assert_allclose(g.beta, seed_beta, rtol=3e-4)
+    rec = record("verbagg_laplace")
+    np.testing.assert_allclose(g.stderror, list(rec["stderror_rx"].values()), rtol=2e-3)
+    table = g.coeftable()
+    assert isinstance(table, pl.DataFrame) and table.height == 7
+    assert g.dof == 9 and g.nobs == 7584
+    assert g.family == "Bernoulli" and g.link == "LogitLink"
+    ranef = g.ranef()
+    assert set(ranef) == {"id", "item"} and ranef["id"].height == 316
+    assert g.condvar()["item"].shape == (24, 1, 1)
+    o = g.optsum
+    assert o["evaluations"] == g.fitlog().height
+
+
+def test_verbagg_fast():
+    g = glmm(VERBAGG, mm.dataset("verbagg"), fast=True)
+    assert g.objective == pytest.approx(8136.1709, abs=5e-5)
+
+
+@pytest.mark.parametrize(
+    ("nagq", "fast", "seed"),
+    [(9, False, 2372.4589), (9, True, 2372.5136), (1, False, 2372.7286), (1, True, 2372.7844)],
+)
+def test_contraception_seed(nagq, fast, seed):
+    g = glmm(CONTRA, mm.dataset("contraception"), nagq=nagq, fast=fast)
+    assert g.objective == pytest.approx(seed, abs=5e-5)
+    assert g.nagq == nagq
+
+
+def test_objective_at_lme4_parameters():
+    df = mm.dataset("contraception")
+    for model_id in ["contraception_laplace", "contraception_agq9"]:
+        rec = record(model_id)
+        g = GeneralizedLinearMixedModel(CONTRA, df, "bernoulli")
+        obj = g.evaluate(list(rec["theta"].values()), list(rec["fixef"].values()), rec["nAGQ"])
+        assert obj == pytest.approx(rec["minus2loglik"], rel=1e-6)
+        assert -2 * g.loglikelihood() == pytest.approx(rec["minus2loglik"], rel=1e-6)
+
+
+def test_residuals_and_fitted():
+    g = glmm(CONTRA, mm.dataset("contraception"))
+    dev = g.residuals("deviance")
+    assert np.sum(dev**2) == pytest.approx(g.deviance(), rel=1e-12)
+    mu = g.fitted()
+    eta = g.fitted("link")
+    np.testing.assert_allclose(mu, 1 / (1 + np.exp(-eta)), rtol=1e-12)
+    np.testing.assert_allclose(g.residuals("response"), g.y - mu, atol=1e-15)
+    with pytest.raises(ValueError):
+        g.residuals("studentized")
+
+
+def test_binomial_with_trials():
+    df = mm.dataset("cbpp").with_columns((pl.col("incidence") / pl.col("size")).alias("prop"))
+    g = glmm("prop ~ 1 + period + (1 | herd)", df, family="binomial", weights="size")
+    assert g.objective == pytest.approx(100.09585620707632, rel=1e-4)
+    assert g.loglikelihood() == pytest.approx(-92.02628187247377, abs=1e-3)
+    with pytest.raises(ValueError, match="trials"):
+        GeneralizedLinearMixedModel("prop ~ 1 + period + (1 | herd)", df, "binomial")
+
+
+def test_bad_input():
+    verbagg = mm.dataset("verbagg")
+    with pytest.raises(ValueError, match="perhaps"):
+        GeneralizedLinearMixedModel("resp ~ 1 + Anger + (1 | id)", verbagg, "bernoulli")
+    counts = pl.DataFrame({"y": [1.0, -2.0, 3.0, 0.0], "g": ["a", "a", "b", "b"]})
+    with pytest.raises(ValueError, match="row"):
+        GeneralizedLinearMixedModel("y ~ 1 + (1 | g)", counts, "poisson")
+    with pytest.raises(ValueError, match="single"):
+        glmm(VERBAGG, verbagg, nagq=9)
+    with pytest.raises(ValueError, match="not supported"):
+        GeneralizedLinearMixedModel(CONTRA, mm.dataset("contraception"), "gamma")
+    with pytest.raises(ValueError, match="link"):
+        GeneralizedLinearMixedModel(CONTRA, mm.dataset("contraception"), "bernoulli", "tanh")
+
+
+def test_command_line_glmm():
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixedmodels",
+            "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
+            "contraception",
+            "--family",
+            "bernoulli",
+            "--nagq",
+            "9",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "2372.4589" in out.stdout
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mixedmodels",
+            "use ~ 1 + (1 | district)",
+            "contraception",
+            "--nagq",
+            "9",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--family" in bad.stderr
