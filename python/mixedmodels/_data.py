@@ -75,18 +75,19 @@ def encode_columns(df: pl.DataFrame, names: list[str]) -> dict[str, tuple]:
     return {name: encode_column(name, df.get_column(name)) for name in names}
 
 
-def weights_array(df: pl.DataFrame, weights: Any) -> list[float] | None:
-    """Weights given as a column name or an array of one value per row."""
-    if weights is None:
+def per_row_values(df: pl.DataFrame, value: Any, what: str) -> list[float] | None:
+    """Per-row numbers (``what`` is "weights" or "offset") given as a column name or an
+    array with one value per row; None stays None."""
+    if value is None:
         return None
-    if isinstance(weights, str):
-        if weights not in df.columns:
-            raise ValueError(f"weights column `{weights}` not found in the data")
-        series = df.get_column(weights)
+    if isinstance(value, str):
+        if value not in df.columns:
+            raise ValueError(f"{what} column `{value}` not found in the data")
+        series = df.get_column(value)
         if not series.dtype.is_numeric():
-            raise TypeError(f"weights column `{weights}` must be numeric, got {series.dtype}")
+            raise TypeError(f"{what} column `{value}` must be numeric, got {series.dtype}")
         return series.cast(pl.Float64).fill_null(float("nan")).to_list()
-    arr = np.asarray(weights, dtype=np.float64).ravel()
+    arr = np.asarray(value, dtype=np.float64).ravel()
     if arr.shape[0] != df.height:
-        raise ValueError(f"weights has length {arr.shape[0]}, the data have {df.height} rows")
+        raise ValueError(f"{what} has length {arr.shape[0]}, the data have {df.height} rows")
     return arr.tolist()

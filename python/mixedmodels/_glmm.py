@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from . import _core
+from ._base import MixedModel, prepare
 from ._contrasts import contrast_specs
-from ._data import encode_columns, to_polars, weights_array
+from ._data import per_row_values
 from ._display import coeftable_markdown, varcorr_markdown
 from ._lmm import VarCorr
 
 
-class GeneralizedLinearMixedModel:
+class GeneralizedLinearMixedModel(MixedModel):
     """A generalized linear mixed-effects model: given the random effects, the response
     follows ``family`` (``"bernoulli"``, ``"binomial"``, ``"poisson"``) with mean
     ``g⁻¹(η)``, ``η = offset + Xβ + Zb``.
@@ -45,11 +45,7 @@ class GeneralizedLinearMixedModel:
         missing: str = "drop",
         threads: int | None = None,
     ):
-        if not isinstance(formula, str):
-            raise TypeError(f"formula must be a string, got {type(formula).__name__}")
-        df = to_polars(data)
-        info = _core.describe_formula(formula)
-        columns = encode_columns(df, info["variables"])
+        df, columns = prepare(formula, data)
         self._data = df
         self._core = _core.GeneralizedLinearMixedModel(
             formula,
@@ -57,24 +53,15 @@ class GeneralizedLinearMixedModel:
             family,
             link,
             contrast_specs(contrasts),
-            weights_array(df, weights),
-            _offset_array(df, offset),
+            per_row_values(df, weights, "weights"),
+            per_row_values(df, offset, "offset"),
             missing,
             threads,
         )
-        dropped = {c: k for c, k in self._core.missing if k > 0}
-        self.missing: dict[str, int] = dropped
-        """Rows dropped for missing values, per column."""
-        if dropped:
-            total = self._core.input_rows - self._core.nobs
-            detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
-            warnings.warn(f"dropped {total} rows with missing values ({detail})", stacklevel=2)
-        if self._core.dropped_columns:
-            warnings.warn(
-                "fixed-effects model matrix is rank deficient; dropped linearly dependent "
-                f"columns: {', '.join(self._core.dropped_columns)}",
-                stacklevel=2,
-            )
+        self._report_dropped()
+
+    def _terms(self) -> list[tuple[str, list[str], list[str]]]:
+        return self._core.reterms()
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
@@ -99,11 +86,6 @@ class GeneralizedLinearMixedModel:
 
     # ---- parameters and statistics -----------------------------------------------------
     @property
-    def formula(self) -> str:
-        """The model formula as given."""
-        return self._core.formula
-
-    @property
     def family(self) -> str:
         """The response distribution."""
         return self._core.family
@@ -117,36 +99,6 @@ class GeneralizedLinearMixedModel:
     def nagq(self) -> int:
         """Quadrature points of the objective (1: Laplace approximation)."""
         return self._core.nagq
-
-    @property
-    def theta(self) -> np.ndarray:
-        """Relative covariance parameters θ."""
-        return self._core.theta
-
-    @property
-    def beta(self) -> np.ndarray:
-        """Fixed-effects estimates β̂."""
-        return self._core.beta
-
-    @property
-    def fixef(self) -> np.ndarray:
-        """Fixed-effects estimates (same as :attr:`beta`)."""
-        return self._core.beta
-
-    @property
-    def fixefnames(self) -> list[str]:
-        """Names of the fixed-effects coefficients."""
-        return self._core.coef_names
-
-    @property
-    def lowerbd(self) -> np.ndarray:
-        """Lower bounds of θ."""
-        return self._core.lowerbd
-
-    @property
-    def y(self) -> np.ndarray:
-        """The response as coded for the family (0/1, proportions or counts)."""
-        return self._core.y
 
     @property
     def objective(self) -> float:
@@ -171,61 +123,9 @@ class GeneralizedLinearMixedModel:
         """Schwarz's Bayesian information criterion."""
         return self._core.bic
 
-    @property
-    def dof(self) -> int:
-        """Number of parameters (β and θ)."""
-        return self._core.dof
-
-    @property
-    def nobs(self) -> int:
-        """Number of observations used."""
-        return self._core.nobs
-
-    def issingular(self) -> bool:
-        """Is some diagonal element of λ at its bound of zero?"""
-        return self._core.is_singular
-
-    @property
-    def stderror(self) -> np.ndarray:
-        """Standard errors of β̂ from R_X (as MixedModels.jl reports them)."""
-        return self._core.stderror
-
-    def vcov(self, corr: bool = False) -> np.ndarray:
-        """Covariance (or, with ``corr=True``, correlation) matrix of β̂ from R_X."""
-        v = self._core.vcov
-        if corr:
-            s = np.sqrt(np.diag(v))
-            return v / np.outer(s, s)
-        return v
-
-    def coeftable(self) -> pl.DataFrame:
-        """Fixed-effects table: name, estimate, standard error, z and p."""
-        names, est, se, z, p = self._core.coeftable()
-        return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
-
     def varcorr(self) -> VarCorr:
         """Variance components (no residual term)."""
-        terms = self._core.varcorr()
-        text = self._core.summary().split("Variance components:", 1)[1]
-        text = "Variance components:" + text.split(" Number of obs", 1)[0]
-        return VarCorr(terms, None, text.rstrip("\n"))
-
-    def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
-        """Conditional modes per grouping factor (``uscale=True``: spherical u)."""
-        out = {}
-        for (name, levels, columns), values in zip(
-            self._core.reterms(), self._core.ranef(uscale), strict=True
-        ):
-            cols: dict[str, Any] = {name: levels}
-            for j, c in enumerate(columns):
-                cols[c] = values[:, j]
-            out[name] = pl.DataFrame(cols)
-        return out
-
-    def condvar(self) -> dict[str, np.ndarray]:
-        """Conditional covariance of the random effects per grouping factor
-        (levels × v × v)."""
-        return {t[0]: cv for t, cv in zip(self._core.reterms(), self._core.condvar(), strict=True)}
+        return VarCorr(self._core.varcorr(), None, self._variance_text())
 
     def fitted(self, scale: str = "response") -> np.ndarray:
         """Fitted means (``scale="response"``) or linear predictor (``"link"``)."""
@@ -234,11 +134,6 @@ class GeneralizedLinearMixedModel:
     def residuals(self, kind: str = "deviance") -> np.ndarray:
         """Residuals: ``"deviance"``, ``"pearson"``, ``"response"`` or ``"working"``."""
         return self._core.residuals(kind)
-
-    @property
-    def optsum(self) -> dict | None:
-        """Optimizer summary: start, optimum, evaluations (both stages), time."""
-        return self._core.optsum()
 
     def fitlog(self) -> pl.DataFrame:
         """Every objective evaluation of the last fit: iteration, stage, θ, β, objective."""
@@ -258,9 +153,6 @@ class GeneralizedLinearMixedModel:
         return pl.DataFrame(cols)
 
     # ---- display ---------------------------------------------------------------------
-    def __str__(self) -> str:
-        return self._core.summary()
-
     def __repr__(self) -> str:
         if not self._core.is_fitted:
             return (
@@ -285,28 +177,6 @@ class GeneralizedLinearMixedModel:
             coeftable_markdown(self.coeftable()),
         ]
         return "\n".join(lines)
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(str(self))}</pre>"
-
-
-def _offset_array(df: pl.DataFrame, offset: Any) -> list[float] | None:
-    """An offset given as a column name or an array of one value per row."""
-    if offset is None:
-        return None
-    if isinstance(offset, str):
-        if offset not in df.columns:
-            raise ValueError(f"offset column `{offset}` not found in the data")
-        series = df.get_column(offset)
-        if not series.dtype.is_numeric():
-            raise TypeError(f"offset column `{offset}` must be numeric, got {series.dtype}")
-        return series.cast(pl.Float64).fill_null(float("nan")).to_list()
-    arr = np.asarray(offset, dtype=np.float64).ravel()
-    if arr.shape[0] != df.height:
-        raise ValueError(f"offset has length {arr.shape[0]}, the data have {df.height} rows")
-    return arr.tolist()
 
 
 def glmm(

@@ -40,7 +40,7 @@ def test_verbagg_seed():
     seed_beta = [0.553512, 0.05742, 0.320766, -1.05987, -2.10387, -1.05433, -0.707051]
     np.testing.assert_allclose(g.beta, seed_beta, rtol=3e-4)
     rec = record("verbagg_laplace")
-    np.testing.assert_allclose(g.stderror, list(rec["stderror_rx"].values()), rtol=2e-3)
+    np.testing.assert_allclose(g.stderror(), list(rec["stderror_rx"].values()), rtol=2e-3)
     table = g.coeftable()
     assert isinstance(table, pl.DataFrame) and table.height == 7
     assert g.dof == 9 and g.nobs == 7584

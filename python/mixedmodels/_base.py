@@ -1,0 +1,159 @@
+"""What linear and generalized linear mixed models share on the Python side:
+construction from a data frame, and the extractors that read the same quantities
+from either native model."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from . import _core
+from ._data import encode_columns, to_polars
+
+
+def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
+    """Check the formula, convert the data and encode the columns the formula uses."""
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string, got {type(formula).__name__}")
+    df = to_polars(data)
+    info = _core.describe_formula(formula)
+    return df, encode_columns(df, info["variables"])
+
+
+class MixedModel:
+    """Extractors common to :class:`LinearMixedModel` and
+    :class:`GeneralizedLinearMixedModel`; ``self._core`` is the native model."""
+
+    _core: Any
+
+    def _report_dropped(self) -> None:
+        """Warn about rows dropped for missing values and about dropped X columns."""
+        dropped = {c: k for c, k in self._core.missing if k > 0}
+        self.missing: dict[str, int] = dropped
+        if dropped:
+            total = self._core.input_rows - self._core.nobs
+            detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
+            warnings.warn(f"dropped {total} rows with missing values ({detail})", stacklevel=3)
+        if self._core.dropped_columns:
+            warnings.warn(
+                "fixed-effects model matrix is rank deficient; dropped linearly dependent "
+                f"columns: {', '.join(self._core.dropped_columns)}",
+                stacklevel=3,
+            )
+
+    def _terms(self) -> list[tuple[str, list[str], list[str]]]:
+        """(grouping name, levels, columns) of each random-effects term."""
+        raise NotImplementedError
+
+    @property
+    def formula(self) -> str:
+        """The model formula as given."""
+        return self._core.formula
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Relative covariance parameters θ."""
+        return self._core.theta
+
+    @property
+    def θ(self) -> np.ndarray:
+        """Alias of :attr:`theta`."""
+        return self.theta
+
+    @property
+    def beta(self) -> np.ndarray:
+        """Fixed-effects estimates β̂ (columns of X kept)."""
+        return self._core.beta
+
+    @property
+    def β(self) -> np.ndarray:
+        """Alias of :attr:`beta`."""
+        return self.beta
+
+    def fixef(self) -> np.ndarray:
+        """Fixed-effects estimates β̂."""
+        return self._core.beta
+
+    @property
+    def fixefnames(self) -> list[str]:
+        """Names of the fixed-effects coefficients."""
+        return self._core.coef_names
+
+    @property
+    def lowerbd(self) -> np.ndarray:
+        """Lower bounds of θ."""
+        return self._core.lowerbd
+
+    @property
+    def y(self) -> np.ndarray:
+        """The response."""
+        return self._core.y
+
+    @property
+    def nobs(self) -> int:
+        """Number of observations used."""
+        return self._core.nobs
+
+    @property
+    def dof(self) -> int:
+        """Number of parameters."""
+        return self._core.dof
+
+    def issingular(self) -> bool:
+        """Is some variance component estimated at its boundary of zero?"""
+        return self._core.is_singular
+
+    def stderror(self) -> np.ndarray:
+        """Standard errors of β̂."""
+        return self._core.stderror
+
+    def vcov(self, corr: bool = False) -> np.ndarray:
+        """Covariance (or, with ``corr=True``, correlation) matrix of β̂."""
+        v = self._core.vcov
+        if corr:
+            s = np.sqrt(np.diag(v))
+            return v / np.outer(s, s)
+        return v
+
+    def coeftable(self) -> pl.DataFrame:
+        """Fixed-effects table: name, estimate, standard error, z and p."""
+        names, est, se, z, p = self._core.coeftable()
+        return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
+
+    def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
+        """Conditional modes per grouping factor: a table with the level and one column per
+        random-effects column (``uscale=True``: spherical u instead of b)."""
+        out = {}
+        for (name, levels, columns), values in zip(
+            self._terms(), self._core.ranef(uscale), strict=True
+        ):
+            cols: dict[str, Any] = {name: levels}
+            for j, c in enumerate(columns):
+                cols[c] = values[:, j]
+            out[name] = pl.DataFrame(cols)
+        return out
+
+    def condvar(self) -> dict[str, np.ndarray]:
+        """Conditional covariance of the random effects per grouping factor
+        (levels × v × v)."""
+        return {t[0]: cv for t, cv in zip(self._terms(), self._core.condvar(), strict=True)}
+
+    @property
+    def optsum(self) -> dict | None:
+        """Optimizer summary: initial and final values, fmin, evaluations, time."""
+        return self._core.optsum()
+
+    def _variance_text(self) -> str:
+        text = self._core.summary().split("Variance components:", 1)[1]
+        return ("Variance components:" + text.split(" Number of obs", 1)[0]).rstrip("\n")
+
+    def __str__(self) -> str:
+        return self._core.summary()
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
