@@ -48,8 +48,10 @@ def encode_column(name: str, s: pl.Series) -> tuple:
     dtype = s.dtype
     if isinstance(dtype, pl.Enum):
         levels = [str(v) for v in dtype.categories.to_list()]
-        codes = s.to_physical().cast(pl.UInt32).fill_null(int(MISSING_CODE))
-        return (codes.to_numpy().astype(np.uint32, copy=False), levels)
+        physical = s.to_physical()
+        if physical.null_count():
+            physical = physical.cast(pl.UInt32).fill_null(int(MISSING_CODE))
+        return (physical.to_numpy().astype(np.uint32, copy=False), levels)
     if isinstance(dtype, pl.Categorical) or dtype == pl.String:
         strings = s.cast(pl.String)
         levels = sorted(strings.drop_nulls().unique().to_list())
@@ -58,7 +60,9 @@ def encode_column(name: str, s: pl.Series) -> tuple:
         strings = s.cast(pl.String)
         return (_encode_codes(strings, ["false", "true"]), ["false", "true"])
     if dtype.is_numeric():
-        values = s.cast(pl.Float64).fill_null(float("nan")).to_numpy()
+        if s.null_count():
+            s = s.cast(pl.Float64).fill_null(float("nan"))
+        values = s.to_numpy()  # zero-copy for a float64 column without nulls
         return (np.ascontiguousarray(values, dtype=np.float64), bool(dtype.is_integer()))
     raise TypeError(
         f"column `{name}` has type {dtype}; formulas use numeric, string, categorical, "

@@ -10,6 +10,20 @@ use faer::{Accum, Mat, MatMut, Par};
 
 use super::{Block, BlockDiag, BlockSparse};
 
+/// Below this many floating-point operations a dense kernel runs on the
+/// calling thread: handing small blocks to the thread pool costs more than it
+/// saves (for sleepstudy-sized models, 5× the whole fit).
+const PARALLEL_FLOPS: usize = 4_000_000;
+
+/// The parallelism to use for a dense kernel of about `flops` operations.
+fn par_for(flops: usize, par: Par) -> Par {
+    if flops < PARALLEL_FLOPS {
+        Par::Seq
+    } else {
+        par
+    }
+}
+
 /// Scratch for one small block: on the stack up to 64 entries (8 × 8), so the
 /// θ-loop does not allocate for the usual block sizes.
 struct SmallBuf {
@@ -186,6 +200,7 @@ pub fn rank_update(dst: &mut Block, src: &Block, par: Par) {
         }
         (Block::Dense(d), Block::Sparse(s)) => sparse_pairs_update(d.as_mut(), s, s, true),
         (Block::Dense(d), Block::Dense(s)) => {
+            let par = par_for(d.nrows() * d.nrows() * s.ncols(), par);
             faer::linalg::matmul::triangular::matmul(
                 d.as_mut(),
                 BlockStructure::TriangularLower,
@@ -206,6 +221,7 @@ pub fn rank_update(dst: &mut Block, src: &Block, par: Par) {
 pub fn off_update(dst: &mut Block, a: &Block, b: &Block, par: Par) {
     match (dst, a, b) {
         (Block::Dense(d), Block::Dense(x), Block::Dense(y)) => {
+            let par = par_for(d.nrows() * d.ncols() * x.ncols(), par);
             faer::linalg::matmul::matmul(
                 d.as_mut(),
                 Accum::Add,
@@ -390,17 +406,20 @@ pub fn cholesky(dst: &mut Block, stack: &mut MemStack, par: Par) -> Result<(), u
             }
             Ok(())
         }
-        Block::Dense(m) => cholesky_in_place(
-            m.as_mut(),
-            LltRegularization::default(),
-            par,
-            stack,
-            Default::default(),
-        )
-        .map(|_| ())
-        .map_err(|e| match e {
-            faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
-        }),
+        Block::Dense(m) => {
+            let n = m.nrows();
+            cholesky_in_place(
+                m.as_mut(),
+                LltRegularization::default(),
+                par_for(n * n * n / 3, par),
+                stack,
+                Default::default(),
+            )
+            .map(|_| ())
+            .map_err(|e| match e {
+                faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
+            })
+        }
         Block::Sparse(_) => unreachable!("a diagonal block is never sparse"),
     }
 }
@@ -463,6 +482,7 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
             }
         }
         (Block::Dense(d), Block::Dense(lm)) => {
+            let par = par_for(d.nrows() * lm.nrows() * lm.nrows(), par);
             // x Lᵀ = b  ⇔  L xᵀ = bᵀ.
             faer::linalg::triangular_solve::solve_lower_triangular_in_place(
                 lm.as_ref(),
