@@ -92,7 +92,12 @@ impl LinearMixedModel {
                     code: ReturnCode::Converged,
                 }
             } else {
-                bobyqa.minimize(&mut f, start, &lower, &upper)
+                // λ's columns may change sign without changing the model: let the
+                // optimizer use that instead of stopping at spurious boundary minima
+                // (MixedModels.jl issue #833), with MixedModels.jl's initial steps.
+                bobyqa
+                    .for_covariance_parameters(&lower, &upper)
+                    .minimize(&mut f, start, &lower, &upper)
             }
         };
         let mut theta = result.x.clone();

@@ -81,19 +81,21 @@ impl LinearMixedModel {
         Ok(self.objective())
     }
 
-    /// Evaluate for the optimizer: a large finite value when L cannot be factored.
+    /// Evaluate for the optimizer. Where L cannot be factored the value is +∞,
+    /// which BOBYQA replaces in its model by a finite penalty above every value
+    /// seen (a fixed huge number would wreck the quadratic model); never a panic.
     pub(crate) fn objective_for_optimizer(&mut self, theta: &[f64]) -> f64 {
         self.install_theta(theta);
         match self.refactor() {
             Ok(()) => {
                 let f = self.objective();
-                if f.is_finite() {
-                    f
+                if f.is_nan() {
+                    f64::INFINITY
                 } else {
-                    f64::MAX.sqrt()
+                    f
                 }
             }
-            Err(_) => f64::MAX.sqrt(),
+            Err(_) => f64::INFINITY,
         }
     }
 

@@ -7,6 +7,16 @@
 //! not available cheaply, so — as in lme4 and MixedModels.jl — it is minimised
 //! with Powell's (2009) BOBYQA method, implemented in [`Bobyqa`].
 //!
+//! The bounds `λ_jj ≥ 0` only choose one of the factors λ with the same
+//! `λλᵀ` (a column of λ can be negated), yet they create spurious local
+//! minima on the boundary: a zero `λ_jj` whose column has the "wrong" signs
+//! is a Karush–Kuhn–Tucker point of the bounded problem.  Both our BOBYQA
+//! and NLopt's (lme4's default) stop in such points on the 55-parameter
+//! model `Reaction ~ 1 + Days + (1 + Days | Subject)` with a categorical
+//! `Days`, depending on the initial steps.  [`Bobyqa::for_covariance_parameters`]
+//! declares these symmetries ([`SignSymmetry`]), which lets the method work
+//! without those bounds while still calling `f` only inside them.
+//!
 //! Every optimizer implements [`Optimizer`]: it receives the objective as a
 //! `FnMut(&[f64]) -> f64`, a starting point and the bounds (either of which
 //! may be infinite), and returns an [`OptResult`].  The objective may return
@@ -14,7 +24,7 @@
 
 mod bobyqa;
 
-pub use bobyqa::Bobyqa;
+pub use bobyqa::{Bobyqa, SignSymmetry};
 
 #[cfg(test)]
 mod tests;

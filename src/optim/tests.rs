@@ -1,6 +1,6 @@
 //! Tests of the optimizers on problems with known solutions.
 
-use super::{Bobyqa, OptResult, Optimizer, ReturnCode};
+use super::{Bobyqa, OptResult, Optimizer, ReturnCode, SignSymmetry};
 
 const INF: f64 = f64::INFINITY;
 
@@ -518,6 +518,19 @@ fn invalid_arguments_fail_cleanly() {
     };
     let r = run(&bad, f, &[1.0], &[-INF], &[INF]);
     assert!(matches!(r.code, ReturnCode::Failure(_)));
+    // Sign symmetries need a pivot with bounds [0, ∞), unbounded others
+    // and disjoint groups.
+    let lo = [0.0, -INF, -1.0];
+    let up = [INF; 3];
+    for (pivot, others) in [(0, vec![2]), (1, vec![0]), (0, vec![1, 1]), (0, vec![3])] {
+        let bad = Bobyqa {
+            sign_symmetries: vec![SignSymmetry { pivot, others }],
+            ..Bobyqa::default()
+        };
+        let r = run(&bad, |x| x[0] * x[0] + x[1] * x[1], &[1.0; 3], &lo, &up);
+        assert!(matches!(r.code, ReturnCode::Failure(_)), "{:?}", r.code);
+        assert_eq!(r.evaluations, 0);
+    }
 }
 
 #[test]
@@ -559,5 +572,142 @@ fn larger_random_problems() {
         for i in (0..n).filter(|&i| want[i] == 0.0) {
             assert_eq!(r.x[i], 0.0);
         }
+    }
+}
+
+/// `‖λλᵀ − S‖²_F` for a lower-triangular `λ` stored column by column, as θ
+/// of a mixed model is; unchanged when a column of `λ` is negated.
+fn factor_misfit(theta: &[f64], s: &[Vec<f64>]) -> f64 {
+    let k = s.len();
+    let mut lambda = vec![vec![0.0; k]; k];
+    let mut it = theta.iter();
+    for j in 0..k {
+        for row in lambda.iter_mut().skip(j) {
+            row[j] = *it.next().unwrap();
+        }
+    }
+    let mut sum = 0.0;
+    for i in 0..k {
+        for j in 0..k {
+            let p: f64 = (0..k).map(|c| lambda[i][c] * lambda[j][c]).sum();
+            sum += (p - s[i][j]).powi(2);
+        }
+    }
+    sum
+}
+
+#[test]
+fn covariance_columns_follow_the_theta_layout() {
+    // A 3×3 factor, a 1×1 factor and a 2×2 factor.
+    let lower = [0.0, -INF, -INF, 0.0, -INF, 0.0, 0.0, 0.0, -INF, 0.0];
+    let syms = SignSymmetry::covariance_columns(&lower, &[INF; 10]);
+    let want = [(0, vec![1, 2]), (3, vec![4]), (7, vec![8])];
+    assert_eq!(syms.len(), want.len());
+    for (s, (pivot, others)) in syms.iter().zip(want) {
+        assert_eq!((s.pivot, &s.others), (pivot, &others));
+    }
+    // Finite upper bounds or other lower bounds are not columns.
+    let lower = [0.0, -INF, 1.0, -INF];
+    assert!(SignSymmetry::covariance_columns(&lower, &[1.0, INF, INF, INF]).is_empty());
+    assert!(SignSymmetry::covariance_columns(&lower[2..], &[INF; 2]).is_empty());
+}
+
+#[test]
+fn sign_symmetries_remove_spurious_boundary_minima() {
+    // Rank-one fit of S = [1 −0.8; −0.8 1] by vvᵀ with v₀ ≥ 0: the global
+    // minimum 0.04 is at v = √1.8 (1, −1)/√2, but (0, 1) is a strict local
+    // minimum of the bounded problem (∂f/∂v₀ = 3.2 > 0 there).
+    let s = [[1.0, -0.8], [-0.8, 1.0]];
+    let f = |x: &[f64]| {
+        (x[0] * x[0] - s[0][0]).powi(2)
+            + 2.0 * (x[0] * x[1] - s[0][1]).powi(2)
+            + (x[1] * x[1] - s[1][1]).powi(2)
+    };
+    let (lo, up) = ([0.0, -INF], [INF; 2]);
+    let plain = run(&Bobyqa::default(), f, &[0.2, 1.2], &lo, &up);
+    assert!(
+        plain.x[0] == 0.0 && (plain.fmin - 2.28).abs() < 1e-9,
+        "{plain:?}"
+    );
+    let opt = Bobyqa {
+        sign_symmetries: vec![SignSymmetry {
+            pivot: 0,
+            others: vec![1],
+        }],
+        ..Bobyqa::default()
+    };
+    let r = run(&opt, f, &[0.2, 1.2], &lo, &up);
+    println!(
+        "rank-one fit with a sign symmetry: {} evaluations",
+        r.evaluations
+    );
+    assert_eq!(r.code, ReturnCode::Converged);
+    let v = 0.9f64.sqrt();
+    assert!(max_err(&r.x, &[v, -v]) < 1e-6, "{:?}", r.x);
+    assert!((r.fmin - 0.04).abs() < 1e-10);
+
+    // A 3×3 factor from the identity: the result is the Cholesky factor.
+    let s = [
+        vec![4.0, -2.0, 1.0],
+        vec![-2.0, 3.0, -1.5],
+        vec![1.0, -1.5, 2.5],
+    ];
+    let lo = [0.0, -INF, -INF, 0.0, -INF, 0.0];
+    let up = [INF; 6];
+    let opt = Bobyqa {
+        sign_symmetries: SignSymmetry::covariance_columns(&lo, &up),
+        rho_end: 1e-8,
+        ..Bobyqa::default()
+    };
+    let x0 = [1.0, 0.0, 0.0, 1.0, 0.0, 1.0];
+    let r = run(&opt, |t| factor_misfit(t, &s), &x0, &lo, &up);
+    println!(
+        "3×3 factor with sign symmetries: {} evaluations",
+        r.evaluations
+    );
+    let chol = [2.0, -1.0, 0.5, 2f64.sqrt(), -0.5f64.sqrt(), 1.75f64.sqrt()];
+    assert!(max_err(&r.x, &chol) < 1e-6, "{:?}", r.x);
+}
+
+#[test]
+fn scaled_variables() {
+    // Badly scaled: x₀ lives on a scale of 100.  With scales the method
+    // sees a well-scaled problem; the bounds (finite and non-zero, so not
+    // exactly representable after scaling) are still met exactly.
+    let f =
+        |x: &[f64]| (x[0] / 100.0 - 0.3).powi(2) + (x[1] - 0.2).powi(2) + 0.1 * x[1] * x[0] / 100.0;
+    let (lo, up) = ([10.1, -1.0], [70.3, 0.3]);
+    let opt = Bobyqa {
+        scales: Some(vec![100.0, 1.0]),
+        ..Bobyqa::default()
+    };
+    let r = run(&opt, f, &[50.0, 0.0], &lo, &up);
+    println!("scaled quadratic: {} evaluations", r.evaluations);
+    // Stationary point in (u, v) = (x₀/100, x₁): u = 0.3 − v/20, v = 0.2 − u/20.
+    let v = 0.185 / 0.9975;
+    let want = [100.0 * (0.3 - 0.05 * v), v];
+    assert!(
+        (r.x[0] - want[0]).abs() < 1e-4 && (r.x[1] - want[1]).abs() < 1e-6,
+        "{:?}",
+        r.x
+    );
+    // The optimum on a lower bound that x / scale does not represent exactly.
+    let r = run(
+        &opt,
+        |x| (x[0] - 3.0).powi(2) + x[1] * x[1],
+        &[50.0, 0.0],
+        &lo,
+        &up,
+    );
+    assert_eq!(r.x[0], 10.1);
+    assert!(r.x[1].abs() < 1e-6);
+    // Invalid scales.
+    for scales in [vec![1.0], vec![1.0, 0.0], vec![1.0, f64::NAN]] {
+        let bad = Bobyqa {
+            scales: Some(scales),
+            ..Bobyqa::default()
+        };
+        let r = run(&bad, f, &[50.0, 0.0], &lo, &up);
+        assert!(matches!(r.code, ReturnCode::Failure(_)));
     }
 }

@@ -516,6 +516,7 @@ impl Driver<'_, '_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::objective::Transform;
     use super::*;
 
     /// The replacement for RESCUE: rebuilding around `x_opt` costs `npt − 1`
@@ -524,14 +525,20 @@ mod tests {
     #[test]
     fn restart_rebuilds_the_set_around_the_best_point() {
         let mut f = |x: &[f64]| (x[0] - 0.3).powi(2) + 2.0 * (x[1] + 0.2).powi(2) + x[0] * x[1];
-        let mut obj = Objective::new(&mut f, vec![1.0, 1.0], vec![0, 1], 10_000);
+        let (lower, upper) = ([0.0, f64::NEG_INFINITY], [f64::INFINITY; 2]);
+        let transform = Transform {
+            scale: vec![1.0; 2],
+            symmetries: Vec::new(),
+            lower: lower.to_vec(),
+            upper: upper.to_vec(),
+        };
+        let mut obj = Objective::new(&mut f, vec![1.0, 1.0], vec![0, 1], 10_000, transform);
         let settings = Settings {
             rho_begin: 0.5,
             rho_end: 1e-8,
             npt: 5,
             ftol_abs: None,
         };
-        let (lower, upper) = ([0.0, f64::NEG_INFINITY], [f64::INFINITY; 2]);
         let model = build_model(&mut obj, &lower, &upper, vec![1.0, 1.0], 0.5, 5, None).unwrap();
         let nf = obj.evaluations();
         let mut driver = Driver {

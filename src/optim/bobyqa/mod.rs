@@ -39,6 +39,19 @@
 //! are removed from the problem; and `rho_begin` is reduced when a pair of
 //! bounds is closer than `2 rho_begin`.
 //!
+//! Variables may be given scales (the method then works on `x_i / scale_i`,
+//! as the report assumes variables of comparable magnitude).  An extension
+//! outside the report: declared [`SignSymmetry`]s.  When `f` is
+//! unchanged by negating a group of variables and the lower bound 0 on one of
+//! them (the pivot) only picks one of the two equivalent points, that bound is
+//! dropped: the method runs without it and `f` is always called at the
+//! representative with a non-negative pivot.  For the relative covariance
+//! factor λ of a mixed model, whose columns can be negated without changing
+//! `λλᵀ`, the bounds `λ_jj ≥ 0` otherwise create spurious local minima on
+//! the boundary (a zero `λ_jj` whose column has the wrong sign is a
+//! Karush–Kuhn–Tucker point of the bounded problem); MixedModels.jl 5 also
+//! optimises without them and rectifies the signs afterwards.
+//!
 //! `n = 1` needs no special route: with `npt = 3 = (n+1)(n+2)/2` the model is
 //! the full quadratic interpolant of three points, `Z` has one column and the
 //! trust-region and geometry steps work on a segment; all formulas above hold.
@@ -55,7 +68,51 @@ mod tests;
 
 use super::{OptResult, Optimizer, ReturnCode};
 use driver::Settings;
-use objective::Objective;
+use objective::{Objective, Transform};
+
+/// A symmetry of the objective: `f` is unchanged when `x[pivot]` and every
+/// `x[i]`, `i` in `others`, are negated together.
+///
+/// The pivot must have the bounds `[0, ∞)` and the others `(−∞, ∞)`: the
+/// bound on the pivot then only selects one of two points with equal values,
+/// and [`Bobyqa`] drops it (see [`Bobyqa::sign_symmetries`]).  The columns of
+/// the lower-triangular relative covariance factor λ of a mixed model have
+/// this property (λλᵀ does not change when a column is negated); see
+/// [`SignSymmetry::covariance_columns`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignSymmetry {
+    /// The variable whose lower bound 0 is a normalisation.
+    pub pivot: usize,
+    /// The variables negated together with the pivot.
+    pub others: Vec<usize>,
+}
+
+impl SignSymmetry {
+    /// The column symmetries of θ laid out as in lme4 and MixedModels.jl:
+    /// the lower triangles of the relative covariance factors, column by
+    /// column, so that each column starts with its diagonal element (bounds
+    /// `[0, ∞)`) followed by its off-diagonal elements (bounds `(−∞, ∞)`).
+    /// Every variable with bounds `[0, ∞)` that is followed by at least one
+    /// unbounded variable gives one symmetry, whose `others` are the
+    /// unbounded variables up to the next bounded one.  Columns without
+    /// off-diagonal elements (the last column of a factor, or a diagonal
+    /// factor) give none: `f` is even in such a variable, so its bound cannot
+    /// create a spurious minimum.
+    ///
+    /// The caller must know that `f` is a function of θ through the
+    /// products λλᵀ only; the bounds cannot tell.
+    pub fn covariance_columns(lower: &[f64], upper: &[f64]) -> Vec<SignSymmetry> {
+        let n = lower.len().min(upper.len());
+        let unbounded = |i: usize| lower[i] == f64::NEG_INFINITY && upper[i] == f64::INFINITY;
+        (0..n)
+            .filter(|&j| lower[j] == 0.0 && upper[j] == f64::INFINITY)
+            .filter_map(|j| {
+                let others: Vec<usize> = (j + 1..n).take_while(|&i| unbounded(i)).collect();
+                (!others.is_empty()).then_some(SignSymmetry { pivot: j, others })
+            })
+            .collect()
+    }
+}
 
 /// Powell's BOBYQA method for bound-constrained derivative-free minimisation.
 ///
@@ -88,6 +145,24 @@ pub struct Bobyqa {
     /// If set, stop once a successful trust-region step reduces the best
     /// value by less than this amount ([`ReturnCode::FtolReached`]).
     pub ftol_abs: Option<f64>,
+    /// Scales of the variables (default: all 1).  The method works on
+    /// `x_i / scale_i`: the trust region is a ball in those units, so the
+    /// initial step in variable `i` is `scale_i · rho_begin` and `rho_end`
+    /// bounds the accuracy of `x_i` roughly by `scale_i · rho_end`.  NLopt's
+    /// BOBYQA scales its variables in the same way, to make its per-variable
+    /// initial steps equal.
+    pub scales: Option<Vec<f64>>,
+    /// Symmetries of `f` (default none).  For each one the lower bound 0 on
+    /// the pivot is dropped: the method works on the pivot without bounds,
+    /// and whenever it has a negative pivot, `f` is called at the point with
+    /// the pivot and the others negated instead, which has the same value.
+    /// `f` is therefore still only called inside the box, and the result
+    /// `x` satisfies the bounds.  Use [`SignSymmetry::covariance_columns`]
+    /// for the θ of a mixed model: there the bounded problem has spurious
+    /// local minima with a zero diagonal element of λ, and the 55-parameter
+    /// sleepstudy model with a categorical `Days` ends in one from the
+    /// default start without the symmetries.
+    pub sign_symmetries: Vec<SignSymmetry>,
 }
 
 impl Default for Bobyqa {
@@ -98,11 +173,50 @@ impl Default for Bobyqa {
             npt: None,
             max_evaluations: 100_000,
             ftol_abs: None,
+            scales: None,
+            sign_symmetries: Vec::new(),
         }
     }
 }
 
+/// The scale of the off-diagonal elements of θ relative to the diagonal ones
+/// in [`Bobyqa::for_covariance_parameters`].
+const OFF_DIAGONAL_SCALE: f64 = 4.0 / 3.0;
+
 impl Bobyqa {
+    /// These settings adapted to the θ of a mixed model with bounds `lower`
+    /// and `upper` (lower triangles of the relative covariance factors,
+    /// column by column): the column symmetries of
+    /// [`SignSymmetry::covariance_columns`], and scales `4/3` for the
+    /// unbounded (off-diagonal) elements, so that with the default
+    /// `rho_begin` of 0.75 the initial steps are 0.75 on the diagonals and 1
+    /// off them, as in MixedModels.jl and in lme4's default optimizer
+    /// (NLopt's BOBYQA with its default initial steps).
+    ///
+    /// On the 55 θ of `Reaction ~ 1 + Days + (1 + Days | Subject)` with a
+    /// categorical `Days` (sleepstudy), the default settings stop in a
+    /// spurious boundary minimum (deviance 1647.24 instead of 1610.80), as
+    /// NLopt's BOBYQA does with equal initial steps; these reach the optimum
+    /// from every `rho_begin` in 0.5–1.0 we tried.
+    pub fn for_covariance_parameters(&self, lower: &[f64], upper: &[f64]) -> Bobyqa {
+        let scales = lower
+            .iter()
+            .zip(upper)
+            .map(|(&l, &u)| {
+                if l == f64::NEG_INFINITY && u == f64::INFINITY {
+                    OFF_DIAGONAL_SCALE
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        Bobyqa {
+            scales: Some(scales),
+            sign_symmetries: SignSymmetry::covariance_columns(lower, upper),
+            ..self.clone()
+        }
+    }
+
     /// Check the arguments; the message of the failure otherwise.
     fn validate(&self, x0: &[f64], lower: &[f64], upper: &[f64]) -> Result<(), String> {
         let n = x0.len();
@@ -128,6 +242,39 @@ impl Bobyqa {
                 return Err(format!("x0[{i}] = {} is not finite", x0[i]));
             }
         }
+        if let Some(scales) = &self.scales {
+            if scales.len() != n {
+                return Err(format!("{} scales for {n} variables", scales.len()));
+            }
+            if let Some(i) = (0..n).find(|&i| !(scales[i].is_finite() && scales[i] > 0.0)) {
+                return Err(format!(
+                    "scale {} of variable {i} is not positive",
+                    scales[i]
+                ));
+            }
+        }
+        let mut used = vec![false; n];
+        for (k, sym) in self.sign_symmetries.iter().enumerate() {
+            let bad = |why: &str| Err(format!("sign symmetry {k}: {why}"));
+            for &i in std::iter::once(&sym.pivot).chain(&sym.others) {
+                if i >= n {
+                    return bad(&format!("index {i} is out of range"));
+                }
+                if std::mem::replace(&mut used[i], true) {
+                    return bad(&format!("variable {i} belongs to more than one group"));
+                }
+            }
+            if lower[sym.pivot] != 0.0 || upper[sym.pivot] != f64::INFINITY {
+                return bad("the pivot must have the bounds [0, inf)");
+            }
+            if sym
+                .others
+                .iter()
+                .any(|&i| lower[i] != f64::NEG_INFINITY || upper[i] != f64::INFINITY)
+            {
+                return bad("the other variables must be unbounded");
+            }
+        }
         Ok(())
     }
 }
@@ -148,7 +295,7 @@ impl Optimizer for Bobyqa {
                 code: ReturnCode::Failure(message),
             };
         }
-        // Project x0 into the box; variables with equal bounds are fixed.
+        // Variables with equal bounds are fixed; x0 is projected into the box.
         let full: Vec<f64> = (0..x0.len())
             .map(|i| {
                 if lower[i] == upper[i] {
@@ -159,10 +306,40 @@ impl Optimizer for Bobyqa {
             })
             .collect();
         let free: Vec<usize> = (0..x0.len()).filter(|&i| lower[i] < upper[i]).collect();
-        let lo: Vec<f64> = free.iter().map(|&i| lower[i]).collect();
-        let up: Vec<f64> = free.iter().map(|&i| upper[i]).collect();
-        let mut xs: Vec<f64> = free.iter().map(|&i| full[i]).collect();
-        let mut obj = Objective::new(f, full, free, self.max_evaluations);
+        // The method works on z = x / scale, without the lower bounds of the
+        // pivots of symmetries; `Objective` maps z back to the caller's x.
+        let scale: Vec<f64> = match &self.scales {
+            Some(s) => free.iter().map(|&i| s[i]).collect(),
+            None => vec![1.0; free.len()],
+        };
+        let mut pivot = vec![false; x0.len()];
+        for sym in &self.sign_symmetries {
+            pivot[sym.pivot] = true;
+        }
+        let lo: Vec<f64> = free
+            .iter()
+            .zip(&scale)
+            .map(|(&i, s)| {
+                if pivot[i] {
+                    f64::NEG_INFINITY
+                } else {
+                    lower[i] / s
+                }
+            })
+            .collect();
+        let up: Vec<f64> = free
+            .iter()
+            .zip(&scale)
+            .map(|(&i, s)| upper[i] / s)
+            .collect();
+        let mut xs: Vec<f64> = free.iter().zip(&scale).map(|(&i, s)| full[i] / s).collect();
+        let transform = Transform {
+            scale,
+            symmetries: self.sign_symmetries.clone(),
+            lower: lower.to_vec(),
+            upper: upper.to_vec(),
+        };
+        let mut obj = Objective::new(f, full, free, self.max_evaluations, transform);
 
         let code = if xs.is_empty() {
             match obj.eval(&[]) {

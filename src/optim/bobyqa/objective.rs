@@ -7,6 +7,27 @@
 //! replaces `+inf` by a value somewhat above the largest finite value seen, so
 //! that such points look bad to the model without wrecking it (a moderated
 //! form of the "extreme barrier" for undefined points).
+//!
+//! The method works on scaled variables `z = x / scale` and, with
+//! [`SignSymmetry`]s, without the lower bounds of their pivots (see
+//! [`Transform`]): before `f` is called, `z` is mapped back to the caller's
+//! `x`, a point with a negative pivot is replaced by its mirror image, and
+//! the result is kept within the caller's bounds, so that `f` only sees, and
+//! the best point is kept as, points inside the box.
+
+use super::SignSymmetry;
+
+/// From the variables of the method to the caller's.
+#[derive(Debug, Clone)]
+pub(super) struct Transform {
+    /// Scale of each free variable.
+    pub scale: Vec<f64>,
+    /// Symmetries in the caller's (full) indices, all of them free.
+    pub symmetries: Vec<SignSymmetry>,
+    /// The caller's bounds (full length).
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
 
 /// Counting wrapper around the objective.
 pub(super) struct Objective<'a> {
@@ -17,6 +38,7 @@ pub(super) struct Objective<'a> {
     free: Vec<usize>,
     evaluations: usize,
     max_evaluations: usize,
+    transform: Transform,
     best_x: Vec<f64>,
     best_f: f64,
     finite_min: f64,
@@ -24,13 +46,16 @@ pub(super) struct Objective<'a> {
 }
 
 impl<'a> Objective<'a> {
-    /// Wrap `f`; `full` is the complete starting point (fixed variables
-    /// already at their values) and `free` the indices being optimised.
+    /// Wrap `f`; `full` is the complete starting point in the caller's
+    /// coordinates (fixed variables already at their values), `free` the
+    /// indices being optimised and `transform` the map from the method's
+    /// variables to the caller's.
     pub(super) fn new(
         f: &'a mut dyn FnMut(&[f64]) -> f64,
         full: Vec<f64>,
         free: Vec<usize>,
         max_evaluations: usize,
+        transform: Transform,
     ) -> Self {
         let best_x = free.iter().map(|&i| full[i]).collect();
         Objective {
@@ -39,6 +64,7 @@ impl<'a> Objective<'a> {
             free,
             evaluations: 0,
             max_evaluations,
+            transform,
             best_x,
             best_f: f64::INFINITY,
             finite_min: f64::INFINITY,
@@ -61,15 +87,27 @@ impl<'a> Objective<'a> {
         self.evaluations < self.max_evaluations
     }
 
-    /// Call `f` at the free variables `x` (which must satisfy the bounds).
-    /// Returns the value, NaN mapped to `+inf`, or `None` if the budget is
-    /// used up (then `f` is not called).
-    pub(super) fn eval(&mut self, x: &[f64]) -> Option<f64> {
+    /// Call `f` at the free variables `z` of the method (which must satisfy
+    /// the method's bounds).  Returns the value, NaN mapped to `+inf`, or
+    /// `None` if the budget is used up (then `f` is not called).
+    pub(super) fn eval(&mut self, z: &[f64]) -> Option<f64> {
         if !self.can_evaluate() {
             return None;
         }
-        for (&i, &v) in self.free.iter().zip(x) {
-            self.full[i] = v;
+        let t = &self.transform;
+        for ((&i, &v), s) in self.free.iter().zip(z).zip(&t.scale) {
+            self.full[i] = v * s;
+        }
+        for sym in &t.symmetries {
+            if self.full[sym.pivot] < 0.0 {
+                for &i in std::iter::once(&sym.pivot).chain(&sym.others) {
+                    self.full[i] = -self.full[i];
+                }
+            }
+        }
+        // Undo the rounding errors of the scaling at the bounds.
+        for &i in &self.free {
+            self.full[i] = self.full[i].max(t.lower[i]).min(t.upper[i]);
         }
         self.evaluations += 1;
         let raw = (self.f)(&self.full);
@@ -80,7 +118,9 @@ impl<'a> Objective<'a> {
         }
         if value < self.best_f {
             self.best_f = value;
-            self.best_x.copy_from_slice(x);
+            for (b, &i) in self.best_x.iter_mut().zip(&self.free) {
+                *b = self.full[i];
+            }
         }
         Some(value)
     }
