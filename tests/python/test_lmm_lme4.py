@@ -137,6 +137,12 @@ def test_fit_reaches_lme4_optimum(case):
     m.fit(reml=fx["REML"])
     best = fx["objective"]
     assert m.objective <= best + 1e-6 * abs(best), (m.objective, best)
+    if "dayscat" in case:
+        # 180 random effects for 180 observations: σ² trades against the scale of λ
+        # along a flat ridge of optima, so θ, σ and the SEs are not identified; the
+        # fixed effects (cell means) are.
+        np.testing.assert_allclose(m.beta, fx["beta"], rtol=1e-6)
+        return
     np.testing.assert_allclose(m.theta, fx["theta"], rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(m.beta, fx["beta"], rtol=1e-4, atol=1e-8)
     np.testing.assert_allclose(m.sigma, fx["sigma"], rtol=1e-4)
