@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as _dt
-import gc
 import importlib.metadata
 import json
 import os
@@ -38,8 +37,12 @@ RESULTS = HERE / "results"
 R_WORKER = HERE / "lme4_worker.R"
 
 TOOLS = ["ours", "lme4", "glmm", "mixedlm", "statsmodels"]
-PY_PACKAGES = {"ours": "mixedmodels", "glmm": "glmm", "mixedlm": "mixedlm",
-               "statsmodels": "statsmodels"}
+PY_PACKAGES = {
+    "ours": "mixedmodels",
+    "glmm": "glmm",
+    "mixedlm": "mixedlm",
+    "statsmodels": "statsmodels",
+}
 
 # Synthetic crossed design.
 SYN_SEED = 20261125
@@ -62,32 +65,92 @@ class Model:
 
 
 MODELS = [
-    Model("dyestuff", "dyestuff", "Yield ~ 1 + (1|Batch)",
-          sm=dict(fixed="Yield ~ 1", groups="Batch")),
-    Model("dyestuff_reml", "dyestuff", "Yield ~ 1 + (1|Batch)", reml=True,
-          sm=dict(fixed="Yield ~ 1", groups="Batch")),
-    Model("sleepstudy", "sleepstudy", "Reaction ~ 1 + Days + (1 + Days|Subject)",
-          sm=dict(fixed="Reaction ~ 1 + Days", groups="Subject", re_formula="~1 + Days")),
-    Model("sleepstudy_zc", "sleepstudy",
-          "Reaction ~ 1 + Days + (1|Subject) + (0 + Days|Subject)",
-          sm=dict(fixed="Reaction ~ 1 + Days", groups="Subject", re_formula="~1",
-                  vc_formula={"Days": "0 + Days"})),
-    Model("penicillin", "penicillin", "diameter ~ 1 + (1|plate) + (1|sample)",
-          sm=dict(fixed="diameter ~ 1", groups="one", re_formula="0",
-                  vc_formula={"plate": "0 + C(plate)", "sample": "0 + C(sample)"})),
-    Model("pastes", "pastes", "strength ~ 1 + (1|batch/cask)",
-          sm=dict(fixed="strength ~ 1", groups="batch", re_formula="~1",
-                  vc_formula={"cask": "0 + C(cask)"})),
-    Model("insteval", "insteval", "y ~ 1 + service*dept + (1|s) + (1|d)",
-          sm=dict(fixed="y ~ 1 + service*dept", groups="one", re_formula="0",
-                  vc_formula={"s": "0 + C(s)", "d": "0 + C(d)"}, use_sparse=True)),
-    Model("insteval_dept", "insteval", "y ~ 1 + service + (1|s) + (1|d) + (1|dept)",
-          sm=dict(fixed="y ~ 1 + service", groups="one", re_formula="0",
-                  vc_formula={"s": "0 + C(s)", "d": "0 + C(d)", "dept": "0 + C(dept)"},
-                  use_sparse=True)),
-    Model("crossed_1m", "synthetic", "y ~ 1 + x + (1|g) + (1|h)", large=True,
-          sm=dict(fixed="y ~ 1 + x", groups="one", re_formula="0",
-                  vc_formula={"g": "0 + C(g)", "h": "0 + C(h)"}, use_sparse=True)),
+    Model(
+        "dyestuff", "dyestuff", "Yield ~ 1 + (1|Batch)", sm=dict(fixed="Yield ~ 1", groups="Batch")
+    ),
+    Model(
+        "dyestuff_reml",
+        "dyestuff",
+        "Yield ~ 1 + (1|Batch)",
+        reml=True,
+        sm=dict(fixed="Yield ~ 1", groups="Batch"),
+    ),
+    Model(
+        "sleepstudy",
+        "sleepstudy",
+        "Reaction ~ 1 + Days + (1 + Days|Subject)",
+        sm=dict(fixed="Reaction ~ 1 + Days", groups="Subject", re_formula="~1 + Days"),
+    ),
+    Model(
+        "sleepstudy_zc",
+        "sleepstudy",
+        "Reaction ~ 1 + Days + (1|Subject) + (0 + Days|Subject)",
+        sm=dict(
+            fixed="Reaction ~ 1 + Days",
+            groups="Subject",
+            re_formula="~1",
+            vc_formula={"Days": "0 + Days"},
+        ),
+    ),
+    Model(
+        "penicillin",
+        "penicillin",
+        "diameter ~ 1 + (1|plate) + (1|sample)",
+        sm=dict(
+            fixed="diameter ~ 1",
+            groups="one",
+            re_formula="0",
+            vc_formula={"plate": "0 + C(plate)", "sample": "0 + C(sample)"},
+        ),
+    ),
+    Model(
+        "pastes",
+        "pastes",
+        "strength ~ 1 + (1|batch/cask)",
+        sm=dict(
+            fixed="strength ~ 1",
+            groups="batch",
+            re_formula="~1",
+            vc_formula={"cask": "0 + C(cask)"},
+        ),
+    ),
+    Model(
+        "insteval",
+        "insteval",
+        "y ~ 1 + service*dept + (1|s) + (1|d)",
+        sm=dict(
+            fixed="y ~ 1 + service*dept",
+            groups="one",
+            re_formula="0",
+            vc_formula={"s": "0 + C(s)", "d": "0 + C(d)"},
+            use_sparse=True,
+        ),
+    ),
+    Model(
+        "insteval_dept",
+        "insteval",
+        "y ~ 1 + service + (1|s) + (1|d) + (1|dept)",
+        sm=dict(
+            fixed="y ~ 1 + service",
+            groups="one",
+            re_formula="0",
+            vc_formula={"s": "0 + C(s)", "d": "0 + C(d)", "dept": "0 + C(dept)"},
+            use_sparse=True,
+        ),
+    ),
+    Model(
+        "crossed_1m",
+        "synthetic",
+        "y ~ 1 + x + (1|g) + (1|h)",
+        large=True,
+        sm=dict(
+            fixed="y ~ 1 + x",
+            groups="one",
+            re_formula="0",
+            vc_formula={"g": "0 + C(g)", "h": "0 + C(h)"},
+            use_sparse=True,
+        ),
+    ),
 ]
 MODEL_BY_KEY = {m.key: m for m in MODELS}
 
@@ -95,6 +158,7 @@ MODEL_BY_KEY = {m.key: m for m in MODELS}
 # ---------------------------------------------------------------------------------------
 # Data
 # ---------------------------------------------------------------------------------------
+
 
 def parquet_path(data: str) -> Path:
     return WORK / "synthetic.parquet" if data == "synthetic" else DATASETS / f"{data}.parquet"
@@ -107,8 +171,12 @@ def make_synthetic() -> None:
     import polars as pl
 
     stamp = WORK / "synthetic.stamp"
-    if (stamp.exists() and stamp.read_text() == SYN_STAMP
-            and (WORK / "synthetic.parquet").exists() and (WORK / "synthetic.csv").exists()):
+    if (
+        stamp.exists()
+        and stamp.read_text() == SYN_STAMP
+        and (WORK / "synthetic.parquet").exists()
+        and (WORK / "synthetic.csv").exists()
+    ):
         return
     rng = np.random.default_rng(SYN_SEED)
     g = rng.integers(0, SYN_G, SYN_N)
@@ -120,11 +188,14 @@ def make_synthetic() -> None:
     y = 1.0 + 0.5 * x + bg[g] + bh[h] + e
     glev = [f"g{i:04d}" for i in range(SYN_G)]
     hlev = [f"h{i:04d}" for i in range(SYN_H)]
-    df = pl.DataFrame({
-        "y": y, "x": x,
-        "g": pl.Series("g", np.asarray(glev)[g]).cast(pl.Enum(glev)),
-        "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
-    })
+    df = pl.DataFrame(
+        {
+            "y": y,
+            "x": x,
+            "g": pl.Series("g", np.asarray(glev)[g]).cast(pl.Enum(glev)),
+            "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
+        }
+    )
     WORK.mkdir(parents=True, exist_ok=True)
     df.write_parquet(WORK / "synthetic.parquet")
     df.write_csv(WORK / "synthetic.csv")
@@ -157,6 +228,7 @@ def r_inputs(data: str) -> tuple[Path, Path]:
 # Worker: one (tool, model) in this fresh process
 # ---------------------------------------------------------------------------------------
 
+
 def vm_kib(field_name: str) -> int:
     with open("/proc/self/status") as fh:
         for line in fh:
@@ -188,11 +260,16 @@ def fitter(tool: str, model: Model):
         def fit():
             m = mm.lmm(model.formula, df, reml=model.reml)
             opt = m.optsum or {}
-            return m.objective, opt.get("evaluations"), {
-                "optimizer_seconds": opt.get("seconds"),
-                "theta": [float(t) for t in m.theta],
-                "return_code": opt.get("return_code"),
-            }
+            return (
+                m.objective,
+                opt.get("evaluations"),
+                {
+                    "optimizer_seconds": opt.get("seconds"),
+                    "theta": [float(t) for t in m.theta],
+                    "return_code": opt.get("return_code"),
+                },
+            )
+
         return hwm, fit
 
     if tool == "glmm":
@@ -204,10 +281,17 @@ def fitter(tool: str, model: Model):
         def fit():
             # The lean settings closest to what the others compute: RX-based standard
             # errors (as lme4), no Satterthwaite pass, no stored LRT tables.
-            m = glmm.fit(df, model.formula, reml=model.reml, satterthwaite=False,
-                         wald_se="rx", anova_test="Wald")
+            m = glmm.fit(
+                df,
+                model.formula,
+                reml=model.reml,
+                satterthwaite=False,
+                wald_se="rx",
+                anova_test="Wald",
+            )
             extras = {"n_grad": int(m.n_grad), "converged": bool(m.converged)}
             return -2.0 * float(m.loglik), int(m.n_eval), extras
+
         return hwm, fit
 
     if tool == "mixedlm":
@@ -220,8 +304,12 @@ def fitter(tool: str, model: Model):
 
         def fit():
             m = mixedlm.lmer(model.formula, df, REML=model.reml)
-            return float(m.deviance), int(m.function_evals), {
-                "optimizer": m.optimizer, "converged": bool(m.converged)}
+            return (
+                float(m.deviance),
+                int(m.function_evals),
+                {"optimizer": m.optimizer, "converged": bool(m.converged)},
+            )
+
         return hwm, fit
 
     if tool == "statsmodels":
@@ -246,13 +334,15 @@ def fitter(tool: str, model: Model):
             md.loglike = counted
             m = md.fit(reml=model.reml)
             return -2.0 * float(m.llf), calls[0], {"converged": bool(m.converged)}
+
         return hwm, fit
 
     raise ValueError(f"unknown Python tool {tool!r}")
 
 
-def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
-               budget: float) -> dict:
+def run_worker(
+    tool: str, key: str, reps: int, min_time: float, max_reps: int, budget: float
+) -> dict:
     model = MODEL_BY_KEY[key]
     res: dict = {"tool": tool, "model": key}
     warnings.simplefilter("ignore")
@@ -264,7 +354,8 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
     cpus: list[float] = []
     best_out = None
     while True:
-        gc.collect()
+        # No gc.collect() here: a collection right before a fit makes the next fit
+        # re-fault freed memory and measured up to 2x slower on the small models.
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
             c0 = time.process_time()
@@ -285,7 +376,7 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
             if n >= reps:
                 break
         else:
-            min_n = 3 if times[0] < 1 else 2 if times[0] < 30 else 1
+            min_n = 3 if min(times) < 5 else 2 if min(times) < 30 else 1
             if n >= max_reps or (n >= min_n and total >= min_time):
                 break
         if total + min(times) > budget:
@@ -293,18 +384,38 @@ def run_worker(tool: str, key: str, reps: int, min_time: float, max_reps: int,
     best = min(range(len(times)), key=times.__getitem__)
     objective, evals, extras = best_out  # the extras of the fastest fit
     res.update(
-        seconds=times[best], cpu_seconds=cpus[best], runs=len(times), times=times,
-        objective=float(objective), evaluations=evals, extras=extras,
-        hwm_peak_kib=vm_kib("VmHWM"), version=tool_version(tool),
+        seconds=times[best],
+        cpu_seconds=cpus[best],
+        runs=len(times),
+        times=times,
+        objective=float(objective),
+        evaluations=evals,
+        extras=extras,
+        hwm_peak_kib=vm_kib("VmHWM"),
+        version=tool_version(tool),
     )
     if caught:
         res["note"] = "; ".join(caught[:4])
+    if tool == "ours":
+        res["build"] = ours_build()
     return res
+
+
+def ours_build() -> str | None:
+    """sha256 prefix of the installed compiled core, to tell builds apart across runs."""
+    import hashlib
+    import importlib.util
+
+    spec = importlib.util.find_spec("mixedmodels._core")
+    if spec is None or not spec.origin:
+        return None
+    return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:16]
 
 
 # ---------------------------------------------------------------------------------------
 # Orchestrator
 # ---------------------------------------------------------------------------------------
+
 
 def tool_version(tool: str) -> str | None:
     if tool == "lme4":
@@ -320,8 +431,9 @@ def tool_available(tool: str) -> str | None:
     if tool == "lme4":
         if shutil.which("Rscript") is None:
             return "Rscript not found"
-        r = subprocess.run(["Rscript", "-e", "quit(status = !requireNamespace('lme4'))"],
-                           capture_output=True)
+        r = subprocess.run(
+            ["Rscript", "-e", "quit(status = !requireNamespace('lme4'))"], capture_output=True
+        )
         return None if r.returncode == 0 else "R package lme4 not installed"
     return None if tool_version(tool) else f"Python package {PY_PACKAGES[tool]} not installed"
 
@@ -337,8 +449,7 @@ def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple:
     one child, so it is this process's peak RSS alone. A watchdog kills it past the timeout
     or past mem_limit_kib of RSS."""
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True,
-                             cwd=str(ROOT))
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True, cwd=str(ROOT))
         t0 = time.monotonic()
         b0 = cpu_busy_seconds()
         killed = ""
@@ -357,8 +468,10 @@ def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple:
                 else:
                     try:
                         with open(f"/proc/{p.pid}/status") as fh:
-                            rss = next((int(line.split()[1]) for line in fh
-                                        if line.startswith("VmRSS:")), 0)
+                            rss = next(
+                                (int(line.split()[1]) for line in fh if line.startswith("VmRSS:")),
+                                0,
+                            )
                     except OSError:
                         rss = 0
                     if rss > mem_limit_kib:
@@ -372,8 +485,14 @@ def run_child(cmd: list[str], timeout: float, mem_limit_kib: int) -> tuple:
         others = (cpu_busy_seconds() - b0 - ru.ru_utime - ru.ru_stime) / wall
         fo.seek(0)
         fe.seek(0)
-        return (p.returncode, fo.read().decode(errors="replace"),
-                fe.read().decode(errors="replace"), ru.ru_maxrss, killed, max(others, 0.0))
+        return (
+            p.returncode,
+            fo.read().decode(errors="replace"),
+            fe.read().decode(errors="replace"),
+            ru.ru_maxrss,
+            killed,
+            max(others, 0.0),
+        )
 
 
 def cpu_busy_seconds() -> float:
@@ -419,14 +538,35 @@ def run_cell(tool: str, model: Model, args) -> dict:
     limit = int(args.mem_limit * 2**20)
     if tool == "lme4":
         csv, lev = r_inputs(model.data)
-        cmd = ["Rscript", "--vanilla", str(R_WORKER), f"csv={csv}", f"levels={lev}",
-               f"formula={model.formula}", f"reml={'TRUE' if model.reml else 'FALSE'}",
-               f"min_time={args.min_time}", f"max_reps={args.max_reps}",
-               f"reps={args.repeats}", f"budget={budget}"]
+        cmd = [
+            "Rscript",
+            "--vanilla",
+            str(R_WORKER),
+            f"csv={csv}",
+            f"levels={lev}",
+            f"formula={model.formula}",
+            f"reml={'TRUE' if model.reml else 'FALSE'}",
+            f"min_time={args.min_time}",
+            f"max_reps={args.max_reps}",
+            f"reps={args.repeats}",
+            f"budget={budget}",
+        ]
     else:
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", tool, model.key,
-               "--repeats", str(args.repeats), "--min-time", str(args.min_time),
-               "--max-reps", str(args.max_reps), "--budget", str(budget)]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--worker",
+            tool,
+            model.key,
+            "--repeats",
+            str(args.repeats),
+            "--min-time",
+            str(args.min_time),
+            "--max-reps",
+            str(args.max_reps),
+            "--budget",
+            str(budget),
+        ]
     rc, out, err, maxrss, killed, others = run_child(cmd, args.timeout, limit)
     if killed:
         return error_row(tool, model.key, killed)
@@ -467,14 +607,26 @@ def note_with_load(r: dict) -> str:
     note = shorten(r.get("note", ""), 100)
     others = r.get("other_cores", 0.0)
     if others >= 0.25:  # flag cells timed while the machine was busy with something else
-        note = (f"other processes used {others:.1f} cores meanwhile"
-                + (f"; {note}" if note else ""))
+        note = f"other processes used {others:.1f} cores meanwhile" + (f"; {note}" if note else "")
     return note
 
 
 def build_table(rows: list[dict]) -> list[list[str]]:
-    head = ["model", "tool", "time", "runs", "objective", "Δobjective", "evals", "time/eval",
-            "CPU time", "peak MiB", "Δ MiB", "peer/ours", "note"]
+    head = [
+        "model",
+        "tool",
+        "time",
+        "runs",
+        "objective",
+        "Δobjective",
+        "evals",
+        "time/eval",
+        "CPU time",
+        "peak MiB",
+        "Δ MiB",
+        "peer/ours",
+        "note",
+    ]
     table = [head]
     by_model: dict[str, list[dict]] = {}
     for r in rows:
@@ -485,53 +637,68 @@ def build_table(rows: list[dict]) -> list[list[str]]:
         ours = next((r for r in rs if r["tool"] == "ours" and "seconds" in r), None)
         for r in rs:
             if "error" in r:
-                table.append([key, r["tool"], "—", "", "", "", "", "", "", "", "", "",
-                              r["error"]])
+                table.append([key, r["tool"], "—", "", "", "", "", "", "", "", "", "", r["error"]])
                 continue
             ev = r.get("evaluations")
             peak = r.get("ru_maxrss_kib") or r.get("hwm_peak_kib")
             d_mib = (r["hwm_peak_kib"] - r["hwm_data_kib"]) / 1024
             d_obj = r["objective"] - best
-            table.append([
-                key, r["tool"], fmt_s(r["seconds"]), str(r["runs"]),
-                f"{r['objective']:.6f}",
-                "0" if d_obj == 0 else f"{d_obj:+.1e}",
-                "" if ev is None else str(ev),
-                "" if not ev else fmt_s(r["seconds"] / ev),
-                fmt_s(r["cpu_seconds"]),
-                f"{peak / 1024:.0f}", f"{d_mib:.0f}",
-                "1" if r["tool"] == "ours" else
-                (f"{r['seconds'] / ours['seconds']:.2f}" if ours else ""),
-                note_with_load(r),
-            ])
+            table.append(
+                [
+                    key,
+                    r["tool"],
+                    fmt_s(r["seconds"]),
+                    str(r["runs"]),
+                    f"{r['objective']:.6f}",
+                    "0" if d_obj == 0 else f"{d_obj:+.1e}",
+                    "" if ev is None else str(ev),
+                    "" if not ev else fmt_s(r["seconds"] / ev),
+                    fmt_s(r["cpu_seconds"]),
+                    f"{peak / 1024:.0f}",
+                    f"{d_mib:.0f}",
+                    "1"
+                    if r["tool"] == "ours"
+                    else (f"{r['seconds'] / ours['seconds']:.2f}" if ours else ""),
+                    note_with_load(r),
+                ]
+            )
     return table
 
 
 def ours_breakdown(rows: list[dict]) -> list[list[str]]:
     """Our fastest fit split into model construction and optimizer (optsum seconds)."""
-    table = [["model", "time", "construction", "optimizer", "evals", "optimizer/eval",
-              "CPU/wall"]]
+    table = [["model", "time", "construction", "optimizer", "evals", "optimizer/eval", "CPU/wall"]]
     for r in rows:
         sec = (r.get("extras") or {}).get("optimizer_seconds")
         if r["tool"] != "ours" or "seconds" not in r or sec is None:
             continue
         ev = r.get("evaluations") or 0
-        table.append([r["model"], fmt_s(r["seconds"]), fmt_s(max(r["seconds"] - sec, 0.0)),
-                      fmt_s(sec), str(ev), fmt_s(sec / ev) if ev else "",
-                      f"{r['cpu_seconds'] / r['seconds']:.2f}"])
+        table.append(
+            [
+                r["model"],
+                fmt_s(r["seconds"]),
+                fmt_s(max(r["seconds"] - sec, 0.0)),
+                fmt_s(sec),
+                str(ev),
+                fmt_s(sec / ev) if ev else "",
+                f"{r['cpu_seconds'] / r['seconds']:.2f}",
+            ]
+        )
     return table
 
 
 def markdown(table: list[list[str]], left: int = 2) -> str:
     """Columns after the first `left` are right-aligned, except a last "note" column."""
+
     def esc(c: str) -> str:
         return c.replace("|", "\\|")
 
     ncol = len(table[0])
     right = {i for i in range(left, ncol) if not (i == ncol - 1 and table[0][i] == "note")}
-    lines = ["| " + " | ".join(table[0]) + " |",
-             "|" + "|".join("---:" if i in right else "---" for i in range(len(table[0])))
-             + "|"]
+    lines = [
+        "| " + " | ".join(table[0]) + " |",
+        "|" + "|".join("---:" if i in right else "---" for i in range(len(table[0]))) + "|",
+    ]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in table[1:]]
     return "\n".join(lines)
 
@@ -548,60 +715,95 @@ def plain(table: list[list[str]]) -> str:
 def machine_info(tools: list[str]) -> dict:
     cpu = ""
     with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
-        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")),
-                   "")
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "")
     mem = ""
     with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
         kib = next((int(ln.split()[1]) for ln in fh if ln.startswith("MemTotal:")), 0)
         mem = f"{kib / 2**20:.1f} GiB"
-    info = {"nproc": os.cpu_count(), "cpu": cpu, "memory": mem,
-            "platform": platform.platform(), "python": platform.python_version()}
+    info = {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+    }
     for t in tools:
         if t != "lme4":
             info[PY_PACKAGES[t]] = tool_version(t)
+    if "ours" in tools:
+        info["mixedmodels_build"] = ours_build()
     for pkg in ("numpy", "polars", "pandas", "scipy"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             info[pkg] = importlib.metadata.version(pkg)
     if "lme4" in tools and shutil.which("Rscript"):
         r = subprocess.run(
-            ["Rscript", "-e", "cat(R.version.string, '|', as.character(packageVersion('lme4')),"
-             " '|', as.character(packageVersion('Matrix')), '|',"
-             " tryCatch(as.character(packageVersion('nloptr')), error = function(e) ''),"
-             " '|', La_library())"], capture_output=True, text=True)
+            [
+                "Rscript",
+                "-e",
+                "cat(R.version.string, '|', as.character(packageVersion('lme4')),"
+                " '|', as.character(packageVersion('Matrix')), '|',"
+                " tryCatch(as.character(packageVersion('nloptr')), error = function(e) ''),"
+                " '|', La_library())",
+            ],
+            capture_output=True,
+            text=True,
+        )
         parts = [p.strip() for p in r.stdout.split("|")]
         if len(parts) == 5:
-            info.update(R=parts[0], lme4=parts[1], Matrix=parts[2], nloptr=parts[3],
-                        R_lapack=parts[4])
+            info.update(
+                R=parts[0], lme4=parts[1], Matrix=parts[2], nloptr=parts[3], R_lapack=parts[4]
+            )
     return info
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", help="comma-separated: " + ",".join(m.key for m in MODELS))
-    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: "
-                    + ",".join(TOOLS))
+    ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: " + ",".join(TOOLS))
     ap.add_argument("--quick", action="store_true", help="skip the 1M-row model")
-    ap.add_argument("--repeats", type=int, default=0,
-                    help="fits per (tool, model); 0 (default) = adaptive: repeat until at "
-                         "least --min-time s in total (at least 3 fits when the first takes "
-                         "under 1 s, 2 under 30 s, else 1), at most --max-reps")
+    ap.add_argument(
+        "--repeats",
+        type=int,
+        default=0,
+        help="fits per (tool, model); 0 (default) = adaptive: repeat until at "
+        "least --min-time s in total (at least 3 fits while the fastest takes "
+        "under 5 s, 2 under 30 s, else 1), at most --max-reps",
+    )
     ap.add_argument("--min-time", type=float, default=1.0)
     ap.add_argument("--max-reps", type=int, default=200)
-    ap.add_argument("--timeout", type=float, default=600.0,
-                    help="seconds per (tool, model) process")
-    ap.add_argument("--mem-limit", type=float, default=12.0,
-                    help="GiB of RSS after which a (tool, model) process is killed")
-    ap.add_argument("--wait-idle", type=float, default=120.0,
-                    help="before each (tool, model), wait up to this many seconds until "
-                         "other processes use under half a core (0: do not wait)")
-    ap.add_argument("--out", default=str(RESULTS / "latest"),
-                    help="output path without extension (.md and .json are written)")
-    ap.add_argument("--merge", action="store_true",
-                    help="merge into the existing OUT.json: rows of the (tool, model) cells "
-                         "run now replace the old ones, the others are kept")
-    ap.add_argument("--rerun-flagged", action="store_true",
-                    help="rerun (and --merge) only the cells of OUT.json that were flagged "
-                         "as timed on a busy machine, within --models/--tools")
+    ap.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds per (tool, model) process"
+    )
+    ap.add_argument(
+        "--mem-limit",
+        type=float,
+        default=12.0,
+        help="GiB of RSS after which a (tool, model) process is killed",
+    )
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        default=120.0,
+        help="before each (tool, model), wait up to this many seconds until "
+        "other processes use under half a core (0: do not wait)",
+    )
+    ap.add_argument(
+        "--out",
+        default=str(RESULTS / "latest"),
+        help="output path without extension (.md and .json are written)",
+    )
+    ap.add_argument(
+        "--merge",
+        action="store_true",
+        help="merge into the existing OUT.json: rows of the (tool, model) cells "
+        "run now replace the old ones, the others are kept",
+    )
+    ap.add_argument(
+        "--rerun-flagged",
+        action="store_true",
+        help="rerun (and --merge) only the cells of OUT.json that were flagged "
+        "as timed on a busy machine, within --models/--tools",
+    )
     ap.add_argument("--worker", nargs=2, metavar=("TOOL", "MODEL"), help=argparse.SUPPRESS)
     ap.add_argument("--budget", type=float, default=300.0, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -612,8 +814,9 @@ def main() -> int:
         print("WORKER_RESULT " + json.dumps(res), flush=True)
         return 0
 
-    models = ([MODEL_BY_KEY[k.strip()] for k in args.models.split(",")] if args.models
-              else list(MODELS))
+    models = (
+        [MODEL_BY_KEY[k.strip()] for k in args.models.split(",")] if args.models else list(MODELS)
+    )
     if args.quick:
         models = [m for m in models if not m.large]
     tools = [t.strip() for t in args.tools.split(",")]
@@ -632,8 +835,11 @@ def main() -> int:
             old = json.loads(out.with_suffix(".json").read_text())
     cells = [(m, t) for m in models for t in tools]
     if args.rerun_flagged:
-        flagged = {(r["model"], r["tool"]) for r in old.get("results", [])
-                   if r.get("other_cores", 0.0) >= 0.25}
+        flagged = {
+            (r["model"], r["tool"])
+            for r in old.get("results", [])
+            if r.get("other_cores", 0.0) >= 0.25
+        }
         cells = [(m, t) for m, t in cells if (m.key, t) in flagged]
         print(f"{len(cells)} flagged cells to rerun", file=sys.stderr)
 
@@ -647,25 +853,37 @@ def main() -> int:
             continue
         if args.wait_idle > 0:
             wait_idle(args.wait_idle)
-        print(f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...", file=sys.stderr,
-              end=" ", flush=True)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] {model.key} / {tool} ...",
+            file=sys.stderr,
+            end=" ",
+            flush=True,
+        )
         t0 = time.monotonic()
         res = run_cell(tool, model, args)
         rows.append(res)
         out.parent.mkdir(parents=True, exist_ok=True)  # progress, in case the run dies
         Path(str(out) + ".partial.json").write_text(json.dumps(rows, indent=1) + "\n")
-        print(f"{time.monotonic() - t0:.1f} s wall; "
-              + (res["error"] if "error" in res else
-                 f"best {fmt_s(res['seconds'])} x{res['runs']}, "
-                 f"objective {res['objective']:.6f}"), file=sys.stderr, flush=True)
+        print(
+            f"{time.monotonic() - t0:.1f} s wall; "
+            + (
+                res["error"]
+                if "error" in res
+                else f"best {fmt_s(res['seconds'])} x{res['runs']}, "
+                f"objective {res['objective']:.6f}"
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
 
     if old:
         fresh = {(r["model"], r["tool"]) for r in rows}
         kept = [r for r in old.get("results", []) if (r["model"], r["tool"]) not in fresh]
         mkey = {m.key: i for i, m in enumerate(MODELS)}
         tkey = {t: i for i, t in enumerate(TOOLS)}
-        rows = sorted(kept + rows, key=lambda r: (mkey.get(r["model"], 99),
-                                                  tkey.get(r["tool"], 99)))
+        rows = sorted(
+            kept + rows, key=lambda r: (mkey.get(r["model"], 99), tkey.get(r["tool"], 99))
+        )
         models = [m for m in MODELS if any(r["model"] == m.key for r in rows)]
         started = f"{old.get('started', '?')}, merged {started}"
     table = build_table(rows)
@@ -677,25 +895,44 @@ def main() -> int:
     cmdline = "python benches/compare.py " + " ".join(sys.argv[1:])
     if old:
         cmdline = f"{old.get('command', '?')}; then {cmdline}"
-    md = [f"# Benchmark results ({started})", "",
-          f"Command: `{cmdline.strip()}`", "",
-          "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v), "",
-          markdown(table), "",
-          "time: best of `runs` fits (construction + fit, data already loaded); "
-          "CPU time: process CPU time of that fit (all threads); "
-          "peak MiB: peak RSS of the fresh process that loaded the data and ran all "
-          "`runs` fits; Δ MiB: that peak minus the peak after importing the package and "
-          "loading the data; peer/ours: this row's time / ours. See benches/README.md.", ""]
+    md = [
+        f"# Benchmark results ({started})",
+        "",
+        f"Command: `{cmdline.strip()}`",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if v),
+        "",
+        markdown(table),
+        "",
+        "time: best of `runs` fits (construction + fit, data already loaded); "
+        "CPU time: process CPU time of that fit (all threads); "
+        "peak MiB: peak RSS of the fresh process that loaded the data and ran all "
+        "`runs` fits; Δ MiB: that peak minus the peak after importing the package and "
+        "loading the data; peer/ours: this row's time / ours. See benches/README.md.",
+        "",
+    ]
     breakdown = ours_breakdown(rows)
     if len(breakdown) > 1:
-        md += ["## Where our time goes", "",
-               "construction = time − optimizer, where optimizer is `optsum['seconds']` of "
-               "the same (fastest) fit.", "", markdown(breakdown, left=1), ""]
+        md += [
+            "## Where our time goes",
+            "",
+            "construction = time − optimizer, where optimizer is `optsum['seconds']` of "
+            "the same (fastest) fit.",
+            "",
+            markdown(breakdown, left=1),
+            "",
+        ]
     out.with_suffix(".md").write_text("\n".join(md))
-    payload = {"started": started, "command": cmdline.strip(), "machine": info,
-               "models": {m.key: {"data": m.data, "formula": m.formula, "reml": m.reml,
-                                  "statsmodels": m.sm} for m in models},
-               "results": rows}
+    payload = {
+        "started": started,
+        "command": cmdline.strip(),
+        "machine": info,
+        "models": {
+            m.key: {"data": m.data, "formula": m.formula, "reml": m.reml, "statsmodels": m.sm}
+            for m in models
+        },
+        "results": rows,
+    }
     out.with_suffix(".json").write_text(json.dumps(payload, indent=1) + "\n")
     with contextlib.suppress(OSError):
         Path(str(out) + ".partial.json").unlink()

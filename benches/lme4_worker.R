@@ -68,7 +68,7 @@ repeat {
   if (reps > 0) {
     if (n >= reps) break
   } else {
-    min_n <- if (times[1] < 1) 3 else if (times[1] < 30) 2 else 1
+    min_n <- if (min(times) < 5) 3 else if (min(times) < 30) 2 else 1
     if (n >= max_reps) break
     if (n >= min_n && total >= min_time) break
   }
