@@ -4,7 +4,6 @@
 
 use super::GeneralizedLinearMixedModel;
 use crate::lmm::{CoefRow, VarCorr};
-use crate::stats::normal_two_sided_p;
 
 /// Kinds of residuals of a GLMM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,21 +145,7 @@ impl GeneralizedLinearMixedModel {
 
     /// The fixed-effects table: estimate, standard error, z and p (normal).
     pub fn coeftable(&self) -> Vec<CoefRow> {
-        self.coef_names()
-            .into_iter()
-            .zip(self.beta.iter())
-            .zip(self.stderror())
-            .map(|((name, &estimate), stderror)| {
-                let z = estimate / stderror;
-                CoefRow {
-                    name,
-                    estimate,
-                    stderror,
-                    z,
-                    p: normal_two_sided_p(z),
-                }
-            })
-            .collect()
+        CoefRow::table(self.coef_names(), &self.beta, &self.stderror())
     }
 
     /// Variance components λλᵀ of each term (no residual term: the families

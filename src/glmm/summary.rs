@@ -22,26 +22,7 @@ impl fmt::Display for GeneralizedLinearMixedModel {
         writeln!(f)?;
         write!(f, "{}", self.varcorr())?;
         writeln!(f)?;
-        let levels: Vec<String> = self
-            .lmm
-            .terms
-            .random
-            .iter()
-            .map(|t| t.nlevels().to_string())
-            .collect();
-        writeln!(
-            f,
-            " Number of obs: {}; levels of grouping factors: {}",
-            self.nobs(),
-            levels.join(", ")
-        )?;
-        if !self.lmm.terms.fixed.dropped.is_empty() {
-            writeln!(
-                f,
-                " Fixed-effects columns dropped as linearly dependent: {}",
-                self.lmm.terms.fixed.dropped_names().join(", ")
-            )?;
-        }
+        LinearMixedModel::render_counts(f, self.nobs(), &self.lmm.terms)?;
         writeln!(f)?;
         writeln!(f, "Fixed-effects parameters:")?;
         write!(

@@ -21,6 +21,28 @@ pub struct CoefRow {
     pub p: f64,
 }
 
+impl CoefRow {
+    /// Rows of a fixed-effects table from names, estimates and standard
+    /// errors, with z = estimate / SE and its two-sided normal p-value.
+    pub fn table(names: Vec<String>, estimates: &[f64], stderrors: &[f64]) -> Vec<CoefRow> {
+        names
+            .into_iter()
+            .zip(estimates)
+            .zip(stderrors)
+            .map(|((name, &estimate), &stderror)| {
+                let z = estimate / stderror;
+                CoefRow {
+                    name,
+                    estimate,
+                    stderror,
+                    z,
+                    p: normal_two_sided_p(z),
+                }
+            })
+            .collect()
+    }
+}
+
 /// Estimated variance components of one random-effects term.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VarCorrTerm {
@@ -191,21 +213,7 @@ impl LinearMixedModel {
 
     /// The fixed-effects table: estimate, standard error, z and p.
     pub fn coeftable(&self) -> Vec<CoefRow> {
-        self.coef_names()
-            .into_iter()
-            .zip(self.beta())
-            .zip(self.stderror())
-            .map(|((name, estimate), stderror)| {
-                let z = estimate / stderror;
-                CoefRow {
-                    name,
-                    estimate,
-                    stderror,
-                    z,
-                    p: normal_two_sided_p(z),
-                }
-            })
-            .collect()
+        CoefRow::table(self.coef_names(), &self.beta(), &self.stderror())
     }
 
     /// Variance components.

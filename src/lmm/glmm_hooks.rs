@@ -9,4 +9,14 @@ impl LinearMixedModel {
     pub(crate) fn render_coeftable(rows: &[CoefRow]) -> String {
         summary::format_coeftable(rows)
     }
+
+    /// Write the observation and level counts (and dropped X columns) of the
+    /// LMM summary, for the GLMM summary.
+    pub(crate) fn render_counts(
+        f: &mut std::fmt::Formatter<'_>,
+        nobs: usize,
+        terms: &crate::terms::ModelTerms,
+    ) -> std::fmt::Result {
+        summary::write_counts(f, nobs, terms)
+    }
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::{CoefRow, LinearMixedModel, VarCorr};
+use crate::terms::ModelTerms;
 
 /// `x` rounded to `digits` significant digits, printed without exponent
 /// where reasonable (Julia's `round(x, sigdigits = digits)`).
@@ -48,6 +49,33 @@ pub fn format_pvalue(p: f64) -> String {
     } else {
         format!("<1e{}", p.log10().ceil() as i32)
     }
+}
+
+/// The lines after the variance components: observations and levels of the
+/// grouping factors, and the fixed-effects columns dropped, if any.
+pub(crate) fn write_counts(
+    f: &mut fmt::Formatter<'_>,
+    nobs: usize,
+    terms: &ModelTerms,
+) -> fmt::Result {
+    let levels: Vec<String> = terms
+        .random
+        .iter()
+        .map(|t| t.nlevels().to_string())
+        .collect();
+    writeln!(
+        f,
+        " Number of obs: {nobs}; levels of grouping factors: {}",
+        levels.join(", ")
+    )?;
+    if !terms.fixed.dropped.is_empty() {
+        writeln!(
+            f,
+            " Fixed-effects columns dropped as linearly dependent: {}",
+            terms.fixed.dropped_names().join(", ")
+        )?;
+    }
+    Ok(())
 }
 
 /// Render the fixed-effects table with rules above and below.
@@ -196,25 +224,7 @@ impl fmt::Display for LinearMixedModel {
         }
         writeln!(f)?;
         write!(f, "{}", self.varcorr())?;
-        let levels: Vec<String> = self
-            .terms
-            .random
-            .iter()
-            .map(|t| t.nlevels().to_string())
-            .collect();
-        writeln!(
-            f,
-            " Number of obs: {}; levels of grouping factors: {}",
-            self.nobs(),
-            levels.join(", ")
-        )?;
-        if !self.terms.fixed.dropped.is_empty() {
-            writeln!(
-                f,
-                " Fixed-effects columns dropped as linearly dependent: {}",
-                self.terms.fixed.dropped_names().join(", ")
-            )?;
-        }
+        write_counts(f, self.nobs(), &self.terms)?;
         writeln!(f)?;
         writeln!(f, "  Fixed-effects parameters:")?;
         write!(f, "{}", format_coeftable(&self.coeftable()))
