@@ -156,8 +156,12 @@ fn check_categorical_days(formula: &str, ntheta: usize) {
     // Best known 1610.7982276 (tests/fixtures); lme4's default fit reaches
     // 1610.7984 and 1610.7993 in 6466 and 11477 evaluations.
     assert!(r.fmin <= 1610.7984, "{formula}: {}", r.fmin);
+    // The count is chaotic in the last bits of A on this flat ridge: the same
+    // fit took 11,685 evaluations with A's [X y]ᵀZ sums accumulated in
+    // observation order and 21,241 with four partial sums (both reach the
+    // optimum); the bound catches a runaway search, not a few thousand more.
     assert!(
-        r.evaluations <= 20_000,
+        r.evaluations <= 30_000,
         "{formula}: {} evaluations",
         r.evaluations
     );

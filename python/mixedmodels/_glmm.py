@@ -23,7 +23,22 @@ class GeneralizedLinearMixedModel(MixedModel):
     A Bernoulli response is a two-level column (the second level is the success) or
     0/1 numbers; a Binomial response is a proportion with the number of trials as
     ``weights``; a Poisson response holds counts. ``link`` defaults to the family's
-    canonical link (logit, log).
+    canonical link (logit, log). The response may be an arithmetic expression of
+    numeric columns, as R evaluates a formula's left-hand side
+    (``incidence / size ~ ...`` with ``weights="size"``).
+
+    For ``family="binomial"`` the response may also be lme4's two-column
+    ``cbind(successes, failures) ~ ...``, each argument an arithmetic expression of
+    numeric columns (``cbind(incidence, size - incidence)``): as in ``glmer``, the
+    response is successes / trials and the trials (successes + failures) are the
+    prior weights. The counts must be non-negative whole numbers and every row needs
+    at least one trial (glmer keeps zero-trial rows with prior weight 0, where they
+    add nothing to the likelihood; here they are an error naming the rows: drop
+    them). ``weights`` cannot be combined with ``cbind``: glm and glmer would multiply
+    them into the trials and count each row's binomial likelihood ``w`` times; for
+    glmer's estimates write ``cbind(w * successes, w * failures)``. ``cbind`` with
+    another family, in a linear mixed model or anywhere but the whole response is
+    an error.
 
     >>> import mixedmodels as mm
     >>> m = mm.GeneralizedLinearMixedModel(

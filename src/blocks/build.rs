@@ -5,10 +5,28 @@
 //! each observation's contribution, so that A can be refilled in O(n) when
 //! the weights or the response change (PIRLS, refits, bootstrap).
 
+use std::borrow::Cow;
+
 use faer::{Accum, Mat, Par};
 
 use super::{tri, Block, BlockDiag, BlockSparse};
 use crate::terms::ReTerm;
+
+/// An off-diagonal block of A between two random-effects terms whose stored
+/// level pairs cover at least this fraction of all pairs (and whose columns
+/// hold more than one pair, so that L fills in anyway) is stored dense: its
+/// downdates are then matrix products instead of scattered pair updates.
+const DENSE_FRACTION: f64 = 0.25;
+
+/// How an off-diagonal block of A between two random-effects terms is stored.
+#[derive(Debug, Clone)]
+enum OffDiagonal {
+    /// Block sparse with the given pattern and, per observation, the index
+    /// of the stored block it adds to.
+    Sparse(BlockSparse, Vec<u32>),
+    /// Dense (most level pairs occur).
+    Dense,
+}
 
 /// The symbolic structure of A: block sizes, sparse patterns and, per
 /// sparse block, the stored-block position each observation adds to.
@@ -24,19 +42,28 @@ pub struct Structure {
     pub p: usize,
     /// Number of observations.
     pub n: usize,
-    /// Per packed off-diagonal random-effects block (i > j, i < K): the
-    /// empty pattern (values zero) and, per observation, its stored-block index.
-    sparse: Vec<Option<(BlockSparse, Vec<u32>)>>,
+    /// Per packed off-diagonal random-effects block (i > j, i < K).
+    offdiag: Vec<Option<OffDiagonal>>,
+    /// Per term: is Z's row for every observation the single value 1
+    /// (an intercept-only term)?
+    unit_z: Vec<bool>,
 }
 
 impl Structure {
     /// Compute the pattern of A for `terms` and `p` fixed-effects columns.
     pub fn new(terms: &[ReTerm], p: usize, n: usize) -> Self {
         let k = terms.len();
-        let mut sparse = vec![None; tri(k, k) + 1];
+        let mut offdiag = vec![None; tri(k, k) + 1];
         for i in 0..k {
             for j in 0..i {
-                sparse[tri(i, j)] = Some(pattern(&terms[i], &terms[j]));
+                let (b, pos) = pattern(&terms[i], &terms[j]);
+                let pairs = (b.nrow_blocks * b.ncol_blocks) as f64;
+                let dense = b.max_col_nnz() > 1 && b.nnz() as f64 >= DENSE_FRACTION * pairs;
+                offdiag[tri(i, j)] = Some(if dense {
+                    OffDiagonal::Dense
+                } else {
+                    OffDiagonal::Sparse(b, pos)
+                });
             }
         }
         Structure {
@@ -45,7 +72,11 @@ impl Structure {
             nlevels: terms.iter().map(ReTerm::nlevels).collect(),
             p,
             n,
-            sparse,
+            offdiag,
+            unit_z: terms
+                .iter()
+                .map(|t| t.ncols() == 1 && t.z.iter().all(|&z| z == 1.0))
+                .collect(),
         }
     }
 
@@ -67,7 +98,12 @@ impl Structure {
                 a.push(if i == j && i < k {
                     Block::Diag(BlockDiag::zeros(self.v[i], self.nlevels[i]))
                 } else if i < k {
-                    Block::Sparse(self.sparse[tri(i, j)].as_ref().unwrap().0.clone())
+                    match self.offdiag[tri(i, j)].as_ref().unwrap() {
+                        OffDiagonal::Sparse(b, _) => Block::Sparse(b.zeros_like()),
+                        OffDiagonal::Dense => {
+                            Block::Dense(Mat::zeros(self.block_size(i), self.block_size(j)))
+                        }
+                    }
                 } else {
                     Block::Dense(Mat::zeros(self.p + 1, self.block_size(j)))
                 });
@@ -81,66 +117,43 @@ impl Structure {
     /// `xy` is the `n × (p + 1)` matrix [X y] already multiplied by √w row-wise.
     pub fn fill_a(&self, a: &mut [Block], terms: &[ReTerm], xy: &Mat<f64>, sqrtw: Option<&[f64]>) {
         let k = self.nterms;
-        let n = self.n;
-        let w = |i: usize| sqrtw.map_or(1.0, |s| s[i]);
-        for (t, term) in terms.iter().enumerate() {
-            let v = self.v[t];
-            // Diagonal block: Σ w z zᵀ per level.
+        // √w zᵢ per term: the rows of √W Z (just √w for an intercept-only term).
+        let wz: Vec<Cow<[f64]>> = terms
+            .iter()
+            .zip(&self.unit_z)
+            .map(|(t, &unit)| match sqrtw {
+                None => Cow::Borrowed(&t.z[..]),
+                Some(s) if unit => Cow::Borrowed(s),
+                Some(s) => {
+                    let v = t.ncols();
+                    let mut out = t.z.clone();
+                    for (row, &w) in out.chunks_exact_mut(v).zip(s) {
+                        row.iter_mut().for_each(|z| *z *= w);
+                    }
+                    Cow::Owned(out)
+                }
+            })
+            .collect();
+        for t in 0..k {
             let Block::Diag(d) = &mut a[tri(t, t)] else {
                 unreachable!()
             };
-            d.data.iter_mut().for_each(|x| *x = 0.0);
-            for obs in 0..n {
-                let z = &term.z[obs * v..(obs + 1) * v];
-                let wi = w(obs);
-                let blk = d.block_mut(term.refs[obs] as usize);
-                for c in 0..v {
-                    for r in 0..v {
-                        blk[c * v + r] += wi * wi * z[r] * z[c];
+            fill_diag(d, &terms[t].refs, &wz[t]);
+            for s in 0..t {
+                let rows = (&terms[t].refs[..], &wz[t][..], self.v[t]);
+                let cols = (&terms[s].refs[..], &wz[s][..], self.v[s]);
+                match (&mut a[tri(t, s)], self.offdiag[tri(t, s)].as_ref().unwrap()) {
+                    (Block::Sparse(b), OffDiagonal::Sparse(_, pos)) => {
+                        fill_sparse(b, pos, rows, cols)
                     }
+                    (Block::Dense(m), OffDiagonal::Dense) => fill_dense(m, rows, cols),
+                    _ => unreachable!("A's off-diagonal block does not match its structure"),
                 }
             }
-            // Off-diagonal blocks against earlier terms.
-            for (s, earlier) in terms.iter().enumerate().take(t) {
-                let vs = self.v[s];
-                let (_, pos) = self.sparse[tri(t, s)].as_ref().unwrap();
-                let Block::Sparse(b) = &mut a[tri(t, s)] else {
-                    unreachable!()
-                };
-                b.data.iter_mut().for_each(|x| *x = 0.0);
-                let size = v * vs;
-                for obs in 0..n {
-                    let zr = &term.z[obs * v..(obs + 1) * v];
-                    let zc = &earlier.z[obs * vs..(obs + 1) * vs];
-                    let wi = w(obs);
-                    let blk = &mut b.data[pos[obs] as usize * size..(pos[obs] as usize + 1) * size];
-                    for c in 0..vs {
-                        for r in 0..v {
-                            blk[c * v + r] += wi * wi * zr[r] * zc[c];
-                        }
-                    }
-                }
-            }
-            // [X y]' W Z_t.
             let Block::Dense(m) = &mut a[tri(k, t)] else {
                 unreachable!()
             };
-            m.fill(0.0);
-            for obs in 0..n {
-                let z = &term.z[obs * v..(obs + 1) * v];
-                let wi = w(obs);
-                let l = term.refs[obs] as usize;
-                for c in 0..v {
-                    let zc = wi * z[c];
-                    if zc == 0.0 {
-                        continue;
-                    }
-                    let mut col = m.col_mut(l * v + c);
-                    for r in 0..=self.p {
-                        col[r] += xy[(obs, r)] * zc;
-                    }
-                }
-            }
+            fill_xy_z(m, xy, &terms[t].refs, &wz[t], self.v[t]);
         }
         let Block::Dense(m) = &mut a[tri(k, k)] else {
             unreachable!()
@@ -154,6 +167,174 @@ impl Structure {
             Par::Seq,
         );
     }
+}
+
+/// A term's rows of √W Z: the level of each observation, the row values
+/// (n × v, row-major) and v.
+type WeightedRows<'a> = (&'a [u32], &'a [f64], usize);
+
+/// acc[refs[i]] += vals[i], summing runs of equal consecutive levels in a
+/// register first: data sorted by a factor would otherwise chain every
+/// addition through the same memory location.
+fn scatter_add(acc: &mut [f64], refs: &[u32], vals: impl Iterator<Item = f64>) {
+    let mut current = u32::MAX;
+    let mut sum = 0.0;
+    for (&l, x) in refs.iter().zip(vals) {
+        if l != current {
+            if current != u32::MAX {
+                acc[current as usize] += sum;
+            }
+            current = l;
+            sum = 0.0;
+        }
+        sum += x;
+    }
+    if current != u32::MAX {
+        acc[current as usize] += sum;
+    }
+}
+
+/// Diagonal block of a term: Σ (√w z)(√w z)ᵀ per level.
+fn fill_diag(d: &mut BlockDiag, refs: &[u32], wz: &[f64]) {
+    let v = d.v;
+    d.data.iter_mut().for_each(|x| *x = 0.0);
+    if v == 1 {
+        scatter_add(&mut d.data, refs, wz.iter().map(|z| z * z));
+        return;
+    }
+    for (obs, &l) in refs.iter().enumerate() {
+        let z = &wz[obs * v..(obs + 1) * v];
+        let blk = d.block_mut(l as usize);
+        for c in 0..v {
+            for r in 0..v {
+                blk[c * v + r] += z[r] * z[c];
+            }
+        }
+    }
+}
+
+/// Sparse off-diagonal block: each observation adds (√w zᵢ)(√w zⱼ)ᵀ to its
+/// stored block `pos[obs]`.
+fn fill_sparse(b: &mut BlockSparse, pos: &[u32], rows: WeightedRows, cols: WeightedRows) {
+    let ((_, zr, vr), (_, zc, vc)) = (rows, cols);
+    b.data.iter_mut().for_each(|x| *x = 0.0);
+    if vr == 1 && vc == 1 {
+        scatter_add(&mut b.data, pos, zr.iter().zip(zc).map(|(a, b)| a * b));
+        return;
+    }
+    let size = vr * vc;
+    for (obs, &k) in pos.iter().enumerate() {
+        let blk = &mut b.data[k as usize * size..(k as usize + 1) * size];
+        for c in 0..vc {
+            for r in 0..vr {
+                blk[c * vr + r] += zr[obs * vr + r] * zc[obs * vc + c];
+            }
+        }
+    }
+}
+
+/// Dense off-diagonal block: each observation adds (√w zᵢ)(√w zⱼ)ᵀ at its
+/// pair of levels (accumulated in a plain column-major buffer, then copied).
+fn fill_dense(m: &mut Mat<f64>, rows: WeightedRows, cols: WeightedRows) {
+    let ((lr, zr, vr), (lc, zc, vc)) = (rows, cols);
+    let nrows = m.nrows();
+    let mut acc = vec![0.0; nrows * m.ncols()];
+    if vr == 1 && vc == 1 {
+        for obs in 0..lr.len() {
+            acc[lr[obs] as usize + lc[obs] as usize * nrows] += zr[obs] * zc[obs];
+        }
+    } else {
+        for obs in 0..lr.len() {
+            let (r0, c0) = (lr[obs] as usize * vr, lc[obs] as usize * vc);
+            for c in 0..vc {
+                for r in 0..vr {
+                    acc[r0 + r + (c0 + c) * nrows] += zr[obs * vr + r] * zc[obs * vc + c];
+                }
+            }
+        }
+    }
+    copy_into(m, &acc);
+}
+
+/// Copy a column-major buffer with m's shape into m.
+fn copy_into(m: &mut Mat<f64>, acc: &[f64]) {
+    let nrows = m.nrows();
+    for (c, src) in acc.chunks_exact(nrows).enumerate() {
+        m.col_mut(c)
+            .try_as_col_major_mut()
+            .unwrap()
+            .as_slice_mut()
+            .copy_from_slice(src);
+    }
+}
+
+/// Σ aᵢbᵢ with four partial sums (independent additions).
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut s = [0.0; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..4 {
+            s[i] += x[i] * y[i];
+        }
+    }
+    (s[0] + s[1]) + (s[2] + s[3]) + tail
+}
+
+/// Runs shorter than this are accumulated observation by observation.
+const MIN_RUN: usize = 4;
+
+/// [X y]ᵀ W Zₜ (a w × q block) from the weighted [X y] (n × w, column-major)
+/// and the term's weighted rows. Data are often sorted by a grouping factor:
+/// a run of observations at one level is summed column by column as dot
+/// products over contiguous memory; otherwise each observation adds its row
+/// of [X y] to its level's sums.
+fn fill_xy_z(m: &mut Mat<f64>, xy: &Mat<f64>, refs: &[u32], wz: &[f64], v: usize) {
+    let (n, w) = (refs.len(), xy.ncols());
+    let cols: Vec<&[f64]> = (0..w)
+        .map(|r| xy.col(r).try_as_col_major().unwrap().as_slice())
+        .collect();
+    // Column-major w × q sums.
+    let mut acc = vec![0.0; w * m.ncols()];
+    let mut zc = vec![0.0; if v == 1 { 0 } else { n }];
+    for c in 0..v {
+        // √w z of column c of the term, contiguous.
+        let z: &[f64] = if v == 1 {
+            wz
+        } else {
+            zc.iter_mut()
+                .enumerate()
+                .for_each(|(obs, x)| *x = wz[obs * v + c]);
+            &zc
+        };
+        let mut start = 0;
+        while start < n {
+            let level = refs[start];
+            let mut end = start + 1;
+            while end < n && refs[end] == level {
+                end += 1;
+            }
+            let sums = &mut acc[(level as usize * v + c) * w..(level as usize * v + c + 1) * w];
+            if end - start >= MIN_RUN {
+                for (sum, col) in sums.iter_mut().zip(&cols) {
+                    *sum += dot(&col[start..end], &z[start..end]);
+                }
+            } else {
+                for obs in start..end {
+                    for (sum, col) in sums.iter_mut().zip(&cols) {
+                        *sum += col[obs] * z[obs];
+                    }
+                }
+            }
+            start = end;
+        }
+    }
+    copy_into(m, &acc);
 }
 
 /// Pattern of Z_iᵀZ_j: which (level of i, level of j) pairs occur, and the
@@ -223,14 +404,12 @@ pub fn allocate_l(a: &[Block], st: &Structure) -> Vec<Block> {
                     Block::Dense(Mat::zeros(size_i, size_i))
                 }
             } else {
-                let Block::Sparse(aij) = &a[tri(i, j)] else {
-                    unreachable!()
-                };
                 let diag_j_dense = matches!(l[tri(j, j)], Block::Dense(_));
-                if !diag_j_dense && closed_under_updates(aij, &l, i, j) {
-                    Block::Sparse(aij.zeros_like())
-                } else {
-                    Block::Dense(Mat::zeros(size_i, size_j))
+                match &a[tri(i, j)] {
+                    Block::Sparse(aij) if !diag_j_dense && closed_under_updates(aij, &l, i, j) => {
+                        Block::Sparse(aij.zeros_like())
+                    }
+                    _ => Block::Dense(Mat::zeros(size_i, size_j)),
                 }
             };
             l.push(block);

@@ -128,6 +128,11 @@ pub fn scale_diag(dst: &mut Block, a: &BlockDiag, lam: &[f64]) {
 pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &[f64]) {
     match (dst, a) {
         (Block::Sparse(d), Block::Sparse(s)) => {
+            if s.vr == 1 && s.vc == 1 {
+                let f = lam_i.map_or(1.0, |l| l[0]) * lam_j[0];
+                d.data.iter_mut().zip(&s.data).for_each(|(o, a)| *o = a * f);
+                return;
+            }
             let size = s.vr * s.vc;
             for k in 0..s.nnz() {
                 scale_small(
@@ -157,18 +162,42 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
             }
         }
         (Block::Dense(d), Block::Dense(s)) => {
-            // Only the [X y] row is dense in A: right-multiply each level's columns by λⱼ.
-            debug_assert!(lam_i.is_none());
-            let v = (lam_j.len() as f64).sqrt() as usize;
-            let nlev = s.ncols() / v;
-            for l in 0..nlev {
-                for c in 0..v {
-                    for r in 0..s.nrows() {
-                        let mut acc = 0.0;
-                        for m in c..v {
-                            acc += s[(r, l * v + m)] * lam_j[c * v + m];
+            // The [X y] row (lam_i = None) or a dense block between two terms:
+            // each (row level, column level) block becomes λᵢᵀ B λⱼ.
+            let vc = (lam_j.len() as f64).sqrt() as usize;
+            let vr = lam_i.map_or(1, |l| (l.len() as f64).sqrt() as usize);
+            if vr == 1 && vc == 1 {
+                let f = lam_i.map_or(1.0, |l| l[0]) * lam_j[0];
+                for c in 0..s.ncols() {
+                    let (src, dst) = (s.col(c), d.col_mut(c));
+                    dst.iter_mut().zip(src.iter()).for_each(|(o, a)| *o = a * f);
+                }
+                return;
+            }
+            let mut bbuf = SmallBuf::new(vr * vc);
+            let mut obuf = SmallBuf::new(vr * vc);
+            let (b, out) = (bbuf.as_mut(), obuf.as_mut());
+            // Without λᵢ the row blocks are single rows of [X y].
+            let row_lam = lam_i.filter(|_| vr > 1);
+            for lc in 0..s.ncols() / vc {
+                for lr in 0..s.nrows() / vr {
+                    for cc in 0..vc {
+                        for rr in 0..vr {
+                            b[cc * vr + rr] = s[(lr * vr + rr, lc * vc + cc)];
                         }
-                        d[(r, l * v + c)] = acc;
+                    }
+                    match (lam_i, row_lam) {
+                        (Some(l), None) => {
+                            // vr = 1 with a scalar λᵢ.
+                            scale_small(b, None, 1, lam_j, vc, out);
+                            out.iter_mut().for_each(|x| *x *= l[0]);
+                        }
+                        _ => scale_small(b, row_lam, vr, lam_j, vc, out),
+                    }
+                    for cc in 0..vc {
+                        for rr in 0..vr {
+                            d[(lr * vr + rr, lc * vc + cc)] = out[cc * vr + rr];
+                        }
                     }
                 }
             }

@@ -41,7 +41,8 @@ pub enum ExprKind {
     /// A numeric literal.
     Number(f64),
     /// `name(arg)`: an arithmetic function, `I`, `offset`, `fulldummy` or
-    /// `zerocorr` (whose argument is always a [`ExprKind::Random`]).
+    /// `zerocorr` (whose argument is always a [`ExprKind::Random`]); the one
+    /// call with two arguments, `cbind`, is [`ExprKind::Cbind`].
     Call {
         /// The function name as written.
         name: String,
@@ -63,6 +64,15 @@ pub enum ExprKind {
     Neg(Box<Expr>),
     /// `( inner )` without a bar.
     Paren(Box<Expr>),
+    /// `cbind(successes, failures)`: lme4's two-column binomial response.
+    /// Both arguments are arithmetic; the expansion accepts it only as the
+    /// whole response.
+    Cbind {
+        /// Numbers of successes.
+        successes: Box<Expr>,
+        /// Numbers of failures.
+        failures: Box<Expr>,
+    },
     /// `(effects | grouping)` or `(effects || grouping)`.
     Random {
         /// The sub-formula left of the bar.

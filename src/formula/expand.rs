@@ -9,8 +9,8 @@
 use super::algebra::{TermList, MAX_TERMS};
 use super::ast::{BinOp, Expr, ExprKind, Formula};
 use super::numexpr::{ArithOp, Func, NumExpr};
-use super::parser::{parse, ARITH_FUNCS};
-use super::spec::{Atom, ModelSpec, RandomSpec, Term, TermsSpec};
+use super::parser::parse;
+use super::spec::{Atom, CbindSpec, ModelSpec, RandomSpec, ResponseSpec, Term, TermsSpec};
 use super::FormulaError;
 
 /// Parses and expands `src` into a symbolic model specification.
@@ -157,21 +157,48 @@ impl Expander<'_> {
         })
     }
 
-    fn response(&self, expr: &Expr) -> EResult<Atom> {
+    /// The left-hand side (parsed in arithmetic mode): a bare column, an
+    /// arithmetic expression of columns, or `cbind(successes, failures)`.
+    fn response(&self, expr: &Expr) -> EResult<ResponseSpec> {
         let e = expr.unparen();
-        match &e.kind {
-            ExprKind::Variable(name) => Ok(Atom::Variable(name.clone())),
-            ExprKind::Call { name, .. } if ARITH_FUNCS.contains(&name.as_str()) => {
-                Ok(self.function_atom(e)?)
+        let response = match &e.kind {
+            ExprKind::Variable(name) => {
+                return Ok(ResponseSpec::Single(Atom::Variable(name.clone())))
             }
-            _ => Err(self.error(
-                "the response must be a single column or a function of columns such as `log(y)`",
+            ExprKind::Cbind {
+                successes,
+                failures,
+            } => ResponseSpec::Cbind(CbindSpec {
+                successes: self.numeric(successes)?,
+                failures: self.numeric(failures)?,
+                successes_label: self.formula.compact_text(successes.span),
+                failures_label: self.formula.compact_text(failures.span),
+                label: self.formula.compact_text(e.span),
+            }),
+            _ => ResponseSpec::Single(self.function_atom(e)?),
+        };
+        if response.columns().is_empty() {
+            return Err(self.error(
+                format!(
+                    "the response `{}` is a constant; it must use at least one column",
+                    response.label()
+                ),
                 e.span.start,
-            )),
+            ));
         }
+        Ok(response)
     }
 
-    /// `log(x)`, `I(x^2)`, ... as an atom labelled with its source text.
+    /// The error for `cbind(...)` anywhere but as the whole response.
+    fn misplaced_cbind(&self, expr: &Expr) -> FormulaError {
+        self.error(
+            "`cbind(...)` can only be the response of a binomial model, the whole left-hand \
+             side as in `cbind(successes, failures) ~ 1 + x`",
+            expr.span.start,
+        )
+    }
+
+    /// `log(x)`, `I(x^2)`, `a / b`, ... as an atom labelled with its source text.
     fn function_atom(&self, call: &Expr) -> EResult<Atom> {
         Ok(Atom::Function {
             expr: self.numeric(call)?,
@@ -233,6 +260,7 @@ impl Expander<'_> {
             }
             ExprKind::Neg(inner) => Ok(TermList::default().subtract(self.terms(inner, part)?)),
             ExprKind::Paren(inner) => self.terms(inner, part),
+            ExprKind::Cbind { .. } => Err(self.misplaced_cbind(expr)),
             ExprKind::Random { .. } => Err(self.error(
                 match part {
                     Part::Fixed => {
@@ -298,7 +326,7 @@ impl Expander<'_> {
         Err(self.error(message, at))
     }
 
-    /// Converts an arithmetic expression (a call argument, or a call).
+    /// Converts an arithmetic expression (a call argument, a call, or the response).
     fn numeric(&self, expr: &Expr) -> EResult<NumExpr> {
         let boxed = |e: &Expr| self.numeric(e).map(Box::new);
         Ok(match &expr.kind {
@@ -349,6 +377,7 @@ impl Expander<'_> {
                     expr.span.start,
                 ))
             }
+            ExprKind::Cbind { .. } => return Err(self.misplaced_cbind(expr)),
         })
     }
 
@@ -406,6 +435,7 @@ impl Expander<'_> {
         match &expr.kind {
             ExprKind::Variable(name) => Ok(vec![vec![name.clone()]]),
             ExprKind::Paren(inner) => self.grouping(inner),
+            ExprKind::Cbind { .. } => Err(self.misplaced_cbind(expr)),
             ExprKind::Binary {
                 op: op @ (BinOp::Interact | BinOp::Div),
                 op_pos,

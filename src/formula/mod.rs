@@ -7,8 +7,9 @@
 //!    recursive descent, keeping the character span of every node so that
 //!    errors can point at the offending character;
 //! 2. [`parse_formula`] expands that tree with R's term algebra (crossing,
-//!    nesting, removal, intercept control) into fixed-effects terms,
-//!    random-effects terms and offsets.
+//!    nesting, removal, intercept control) into the response (a column, an
+//!    arithmetic expression of columns, or `cbind(successes, failures)`),
+//!    fixed-effects terms, random-effects terms and offsets.
 //!
 //! No data is involved: whether a variable is numeric or categorical is
 //! decided later, when the spec meets a data frame.
@@ -30,7 +31,7 @@ use std::fmt;
 pub use expand::parse_formula;
 pub use numexpr::{ArithOp, Func, NumExpr};
 pub use parser::parse;
-pub use spec::{Atom, ModelSpec, RandomSpec, Term, TermsSpec};
+pub use spec::{Atom, CbindSpec, ModelSpec, RandomSpec, ResponseSpec, Term, TermsSpec};
 
 /// A formula that could not be parsed or expanded.
 ///

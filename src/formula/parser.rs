@@ -1,7 +1,13 @@
 //! Recursive-descent parser from tokens to [`Formula`].
 //!
-//! Two grammars share the token stream. Formula mode (the response, the
-//! right-hand side and random-effects terms), loosest binding first:
+//! Two grammars share the token stream:
+//!
+//! ```text
+//! formula := asum '~' sum
+//! ```
+//!
+//! Formula mode (the right-hand side and random-effects terms), loosest
+//! binding first:
 //!
 //! ```text
 //! sum     := ['-'] product (('+' | '-') ['-'] product)*
@@ -11,7 +17,8 @@
 //! primary := name | number | call | '(' sum [('|' | '||') sum] ')'
 //! ```
 //!
-//! Arithmetic mode (arguments of `I`, `log`, ..., `offset`, `fulldummy`),
+//! Arithmetic mode (the response, as R evaluates a formula's left-hand side,
+//! and the arguments of `I`, `log`, ..., `offset`, `fulldummy`, `cbind`),
 //! where `+ - * / ^` are arithmetic and `^` binds tighter than unary minus:
 //!
 //! ```text
@@ -19,8 +26,13 @@
 //! aproduct := aunary (('*' | '/') aunary)*
 //! aunary   := '-' aunary | apower
 //! apower   := aprimary ['^' aunary]
-//! aprimary := name | number | name '(' asum ')' | '(' asum ')'
+//! aprimary := name | number | name '(' asum ')' | cbind | '(' asum ')'
+//! cbind    := 'cbind' '(' asum ',' asum ')'
 //! ```
+//!
+//! `cbind(successes, failures)` (lme4's two-column binomial response) is
+//! parsed wherever a call may appear; the expansion accepts it only as the
+//! whole response.
 //!
 //! Recursion depth is bounded by [`MAX_DEPTH`] so that hostile input cannot
 //! overflow the stack.
@@ -33,7 +45,11 @@ use super::FormulaError;
 pub(crate) const MAX_DEPTH: usize = 200;
 
 /// Functions of numeric columns, plus the identity wrapper `I`.
-pub(crate) const ARITH_FUNCS: [&str; 7] = ["log", "log1p", "exp", "sqrt", "abs", "abs2", "I"];
+const ARITH_FUNCS: [&str; 7] = ["log", "log1p", "exp", "sqrt", "abs", "abs2", "I"];
+
+/// The message for a `,` in the response outside `cbind(...)`.
+const RESPONSE_COMMA: &str = "unexpected `,` in the response; a two-column binomial response is \
+                              written `cbind(successes, failures)`";
 
 /// Parses `src` into a syntax tree without applying any term algebra.
 ///
@@ -81,7 +97,8 @@ fn binary(op: BinOp, op_pos: usize, lhs: Expr, rhs: Expr) -> Expr {
 fn unknown_function(name: &str) -> String {
     format!(
         "unknown function `{name}`; available functions are log, log1p, exp, sqrt, abs, \
-         abs2, I, offset, fulldummy and zerocorr"
+         abs2, I, offset, fulldummy, zerocorr and cbind (the two-column response of a \
+         binomial model)"
     )
 }
 
@@ -145,10 +162,7 @@ impl Parser<'_> {
                 self.peek().start,
             ));
         }
-        let response = self.sum()?;
-        if self.peek().tok != Tok::Tilde {
-            return Err(self.stray(None));
-        }
+        let response = self.response()?;
         self.bump();
         if self.peek().tok == Tok::End {
             return Err(self.error("expected terms after `~`", self.peek().start));
@@ -162,6 +176,31 @@ impl Parser<'_> {
             rhs,
             source: self.src.to_string(),
         })
+    }
+
+    /// The response: an arithmetic expression of columns, as R evaluates a
+    /// formula's left-hand side (`y`, `log(y)`, `incidence / size`,
+    /// `cbind(incidence, size - incidence)`), followed by `~`.
+    fn response(&mut self) -> PResult<Expr> {
+        let response = self.arith_sum()?;
+        let t = self.peek();
+        let message = match t.tok {
+            Tok::Tilde => return Ok(response),
+            Tok::RParen => "unmatched `)`".to_string(),
+            Tok::Colon | Tok::Amp => format!(
+                "{} is not an arithmetic operator: interactions are not allowed in the response",
+                self.found()
+            ),
+            Tok::Bar | Tok::DoubleBar => {
+                "random-effects terms are not allowed in the response".to_string()
+            }
+            Tok::Comma => RESPONSE_COMMA.to_string(),
+            _ => format!(
+                "expected `~` or an arithmetic operator after the response, found {}",
+                self.found()
+            ),
+        };
+        Err(self.error(message, t.start))
     }
 
     /// The error for a token that cannot follow a complete operand.
@@ -350,6 +389,9 @@ impl Parser<'_> {
         if name == "zerocorr" {
             return self.zerocorr_call(start);
         }
+        if name == "cbind" {
+            return self.cbind_call(start);
+        }
         if ARITH_FUNCS.contains(&name.as_str()) || name == "offset" || name == "fulldummy" {
             return self.arith_call(name, start);
         }
@@ -387,6 +429,52 @@ impl Parser<'_> {
         Ok(Expr::new(kind, start, close))
     }
 
+    /// `cbind '(' asum ',' asum ')'`, the current token being `(`.
+    fn cbind_call(&mut self, start: usize) -> PResult<Expr> {
+        const ARITY: &str = "`cbind(...)` takes exactly two arguments, the successes and the \
+                             failures, as in `cbind(incidence, size - incidence)`";
+        let open = self.bump().start;
+        self.enter(open)?;
+        if self.peek().tok == Tok::RParen {
+            return Err(self.error(format!("{ARITY}; it has none"), self.peek().start));
+        }
+        self.calls.push("cbind".to_string());
+        let successes = self.arith_sum()?;
+        match self.peek().tok {
+            Tok::Comma => {
+                self.bump();
+            }
+            Tok::RParen => {
+                return Err(self.error(format!("{ARITY}; it has one"), self.peek().start))
+            }
+            // Not `,` or `)`: reports the unexpected token.
+            _ => {
+                self.close_arith(open)?;
+            }
+        }
+        let failures = self.arith_sum()?;
+        if self.peek().tok == Tok::Comma {
+            return Err(self.error(format!("{ARITY}; it has more"), self.peek().start));
+        }
+        let close = self.close_arith(open)?;
+        self.calls.pop();
+        self.leave();
+        let kind = ExprKind::Cbind {
+            successes: Box::new(successes),
+            failures: Box::new(failures),
+        };
+        Ok(Expr::new(kind, start, close))
+    }
+
+    /// Where an arithmetic expression is being parsed, for messages:
+    /// "`log(...)`" inside a call, else "the response".
+    fn context(&self) -> String {
+        match self.calls.last() {
+            Some(name) => format!("`{name}(...)`"),
+            None => "the response".to_string(),
+        }
+    }
+
     /// `name '(' asum ')'`, the current token being `(`.
     fn arith_call(&mut self, name: String, start: usize) -> PResult<Expr> {
         let open = self.bump().start;
@@ -412,15 +500,16 @@ impl Parser<'_> {
     /// Consumes the `)` closing an arithmetic group opened at `open`;
     /// returns the end of `)`.
     fn close_arith(&mut self, open: usize) -> PResult<usize> {
+        let within = self.context();
         let t = self.peek();
-        let within = match self.calls.last() {
-            Some(name) => format!("`{name}(...)`"),
-            None => "an arithmetic expression".to_string(),
-        };
         let message = match t.tok {
             Tok::RParen => return Ok(self.bump().end),
             Tok::End => return Err(self.error("unclosed `(`", open)),
-            Tok::Comma => format!("{within} takes exactly one argument"),
+            Tok::Comma => match self.calls.last().map(String::as_str) {
+                None => RESPONSE_COMMA.to_string(),
+                Some("cbind") => "unexpected `,` inside parentheses within `cbind(...)`".into(),
+                Some(_) => format!("{within} takes exactly one argument"),
+            },
             Tok::Bar | Tok::DoubleBar => {
                 format!("random-effects terms are not allowed inside {within}")
             }
@@ -511,10 +600,12 @@ impl Parser<'_> {
                 if ARITH_FUNCS.contains(&name.as_str()) {
                     return self.arith_call(name, t.start);
                 }
+                if name == "cbind" {
+                    return self.cbind_call(t.start);
+                }
                 if matches!(name.as_str(), "offset" | "fulldummy" | "zerocorr") {
-                    let within = self.calls.last().cloned().unwrap_or_default();
                     return Err(self.error(
-                        format!("`{name}(...)` cannot be used inside `{within}(...)`"),
+                        format!("`{name}(...)` cannot be used inside {}", self.context()),
                         t.start,
                     ));
                 }

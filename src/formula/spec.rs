@@ -163,11 +163,64 @@ impl RandomSpec {
     }
 }
 
+/// `cbind(successes, failures)`: lme4's two-column binomial response. The
+/// response is the proportion successes / (successes + failures), and the
+/// number of trials successes + failures is the prior weight of the row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CbindSpec {
+    /// Numbers of successes (an arithmetic expression of numeric columns).
+    pub successes: NumExpr,
+    /// Numbers of failures (an arithmetic expression of numeric columns).
+    pub failures: NumExpr,
+    /// Source text of the first argument, whitespace removed.
+    pub successes_label: String,
+    /// Source text of the second argument, whitespace removed.
+    pub failures_label: String,
+    /// Source text of the call, whitespace removed, e.g.
+    /// `"cbind(incidence,size-incidence)"`.
+    pub label: String,
+}
+
+/// The left-hand side of a formula.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResponseSpec {
+    /// One column (numeric, or a factor for Bernoulli models), or an
+    /// arithmetic expression of numeric columns as R evaluates it: `log(y)`,
+    /// `incidence / size`, `log(y) - 1`.
+    Single(Atom),
+    /// `cbind(successes, failures)`, for binomial models only.
+    Cbind(CbindSpec),
+}
+
+impl ResponseSpec {
+    /// How the response is written in labels: `y`, `log(y)`, `incidence/size`,
+    /// `cbind(incidence,size-incidence)`.
+    pub fn label(&self) -> String {
+        match self {
+            ResponseSpec::Single(atom) => atom.label(),
+            ResponseSpec::Cbind(c) => c.label.clone(),
+        }
+    }
+
+    /// The columns the response reads, unique, in order of first use.
+    pub fn columns(&self) -> Vec<String> {
+        match self {
+            ResponseSpec::Single(atom) => atom.columns(),
+            ResponseSpec::Cbind(c) => {
+                let mut out = c.successes.columns();
+                push_unique(&mut out, c.failures.columns());
+                out
+            }
+        }
+    }
+}
+
 /// A fully expanded model formula, not yet bound to data.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelSpec {
-    /// The response: a column or a function of columns (`log(y)`).
-    pub response: Atom,
+    /// The response: a column, an arithmetic expression of columns
+    /// (`log(y)`, `incidence / size`) or `cbind(successes, failures)`.
+    pub response: ResponseSpec,
     /// The fixed-effects part.
     pub fixed: TermsSpec,
     /// Random-effects terms in the order written (after expanding `||`

@@ -95,7 +95,13 @@ impl Family {
     /// (y a proportion), 2wt[y log(y/μ) − (y − μ)] for Poisson (0 log 0 = 0).
     pub fn unit_deviance(self, y: f64, mu: f64, wt: f64) -> f64 {
         match self {
-            Family::Bernoulli | Family::Binomial => {
+            // y is 0 or 1: one logarithm, no ratios.
+            Family::Bernoulli => {
+                let mu = mu.clamp(EPS, 1.0 - EPS);
+                // Branch-free: y·μ + (1 − y)(1 − μ) is exactly μ or 1 − μ.
+                -2.0 * wt * (y * mu + (1.0 - y) * (1.0 - mu)).ln()
+            }
+            Family::Binomial => {
                 let mu = mu.clamp(EPS, 1.0 - EPS);
                 2.0 * wt * (xlogy_ratio(y, mu) + xlogy_ratio(1.0 - y, 1.0 - mu))
             }
@@ -184,12 +190,13 @@ impl Link {
     pub fn linkinv(self, eta: f64) -> f64 {
         match self {
             Link::Logit => {
+                // exp of a non-positive argument only; both candidates are
+                // computed so that the choice compiles to a select, not a
+                // branch that the sign of η would mispredict.
                 let e = (-eta.abs()).exp();
-                let p = if eta >= 0.0 {
-                    1.0 / (1.0 + e)
-                } else {
-                    e / (1.0 + e)
-                };
+                let inv = 1.0 / (1.0 + e);
+                let (pos, neg) = (inv, e * inv);
+                let p = if eta >= 0.0 { pos } else { neg };
                 p.clamp(EPS, 1.0 - EPS)
             }
             Link::Probit => normal_cdf(eta).clamp(EPS, 1.0 - EPS),

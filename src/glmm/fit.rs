@@ -69,6 +69,10 @@ pub struct GlmmOptSummary {
     pub evaluations: usize,
     /// Of which in the θ-only stage.
     pub evaluations_fast_stage: usize,
+    /// Wall-clock seconds of the θ-only stage.
+    pub seconds_fast_stage: f64,
+    /// Refactorizations of L in the θ-only stage.
+    pub factorizations_fast_stage: usize,
     /// Why the optimizer of the last stage stopped.
     pub return_code: String,
     /// Initial trust-region radius of the last stage (in its scaled coordinates).
@@ -182,6 +186,8 @@ impl GeneralizedLinearMixedModel {
             bobyqa.minimize(&mut f, &start, &lower, &upper)
         };
         let evaluations_fast_stage = fitlog.len();
+        let seconds_fast_stage = timer.elapsed().as_secs_f64();
+        let factorizations_fast_stage = self.factorizations;
         let mut theta = result.x.clone();
         let mut fmin = self.evaluate(&theta, None, nagq)?;
         let mut code = result.code;
@@ -270,6 +276,8 @@ impl GeneralizedLinearMixedModel {
             fmin,
             evaluations: fitlog.len(),
             evaluations_fast_stage,
+            seconds_fast_stage,
+            factorizations_fast_stage,
             return_code,
             rho_begin,
             rho_end,

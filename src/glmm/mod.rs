@@ -54,7 +54,9 @@ pub struct GlmmOptions {
     /// Drop or refuse rows with missing values.
     pub missing: MissingPolicy,
     /// Prior weights, one per row of the input data. For the Binomial family
-    /// these are the numbers of trials (the response being the proportion).
+    /// with a proportion as the response these are the numbers of trials;
+    /// with a `cbind(successes, failures)` response they must be None (the
+    /// trials come from the counts).
     pub weights: Option<Vec<f64>>,
     /// An offset added to the linear predictor, one per row of the input data
     /// (added to any `offset(...)` terms of the formula).
@@ -112,7 +114,15 @@ impl GeneralizedLinearMixedModel {
     ///
     /// The response may be a two-level factor (Bernoulli: the second level
     /// present is the success, coded 1), numeric 0/1 (Bernoulli), proportions
-    /// with the number of trials as `options.weights` (Binomial) or counts (Poisson).
+    /// with the number of trials as `options.weights` (Binomial) or counts
+    /// (Poisson); it may be an arithmetic expression of columns
+    /// (`incidence / size`). For Binomial it may also be lme4's two-column
+    /// `cbind(successes, failures)` (each an arithmetic expression of numeric
+    /// columns): y = successes / trials with the trials (successes +
+    /// failures) as prior weights. The counts must be non-negative whole
+    /// numbers, rows without trials are refused (glmer keeps them with
+    /// weight 0), and `options.weights` cannot be combined with `cbind`
+    /// (glmer would multiply them into the trials).
     pub fn new(
         formula: &str,
         data: &Data,
@@ -127,7 +137,7 @@ impl GeneralizedLinearMixedModel {
             missing: options.missing,
             zerocorr: options.zerocorr.clone(),
         };
-        let mut terms = ModelTerms::new(formula, data, &term_options)?;
+        let mut terms = ModelTerms::new_glm(formula, data, &term_options)?;
         let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
             match v {
                 None => Ok(None),
@@ -153,6 +163,7 @@ impl GeneralizedLinearMixedModel {
             family,
             &terms.response_name,
             &terms.response,
+            terms.counts.as_ref(),
             weights,
             &terms.rows,
         )?;
@@ -171,6 +182,8 @@ impl GeneralizedLinearMixedModel {
             resp.y.clone()
         };
         terms.response = Variable::Numeric(placeholder);
+        // cbind's counts are now y and the prior weights.
+        terms.counts = None;
         // σ is fixed at 1: the inner model's vcov, condvar and varcorr are then
         // the unscaled quantities a GLMM without dispersion reports.
         let lmm = LinearMixedModel::from_terms(terms, None, Some(1.0), options.threads)?;

@@ -73,6 +73,13 @@ impl GeneralizedLinearMixedModel {
             let v = term.ncols();
             let lam = &self.lambdas[k];
             let u = &self.u[off[k]..off[k + 1]];
+            if v == 1 {
+                let lam = lam[0];
+                for (i, e) in self.eta.iter_mut().enumerate() {
+                    *e += term.z[i] * lam * u[term.refs[i] as usize];
+                }
+                continue;
+            }
             // b = Λu, level by level (λ lower triangular, column-major).
             let mut b = vec![0.0; u.len()];
             for l in 0..term.nlevels() {
@@ -80,17 +87,11 @@ impl GeneralizedLinearMixedModel {
                     b[l * v + r] = (0..=r).map(|c| lam[c * v + r] * u[l * v + c]).sum();
                 }
             }
-            if v == 1 {
-                for (i, e) in self.eta.iter_mut().enumerate() {
-                    *e += term.z[i] * b[term.refs[i] as usize];
-                }
-            } else {
-                for (i, e) in self.eta.iter_mut().enumerate() {
-                    let l = term.refs[i] as usize;
-                    *e += (0..v)
-                        .map(|c| term.z[i * v + c] * b[l * v + c])
-                        .sum::<f64>();
-                }
+            for (i, e) in self.eta.iter_mut().enumerate() {
+                let l = term.refs[i] as usize;
+                *e += (0..v)
+                    .map(|c| term.z[i * v + c] * b[l * v + c])
+                    .sum::<f64>();
             }
         }
         self.update_mu()

@@ -1,10 +1,11 @@
 //! Checking and coding the response of a GLMM for its family: a 0/1 vector
-//! for Bernoulli, proportions with trials as prior weights for Binomial,
+//! for Bernoulli, proportions with trials as prior weights for Binomial
+//! (given as `weights`, or as `cbind(successes, failures)` in the formula),
 //! counts for Poisson. Errors name the column and the offending rows.
 
 use super::Family;
 use crate::error::{Error, Result};
-use crate::terms::Variable;
+use crate::terms::{BinomialCounts, Variable};
 
 /// The coded response: y and prior weights for the rows used.
 #[derive(Debug, Clone)]
@@ -41,15 +42,27 @@ fn list_rows(bad: &[usize], rows: &[usize]) -> String {
     )
 }
 
+/// The values of `v` in the rows `bad`, for a message.
+fn list_values(bad: &[usize], v: &[f64]) -> String {
+    let shown: Vec<String> = bad.iter().take(LIST).map(|&i| v[i].to_string()).collect();
+    shown.join(", ")
+}
+
 /// Check the response `var` (column `name`) and the prior weights of the
-/// rows used (`rows`: indices into the input data) against `family`.
+/// rows used (`rows`: indices into the input data) against `family`. With
+/// `counts` (a `cbind(successes, failures)` response, `name` its label) the
+/// response is checked by [`prepare_counts`] instead.
 pub(crate) fn prepare(
     family: Family,
     name: &str,
     var: &Variable,
+    counts: Option<&BinomialCounts>,
     weights: Option<Vec<f64>>,
     rows: &[usize],
 ) -> Result<Response> {
+    if let Some(counts) = counts {
+        return prepare_counts(family, name, counts, weights.is_some(), rows);
+    }
     let col_err = |message: String| Error::Column {
         column: name.to_string(),
         message,
@@ -134,7 +147,8 @@ pub(crate) fn prepare(
             if weights.is_none() && y.iter().any(|&v| v != 0.0 && v != 1.0) {
                 return Err(col_err(
                     "holds proportions but no number of trials was given; pass the trials as \
-                     weights (or use a 0/1 response with family Bernoulli)"
+                     the weights (`weights=` the trials column) or write the response as \
+                     `cbind(successes, failures)` (or use a 0/1 response with family Bernoulli)"
                         .into(),
                 ));
             }
@@ -175,4 +189,162 @@ pub(crate) fn prepare(
         has_weights,
         levels,
     })
+}
+
+/// Check a `cbind(successes, failures)` response (`name`: its label) as
+/// glmer reads it: family Binomial only, y = successes / trials with the
+/// trials (successes + failures) as prior weights. The counts must be
+/// non-negative whole numbers and every row needs at least one trial; other
+/// prior weights are refused.
+fn prepare_counts(
+    family: Family,
+    name: &str,
+    counts: &BinomialCounts,
+    has_weights: bool,
+    rows: &[usize],
+) -> Result<Response> {
+    let term_err = |message: String| Error::Term {
+        term: name.to_string(),
+        message,
+    };
+    match family {
+        Family::Binomial => {}
+        Family::Bernoulli => {
+            return Err(term_err(
+                "`cbind(successes, failures)` is the two-column response of a binomial model; \
+                 use family binomial (family Bernoulli needs one 0/1 or two-level column)"
+                    .into(),
+            ))
+        }
+        Family::Poisson => {
+            return Err(term_err(
+                "`cbind(successes, failures)` is the two-column response of a binomial model; \
+                 family Poisson needs one column of counts"
+                    .into(),
+            ))
+        }
+    }
+    if has_weights {
+        // glm and glmer multiply the weights w into the trials and count each
+        // row's binomial log-likelihood w times; with our saturated constants
+        // the estimates would match glmer's but the log-likelihood would not.
+        return Err(Error::Argument(format!(
+            "prior weights cannot be combined with the response `{name}`: its trials \
+             (successes + failures) are the prior weights; to weight row i by w, scale its \
+             counts, `cbind(w * successes, w * failures)` (glmer's estimates with weights w)"
+        )));
+    }
+    for (v, label, what) in [
+        (&counts.successes, &counts.successes_label, "successes"),
+        (&counts.failures, &counts.failures_label, "failures"),
+    ] {
+        let bad: Vec<usize> = (0..v.len())
+            .filter(|&i| v[i] < 0.0 || (v[i] - v[i].round()).abs() > 1e-8 * v[i].abs().max(1.0))
+            .collect();
+        if !bad.is_empty() {
+            return Err(term_err(format!(
+                "the {what} `{label}` must be non-negative whole numbers (counts); {} of the \
+                 data {} not ({})",
+                list_rows(&bad, rows),
+                if bad.len() == 1 { "is" } else { "are" },
+                list_values(&bad, v)
+            )));
+        }
+    }
+    let wt = counts.trials();
+    let bad: Vec<usize> = (0..wt.len()).filter(|&i| wt[i] == 0.0).collect();
+    if !bad.is_empty() {
+        return Err(term_err(format!(
+            "{} of the data {} no trials (successes + failures = 0); glmer keeps such rows with \
+             prior weight 0, where they add nothing to the likelihood: drop them from the data",
+            list_rows(&bad, rows),
+            if bad.len() == 1 { "has" } else { "have" }
+        )));
+    }
+    Ok(Response {
+        y: counts.proportions(),
+        wt,
+        has_weights: true,
+        levels: None,
+    })
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    fn counts(successes: Vec<f64>, failures: Vec<f64>) -> BinomialCounts {
+        BinomialCounts {
+            successes,
+            failures,
+            successes_label: "k".into(),
+            failures_label: "n-k".into(),
+        }
+    }
+
+    fn prep(family: Family, c: &BinomialCounts, w: Option<Vec<f64>>) -> Result<Response> {
+        let rows: Vec<usize> = (0..c.successes.len()).map(|i| 10 + i).collect();
+        let y = Variable::Numeric(c.proportions());
+        prepare(family, "cbind(k,n-k)", &y, Some(c), w, &rows)
+    }
+
+    #[test]
+    fn counts_give_proportions_and_trials() {
+        let r = prep(
+            Family::Binomial,
+            &counts(vec![1.0, 0.0, 3.0], vec![3.0, 2.0, 0.0]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(r.y, vec![0.25, 0.0, 1.0]);
+        assert_eq!(r.wt, vec![4.0, 2.0, 3.0]);
+        assert!(r.has_weights && r.levels.is_none());
+    }
+
+    #[test]
+    fn bad_counts_name_the_rows() {
+        let msg = |c: BinomialCounts, family, w| prep(family, &c, w).unwrap_err().to_string();
+        let m = msg(
+            counts(vec![1.0, 2.0], vec![3.0, -1.0]),
+            Family::Binomial,
+            None,
+        );
+        assert!(
+            m.contains("failures `n-k`") && m.contains("row 11") && m.contains("(-1)"),
+            "{m}"
+        );
+        let m = msg(
+            counts(vec![1.5, 2.0], vec![3.0, 1.0]),
+            Family::Binomial,
+            None,
+        );
+        assert!(m.contains("successes `k`") && m.contains("row 10 "), "{m}");
+        let m = msg(
+            counts(vec![1.0, 0.0, 0.0], vec![3.0, 0.0, 0.0]),
+            Family::Binomial,
+            None,
+        );
+        assert!(m.contains("rows 11, 12") && m.contains("no trials"), "{m}");
+        let m = msg(counts(vec![1.0], vec![3.0]), Family::Bernoulli, None);
+        assert!(m.contains("use family binomial"), "{m}");
+        let m = msg(counts(vec![1.0], vec![3.0]), Family::Poisson, None);
+        assert!(m.contains("two-column response of a binomial model"), "{m}");
+        let m = msg(
+            counts(vec![1.0], vec![3.0]),
+            Family::Binomial,
+            Some(vec![2.0]),
+        );
+        assert!(m.contains("prior weights cannot be combined"), "{m}");
+    }
+
+    #[test]
+    fn proportions_without_trials_name_both_fixes() {
+        let y = Variable::Numeric(vec![0.5, 0.25]);
+        let e = prepare(Family::Binomial, "p", &y, None, None, &[0, 1]).unwrap_err();
+        let m = e.to_string();
+        assert!(
+            m.contains("`weights=`") && m.contains("cbind(successes, failures)"),
+            "{m}"
+        );
+    }
 }

@@ -93,6 +93,14 @@ impl LinearMixedModel {
         sigma: Option<f64>,
         threads: Option<usize>,
     ) -> Result<Self> {
+        if terms.counts.is_some() {
+            return Err(Error::Term {
+                term: terms.response_name.clone(),
+                message: "`cbind(successes, failures)` is the response of a binomial model; a \
+                          linear mixed model needs a single numeric response"
+                    .into(),
+            });
+        }
         let n = terms.nobs();
         let y = match &terms.response {
             Variable::Numeric(v) => v.clone(),
@@ -281,11 +289,16 @@ impl LinearMixedModel {
         }
         self.log_weights = 0.0;
         let p = self.structure.p;
-        for i in 0..n {
-            for j in 0..p {
-                self.xy[(i, j)] = self.terms.fixed.x[j * n + i] * sqrtw[i];
+        for j in 0..=p {
+            let src = if j < p {
+                &self.terms.fixed.x[j * n..(j + 1) * n]
+            } else {
+                y
+            };
+            let mut col = self.xy.col_mut(j);
+            for i in 0..n {
+                col[i] = src[i] * sqrtw[i];
             }
-            self.xy[(i, p)] = y[i] * sqrtw[i];
         }
         self.structure.fill_a(
             &mut self.a,

@@ -356,6 +356,8 @@ impl PyGeneralizedLinearMixedModel {
         d.set_item("fmin", o.fmin)?;
         d.set_item("evaluations", o.evaluations)?;
         d.set_item("evaluations_fast_stage", o.evaluations_fast_stage)?;
+        d.set_item("seconds_fast_stage", o.seconds_fast_stage)?;
+        d.set_item("factorizations_fast_stage", o.factorizations_fast_stage)?;
         d.set_item("factorizations", o.factorizations)?;
         d.set_item("return_code", &o.return_code)?;
         d.set_item("rho_begin", o.rho_begin)?;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::contrasts::Coding;
 use crate::data::{Column, Data};
 use crate::error::{Error, Result};
-use crate::formula::{Atom, ModelSpec, NumExpr};
+use crate::formula::{Atom, CbindSpec, ModelSpec, NumExpr, ResponseSpec};
 
 /// What to do with rows that have a missing value in a used column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,6 +30,41 @@ pub enum Variable {
         levels: Vec<String>,
         coding: Coding,
     },
+}
+
+/// The two columns of a `cbind(successes, failures)` response, one value per
+/// retained row, as evaluated (finite, but not yet checked to be counts).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BinomialCounts {
+    /// Numbers of successes.
+    pub successes: Vec<f64>,
+    /// Numbers of failures.
+    pub failures: Vec<f64>,
+    /// The first argument of `cbind` as written (whitespace removed).
+    pub successes_label: String,
+    /// The second argument of `cbind` as written (whitespace removed).
+    pub failures_label: String,
+}
+
+impl BinomialCounts {
+    /// Numbers of trials, successes + failures (glmer's prior weights).
+    pub fn trials(&self) -> Vec<f64> {
+        self.successes
+            .iter()
+            .zip(&self.failures)
+            .map(|(s, f)| s + f)
+            .collect()
+    }
+
+    /// Proportions of successes, successes / trials; 0 for a row without
+    /// trials (R's `binomial()$initialize`).
+    pub fn proportions(&self) -> Vec<f64> {
+        self.successes
+            .iter()
+            .zip(&self.failures)
+            .map(|(s, f)| if s + f == 0.0 { 0.0 } else { s / (s + f) })
+            .collect()
+    }
 }
 
 /// The data of one model: used columns only, complete rows only.
@@ -88,17 +123,20 @@ impl ModelFrame {
                 detail.join(", ")
             )));
         }
+        let rows = keep_indices(data, &vars)?;
         for v in &vars {
             if let Column::Numeric { values, .. } = reduced.column(v)? {
                 if let Some(i) = values.iter().position(|x| x.is_infinite()) {
                     return Err(Error::Column {
                         column: v.clone(),
-                        message: format!("holds an infinite value ({}) in row {i}", values[i]),
+                        message: format!(
+                            "holds an infinite value ({}) in row {} of the data",
+                            values[i], rows[i]
+                        ),
                     });
                 }
             }
         }
-        let rows = keep_indices(data, &vars)?;
         Ok(ModelFrame {
             rows,
             missing: counts,
@@ -174,23 +212,58 @@ impl ModelFrame {
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(Error::Term {
                 term: label.to_string(),
-                message: format!("evaluates to {} in row {i}", values[i]),
+                message: format!(
+                    "evaluates to {} in row {} of the data",
+                    values[i], self.rows[i]
+                ),
             });
         }
         Ok(values)
     }
 
-    /// The values of an atom used as a response: numeric values, or the codes
-    /// and levels of a categorical column.
-    pub fn response(&self, atom: &Atom) -> Result<Variable> {
-        match atom {
-            Atom::Variable(name) => self.variable(name),
-            Atom::Function { expr, label } => Ok(Variable::Numeric(self.eval(expr, label)?)),
-            Atom::FullDummy(name) => Err(Error::Term {
+    /// The values of the response: numeric values or the codes and levels of
+    /// a categorical column; for `cbind(successes, failures)` the proportions
+    /// (see [`BinomialCounts::proportions`]) and the two columns.
+    pub fn response(&self, response: &ResponseSpec) -> Result<(Variable, Option<BinomialCounts>)> {
+        match response {
+            ResponseSpec::Single(Atom::Variable(name)) => Ok((self.variable(name)?, None)),
+            ResponseSpec::Single(Atom::Function { expr, label }) => {
+                Ok((Variable::Numeric(self.eval(expr, label)?), None))
+            }
+            ResponseSpec::Single(Atom::FullDummy(name)) => Err(Error::Term {
                 term: format!("fulldummy({name})"),
                 message: "cannot be a response".into(),
             }),
+            ResponseSpec::Cbind(c) => {
+                let counts = self.counts(c)?;
+                Ok((Variable::Numeric(counts.proportions()), Some(counts)))
+            }
         }
+    }
+
+    /// Evaluates the two arguments of `cbind(successes, failures)`.
+    fn counts(&self, c: &CbindSpec) -> Result<BinomialCounts> {
+        for (expr, what) in [(&c.successes, "successes"), (&c.failures, "failures")] {
+            for col in expr.columns() {
+                let numeric = matches!(self.data.column(&col)?, Column::Numeric { .. })
+                    && !self.contrasts.contains_key(&col);
+                if !numeric {
+                    return Err(Error::Term {
+                        term: c.label.clone(),
+                        message: format!(
+                            "`{col}` is categorical; the {what} of `cbind(successes, failures)` \
+                             must be numeric counts"
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(BinomialCounts {
+            successes: self.eval(&c.successes, &c.successes_label)?,
+            failures: self.eval(&c.failures, &c.failures_label)?,
+            successes_label: c.successes_label.clone(),
+            failures_label: c.failures_label.clone(),
+        })
     }
 }
 

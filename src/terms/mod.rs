@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 pub use columns::{build_columns, Columns};
 pub use fixed::{FeTerm, RANK_TOL};
-pub use frame::{MissingPolicy, ModelFrame, Variable};
+pub use frame::{BinomialCounts, MissingPolicy, ModelFrame, Variable};
 pub use random::{build_random, ReTerm};
 
 use crate::contrasts::Coding;
 use crate::data::Data;
-use crate::error::Result;
-use crate::formula::{parse_formula, ModelSpec};
+use crate::error::{Error, Result};
+use crate::formula::{parse_formula, ModelSpec, ResponseSpec};
 
 /// Options that shape the terms built from a formula.
 #[derive(Debug, Clone, Default)]
@@ -35,10 +35,15 @@ pub struct TermOptions {
 pub struct ModelTerms {
     /// The parsed and expanded formula.
     pub spec: ModelSpec,
-    /// Name of the response (its label in the formula).
+    /// Name of the response (its label in the formula, e.g. `y`, `log(y)`,
+    /// `incidence/size`, `cbind(incidence,size-incidence)`).
     pub response_name: String,
-    /// The response: numeric values, or a factor (for Bernoulli models).
+    /// The response: numeric values, or a factor (for Bernoulli models); for
+    /// `cbind(successes, failures)` the proportions of successes.
     pub response: Variable,
+    /// For a `cbind(successes, failures)` response (built by
+    /// [`ModelTerms::new_glm`] only): the successes and failures per used row.
+    pub counts: Option<BinomialCounts>,
     /// Fixed-effects term X.
     pub fixed: FeTerm,
     /// Random-effects terms, ordered by decreasing number of random effects.
@@ -54,14 +59,39 @@ pub struct ModelTerms {
 }
 
 impl ModelTerms {
-    /// Parse `formula` and build its terms on `data`.
+    /// Parse `formula` and build its terms on `data`, for a model with one
+    /// response column (a linear mixed model): the response may be a column
+    /// or an arithmetic expression of columns; `cbind(successes, failures)`
+    /// is refused (it is the response of a binomial GLMM, see [`Self::new_glm`]).
     pub fn new(formula: &str, data: &Data, options: &TermOptions) -> Result<Self> {
         let spec = parse_formula(formula)?;
         Self::from_spec(spec, data, options)
     }
 
-    /// Build the terms of an already parsed formula.
-    pub fn from_spec(mut spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
+    /// Build the terms of an already parsed formula, as [`Self::new`] does.
+    pub fn from_spec(spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
+        if let ResponseSpec::Cbind(c) = &spec.response {
+            return Err(Error::Term {
+                term: c.label.clone(),
+                message: "`cbind(successes, failures)` is the two-column response of a binomial \
+                          model (a generalized linear mixed model with family binomial); a linear \
+                          mixed model needs a single numeric response"
+                    .into(),
+            });
+        }
+        Self::build(spec, data, options)
+    }
+
+    /// As [`Self::new`], for a generalized linear mixed model: the response
+    /// may also be `cbind(successes, failures)`, whose columns are then in
+    /// [`Self::counts`] (and the proportions in [`Self::response`]). The
+    /// caller must check the family and use the trials as prior weights; a
+    /// linear mixed model must not be built from such terms.
+    pub fn new_glm(formula: &str, data: &Data, options: &TermOptions) -> Result<Self> {
+        Self::build(parse_formula(formula)?, data, options)
+    }
+
+    fn build(mut spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
         for name in &options.zerocorr {
             let mut found = false;
             for r in spec
@@ -80,8 +110,11 @@ impl ModelTerms {
             }
         }
         let frame = ModelFrame::new(&spec, data, &options.contrasts, options.missing)?;
-        let response = frame.response(&spec.response)?;
-        let response_name = columns::atom_key(&spec.response).to_string();
+        let (response, counts) = frame.response(&spec.response)?;
+        let response_name = match &spec.response {
+            ResponseSpec::Single(atom) => columns::atom_key(atom).to_string(),
+            ResponseSpec::Cbind(c) => c.label.clone(),
+        };
         let fixed = FeTerm::new(build_columns(&spec.fixed, &frame)?, frame.nrows());
         let random = build_random(&spec.random, &frame)?;
         let mut offset: Option<Vec<f64>> = None;
@@ -95,6 +128,7 @@ impl ModelTerms {
         Ok(ModelTerms {
             response_name,
             response,
+            counts,
             fixed,
             random,
             offset,
@@ -105,6 +139,12 @@ impl ModelTerms {
         })
     }
 
+    /// For a `cbind(successes, failures)` response: the number of trials
+    /// (successes + failures) of each used row.
+    pub fn trials(&self) -> Option<Vec<f64>> {
+        self.counts.as_ref().map(BinomialCounts::trials)
+    }
+
     /// Number of observations used.
     pub fn nobs(&self) -> usize {
         self.fixed.nrows
@@ -113,5 +153,61 @@ impl ModelTerms {
     /// Total number of θ parameters.
     pub fn ntheta(&self) -> usize {
         self.random.iter().map(ReTerm::ntheta).sum()
+    }
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::data::Column;
+
+    fn data() -> Data {
+        Data::new()
+            .with_column("k", Column::numeric(vec![1.0, f64::NAN, 3.0, 0.0, 2.0]))
+            .unwrap()
+            .with_column("n", Column::numeric(vec![4.0, 5.0, 6.0, 2.0, 2.0]))
+            .unwrap()
+            .with_column("g", Column::from_strings(&["a", "a", "b", "b", "c"]))
+            .unwrap()
+    }
+
+    #[test]
+    fn cbind_counts_and_trials_per_used_row() {
+        let options = TermOptions::default();
+        let t = ModelTerms::new_glm("cbind(k, n - k) ~ 1 + (1 | g)", &data(), &options).unwrap();
+        // The row with a missing `k` is dropped and counted against `k`.
+        assert_eq!(t.rows, vec![0, 2, 3, 4]);
+        assert!(t.missing.contains(&("k".to_string(), 1)));
+        assert_eq!(t.response_name, "cbind(k,n-k)");
+        assert_eq!(t.trials(), Some(vec![4.0, 6.0, 2.0, 2.0]));
+        let counts = t.counts.as_ref().unwrap();
+        assert_eq!(counts.successes, vec![1.0, 3.0, 0.0, 2.0]);
+        assert_eq!(counts.failures, vec![3.0, 3.0, 2.0, 0.0]);
+        assert_eq!(counts.failures_label, "n-k");
+        assert_eq!(t.response, Variable::Numeric(vec![0.25, 0.5, 0.0, 1.0]));
+        // A single-column response has no counts.
+        let t = ModelTerms::new_glm("k / n ~ 1 + (1 | g)", &data(), &options).unwrap();
+        assert_eq!(t.response_name, "k/n");
+        assert_eq!(t.response, Variable::Numeric(vec![0.25, 0.5, 0.0, 1.0]));
+        assert!(t.counts.is_none() && t.trials().is_none());
+    }
+
+    #[test]
+    fn cbind_is_refused_where_one_response_column_is_needed() {
+        let options = TermOptions::default();
+        let e = ModelTerms::new("cbind(k, n - k) ~ 1 + (1 | g)", &data(), &options).unwrap_err();
+        let Error::Term { term, message } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(term, "cbind(k,n-k)");
+        assert!(
+            message.contains("two-column response of a binomial model"),
+            "{message}"
+        );
+        let e = ModelTerms::new_glm("cbind(g, n) ~ 1 + (1 | g)", &data(), &options).unwrap_err();
+        assert!(e.to_string().contains("`g` is categorical"), "{e}");
+        // A non-finite argument names the row of the input data.
+        let e = ModelTerms::new_glm("cbind(k, n / (n - 2)) ~ 1", &data(), &options).unwrap_err();
+        assert!(e.to_string().contains("inf in row 3 of the data"), "{e}");
     }
 }

@@ -72,6 +72,7 @@ const TOKENS: &[&str] = &[
     "abs2(",
     "I(",
     "zerocorr(",
+    "cbind(",
     "fulldummy(",
     "offset(",
     "foo(",
@@ -98,6 +99,7 @@ const OPERANDS: &[&str] = &[
     "(a + b)",
     "`a b`",
     "(1 | g:h)",
+    "cbind(s, n - s)",
 ];
 const OPERATORS: &[&str] = &["+", "+", "+", "-", "*", "/", ":", "&", "^"];
 
@@ -174,8 +176,10 @@ fn random_token_sequences_never_panic() {
         let mut src = String::new();
         // Most inputs start like a formula so the generator reaches deep
         // into the grammar instead of failing at the first token.
-        if rng.below(4) != 0 {
-            src.push_str("y ~ ");
+        match rng.below(8) {
+            0 | 1 => {}
+            2 => src.push_str("cbind(s, n - s) ~ "),
+            _ => src.push_str("y ~ "),
         }
         let shaped = rng.below(2) == 0;
         for i in 0..=rng.below(14) {

@@ -2,7 +2,8 @@
 
 use crate::formula::ast::ExprKind;
 use crate::formula::{
-    parse, parse_formula, ArithOp, Atom, Func, ModelSpec, NumExpr, RandomSpec, Term, TermsSpec,
+    parse, parse_formula, ArithOp, Atom, CbindSpec, Func, ModelSpec, NumExpr, RandomSpec,
+    ResponseSpec, Term, TermsSpec,
 };
 
 fn spec(src: &str) -> ModelSpec {
@@ -30,6 +31,14 @@ fn var(name: &str) -> Atom {
     Atom::Variable(name.into())
 }
 
+fn single(name: &str) -> ResponseSpec {
+    ResponseSpec::Single(var(name))
+}
+
+fn binary(op: ArithOp, lhs: Box<NumExpr>, rhs: Box<NumExpr>) -> NumExpr {
+    NumExpr::Binary { op, lhs, rhs }
+}
+
 fn strings(names: &[&str]) -> Vec<String> {
     names.iter().map(ToString::to_string).collect()
 }
@@ -37,7 +46,7 @@ fn strings(names: &[&str]) -> Vec<String> {
 #[test]
 fn sleepstudy_correlated_slope() {
     let s = spec("Reaction ~ 1 + Days + (1 + Days | Subject)");
-    assert_eq!(s.response, var("Reaction"));
+    assert_eq!(s.response, single("Reaction"));
     assert!(s.fixed.intercept);
     assert_eq!(s.fixed.terms, vec![Term::new(vec![var("Days")])]);
     assert_eq!(
@@ -225,20 +234,115 @@ fn function_and_quoted_responses() {
     let s = spec("log(y) ~ x");
     assert_eq!(
         s.response,
-        Atom::Function {
+        ResponseSpec::Single(Atom::Function {
             expr: NumExpr::Call {
                 func: Func::Log,
                 arg: col("y")
             },
             label: "log(y)".into(),
-        }
+        })
     );
-    assert_eq!(spec("`weird name` ~ x").response, var("weird name"));
+    assert_eq!(spec("`weird name` ~ x").response, single("weird name"));
     assert_eq!(
         spec("`weird name` ~ x").variables(),
         strings(&["weird name", "x"])
     );
-    assert_eq!(spec("(y) ~ x").response, var("y"));
+    assert_eq!(spec("(y) ~ x").response, single("y"));
+}
+
+/// The response is evaluated as R evaluates a formula's left-hand side:
+/// arithmetic, with `^` right-associative and binding tighter than unary minus.
+#[test]
+fn arithmetic_responses() {
+    let function = |src: &str| match spec(src).response {
+        ResponseSpec::Single(Atom::Function { expr, label }) => (expr, label),
+        other => panic!("`{src}`: {other:?}"),
+    };
+    let (expr, label) = function("incidence / size ~ 1 + period + (1 | herd)");
+    assert_eq!(label, "incidence/size");
+    assert_eq!(expr, binary(ArithOp::Div, col("incidence"), col("size")));
+    let (expr, label) = function("log(y) - 1 ~ x");
+    assert_eq!(label, "log(y)-1");
+    let log_y = Box::new(NumExpr::Call {
+        func: Func::Log,
+        arg: col("y"),
+    });
+    assert_eq!(
+        expr,
+        binary(ArithOp::Sub, log_y, Box::new(NumExpr::Literal(1.0)))
+    );
+    // R: y^2^3 = y^(2^3), -y^2 = -(y^2), y^-1 and a * -b are arithmetic.
+    let lit = |v: f64| Box::new(NumExpr::Literal(v));
+    assert_eq!(
+        function("y^2^3 ~ x").0,
+        binary(
+            ArithOp::Pow,
+            col("y"),
+            Box::new(binary(ArithOp::Pow, lit(2.0), lit(3.0)))
+        )
+    );
+    assert_eq!(
+        function("-y^2 ~ x").0,
+        NumExpr::Neg(Box::new(binary(ArithOp::Pow, col("y"), lit(2.0))))
+    );
+    assert_eq!(
+        function("y^-1 ~ x").0,
+        binary(ArithOp::Pow, col("y"), Box::new(NumExpr::Neg(lit(1.0))))
+    );
+    assert_eq!(
+        function("a * -b ~ x").0,
+        binary(ArithOp::Mul, col("a"), Box::new(NumExpr::Neg(col("b"))))
+    );
+    // `+` and `*` are arithmetic on the left (R's `y + z ~ x`).
+    assert_eq!(function("(y + z) ~ x").1, "y+z");
+    assert_eq!(function("I(y) ~ x").1, "I(y)");
+    let s = spec("`a b` / n ~ 1 + (1 | g)");
+    assert_eq!(s.response.label(), "`a b`/n");
+    assert_eq!(s.variables(), strings(&["a b", "n", "g"]));
+}
+
+#[test]
+fn cbind_response() {
+    let s = spec("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)");
+    assert_eq!(
+        s.response,
+        ResponseSpec::Cbind(CbindSpec {
+            successes: NumExpr::Column("incidence".into()),
+            failures: binary(ArithOp::Sub, col("size"), col("incidence")),
+            successes_label: "incidence".into(),
+            failures_label: "size-incidence".into(),
+            label: "cbind(incidence,size-incidence)".into(),
+        })
+    );
+    assert_eq!(s.response.label(), "cbind(incidence,size-incidence)");
+    // Model variables: the response's columns first, each once.
+    assert_eq!(
+        s.variables(),
+        strings(&["incidence", "size", "period", "herd"])
+    );
+    assert_eq!(s.fixed.label(), "1 + period");
+    // Enclosing parentheses and arithmetic arguments.
+    let s = spec("(cbind(log1p(k), (n - k) * 2)) ~ x");
+    let ResponseSpec::Cbind(c) = &s.response else {
+        panic!("{:?}", s.response)
+    };
+    assert_eq!(
+        (c.successes_label.as_str(), c.failures_label.as_str()),
+        ("log1p(k)", "(n-k)*2")
+    );
+    assert_eq!(s.variables(), strings(&["k", "n", "x"]));
+    // The raw syntax tree.
+    let f = parse("cbind(s, f) ~ 1").unwrap();
+    let ExprKind::Cbind {
+        successes,
+        failures,
+    } = &f.response.kind
+    else {
+        panic!("{:?}", f.response.kind)
+    };
+    assert_eq!(successes.kind, ExprKind::Variable("s".into()));
+    assert_eq!((failures.span.start, failures.span.end), (9, 10));
+    assert_eq!((f.response.span.start, f.response.span.end), (0, 11));
 }
 
 #[test]
