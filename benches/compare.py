@@ -5,8 +5,8 @@ For each (tool, model) a fresh process loads the data, fits the model k times (b
 reported), and reports the objective, the optimizer's evaluation count and its peak
 memory. See benches/README.md for what exactly is measured.
 
-    python benches/compare.py                      # everything, including the 1M-row model
-    python benches/compare.py --quick              # without the 1M-row model
+    python benches/compare.py                      # everything, including the large models
+    python benches/compare.py --quick              # without the large synthetic models
     python benches/compare.py --models sleepstudy,pastes --tools ours,lme4
 """
 
@@ -51,17 +51,72 @@ SYN_G = 5_000
 SYN_H = 2_000
 SYN_STAMP = f"seed={SYN_SEED} n={SYN_N} g={SYN_G} h={SYN_H} sd=0.5,0.3,1 beta=1,0.5 v1"
 
+# Synthetic crossed Bernoulli design (GLMM).
+BERN_SEED = 20261126
+BERN_N = 500_000
+BERN_G = 2_000
+BERN_H = 500
+BERN_STAMP = f"seed={BERN_SEED} n={BERN_N} g={BERN_G} h={BERN_H} sd=0.6,0.4 beta=-0.5,0.8 logit v1"
+
 
 @dataclass
 class Model:
     key: str
-    data: str  # a file stem in datasets/, or "synthetic"
+    data: str  # a file stem in datasets/, or a key of SYNTHETIC
     formula: str  # lme4 / MixedModels.jl syntax, used by ours, lme4, glmm, mixedlm
     reml: bool = False
     # statsmodels.formula.api.mixedlm arguments: fixed formula, groups column, re_formula,
     # vc_formula, use_sparse. Crossed terms use one all-ones group and variance components.
     sm: dict = field(default_factory=dict)
     large: bool = False
+    # GLMM: our family name ("gaussian" = linear mixed model; "bernoulli", "binomial",
+    # "poisson"), adaptive Gauss-Hermite nodes (1 = Laplace) and the fast fit (ours
+    # fast=True, lme4 nAGQ = 0, mixedlm nAGQ=0).
+    family: str = "gaussian"
+    nagq: int = 1
+    fast: bool = False
+    # Prior-weights column (binomial: the trials, with a proportion as the response),
+    # given to every tool whose formula does not carry the trials in a cbind() response.
+    weights: str | None = None
+    # Per-tool formula where a tool spells the model differently ("lme4", "glmm",
+    # "mixedlm"); the others use `formula`.
+    formulas: dict = field(default_factory=dict)
+    # Columns added to the data of the Python tools before timing: name -> polars SQL
+    # expression over the data's columns (pl.sql_expr).
+    derived: dict = field(default_factory=dict)
+
+    @property
+    def glmm(self) -> bool:
+        return self.family != "gaussian"
+
+    def formula_for(self, tool: str) -> str:
+        return self.formulas.get(tool, self.formula)
+
+    def weights_for(self, tool: str) -> str | None:
+        """The prior-weights column for `tool`; none when its response is cbind()."""
+        return None if self.formula_for(tool).startswith("cbind(") else self.weights
+
+
+def not_applicable(tool: str, model: Model) -> str | None:
+    """Why `tool` has no comparable fit of `model` (the cell is then not run), or None."""
+    if tool == "statsmodels" and model.glmm:
+        return (
+            "statsmodels has no maximum-likelihood GLMM (its Binomial/PoissonBayesMixedGLM "
+            "fit a variational or posterior-mode Bayes model)"
+        )
+    if tool == "glmm" and model.fast:
+        return "glmm has no nAGQ = 0 (fast, θ-only) fit"
+    return None
+
+
+VERBAGG = "r2 ~ 1 + Anger + Gender + btype + situ + mode + (1 | id) + (1 | item)"
+CONTRA = "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)"
+CONTRA_R = "use ~ 1 + age + I(age^2) + livch + urban + (1 | district)"
+CONTRA_FORMULAS = {
+    "lme4": CONTRA_R,
+    "glmm": CONTRA_R,
+    "mixedlm": "use ~ 1 + age + I(age**2) + livch + urban + (1 | district)",
+}
 
 
 MODELS = [
@@ -151,6 +206,39 @@ MODELS = [
             use_sparse=True,
         ),
     ),
+    Model("verbagg", "verbagg", VERBAGG, family="bernoulli"),
+    Model("verbagg_fast", "verbagg", VERBAGG, family="bernoulli", fast=True),
+    Model("contraception", "contraception", CONTRA, family="bernoulli", formulas=CONTRA_FORMULAS),
+    Model(
+        "contraception_agq9",
+        "contraception",
+        CONTRA,
+        family="bernoulli",
+        nagq=9,
+        formulas=CONTRA_FORMULAS,
+    ),
+    Model(
+        "cbpp",
+        "cbpp",
+        "prop ~ 1 + period + (1 | herd)",
+        family="binomial",
+        weights="size",
+        formulas={"lme4": "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)"},
+        derived={"prop": "incidence / size"},
+    ),
+    Model(
+        "grouseticks",
+        "grouseticks",
+        "TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
+        family="poisson",
+    ),
+    Model(
+        "bernoulli_500k",
+        "synthetic_bernoulli",
+        "y ~ 1 + x + (1 | g) + (1 | h)",
+        family="bernoulli",
+        large=True,
+    ),
 ]
 MODEL_BY_KEY = {m.key: m for m in MODELS}
 
@@ -161,7 +249,7 @@ MODEL_BY_KEY = {m.key: m for m in MODELS}
 
 
 def parquet_path(data: str) -> Path:
-    return WORK / "synthetic.parquet" if data == "synthetic" else DATASETS / f"{data}.parquet"
+    return WORK / f"{data}.parquet" if data in SYNTHETIC else DATASETS / f"{data}.parquet"
 
 
 def make_synthetic() -> None:
@@ -202,6 +290,49 @@ def make_synthetic() -> None:
     stamp.write_text(SYN_STAMP)
 
 
+def make_synthetic_bernoulli() -> None:
+    """500,000 rows, g with 2,000 and h with 500 levels drawn uniformly, x ~ N(0, 1),
+    eta = -0.5 + 0.8 x + b_g + b_h with sd(b_g) = 0.6, sd(b_h) = 0.4,
+    y ~ Bernoulli(logistic(eta)) as 0.0 / 1.0."""
+    import numpy as np
+    import polars as pl
+
+    stamp = WORK / "synthetic_bernoulli.stamp"
+    if (
+        stamp.exists()
+        and stamp.read_text() == BERN_STAMP
+        and (WORK / "synthetic_bernoulli.parquet").exists()
+        and (WORK / "synthetic_bernoulli.csv").exists()
+    ):
+        return
+    rng = np.random.default_rng(BERN_SEED)
+    g = rng.integers(0, BERN_G, BERN_N)
+    h = rng.integers(0, BERN_H, BERN_N)
+    x = rng.standard_normal(BERN_N)
+    bg = rng.normal(0.0, 0.6, BERN_G)
+    bh = rng.normal(0.0, 0.4, BERN_H)
+    eta = -0.5 + 0.8 * x + bg[g] + bh[h]
+    y = (rng.random(BERN_N) < 1.0 / (1.0 + np.exp(-eta))).astype(np.float64)
+    glev = [f"g{i:04d}" for i in range(BERN_G)]
+    hlev = [f"h{i:03d}" for i in range(BERN_H)]
+    df = pl.DataFrame(
+        {
+            "y": y,
+            "x": x,
+            "g": pl.Series("g", np.asarray(glev)[g]).cast(pl.Enum(glev)),
+            "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
+        }
+    )
+    WORK.mkdir(parents=True, exist_ok=True)
+    df.write_parquet(WORK / "synthetic_bernoulli.parquet")
+    df.write_csv(WORK / "synthetic_bernoulli.csv")
+    stamp.write_text(BERN_STAMP)
+
+
+# Generated data sets: data key -> generator (writes WORK/<key>.parquet and .csv).
+SYNTHETIC = {"synthetic": make_synthetic, "synthetic_bernoulli": make_synthetic_bernoulli}
+
+
 def r_inputs(data: str) -> tuple[Path, Path]:
     """CSV (factors as their level labels) and level-order file for the R worker."""
     import polars as pl
@@ -218,7 +349,7 @@ def r_inputs(data: str) -> tuple[Path, Path]:
             lines.append("\t".join([name, *dtype.categories.to_list()]))
         elif dtype in (pl.String, pl.Categorical):
             lines.append("\t".join([name, *sorted(df[name].drop_nulls().unique().to_list())]))
-    if data != "synthetic":  # the synthetic CSV is written by make_synthetic
+    if data not in SYNTHETIC:  # a synthetic CSV is written by its generator
         df.write_csv(csv)
     lev.write_text("\n".join(lines) + "\n")
     return csv, lev
@@ -240,7 +371,10 @@ def vm_kib(field_name: str) -> int:
 def load_polars(model: Model):
     import polars as pl
 
-    return pl.read_parquet(parquet_path(model.data))
+    df = pl.read_parquet(parquet_path(model.data))
+    if model.derived:
+        df = df.with_columns(pl.sql_expr(e).alias(c) for c, e in model.derived.items())
+    return df
 
 
 def load_pandas(model: Model):
@@ -256,19 +390,30 @@ def fitter(tool: str, model: Model):
 
         hwm = vm_kib("VmHWM")
         df = load_polars(model)
+        formula = model.formula_for(tool)
+        weights = model.weights_for(tool)
 
         def fit():
-            m = mm.lmm(model.formula, df, reml=model.reml)
+            if model.glmm:
+                m = mm.glmm(
+                    formula,
+                    df,
+                    family=model.family,
+                    nagq=model.nagq,
+                    fast=model.fast,
+                    weights=weights,
+                )
+            else:
+                m = mm.lmm(formula, df, reml=model.reml)
             opt = m.optsum or {}
-            return (
-                m.objective,
-                opt.get("evaluations"),
-                {
-                    "optimizer_seconds": opt.get("seconds"),
-                    "theta": [float(t) for t in m.theta],
-                    "return_code": opt.get("return_code"),
-                },
-            )
+            extras = {
+                "optimizer_seconds": opt.get("seconds"),
+                "theta": [float(t) for t in m.theta],
+                "return_code": opt.get("return_code"),
+            }
+            if model.glmm:
+                extras["evaluations_fast_stage"] = opt.get("evaluations_fast_stage")
+            return m.objective, opt.get("evaluations"), extras
 
         return hwm, fit
 
@@ -277,19 +422,33 @@ def fitter(tool: str, model: Model):
 
         hwm = vm_kib("VmHWM")
         df = load_pandas(model)
+        formula = model.formula_for(tool)
+        kw: dict = {}
+        if model.glmm:
+            # glmm takes a numeric response only: a two-level factor becomes its codes
+            # (0 = first level, 1 = second, the success), and weights an array.
+            resp = formula.split("~", 1)[0].strip()
+            if resp in df.columns and str(df[resp].dtype) == "category":
+                df[resp] = df[resp].cat.codes.astype("float64")
+            w = model.weights_for(tool)
+            kw = dict(
+                family="binomial" if model.family == "bernoulli" else model.family,
+                nagq=model.nagq,
+                weights=None if w is None else df[w].to_numpy(dtype="float64"),
+            )
+        else:
+            kw = dict(reml=model.reml)
 
         def fit():
             # The lean settings closest to what the others compute: RX-based standard
             # errors (as lme4), no Satterthwaite pass, no stored LRT tables.
-            m = glmm.fit(
-                df,
-                model.formula,
-                reml=model.reml,
-                satterthwaite=False,
-                wald_se="rx",
-                anova_test="Wald",
-            )
+            m = glmm.fit(df, formula, satterthwaite=False, wald_se="rx", anova_test="Wald", **kw)
             extras = {"n_grad": int(m.n_grad), "converged": bool(m.converged)}
+            if model.glmm:
+                # m.deviance: the Laplace / AGQ deviance relative to the saturated model,
+                # our objective's scale (-2 loglik differs by the saturated constant).
+                extras.update(minus2loglik=-2.0 * float(m.loglik), nagq=int(m.nagq))
+                return float(m.deviance), int(m.n_eval), extras
             return -2.0 * float(m.loglik), int(m.n_eval), extras
 
         return hwm, fit
@@ -299,11 +458,49 @@ def fitter(tool: str, model: Model):
 
         # mixedlm loads its modelling stack lazily: touch it before the baseline.
         _ = mixedlm.lmer
+        formula = model.formula_for(tool)
+        if model.glmm:
+            from mixedlm.estimation.joint_glmm import JointGLMMObjective
+            from mixedlm.estimation.laplace import GLMMOptimizer
+            from mixedlm.families import Binomial, Poisson
+
+            # glmer reports optimizer iterations (n_iter), not evaluations: count the
+            # calls of its two objectives (θ-only stage, joint θ/β stage).
+            calls = [0]
+
+            def counting(f):
+                def wrapped(*a, **k):
+                    calls[0] += 1
+                    return f(*a, **k)
+
+                return wrapped
+
+            GLMMOptimizer.objective = counting(GLMMOptimizer.objective)
+            JointGLMMObjective.__call__ = counting(JointGLMMObjective.__call__)
+            family = Poisson if model.family == "poisson" else Binomial
         hwm = vm_kib("VmHWM")
         df = load_pandas(model)
 
         def fit():
-            m = mixedlm.lmer(model.formula, df, REML=model.reml)
+            if model.glmm:
+                calls[0] = 0
+                m = mixedlm.glmer(
+                    formula,
+                    df,
+                    family=family(),
+                    nAGQ=0 if model.fast else model.nagq,
+                    weights=model.weights_for(tool),
+                )
+                # m.deviance: the fitting criterion relative to the saturated model, our
+                # objective's scale; logLik() adds the saturated log-likelihood.
+                extras = {
+                    "optimizer": m.optimizer,
+                    "converged": bool(m.converged),
+                    "n_iter": int(m.n_iter),
+                    "minus2loglik": -2.0 * float(m.logLik().value),
+                }
+                return float(m.deviance), calls[0], extras
+            m = mixedlm.lmer(formula, df, REML=model.reml)
             return (
                 float(m.deviance),
                 int(m.function_evals),
@@ -523,6 +720,10 @@ def error_row(tool: str, key: str, msg: str) -> dict:
     return {"tool": tool, "model": key, "error": shorten(msg)}
 
 
+def na_row(tool: str, key: str, msg: str) -> dict:
+    return {"tool": tool, "model": key, "not_applicable": msg}
+
+
 def last_error_line(stderr: str) -> str:
     lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
     if not lines:
@@ -544,13 +745,20 @@ def run_cell(tool: str, model: Model, args) -> dict:
             str(R_WORKER),
             f"csv={csv}",
             f"levels={lev}",
-            f"formula={model.formula}",
+            f"formula={model.formula_for(tool)}",
             f"reml={'TRUE' if model.reml else 'FALSE'}",
             f"min_time={args.min_time}",
             f"max_reps={args.max_reps}",
             f"reps={args.repeats}",
             f"budget={budget}",
         ]
+        if model.glmm:
+            cmd += [
+                f"family={'binomial' if model.family == 'bernoulli' else model.family}",
+                f"nagq={0 if model.fast else model.nagq}",
+            ]
+            if model.weights_for(tool):
+                cmd.append(f"weights={model.weights_for(tool)}")
     else:
         cmd = [
             sys.executable,
@@ -580,17 +788,35 @@ def run_cell(tool: str, model: Model, args) -> dict:
             return error_row(tool, model.key, last_error_line(err))
         for k in ("seconds", "cpu_seconds", "objective"):
             res[k] = float(res[k])
-        for k in ("runs", "evaluations", "hwm_import_kib", "hwm_data_kib", "hwm_peak_kib"):
+        for k in (
+            "runs",
+            "evaluations",
+            "hwm_import_kib",
+            "hwm_data_kib",
+            "hwm_peak_kib",
+            "hwm_end_kib",
+        ):
             res[k] = int(float(res[k]))
         res["times"] = [float(t) for t in res["times"].split(",")]
         res["version"] = res.pop("lme4_version")
         res["extras"] = {"optimizer": res.pop("optimizer"), "theta": res.pop("theta")}
+        for k in ("minus2loglik", "saturated_m2ll", "objective_nagq0"):  # GLMM only
+            if k in res:
+                res["extras"][k] = float(res.pop(k))
+        for k in ("feval_stage1", "feval_stage2"):
+            if k in res:
+                res["extras"][k] = int(float(res.pop(k)))
     else:
         lines = [ln for ln in out.splitlines() if ln.startswith("WORKER_RESULT ")]
         if rc != 0 or not lines:
             return error_row(tool, model.key, last_error_line(err))
         res = json.loads(lines[-1].removeprefix("WORKER_RESULT "))
     res["ru_maxrss_kib"] = maxrss
+    if tool == "lme4" and model.glmm:
+        # The worker's untimed stage-1 recount runs after the fits and can raise the
+        # process peak: report the peak read right after the fits.
+        res["ru_maxrss_kib"] = min(maxrss, res["hwm_peak_kib"])
+        res["ru_maxrss_total_kib"] = maxrss
     res["other_cores"] = round(others, 2)
     return res
 
@@ -636,8 +862,10 @@ def build_table(rows: list[dict]) -> list[list[str]]:
         best = min(objs) if objs else None
         ours = next((r for r in rs if r["tool"] == "ours" and "seconds" in r), None)
         for r in rs:
-            if "error" in r:
-                table.append([key, r["tool"], "—", "", "", "", "", "", "", "", "", "", r["error"]])
+            if "error" in r or "not_applicable" in r:
+                dash = "—" if "error" in r else "n/a"
+                msg = r.get("error") or r["not_applicable"]
+                table.append([key, r["tool"], dash, "", "", "", "", "", "", "", "", "", msg])
                 continue
             ev = r.get("evaluations")
             peak = r.get("ru_maxrss_kib") or r.get("hwm_peak_kib")
@@ -756,11 +984,21 @@ def machine_info(tools: list[str]) -> dict:
     return info
 
 
+def model_info(m: Model) -> dict:
+    info: dict = {"data": m.data, "formula": m.formula, "reml": m.reml, "statsmodels": m.sm}
+    if m.glmm:
+        info = {"data": m.data, "formula": m.formula, "family": m.family, "nagq": m.nagq}
+        info.update(fast=m.fast, weights=m.weights, formulas=m.formulas, derived=m.derived)
+    return info
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", help="comma-separated: " + ",".join(m.key for m in MODELS))
     ap.add_argument("--tools", default=",".join(TOOLS), help="comma-separated: " + ",".join(TOOLS))
-    ap.add_argument("--quick", action="store_true", help="skip the 1M-row model")
+    ap.add_argument(
+        "--quick", action="store_true", help="skip the large synthetic models (1M, 500k rows)"
+    )
     ap.add_argument(
         "--repeats",
         type=int,
@@ -824,9 +1062,9 @@ def main() -> int:
         if t not in TOOLS:
             ap.error(f"unknown tool {t!r}; choose from {','.join(TOOLS)}")
     WORK.mkdir(parents=True, exist_ok=True)
-    if any(m.data == "synthetic" for m in models):
-        print("generating / checking the synthetic data set ...", file=sys.stderr, flush=True)
-        make_synthetic()
+    for data in dict.fromkeys(m.data for m in models if m.data in SYNTHETIC):
+        print(f"generating / checking the {data} data set ...", file=sys.stderr, flush=True)
+        SYNTHETIC[data]()
 
     out = Path(args.out)
     old: dict = {}
@@ -848,6 +1086,10 @@ def main() -> int:
     started = _dt.datetime.now().isoformat(timespec="seconds")
     rows: list[dict] = []
     for model, tool in cells:
+        na = not_applicable(tool, model)
+        if na:
+            rows.append(na_row(tool, model.key, na))
+            continue
         if missing[tool]:
             rows.append(error_row(tool, model.key, missing[tool]))
             continue
@@ -927,10 +1169,7 @@ def main() -> int:
         "started": started,
         "command": cmdline.strip(),
         "machine": info,
-        "models": {
-            m.key: {"data": m.data, "formula": m.formula, "reml": m.reml, "statsmodels": m.sm}
-            for m in models
-        },
+        "models": {m.key: model_info(m) for m in models},
         "results": rows,
     }
     out.with_suffix(".json").write_text(json.dumps(payload, indent=1) + "\n")

@@ -31,6 +31,10 @@ const THETA_STEP: f64 = 0.05;
 /// relative.
 const JOINT_RHO_END: f64 = 1e-4;
 
+/// Beyond this |η| a fitted probability is within 1e-11 of 0 or 1 (and a
+/// Poisson mean below 1e-11): the fit is checked for separation.
+const SEPARATION_ETA: f64 = 25.0;
+
 /// One objective evaluation during a fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GlmmFitLogEntry {
@@ -166,7 +170,9 @@ impl GeneralizedLinearMixedModel {
         self.started = false;
         self.factorizations = 0;
         let mut fitlog: Vec<GlmmFitLogEntry> = Vec::new();
-        let finitial = self.evaluate(&start, None, nagq)?;
+        let finitial = self
+            .evaluate(&start, None, nagq)
+            .map_err(|e| self.explain_failure(e))?;
         // Stage 1: θ only.
         let mut bobyqa = Bobyqa::default();
         if !fast {
@@ -253,7 +259,16 @@ impl GeneralizedLinearMixedModel {
                 }
             }
         }
-        let fmin_check = self.evaluate(&theta, beta_opt.as_deref(), nagq)?;
+        let fmin_check = self
+            .evaluate(&theta, beta_opt.as_deref(), nagq)
+            .map_err(|e| self.explain_failure(e))?;
+        // Fitted values at the bound of the mean can also come from a fit
+        // that "converged" along a separating direction.
+        if self.eta.iter().any(|e| e.abs() > SEPARATION_ETA) {
+            if let Some(sep) = self.separation() {
+                return Err(sep.into_error());
+            }
+        }
         debug_assert!((fmin_check - fmin).abs() <= 1e-6 * fmin.abs().max(1.0));
         fmin = fmin_check;
         self.nagq = nagq;
@@ -287,6 +302,15 @@ impl GeneralizedLinearMixedModel {
             fitlog,
         });
         Ok(self.optsum.as_ref().unwrap())
+    }
+
+    /// A PIRLS failure caused by separation becomes an error naming the
+    /// coefficients; other errors pass through.
+    fn explain_failure(&self, e: Error) -> Error {
+        match (&e, self.separation()) {
+            (Error::Numerical(_), Some(sep)) => sep.into_error(),
+            _ => e,
+        }
     }
 
     /// The optimizer summary of the last fit, if fitted.

@@ -30,12 +30,14 @@ mod family;
 mod fit;
 mod pirls;
 mod response;
+mod separation;
 mod summary;
 
 pub use agq::gauss_hermite_normal;
 pub use extract::ResidualKind;
 pub use family::{normal_cdf, normal_quantile, Family, Link};
 pub use fit::{GlmmFitLogEntry, GlmmOptSummary};
+pub use separation::Separation;
 
 use std::collections::HashMap;
 

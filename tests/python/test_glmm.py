@@ -148,3 +148,21 @@ def test_command_line_glmm():
         text=True,
     )
     assert bad.returncode == 2 and "--family" in bad.stderr
+
+
+def test_separation_names_the_coefficient():
+    rng = np.random.default_rng(1)
+    n = 400
+    x = rng.standard_normal(n)
+    groups = [f"g{i:02d}" for i in rng.integers(0, 20, n)]
+    df = pl.DataFrame(
+        {"y": (x > 0).astype(float), "x": x, "z": rng.standard_normal(n), "g": groups}
+    )
+    with pytest.raises(ValueError, match=r"term `x`: the fixed effects separate the response"):
+        glmm("y ~ 1 + x + z + (1 | g)", df, family="bernoulli")
+    # A level whose responses are all 0 (quasi-separation).
+    level = np.where(np.arange(n) % 10 == 0, "c", np.where(np.arange(n) % 2 == 0, "a", "b"))
+    y = np.where(level == "c", 0.0, (rng.random(n) < 0.5).astype(float))
+    df2 = pl.DataFrame({"y": y, "f": level, "g": groups})
+    with pytest.raises(ValueError, match="`f: c`"):
+        glmm("y ~ 1 + f + (1 | g)", df2, family="bernoulli")
