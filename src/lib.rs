@@ -32,6 +32,7 @@ pub mod glmm;
 pub mod inference;
 pub mod lmm;
 pub mod optim;
+mod parallel;
 pub mod stats;
 pub mod terms;
 

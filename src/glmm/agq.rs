@@ -13,6 +13,8 @@
 //! density. Hence −2ℓ ≈ Σ_j [D_j(û_j) + log L_jj² − 2 log m_j] with m_j the
 //! quadrature sum; for k = 1 (m_j = 1) this is the Laplace approximation.
 
+use std::sync::OnceLock;
+
 use super::GeneralizedLinearMixedModel;
 use crate::blocks::Block;
 use crate::error::{Error, Result};
@@ -111,6 +113,14 @@ pub fn gauss_hermite_normal(k: usize) -> (Vec<f64>, Vec<f64>) {
     (nodes, weights)
 }
 
+/// Rules computed so far, by number of points (nAGQ is at most 100).
+static RULES: [OnceLock<(Vec<f64>, Vec<f64>)>; 101] = [const { OnceLock::new() }; 101];
+
+/// [`gauss_hermite_normal`]`(k)`, computed once per process.
+fn cached_rule(k: usize) -> &'static (Vec<f64>, Vec<f64>) {
+    RULES[k].get_or_init(|| gauss_hermite_normal(k))
+}
+
 impl GeneralizedLinearMixedModel {
     /// The adaptive Gauss–Hermite approximation to −2ℓ (without the
     /// saturated constant) with `k` points, at the conditional modes held
@@ -130,10 +140,10 @@ impl GeneralizedLinearMixedModel {
         for (i, d) in self.devres.iter().enumerate() {
             devc0[term.refs[i] as usize] += d;
         }
-        let (nodes, weights) = gauss_hermite_normal(k);
+        let (nodes, weights) = cached_rule(k);
         let mut mult = vec![0.0; nl];
         let mut devc = vec![0.0; nl];
-        for (&z, &w) in nodes.iter().zip(&weights) {
+        for (&z, &w) in nodes.iter().zip(weights) {
             if z == 0.0 {
                 mult.iter_mut().for_each(|m| *m += w);
                 continue;

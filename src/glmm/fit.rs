@@ -13,6 +13,7 @@ use std::time::Instant;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 use crate::optim::{Bobyqa, Optimizer, ReturnCode};
+use crate::parallel::{on_pool, PARALLEL_ROWS};
 
 /// θ entries on λ's diagonal below this are tried at zero after convergence.
 const ZERO_TRIAL: f64 = 1e-4;
@@ -156,6 +157,12 @@ impl GeneralizedLinearMixedModel {
     /// (β, θ) are then optimised jointly. `nagq` = 1 uses the Laplace
     /// approximation, > 1 adaptive Gauss–Hermite quadrature (one scalar term only).
     pub fn fit(&mut self, fast: bool, nagq: usize) -> Result<&GlmmOptSummary> {
+        let parallel = self.threads != Some(1) && self.eta.len() >= PARALLEL_ROWS;
+        on_pool(parallel, || self.fit_on_this_thread(fast, nagq).map(|_| ()))?;
+        Ok(self.optsum.as_ref().expect("set by the fit"))
+    }
+
+    fn fit_on_this_thread(&mut self, fast: bool, nagq: usize) -> Result<&GlmmOptSummary> {
         self.check_nagq(nagq)?;
         let timer = Instant::now();
         let lower = self.lmm.lower_bounds();

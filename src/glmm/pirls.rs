@@ -13,6 +13,7 @@
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 use crate::lmm::LinearMixedModel;
+use crate::parallel::PARALLEL_ROWS;
 use crate::terms::{FeTerm, Variable};
 
 /// Most PIRLS iterations per evaluation.
@@ -97,18 +98,43 @@ impl GeneralizedLinearMixedModel {
         self.update_mu()
     }
 
-    /// μ and unit deviances from η; returns Σ dᵢ + ‖u‖².
+    /// μ and unit deviances from η; returns Σ dᵢ + ‖u‖². The observations
+    /// are processed in two halves (on two threads for large models); the
+    /// sum is the same either way.
     pub(crate) fn update_mu(&mut self) -> f64 {
         let (family, link) = (self.family, self.link);
-        let mut sum = 0.0;
-        for i in 0..self.eta.len() {
-            let mu = link.linkinv(self.eta[i]);
-            self.mu[i] = mu;
-            let d = family.unit_deviance(self.resp.y[i], mu, self.resp.wt[i]);
-            self.devres[i] = d;
-            sum += d;
-        }
-        sum + self.u.iter().map(|v| v * v).sum::<f64>()
+        let parallel = self.parallel_elementwise();
+        let (y, wt) = (&self.resp.y[..], &self.resp.wt[..]);
+        let kernel = |range: std::ops::Range<usize>, mu: &mut [f64], dev: &mut [f64]| {
+            let mut sum = 0.0;
+            for (k, i) in range.enumerate() {
+                let m = link.linkinv(self.eta[i]);
+                mu[k] = m;
+                let d = family.unit_deviance(y[i], m, wt[i]);
+                dev[k] = d;
+                sum += d;
+            }
+            sum
+        };
+        let n = self.eta.len();
+        let half = n / 2;
+        let (mu_a, mu_b) = self.mu.split_at_mut(half);
+        let (dev_a, dev_b) = self.devres.split_at_mut(half);
+        let (s1, s2) = if parallel {
+            rayon::join(
+                || kernel(0..half, mu_a, dev_a),
+                || kernel(half..n, mu_b, dev_b),
+            )
+        } else {
+            (kernel(0..half, mu_a, dev_a), kernel(half..n, mu_b, dev_b))
+        };
+        s1 + s2 + self.u.iter().map(|v| v * v).sum::<f64>()
+    }
+
+    /// Run the per-observation loops on two threads? Only for models large
+    /// enough to repay the hand-off, and unless one thread was requested.
+    fn parallel_elementwise(&self) -> bool {
+        self.threads != Some(1) && self.eta.len() >= PARALLEL_ROWS
     }
 
     /// Install the working response and weights at the current η in the
@@ -121,15 +147,24 @@ impl GeneralizedLinearMixedModel {
         let base = if reduced { &self.xb } else { &self.offset };
         // For the canonical link dμ/dη = V(μ), so w = p V(μ) (no exp needed).
         let canonical = self.link == self.family.canonical_link();
-        for i in 0..n {
-            let var = self.family.variance(self.mu[i]);
-            let me = if canonical {
-                var
-            } else {
-                self.link.mu_eta(self.eta[i])
-            };
-            sqrtw[i] = (self.resp.wt[i] * me * me / var).sqrt();
-            z[i] = self.eta[i] - base[i] + (self.resp.y[i] - self.mu[i]) / me;
+        let (family, link) = (self.family, self.link);
+        let (eta, mu, y, wt) = (&self.eta, &self.mu, &self.resp.y, &self.resp.wt);
+        let kernel = |range: std::ops::Range<usize>, z: &mut [f64], sqrtw: &mut [f64]| {
+            for (k, i) in range.enumerate() {
+                let var = family.variance(mu[i]);
+                let me = if canonical { var } else { link.mu_eta(eta[i]) };
+                sqrtw[k] = (wt[i] * me * me / var).sqrt();
+                z[k] = eta[i] - base[i] + (y[i] - mu[i]) / me;
+            }
+        };
+        let half = n / 2;
+        let (z_a, z_b) = z.split_at_mut(half);
+        let (w_a, w_b) = sqrtw.split_at_mut(half);
+        if self.parallel_elementwise() {
+            rayon::join(|| kernel(0..half, z_a, w_a), || kernel(half..n, z_b, w_b));
+        } else {
+            kernel(0..half, z_a, w_a);
+            kernel(half..n, z_b, w_b);
         }
         self.factorizations += 1;
         self.reduced_active = reduced;

@@ -6,6 +6,8 @@ use std::time::Instant;
 use super::LinearMixedModel;
 use crate::error::Result;
 use crate::optim::{Bobyqa, Optimizer, ReturnCode};
+use crate::parallel::{on_pool, PARALLEL_ROWS};
+use faer::Par;
 
 /// θ entries on λ's diagonal below this are tried at zero after convergence.
 const ZERO_TRIAL: f64 = 1e-4;
@@ -68,6 +70,20 @@ impl LinearMixedModel {
 
     /// Fit from a given θ with a given BOBYQA configuration.
     pub fn fit_from(&mut self, reml: bool, start: &[f64], bobyqa: &Bobyqa) -> Result<&OptSummary> {
+        let parallel = !matches!(self.ws.par, Par::Seq) && self.nobs() >= PARALLEL_ROWS;
+        on_pool(parallel, || {
+            self.fit_from_on_this_thread(reml, start, bobyqa)
+                .map(|_| ())
+        })?;
+        Ok(self.optsum.as_ref().expect("set by the fit"))
+    }
+
+    fn fit_from_on_this_thread(
+        &mut self,
+        reml: bool,
+        start: &[f64],
+        bobyqa: &Bobyqa,
+    ) -> Result<&OptSummary> {
         self.set_reml(reml)?;
         let timer = Instant::now();
         let finitial = self.objective_at(start)?;
