@@ -9,7 +9,9 @@ from . import _core
 
 def likelihoodratiotest(*models) -> pl.DataFrame:
     """Likelihood-ratio tests of nested models fitted by maximum likelihood to the same
-    data, simplest first; each row tests a model against the one before it.
+    data, simplest first; each row tests a model against the one before it. The
+    "deviance" column is −2 log-likelihood (for GLMMs the Laplace or quadrature
+    approximation, as in lme4's ``anova`` and MixedModels.jl).
 
     >>> import mixedmodels as mm
     >>> df = mm.dataset("sleepstudy")
@@ -24,7 +26,9 @@ def likelihoodratiotest(*models) -> pl.DataFrame:
     for i, m in enumerate(models, start=1):
         if getattr(m, "reml", False):
             raise ValueError(f"model {i} was fitted by REML; likelihood-ratio tests need ML fits")
-        spec.append((float(m.deviance()), int(m.dof), int(m.nobs)))
+        # −2 log-likelihood: for an LMM fitted by ML its deviance, for a GLMM not lme4's
+        # deviance() (a sum of squared deviance residuals) but −2 logLik.
+        spec.append((-2.0 * float(m.loglikelihood()), int(m.dof), int(m.nobs)))
     rows = _core.likelihood_ratio_test(spec)
     return pl.DataFrame(
         {
