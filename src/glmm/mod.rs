@@ -108,6 +108,8 @@ pub struct GeneralizedLinearMixedModel {
     pub(crate) reduced_active: bool,
     /// Threads for the dense kernels of the inner models.
     pub(crate) threads: Option<usize>,
+    /// Convergence tolerance of PIRLS on the linear predictor.
+    pub(crate) pirls_tol: f64,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -217,6 +219,7 @@ impl GeneralizedLinearMixedModel {
             lmm_u: None,
             reduced_active: false,
             threads: options.threads,
+            pirls_tol: pirls::PIRLS_TOL,
         })
     }
 

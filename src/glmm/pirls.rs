@@ -23,8 +23,9 @@ const MAX_HALVINGS: usize = 10;
 /// Converged when a full step moves no linear predictor by more than this
 /// (relative to max(1, max|η|)). Newton steps converge quadratically, so the
 /// mode is then accurate to rounding, and L, factored at the weights of the
-/// η before that step, belongs to the mode up to this tolerance.
-const ETA_TOL: f64 = 1e-9;
+/// η before that step, belongs to the mode up to this tolerance. (The model's
+/// `pirls_tol`, which the fit loosens in its θ-only stage, defaults to this.)
+pub(crate) const PIRLS_TOL: f64 = 1e-9;
 
 impl GeneralizedLinearMixedModel {
     /// Install θ: λ of each term (the inner LMM is refactored at the next reweight).
@@ -216,7 +217,7 @@ impl GeneralizedLinearMixedModel {
     /// `vary_beta`), starting from the current (β, u), or from the family's
     /// starting μ if no PIRLS solution is held. With `reduced` (fixed β
     /// only), the inner model without X does the work. On return the inner
-    /// model's L is factored at the weights of the final η (to [`ETA_TOL`]).
+    /// model's L is factored at the weights of the final η (to [`PIRLS_TOL`]).
     /// Returns Σ dᵢ + ‖û‖².
     pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool) -> Result<f64> {
         let reduced = reduced && !vary_beta;
@@ -305,7 +306,7 @@ impl GeneralizedLinearMixedModel {
             let scale = self.eta.iter().fold(1.0f64, |m, e| m.max(e.abs()));
             pdev_old = pdev;
             if nhalf == 0 {
-                if step <= ETA_TOL * scale {
+                if step <= self.pirls_tol * scale {
                     converged = true;
                     final_reweight = false;
                     break;
@@ -318,7 +319,7 @@ impl GeneralizedLinearMixedModel {
                 } else {
                     1.0
                 };
-                if c * step * step <= 0.1 * ETA_TOL * scale {
+                if c * step * step <= 0.1 * self.pirls_tol * scale {
                     converged = true;
                     break;
                 }
