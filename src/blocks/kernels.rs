@@ -162,8 +162,8 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
             }
         }
         (Block::Dense(d), Block::Dense(s)) => {
-            // The [X y] row (lam_i = None) or a dense block between two terms:
-            // each (row level, column level) block becomes λᵢᵀ B λⱼ.
+            // Each (row level, column level) block becomes λᵢᵀ B λⱼ (no λᵢ
+            // for the [X y] row).
             let vc = (lam_j.len() as f64).sqrt() as usize;
             let vr = lam_i.map_or(1, |l| (l.len() as f64).sqrt() as usize);
             if vr == 1 && vc == 1 {
@@ -174,11 +174,26 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
                 }
                 return;
             }
+            let Some(lam_i) = lam_i else {
+                // The [X y] row: right-multiply each level's columns by λⱼ.
+                for l in 0..s.ncols() / vc {
+                    for c in 0..vc {
+                        for r in 0..s.nrows() {
+                            let mut acc = 0.0;
+                            for m in c..vc {
+                                acc += s[(r, l * vc + m)] * lam_j[c * vc + m];
+                            }
+                            d[(r, l * vc + c)] = acc;
+                        }
+                    }
+                }
+                return;
+            };
             let mut bbuf = SmallBuf::new(vr * vc);
             let mut obuf = SmallBuf::new(vr * vc);
             let (b, out) = (bbuf.as_mut(), obuf.as_mut());
-            // Without λᵢ the row blocks are single rows of [X y].
-            let row_lam = lam_i.filter(|_| vr > 1);
+            // A block between two terms; a scalar λᵢ scales the result instead.
+            let row_lam = (vr > 1).then_some(lam_i);
             for lc in 0..s.ncols() / vc {
                 for lr in 0..s.nrows() / vr {
                     for cc in 0..vc {
@@ -186,13 +201,9 @@ pub fn scale_offdiag(dst: &mut Block, a: &Block, lam_i: Option<&[f64]>, lam_j: &
                             b[cc * vr + rr] = s[(lr * vr + rr, lc * vc + cc)];
                         }
                     }
-                    match (lam_i, row_lam) {
-                        (Some(l), None) => {
-                            // vr = 1 with a scalar λᵢ.
-                            scale_small(b, None, 1, lam_j, vc, out);
-                            out.iter_mut().for_each(|x| *x *= l[0]);
-                        }
-                        _ => scale_small(b, row_lam, vr, lam_j, vc, out),
+                    scale_small(b, row_lam, vr, lam_j, vc, out);
+                    if row_lam.is_none() {
+                        out.iter_mut().for_each(|x| *x *= lam_i[0]);
                     }
                     for cc in 0..vc {
                         for rr in 0..vr {
