@@ -17,20 +17,52 @@ from ._contrasts import (
 )
 from ._core import __version__
 from ._datasets import dataset, datasets
+from ._families import (
+    Bernoulli,
+    Binomial,
+    CloglogLink,
+    Family,
+    Gamma,
+    IdentityLink,
+    InverseGaussian,
+    InverseLink,
+    Link,
+    LogitLink,
+    LogLink,
+    Normal,
+    Poisson,
+    ProbitLink,
+    SqrtLink,
+)
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 
 __all__ = [
+    "Bernoulli",
+    "Binomial",
+    "CloglogLink",
     "DummyCoding",
     "EffectsCoding",
+    "Family",
     "FullDummyCoding",
+    "Gamma",
     "GeneralizedLinearMixedModel",
     "HelmertCoding",
     "HypothesisCoding",
+    "IdentityLink",
+    "InverseGaussian",
+    "InverseLink",
     "LinearMixedModel",
+    "Link",
+    "LogLink",
+    "LogitLink",
+    "Normal",
+    "Poisson",
+    "ProbitLink",
     "ReTerm",
     "SeqDiffCoding",
+    "SqrtLink",
     "VarCorr",
     "__version__",
     "dataset",

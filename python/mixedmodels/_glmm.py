@@ -12,13 +12,16 @@ from ._base import MixedModel, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import coeftable_markdown, varcorr_markdown
+from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
 
 
 class GeneralizedLinearMixedModel(MixedModel):
     """A generalized linear mixed-effects model: given the random effects, the response
-    follows ``family`` (``"bernoulli"``, ``"binomial"``, ``"poisson"``) with mean
-    ``g⁻¹(η)``, ``η = offset + Xβ + Zb``.
+    follows ``family`` (``"bernoulli"``, ``"binomial"``, ``"poisson"``, or
+    ``mm.Bernoulli()``, ``mm.Binomial(link="probit")``, ...) with mean ``g⁻¹(η)``,
+    ``η = offset + Xβ + Zb``; ``link`` is a name (``"probit"``) or a link
+    (``mm.ProbitLink()``).
 
     A Bernoulli response is a two-level column (the second level is the success) or
     0/1 numbers; a Binomial response is a proportion with the number of trials as
@@ -52,14 +55,15 @@ class GeneralizedLinearMixedModel(MixedModel):
         self,
         formula: str,
         data: Any,
-        family: str = "bernoulli",
-        link: str | None = None,
+        family: str | Family | type[Family] = "bernoulli",
+        link: str | Link | type[Link] | None = None,
         contrasts: dict | None = None,
         weights: Any = None,
         offset: Any = None,
         missing: str = "drop",
         threads: int | None = None,
     ):
+        family, link = family_and_link(family, link)
         df, columns = prepare(formula, data)
         self._data = df
         self._core = _core.GeneralizedLinearMixedModel(
@@ -197,8 +201,8 @@ class GeneralizedLinearMixedModel(MixedModel):
 def glmm(
     formula: str,
     data: Any,
-    family: str = "bernoulli",
-    link: str | None = None,
+    family: str | Family | type[Family] = "bernoulli",
+    link: str | Link | type[Link] | None = None,
     nagq: int = 1,
     fast: bool = False,
     contrasts: dict | None = None,

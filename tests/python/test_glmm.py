@@ -166,3 +166,28 @@ def test_separation_names_the_coefficient():
     df2 = pl.DataFrame({"y": y, "f": level, "g": groups})
     with pytest.raises(ValueError, match="`f: c`"):
         glmm("y ~ 1 + f + (1 | g)", df2, family="bernoulli")
+
+
+def test_family_and_link_objects():
+    contra = mm.dataset("contraception")
+    f = "use ~ 1 + age + (1 | district)"
+    by_name = glmm(f, contra, family="bernoulli", link="probit")
+    for family, link in [
+        (mm.Bernoulli(), mm.ProbitLink()),
+        (mm.Bernoulli, mm.ProbitLink),
+        (mm.Bernoulli(link="probit"), None),
+        (mm.Bernoulli(link=mm.ProbitLink()), "probit"),
+    ]:
+        g = glmm(f, contra, family=family, link=link)
+        assert (g.family, g.link) == ("Bernoulli", "ProbitLink")
+        assert g.objective == by_name.objective
+    assert glmm(f, contra, family=mm.Bernoulli()).link == "LogitLink"
+    assert repr(mm.Binomial(link="probit")) == "Binomial(link='probit')"
+    with pytest.raises(ValueError, match="link is given twice"):
+        glmm(f, contra, family=mm.Bernoulli(link="logit"), link="probit")
+    with pytest.raises(TypeError, match="family must be"):
+        glmm(f, contra, family=3)
+    with pytest.raises(TypeError, match="link must be"):
+        glmm(f, contra, link=2.0)
+    with pytest.raises(ValueError, match="not supported"):
+        glmm(f, contra, family=mm.Gamma())

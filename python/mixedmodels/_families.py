@@ -1,0 +1,158 @@
+"""Response distributions and link functions as objects, as MixedModels.jl writes them
+(``Bernoulli()``, ``ProbitLink()``) and as R does (``binomial(link = "probit")`` is
+``Binomial(link="probit")`` here). Strings work everywhere too: ``family="bernoulli"``,
+``link="probit"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Link:
+    """A link function g with η = g(μ); subclasses name one of the links."""
+
+    name = ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Link) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class LogitLink(Link):
+    """log(μ / (1 − μ)), canonical for Bernoulli and Binomial."""
+
+    name = "logit"
+
+
+class ProbitLink(Link):
+    """Φ⁻¹(μ), the standard normal quantile."""
+
+    name = "probit"
+
+
+class CloglogLink(Link):
+    """log(−log(1 − μ))."""
+
+    name = "cloglog"
+
+
+class LogLink(Link):
+    """log(μ), canonical for Poisson."""
+
+    name = "log"
+
+
+class IdentityLink(Link):
+    """μ."""
+
+    name = "identity"
+
+
+class InverseLink(Link):
+    """1 / μ."""
+
+    name = "inverse"
+
+
+class SqrtLink(Link):
+    """√μ."""
+
+    name = "sqrt"
+
+
+class Family:
+    """A response distribution, optionally with its link (None: the canonical link)."""
+
+    name = ""
+
+    def __init__(self, link: str | Link | type[Link] | None = None):
+        self.link = link_name(link)
+
+    def __repr__(self) -> str:
+        link = "" if self.link is None else f"link={self.link!r}"
+        return f"{type(self).__name__}({link})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Family) and (other.name, other.link) == (self.name, self.link)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.link))
+
+
+class Bernoulli(Family):
+    """0/1 responses (or a two-level factor, the second level the success)."""
+
+    name = "bernoulli"
+
+
+class Binomial(Family):
+    """Proportions of successes with the trials as weights, or ``cbind(s, f)``."""
+
+    name = "binomial"
+
+
+class Poisson(Family):
+    """Counts."""
+
+    name = "poisson"
+
+
+class Gamma(Family):
+    """Positive continuous responses (not supported yet: fitting it is an error)."""
+
+    name = "gamma"
+
+
+class InverseGaussian(Family):
+    """Positive continuous responses (not supported yet: fitting it is an error)."""
+
+    name = "inversegaussian"
+
+
+class Normal(Family):
+    """Gaussian responses: with the identity link fit a linear mixed model instead."""
+
+    name = "normal"
+
+
+def link_name(link: Any) -> str | None:
+    """The link's name from a string, a ``Link`` instance or class, or None."""
+    if link is None or isinstance(link, str):
+        return link
+    if isinstance(link, Link):
+        return link.name
+    if isinstance(link, type) and issubclass(link, Link) and link is not Link:
+        return link.name
+    raise TypeError(
+        f"link must be a name such as 'probit' or a link such as mm.ProbitLink(), "
+        f"not {type(link).__name__}"
+    )
+
+
+def family_and_link(family: Any, link: Any) -> tuple[str, str | None]:
+    """The (family, link) names for the core from the user's ``family`` (a name, a
+    ``Family`` instance or class) and ``link`` (a name, a ``Link``, or None)."""
+    if isinstance(family, type) and issubclass(family, Family) and family is not Family:
+        family = family()
+    if isinstance(family, Family):
+        name, own = family.name, family.link
+    elif isinstance(family, str):
+        name, own = family, None
+    else:
+        raise TypeError(
+            f"family must be a name such as 'bernoulli' or a family such as "
+            f"mm.Bernoulli(), not {type(family).__name__}"
+        )
+    given = link_name(link)
+    if own is not None and given is not None and own.lower() != given.lower():
+        raise ValueError(
+            f"the link is given twice and differently: {own!r} in family={family!r} "
+            f"and link={given!r}"
+        )
+    return name, given if given is not None else own
