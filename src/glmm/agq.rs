@@ -15,6 +15,7 @@
 
 use std::sync::OnceLock;
 
+use super::pirls::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::blocks::Block;
 use crate::error::{Error, Result};
@@ -143,6 +144,8 @@ impl GeneralizedLinearMixedModel {
         let (nodes, weights) = cached_rule(k);
         let mut mult = vec![0.0; nl];
         let mut devc = vec![0.0; nl];
+        let n = self.eta.len();
+        let (mut eta, mut mu, mut dev) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         for (&z, &w) in nodes.iter().zip(weights) {
             if z == 0.0 {
                 mult.iter_mut().for_each(|m| *m += w);
@@ -152,13 +155,22 @@ impl GeneralizedLinearMixedModel {
                 let u = self.u[l] + z * sd[l];
                 devc[l] = u * u;
             }
-            for i in 0..self.eta.len() {
+            // η, μ and unit deviances at this node, then summed by level.
+            for i in 0..n {
                 let l = term.refs[i] as usize;
-                let eta = self.eta[i] + lam * term.z[i] * z * sd[l];
-                let mu = self.link.linkinv(eta);
-                devc[l] += self
-                    .family
-                    .unit_deviance(self.resp.y[i], mu, self.resp.wt[i]);
+                eta[i] = self.eta[i] + lam * term.z[i] * z * sd[l];
+            }
+            mu_and_deviances(
+                self.family,
+                self.link,
+                &eta,
+                &self.resp.y,
+                &self.resp.wt,
+                &mut mu,
+                &mut dev,
+            );
+            for (i, d) in dev.iter().enumerate() {
+                devc[term.refs[i] as usize] += d;
             }
             for l in 0..nl {
                 mult[l] += w * (-0.5 * (devc[l] - devc0[l]) + 0.5 * z * z).exp();

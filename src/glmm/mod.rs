@@ -27,6 +27,7 @@
 mod agq;
 mod extract;
 mod family;
+mod fastmath;
 mod fit;
 mod pirls;
 mod response;
