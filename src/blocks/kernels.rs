@@ -97,6 +97,12 @@ fn scale_small(
 pub fn scale_diag(dst: &mut Block, a: &BlockDiag, lam: &[f64]) {
     let v = a.v;
     match dst {
+        Block::Diag(d) if v == 1 => {
+            let f = lam[0] * lam[0];
+            for (out, x) in d.data.iter_mut().zip(&a.data) {
+                *out = x * f + 1.0;
+            }
+        }
         Block::Diag(d) => {
             for l in 0..a.nblocks {
                 let out = d.block_mut(l);
@@ -284,10 +290,14 @@ pub fn off_update(dst: &mut Block, a: &Block, b: &Block, par: Par) {
                             if coef == 0.0 {
                                 continue;
                             }
-                            let xc = x.col(c * vc + m);
-                            let mut dc = d.col_mut(r * vr + rr);
-                            for row in 0..xc.nrows() {
-                                dc[row] -= xc[row] * coef;
+                            let xc = x.col(c * vc + m).try_as_col_major().unwrap().as_slice();
+                            let dc = d
+                                .col_mut(r * vr + rr)
+                                .try_as_col_major_mut()
+                                .unwrap()
+                                .as_slice_mut();
+                            for (dv, xv) in dc.iter_mut().zip(xc) {
+                                *dv -= xv * coef;
                             }
                         }
                     }
@@ -437,6 +447,15 @@ fn small_cholesky(a: &mut [f64], v: usize) -> bool {
 /// non-positive pivot (a scalar row within the block).
 pub fn cholesky(dst: &mut Block, stack: &mut MemStack, par: Par) -> Result<(), usize> {
     match dst {
+        Block::Diag(d) if d.v == 1 => {
+            for (l, x) in d.data.iter_mut().enumerate() {
+                if *x <= 0.0 || !x.is_finite() {
+                    return Err(l);
+                }
+                *x = x.sqrt();
+            }
+            Ok(())
+        }
         Block::Diag(d) => {
             let v = d.v;
             for l in 0..d.nblocks {
@@ -487,7 +506,12 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
                 let lb = ld.block(lev);
                 if v == 1 {
                     let inv = 1.0 / lb[0];
-                    d.col_mut(lev).iter_mut().for_each(|x| *x *= inv);
+                    let col = d
+                        .col_mut(lev)
+                        .try_as_col_major_mut()
+                        .unwrap()
+                        .as_slice_mut();
+                    col.iter_mut().for_each(|x| *x *= inv);
                     continue;
                 }
                 for r in 0..d.nrows() {
