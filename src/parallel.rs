@@ -8,11 +8,16 @@
 //! on one). Running the whole fit on a worker of the pool leaves one thread
 //! per core.
 
-/// From this many observations a fit may use several threads: the
-/// per-observation loops of PIRLS run in two halves on two threads, and the
-/// fit runs on the pool (below it, handing the fit to another thread costs
-/// more than the parallel kernels save: 20–90 µs on fits of 0.1–0.5 ms).
+/// From this many observations a fit runs on the pool (below it, handing
+/// the fit to another thread costs more than the parallel kernels save:
+/// 20–90 µs on fits of 0.1–0.5 ms).
 pub(crate) const PARALLEL_ROWS: usize = 4096;
+
+/// From this many observations the per-observation loops of PIRLS run in
+/// two halves on two threads. The vectorised loops take 2–3 ns per
+/// observation, so below this the hand-off costs as much as it saves
+/// (VerbAgg, 7,584 rows: 58–65 ms on two threads as on one).
+pub(crate) const PARALLEL_LOOP_ROWS: usize = 50_000;
 
 /// Run `f` on a worker thread of rayon's global pool when `parallel`, else
 /// (or when already on a worker) on the calling thread.

@@ -14,7 +14,7 @@ use super::fastmath::{exp_finite, ln_positive};
 use super::{Family, GeneralizedLinearMixedModel, Link};
 use crate::error::{Error, Result};
 use crate::lmm::LinearMixedModel;
-use crate::parallel::PARALLEL_ROWS;
+use crate::parallel::PARALLEL_LOOP_ROWS;
 use crate::terms::{FeTerm, Variable};
 
 /// Most PIRLS iterations per evaluation.
@@ -130,7 +130,7 @@ impl GeneralizedLinearMixedModel {
     /// Run the per-observation loops on two threads? Only for models large
     /// enough to repay the hand-off, and unless one thread was requested.
     fn parallel_elementwise(&self) -> bool {
-        self.threads != Some(1) && self.eta.len() >= PARALLEL_ROWS
+        self.threads != Some(1) && self.eta.len() >= PARALLEL_LOOP_ROWS
     }
 
     /// Install the working response and weights at the current η in the
