@@ -146,9 +146,18 @@ impl GeneralizedLinearMixedModel {
         let (family, link) = (self.family, self.link);
         let (eta, mu, y, wt) = (&self.eta, &self.mu, &self.resp.y, &self.resp.wt);
         let kernel = |range: std::ops::Range<usize>, z: &mut [f64], sqrtw: &mut [f64]| {
+            if canonical {
+                // w = p V(μ): no dμ/dη, one division.
+                for (k, i) in range.enumerate() {
+                    let var = family.variance(mu[i]);
+                    sqrtw[k] = (wt[i] * var).sqrt();
+                    z[k] = eta[i] - base[i] + (y[i] - mu[i]) / var;
+                }
+                return;
+            }
             for (k, i) in range.enumerate() {
                 let var = family.variance(mu[i]);
-                let me = if canonical { var } else { link.mu_eta(eta[i]) };
+                let me = link.mu_eta(eta[i]);
                 sqrtw[k] = (wt[i] * me * me / var).sqrt();
                 z[k] = eta[i] - base[i] + (y[i] - mu[i]) / me;
             }
