@@ -190,7 +190,8 @@ impl GeneralizedLinearMixedModel {
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
         // Stage 1: θ only.
-        let mut bobyqa = Bobyqa::default();
+        // As for LMMs: MixedModels.jl's initial steps and the sign symmetry of λ's columns.
+        let mut bobyqa = Bobyqa::default().for_covariance_parameters(&lower, &upper);
         if !fast {
             bobyqa.rho_end = FAST_STAGE_RHO_END;
         }
