@@ -15,7 +15,7 @@
 
 use std::sync::OnceLock;
 
-use super::pirls::mu_and_deviances;
+use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::blocks::Block;
 use crate::error::{Error, Result};

@@ -29,6 +29,7 @@ mod extract;
 mod family;
 mod fastmath;
 mod fit;
+mod observations;
 mod pirls;
 mod response;
 mod separation;
