@@ -8,7 +8,7 @@
 
 use std::f64::consts::{PI, SQRT_2};
 
-use super::fastmath::{exp_nonpositive, ln_positive};
+use super::fastmath::{exp_finite, ln_positive};
 use crate::error::{Error, Result};
 use crate::stats::{erfc, ln_gamma};
 
@@ -197,7 +197,7 @@ impl Link {
                 // exp of a non-positive argument only; both candidates are
                 // computed so that the choice compiles to a select, not a
                 // branch that the sign of η would mispredict.
-                let e = exp_nonpositive(-eta.abs());
+                let e = exp_finite(-eta.abs());
                 let inv = 1.0 / (1.0 + e);
                 let (pos, neg) = (inv, e * inv);
                 let p = if eta >= 0.0 { pos } else { neg };
@@ -217,7 +217,7 @@ impl Link {
     pub fn mu_eta(self, eta: f64) -> f64 {
         match self {
             Link::Logit => {
-                let e = exp_nonpositive(-eta.abs());
+                let e = exp_finite(-eta.abs());
                 (e / ((1.0 + e) * (1.0 + e))).max(EPS)
             }
             Link::Probit => ((-0.5 * eta * eta).exp() / (2.0 * PI).sqrt()).max(EPS),

@@ -2,12 +2,12 @@
 //!
 //! The library functions are calls the compiler cannot vectorise; in the
 //! loop that turns η into μ and unit deviances they were most of the cost of
-//! a small GLMM fit (Contraception: 21 ns per observation, of which 14 in
-//! exp and log). These inline versions use only arithmetic and bit
+//! a small GLMM fit (a microbenchmark of that loop on 1,934 observations:
+//! 21 ns per observation, of which about 14 in exp and log). These inline versions use only arithmetic and bit
 //! operations, so the loops vectorise, and are accurate to about 1 ulp
 //! (checked against the standard library below).
 //!
-//! Both follow the classical reductions (Cody and Waite; the polynomial
+//! Both functions follow the classical reductions (Cody and Waite; the polynomial
 //! coefficients are the published minimax fits of FreeBSD's msun `e_exp.c`
 //! and `e_log.c`, facts we reuse; the code is written here):
 //! exp(x) = 2ᵏ·exp(r) with x = k·ln 2 + r, |r| ≤ ½ ln 2, and
@@ -42,41 +42,15 @@ const L7: f64 = 1.479_819_860_511_658_591e-1;
 
 /// 2⁵²: OR-ing an integer below 2⁵² into its mantissa gives 2⁵² + that integer.
 const TWO52: f64 = 4_503_599_627_370_496.0;
-/// Below this e^x is not a normal number; [`exp_nonpositive`] returns 0 there.
+/// Below this e^x is not a normal number; [`exp_finite`] returns 0 there.
 const EXP_MIN: f64 = -708.39;
-
-/// e^x for x ≤ 0, flushed to 0 below −708.39 (where e^x < 2⁻¹⁰²² is
-/// subnormal); −∞ gives 0, NaN gives NaN. Integer conversions go through
-/// floating-point bit patterns, which keeps the loop vectorisable on every
-/// x86-64.
-#[inline(always)]
-pub(crate) fn exp_nonpositive(x: f64) -> f64 {
-    // Clamp with a comparison, so that NaN passes through.
-    let xc = if x < EXP_MIN { EXP_MIN } else { x };
-    let kf = (xc * INV_LN2 + ROUND) - ROUND;
-    let hi = xc - kf * LN2_HI;
-    let lo = kf * LN2_LO;
-    let r = hi - lo;
-    let t = r * r;
-    let c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-    let er = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    // 2ᵏ: the low mantissa bits of ROUND + 1023 + k are 1023 + k (plus 2⁵¹,
-    // shifted out), which shifted by 52 is the exponent field of 2ᵏ.
-    let scale = f64::from_bits(((kf + (ROUND + 1023.0)).to_bits()) << 52);
-    let y = er * scale;
-    if x < EXP_MIN {
-        0.0
-    } else {
-        y
-    }
-}
-
 /// Above this e^x overflows; [`exp_finite`] returns +∞ there.
 const EXP_MAX: f64 = 709.78;
 
-/// e^x for any x: 0 below −708.39 (flushed, as [`exp_nonpositive`]), +∞ above
-/// 709.78, NaN for NaN. 2ᵏ is applied as two normal factors so that k up
-/// to 1024 works.
+/// e^x for any x: flushed to 0 below −708.39 (where e^x < 2⁻¹⁰²² is
+/// subnormal), +∞ above 709.78, NaN for NaN. Integer conversions go through
+/// floating-point bit patterns, which keeps the loops vectorisable on every
+/// x86-64; 2ᵏ is applied as two normal factors so that k up to 1024 works.
 #[inline(always)]
 pub(crate) fn exp_finite(x: f64) -> f64 {
     // (clamp passes NaN through)
@@ -89,10 +63,7 @@ pub(crate) fn exp_finite(x: f64) -> f64 {
     let c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
     let er = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
     let k1 = (kf * 0.5 + ROUND) - ROUND;
-    let k2 = kf - k1;
-    let s1 = f64::from_bits(((k1 + (ROUND + 1023.0)).to_bits()) << 52);
-    let s2 = f64::from_bits(((k2 + (ROUND + 1023.0)).to_bits()) << 52);
-    let y = er * s1 * s2;
+    let y = er * pow2(k1) * pow2(kf - k1);
     if x < EXP_MIN {
         0.0
     } else if x > EXP_MAX {
@@ -100,6 +71,14 @@ pub(crate) fn exp_finite(x: f64) -> f64 {
     } else {
         y
     }
+}
+
+/// 2ᵏ for an integer-valued k in [−1022, 1023]: the low mantissa bits of
+/// ROUND + 1023 + k are 1023 + k (plus 2⁵¹, shifted out), which shifted by
+/// 52 is the exponent field of 2ᵏ.
+#[inline(always)]
+fn pow2(k: f64) -> f64 {
+    f64::from_bits(((k + (ROUND + 1023.0)).to_bits()) << 52)
 }
 
 /// Natural logarithm of a positive normal x (x ≥ 2⁻¹⁰²², finite).
@@ -137,38 +116,22 @@ mod tests {
     }
 
     #[test]
-    fn exp_matches_the_standard_library() {
-        let mut worst: f64 = 0.0;
-        let n = 2_000_000;
-        for i in 0..=n {
-            let x = -750.0 * (i as f64 / n as f64).powi(3);
-            let (got, want) = (exp_nonpositive(x), x.exp());
-            if x >= EXP_MIN {
-                worst = worst.max(ulps(got, want));
-            } else {
-                assert!(got == 0.0 && want < 2.3e-308, "x = {x}: {got} vs {want}");
-            }
-        }
-        assert!(worst <= 1.0, "largest error {worst} ulp");
-        assert_eq!(exp_nonpositive(0.0), 1.0);
-        assert_eq!(exp_nonpositive(-800.0), 0.0);
-        assert_eq!(exp_nonpositive(f64::NEG_INFINITY), 0.0);
-        assert!(exp_nonpositive(f64::NAN).is_nan());
-    }
-
-    #[test]
     fn exp_of_any_argument_matches_the_standard_library() {
         let mut worst: f64 = 0.0;
         let n = 2_000_000;
         for i in 0..=n {
-            let x = -700.0 + 1409.78 * i as f64 / n as f64;
+            let x = (EXP_MIN + (EXP_MAX - EXP_MIN) * i as f64 / n as f64).min(EXP_MAX);
             worst = worst.max(ulps(exp_finite(x), x.exp()));
         }
         assert!(worst <= 1.0, "largest error {worst} ulp");
         assert_eq!(exp_finite(0.0), 1.0);
         assert_eq!(exp_finite(710.0), f64::INFINITY);
         assert_eq!(exp_finite(-710.0), 0.0);
+        assert_eq!(exp_finite(f64::NEG_INFINITY), 0.0);
         assert!(exp_finite(f64::NAN).is_nan());
+        // Just below the flush threshold the true value is at the subnormal edge.
+        let x = EXP_MIN - 1e-3;
+        assert!(exp_finite(x) == 0.0 && x.exp() < 2.3e-308);
     }
 
     #[test]

@@ -134,26 +134,39 @@ impl GeneralizedLinearMixedModel {
             }
             self.beta.copy_from_slice(b);
         }
-        self.pirls(beta.is_none(), false)?;
+        self.pirls(beta.is_none(), false, PIRLS_TOL)?;
         self.nagq = nagq;
         self.current_objective(nagq)
     }
 
-    /// As [`evaluate`](Self::evaluate) for the optimizer: PIRLS at fixed β
-    /// runs in the inner model without X (R_X is not needed there).
-    fn evaluate_inner(&mut self, theta: &[f64], beta: Option<&[f64]>, nagq: usize) -> Result<f64> {
+    /// As [`evaluate`](Self::evaluate) for the optimizer, with PIRLS to
+    /// tolerance `tol`: PIRLS at fixed β runs in the inner model without X
+    /// (R_X is not needed there).
+    fn evaluate_inner(
+        &mut self,
+        theta: &[f64],
+        beta: Option<&[f64]>,
+        nagq: usize,
+        tol: f64,
+    ) -> Result<f64> {
         self.install_theta(theta)?;
         if let Some(b) = beta {
             self.beta.copy_from_slice(b);
         }
-        self.pirls(beta.is_none(), true)?;
+        self.pirls(beta.is_none(), true, tol)?;
         self.current_objective(nagq)
     }
 
     /// For the optimizer: the objective, or +∞ (state restored) if PIRLS fails.
-    fn evaluate_or_inf(&mut self, theta: &[f64], beta: Option<&[f64]>, nagq: usize) -> f64 {
+    fn evaluate_or_inf(
+        &mut self,
+        theta: &[f64],
+        beta: Option<&[f64]>,
+        nagq: usize,
+        tol: f64,
+    ) -> f64 {
         let saved = (self.beta.clone(), self.u.clone(), self.started);
-        match self.evaluate_inner(theta, beta, nagq) {
+        match self.evaluate_inner(theta, beta, nagq, tol) {
             Ok(v) if v.is_finite() => v,
             _ => {
                 (self.beta, self.u, self.started) = saved;
@@ -192,15 +205,14 @@ impl GeneralizedLinearMixedModel {
         // Stage 1: θ only.
         // As for LMMs: MixedModels.jl's initial steps and the sign symmetry of λ's columns.
         let mut bobyqa = Bobyqa::default().for_covariance_parameters(&lower, &upper);
+        let mut stage_tol = PIRLS_TOL;
         if !fast {
             bobyqa.rho_end = FAST_STAGE_RHO_END;
-        }
-        if !fast {
-            self.pirls_tol = FAST_STAGE_PIRLS_TOL;
+            stage_tol = FAST_STAGE_PIRLS_TOL;
         }
         let result = {
             let mut f = |th: &[f64]| {
-                let v = self.evaluate_or_inf(th, None, nagq);
+                let v = self.evaluate_or_inf(th, None, nagq, stage_tol);
                 fitlog.push(GlmmFitLogEntry {
                     theta: th.to_vec(),
                     beta: self.beta.clone(),
@@ -211,7 +223,6 @@ impl GeneralizedLinearMixedModel {
             };
             bobyqa.minimize(&mut f, &start, &lower, &upper)
         };
-        self.pirls_tol = PIRLS_TOL;
         let evaluations_fast_stage = fitlog.len();
         let seconds_fast_stage = timer.elapsed().as_secs_f64();
         let factorizations_fast_stage = self.factorizations;
@@ -235,7 +246,7 @@ impl GeneralizedLinearMixedModel {
                 let mut f = |x: &[f64]| {
                     let par = map.params(x);
                     let (b, th) = par.split_at(p);
-                    let v = self.evaluate_or_inf(th, Some(b), nagq);
+                    let v = self.evaluate_or_inf(th, Some(b), nagq, PIRLS_TOL);
                     fitlog.push(GlmmFitLogEntry {
                         theta: th.to_vec(),
                         beta: b.to_vec(),
@@ -266,7 +277,7 @@ impl GeneralizedLinearMixedModel {
             if lower[i] == 0.0 && theta[i] > 0.0 && theta[i] < ZERO_TRIAL {
                 let mut trial = theta.clone();
                 trial[i] = 0.0;
-                let f0 = self.evaluate_or_inf(&trial, beta_opt.as_deref(), nagq);
+                let f0 = self.evaluate_or_inf(&trial, beta_opt.as_deref(), nagq, PIRLS_TOL);
                 fitlog.push(GlmmFitLogEntry {
                     theta: trial.clone(),
                     beta: self.beta.clone(),

@@ -110,8 +110,6 @@ pub struct GeneralizedLinearMixedModel {
     pub(crate) reduced_active: bool,
     /// Threads for the dense kernels of the inner models.
     pub(crate) threads: Option<usize>,
-    /// Convergence tolerance of PIRLS on the linear predictor.
-    pub(crate) pirls_tol: f64,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -221,7 +219,6 @@ impl GeneralizedLinearMixedModel {
             lmm_u: None,
             reduced_active: false,
             threads: options.threads,
-            pirls_tol: pirls::PIRLS_TOL,
         })
     }
 

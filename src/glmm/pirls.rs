@@ -24,8 +24,8 @@ const MAX_HALVINGS: usize = 10;
 /// Converged when a full step moves no linear predictor by more than this
 /// (relative to max(1, max|η|)). Newton steps converge quadratically, so the
 /// mode is then accurate to rounding, and L, factored at the weights of the
-/// η before that step, belongs to the mode up to this tolerance. (The model's
-/// `pirls_tol`, which the fit loosens in its θ-only stage, defaults to this.)
+/// η before that step, belongs to the mode up to this tolerance. (The fit
+/// loosens it in its θ-only stage.)
 pub(crate) const PIRLS_TOL: f64 = 1e-9;
 
 impl GeneralizedLinearMixedModel {
@@ -83,13 +83,7 @@ impl GeneralizedLinearMixedModel {
                 }
                 continue;
             }
-            // b = Λu, level by level (λ lower triangular, column-major).
-            let mut b = vec![0.0; u.len()];
-            for l in 0..term.nlevels() {
-                for r in 0..v {
-                    b[l * v + r] = (0..=r).map(|c| lam[c * v + r] * u[l * v + c]).sum();
-                }
-            }
+            let b = term.b_from_u(lam, u);
             for (i, e) in self.eta.iter_mut().enumerate() {
                 let l = term.refs[i] as usize;
                 *e += (0..v)
@@ -138,8 +132,10 @@ impl GeneralizedLinearMixedModel {
     /// without X is used and the working response is taken net of o + Xβ.
     pub(crate) fn reweight(&mut self, reduced: bool) -> Result<()> {
         let n = self.eta.len();
-        let mut z = vec![0.0; n];
-        let mut sqrtw = vec![0.0; n];
+        if reduced {
+            self.ensure_reduced()?;
+        }
+        let parallel = self.parallel_elementwise();
         let base = if reduced { &self.xb } else { &self.offset };
         // For the canonical link dμ/dη = V(μ), so w = p V(μ) (no exp needed).
         let canonical = self.link == self.family.canonical_link();
@@ -162,25 +158,25 @@ impl GeneralizedLinearMixedModel {
                 z[k] = eta[i] - base[i] + (y[i] - mu[i]) / me;
             }
         };
-        let half = n / 2;
-        let (z_a, z_b) = z.split_at_mut(half);
-        let (w_a, w_b) = sqrtw.split_at_mut(half);
-        if self.parallel_elementwise() {
-            rayon::join(|| kernel(0..half, z_a, w_a), || kernel(half..n, z_b, w_b));
-        } else {
-            kernel(0..half, z_a, w_a);
-            kernel(half..n, z_b, w_b);
-        }
+        let lmm = match (reduced, self.lmm_u.as_mut()) {
+            (true, Some(m)) => m,
+            _ => &mut self.lmm,
+        };
+        // The working response and √w go straight into the inner model.
+        lmm.set_working_with(|z, sqrtw| {
+            let half = n / 2;
+            let (z_a, z_b) = z.split_at_mut(half);
+            let (w_a, w_b) = sqrtw.split_at_mut(half);
+            if parallel {
+                rayon::join(|| kernel(0..half, z_a, w_a), || kernel(half..n, z_b, w_b));
+            } else {
+                kernel(0..half, z_a, w_a);
+                kernel(half..n, z_b, w_b);
+            }
+        });
         self.factorizations += 1;
         self.reduced_active = reduced;
-        let theta = self.theta.clone();
-        let lmm = if reduced {
-            self.ensure_reduced()?
-        } else {
-            &mut self.lmm
-        };
-        lmm.set_working(&z, &sqrtw)?;
-        lmm.set_theta(&theta)
+        lmm.set_theta(&self.theta)
     }
 
     /// The inner model without fixed effects (built on first use): for
@@ -221,9 +217,9 @@ impl GeneralizedLinearMixedModel {
     /// `vary_beta`), starting from the current (β, u), or from the family's
     /// starting μ if no PIRLS solution is held. With `reduced` (fixed β
     /// only), the inner model without X does the work. On return the inner
-    /// model's L is factored at the weights of the final η (to [`PIRLS_TOL`]).
-    /// Returns Σ dᵢ + ‖û‖².
-    pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool) -> Result<f64> {
+    /// model's L is factored at the weights of the final η (to `tol`,
+    /// [`PIRLS_TOL`] but in the θ-only stage of a fit). Returns Σ dᵢ + ‖û‖².
+    pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool, tol: f64) -> Result<f64> {
         let reduced = reduced && !vary_beta;
         self.update_xb();
         let mut pdev_old = if self.started {
@@ -310,7 +306,7 @@ impl GeneralizedLinearMixedModel {
             let scale = self.eta.iter().fold(1.0f64, |m, e| m.max(e.abs()));
             pdev_old = pdev;
             if nhalf == 0 {
-                if step <= self.pirls_tol * scale {
+                if step <= tol * scale {
                     converged = true;
                     final_reweight = false;
                     break;
@@ -323,7 +319,7 @@ impl GeneralizedLinearMixedModel {
                 } else {
                     1.0
                 };
-                if c * step * step <= 0.1 * self.pirls_tol * scale {
+                if c * step * step <= 0.1 * tol * scale {
                     converged = true;
                     break;
                 }

@@ -13,6 +13,9 @@
 //! unit towards ±∞) while fitted values reach the bound of the mean. The
 //! coefficients whose columns carry d are named.
 
+use faer::linalg::solvers::Solve;
+use faer::{Mat, Side};
+
 use super::{Family, GeneralizedLinearMixedModel};
 use crate::error::Error;
 
@@ -88,9 +91,9 @@ impl GeneralizedLinearMixedModel {
             .collect();
         let mut history: Vec<Vec<f64>> = Vec::with_capacity(ITERATIONS);
         for _ in 0..ITERATIONS {
-            // Normal equations of the weighted least-squares step.
-            let mut xtwx = vec![0.0; p * p];
-            let mut xtwz = vec![0.0; p];
+            // Normal equations of the weighted least-squares step (lower triangle).
+            let mut xtwx = Mat::<f64>::zeros(p, p);
+            let mut xtwz = Mat::<f64>::zeros(p, 1);
             for i in 0..n {
                 let mu = link.linkinv(eta[i]);
                 let me = link.mu_eta(eta[i]);
@@ -98,13 +101,23 @@ impl GeneralizedLinearMixedModel {
                 let z = eta[i] - self.offset[i] + (y[i] - mu) / me;
                 for a in 0..p {
                     let xa = x[a * n + i] * w;
-                    xtwz[a] += xa * z;
+                    xtwz[(a, 0)] += xa * z;
                     for b in 0..=a {
-                        xtwx[a * p + b] += xa * x[b * n + i];
+                        xtwx[(a, b)] += xa * x[b * n + i];
                     }
                 }
             }
-            let beta = solve_spd(&mut xtwx, xtwz, p)?;
+            // A tiny ridge keeps the factorisation alive when the weights of
+            // separated observations underflow towards zero.
+            let ridge = 1e-12
+                * (0..p)
+                    .map(|j| xtwx[(j, j)])
+                    .fold(f64::MIN_POSITIVE, f64::max);
+            for j in 0..p {
+                xtwx[(j, j)] += ridge;
+            }
+            xtwx.llt(Side::Lower).ok()?.solve_in_place(xtwz.as_mut());
+            let beta: Vec<f64> = (0..p).map(|j| xtwz[(j, 0)]).collect();
             for (i, e) in eta.iter_mut().enumerate() {
                 *e = self.offset[i] + (0..p).map(|j| x[j * n + i] * beta[j]).sum::<f64>();
             }
@@ -152,49 +165,6 @@ impl GeneralizedLinearMixedModel {
             nobs: n,
         })
     }
-}
-
-/// Solve A β = b for symmetric positive (semi)definite A (lower triangle of
-/// row-major `a` filled) by Cholesky with a tiny ridge; None if it fails.
-fn solve_spd(a: &mut [f64], mut b: Vec<f64>, p: usize) -> Option<Vec<f64>> {
-    let scale = (0..p).map(|i| a[i * p + i]).fold(0.0, f64::max);
-    let ridge = 1e-12 * scale.max(f64::MIN_POSITIVE);
-    for i in 0..p {
-        a[i * p + i] += ridge;
-    }
-    for j in 0..p {
-        let mut d = a[j * p + j];
-        for k in 0..j {
-            d -= a[j * p + k] * a[j * p + k];
-        }
-        if d <= 0.0 || !d.is_finite() {
-            return None;
-        }
-        let d = d.sqrt();
-        a[j * p + j] = d;
-        for i in j + 1..p {
-            let mut s = a[i * p + j];
-            for k in 0..j {
-                s -= a[i * p + k] * a[j * p + k];
-            }
-            a[i * p + j] = s / d;
-        }
-    }
-    for i in 0..p {
-        let mut s = b[i];
-        for k in 0..i {
-            s -= a[i * p + k] * b[k];
-        }
-        b[i] = s / a[i * p + i];
-    }
-    for i in (0..p).rev() {
-        let mut s = b[i];
-        for k in i + 1..p {
-            s -= a[k * p + i] * b[k];
-        }
-        b[i] = s / a[i * p + i];
-    }
-    Some(b)
 }
 
 #[cfg(test)]

@@ -161,16 +161,7 @@ impl LinearMixedModel {
             .into_iter()
             .zip(&self.lambdas)
             .zip(&self.terms.random)
-            .map(|((u, lam), t)| {
-                let v = t.ncols();
-                let mut b = vec![0.0; u.len()];
-                for l in 0..t.nlevels() {
-                    for r in 0..v {
-                        b[l * v + r] = (0..=r).map(|c| lam[c * v + r] * u[l * v + c]).sum();
-                    }
-                }
-                b
-            })
+            .map(|((u, lam), t)| t.b_from_u(lam, &u))
             .collect()
     }
 

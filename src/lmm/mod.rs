@@ -257,15 +257,8 @@ impl LinearMixedModel {
                 "new response holds a non-finite value in row {i}"
             )));
         }
-        self.y = y.to_vec();
-        self.xy = weighted_xy(&self.terms, &self.y, self.sqrtw.as_deref());
-        self.structure.fill_a(
-            &mut self.a,
-            &self.terms.random,
-            &self.xy,
-            self.sqrtw.as_deref(),
-        );
-        self.optsum = None;
+        self.y.copy_from_slice(y);
+        self.refill_a();
         let theta = self.theta.clone();
         self.set_theta(&theta)
     }
@@ -282,24 +275,27 @@ impl LinearMixedModel {
                 sqrtw.len()
             )));
         }
-        self.y.copy_from_slice(y);
-        match &mut self.sqrtw {
-            Some(s) => s.copy_from_slice(sqrtw),
-            None => self.sqrtw = Some(sqrtw.to_vec()),
-        }
+        self.set_working_with(|yw, sw| {
+            yw.copy_from_slice(y);
+            sw.copy_from_slice(sqrtw);
+        });
+        Ok(())
+    }
+
+    /// As [`set_working`](Self::set_working), with `fill` writing the working
+    /// response and √w straight into the model's buffers (length n each).
+    pub fn set_working_with(&mut self, fill: impl FnOnce(&mut [f64], &mut [f64])) {
+        let n = self.nobs();
+        let sqrtw = self.sqrtw.get_or_insert_with(|| vec![0.0; n]);
+        fill(&mut self.y, sqrtw);
         self.log_weights = 0.0;
-        let p = self.structure.p;
-        for j in 0..=p {
-            let src = if j < p {
-                &self.terms.fixed.x[j * n..(j + 1) * n]
-            } else {
-                y
-            };
-            let mut col = self.xy.col_mut(j);
-            for i in 0..n {
-                col[i] = src[i] * sqrtw[i];
-            }
-        }
+        self.refill_a();
+    }
+
+    /// Recompute the weighted [X y] and A from the current response and
+    /// weights (the pattern and L's layout are kept); the last fit is forgotten.
+    fn refill_a(&mut self) {
+        fill_weighted_xy(&mut self.xy, &self.terms, &self.y, self.sqrtw.as_deref());
         self.structure.fill_a(
             &mut self.a,
             &self.terms.random,
@@ -307,7 +303,6 @@ impl LinearMixedModel {
             self.sqrtw.as_deref(),
         );
         self.optsum = None;
-        Ok(())
     }
 
     /// Blocks of L (for inspection and the extractors).
@@ -335,14 +330,28 @@ impl LinearMixedModel {
 
 /// [X y] with each row multiplied by √wᵢ.
 fn weighted_xy(terms: &ModelTerms, y: &[f64], sqrtw: Option<&[f64]>) -> Mat<f64> {
+    let mut xy = Mat::zeros(terms.nobs(), terms.fixed.rank() + 1);
+    fill_weighted_xy(&mut xy, terms, y, sqrtw);
+    xy
+}
+
+/// Write [X y] with each row multiplied by √wᵢ into `xy`, column by column.
+fn fill_weighted_xy(xy: &mut Mat<f64>, terms: &ModelTerms, y: &[f64], sqrtw: Option<&[f64]>) {
     let n = terms.nobs();
     let p = terms.fixed.rank();
-    let w = |i: usize| sqrtw.map_or(1.0, |s| s[i]);
-    Mat::from_fn(n, p + 1, |i, j| {
-        if j < p {
-            terms.fixed.x[j * n + i] * w(i)
+    for j in 0..=p {
+        let src = if j < p {
+            &terms.fixed.x[j * n..(j + 1) * n]
         } else {
-            y[i] * w(i)
+            y
+        };
+        let col = xy.col_mut(j).try_as_col_major_mut().unwrap().as_slice_mut();
+        match sqrtw {
+            Some(w) => col
+                .iter_mut()
+                .zip(src.iter().zip(w))
+                .for_each(|(c, (v, w))| *c = v * w),
+            None => col.copy_from_slice(src),
         }
-    })
+    }
 }

@@ -107,6 +107,20 @@ impl ReTerm {
             out[c * v + r] = t;
         }
     }
+
+    /// The random effects b = Λu of this term from its spherical effects `u`,
+    /// level by level (`u` and the result column-major `v × ℓ`, `lam`
+    /// lower triangular column-major `v × v`).
+    pub fn b_from_u(&self, lam: &[f64], u: &[f64]) -> Vec<f64> {
+        let v = self.ncols();
+        let mut b = vec![0.0; u.len()];
+        for l in 0..self.nlevels() {
+            for r in 0..v {
+                b[l * v + r] = (0..=r).map(|c| lam[c * v + r] * u[l * v + c]).sum();
+            }
+        }
+        b
+    }
 }
 
 /// One formula term before amalgamation.
