@@ -252,19 +252,32 @@ def parquet_path(data: str) -> Path:
     return WORK / f"{data}.parquet" if data in SYNTHETIC else DATASETS / f"{data}.parquet"
 
 
+def generated_is_current(key: str, stamp_text: str) -> bool:
+    """Are WORK/<key>.parquet and .csv there, written with this stamp (seed and sizes)?"""
+    stamp = WORK / f"{key}.stamp"
+    return (
+        stamp.exists()
+        and stamp.read_text() == stamp_text
+        and (WORK / f"{key}.parquet").exists()
+        and (WORK / f"{key}.csv").exists()
+    )
+
+
+def save_generated(key: str, stamp_text: str, df) -> None:
+    """Write a generated data set as WORK/<key>.parquet and .csv (R reads the CSV)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    df.write_parquet(WORK / f"{key}.parquet")
+    df.write_csv(WORK / f"{key}.csv")
+    (WORK / f"{key}.stamp").write_text(stamp_text)
+
+
 def make_synthetic() -> None:
     """1,000,000 rows, g with 5,000 and h with 2,000 levels drawn uniformly,
     y = 1 + 0.5 x + b_g + b_h + e with sd(b_g) = 0.5, sd(b_h) = 0.3, sd(e) = 1."""
     import numpy as np
     import polars as pl
 
-    stamp = WORK / "synthetic.stamp"
-    if (
-        stamp.exists()
-        and stamp.read_text() == SYN_STAMP
-        and (WORK / "synthetic.parquet").exists()
-        and (WORK / "synthetic.csv").exists()
-    ):
+    if generated_is_current("synthetic", SYN_STAMP):
         return
     rng = np.random.default_rng(SYN_SEED)
     g = rng.integers(0, SYN_G, SYN_N)
@@ -284,10 +297,7 @@ def make_synthetic() -> None:
             "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
         }
     )
-    WORK.mkdir(parents=True, exist_ok=True)
-    df.write_parquet(WORK / "synthetic.parquet")
-    df.write_csv(WORK / "synthetic.csv")
-    stamp.write_text(SYN_STAMP)
+    save_generated("synthetic", SYN_STAMP, df)
 
 
 def make_synthetic_bernoulli() -> None:
@@ -297,13 +307,7 @@ def make_synthetic_bernoulli() -> None:
     import numpy as np
     import polars as pl
 
-    stamp = WORK / "synthetic_bernoulli.stamp"
-    if (
-        stamp.exists()
-        and stamp.read_text() == BERN_STAMP
-        and (WORK / "synthetic_bernoulli.parquet").exists()
-        and (WORK / "synthetic_bernoulli.csv").exists()
-    ):
+    if generated_is_current("synthetic_bernoulli", BERN_STAMP):
         return
     rng = np.random.default_rng(BERN_SEED)
     g = rng.integers(0, BERN_G, BERN_N)
@@ -323,10 +327,7 @@ def make_synthetic_bernoulli() -> None:
             "h": pl.Series("h", np.asarray(hlev)[h]).cast(pl.Enum(hlev)),
         }
     )
-    WORK.mkdir(parents=True, exist_ok=True)
-    df.write_parquet(WORK / "synthetic_bernoulli.parquet")
-    df.write_csv(WORK / "synthetic_bernoulli.csv")
-    stamp.write_text(BERN_STAMP)
+    save_generated("synthetic_bernoulli", BERN_STAMP, df)
 
 
 # Generated data sets: data key -> generator (writes WORK/<key>.parquet and .csv).

@@ -14,9 +14,8 @@
 pub(crate) const PARALLEL_ROWS: usize = 4096;
 
 /// From this many observations the per-observation loops of PIRLS run in
-/// two halves on two threads. The vectorised loops take 2–3 ns per
-/// observation, so below this the hand-off costs as much as it saves
-/// (VerbAgg, 7,584 rows: 58–65 ms on two threads as on one).
+/// two halves on two threads; below it the hand-off costs as much as it
+/// saves (VerbAgg, 7,584 rows: 58–65 ms on two threads as on one).
 pub(crate) const PARALLEL_LOOP_ROWS: usize = 50_000;
 
 /// Run `f` on a worker thread of rayon's global pool when `parallel`, else
