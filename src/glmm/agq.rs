@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::blocks::Block;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// Nodes and weights of the k-point Gauss–Hermite rule for the standard
 /// normal density: Σ wᵢ f(zᵢ) ≈ E f(Z), Z ~ N(0, 1), exact for polynomials of
@@ -131,9 +131,7 @@ impl GeneralizedLinearMixedModel {
         let term = &self.lmm.terms.random[0];
         let nl = term.nlevels();
         let Block::Diag(ldiag) = &self.active_lmm().l_blocks()[0] else {
-            return Err(Error::Numerical(
-                "the random-effects block of L is not diagonal".into(),
-            ));
+            unreachable!("a single scalar term's block of L is diagonal");
         };
         let lam = self.theta[0];
         let sd: Vec<f64> = ldiag.data.iter().map(|d| 1.0 / d).collect();

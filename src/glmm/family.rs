@@ -54,15 +54,19 @@ impl Family {
             "binomial" => Ok(Family::Binomial),
             "poisson" => Ok(Family::Poisson),
             f @ ("gamma" | "inversegaussian" | "inverse_gaussian" | "normal" | "gaussian") => {
-                Err(Error::Argument(format!(
-                    "family `{f}` is not supported yet for generalized linear mixed models \
+                Err(Error::argument(
+                    "family",
+                    format!(
+                        "family `{f}` is not supported yet for generalized linear mixed models \
                      (families with a dispersion parameter are not implemented; for a Gaussian \
                      response with the identity link fit a linear mixed model)"
-                )))
+                    ),
+                ))
             }
-            other => Err(Error::Argument(format!(
-                "unknown family `{other}`; use bernoulli, binomial or poisson"
-            ))),
+            other => Err(Error::argument(
+                "family",
+                format!("unknown family `{other}`; use bernoulli, binomial or poisson"),
+            )),
         }
     }
 
@@ -156,9 +160,12 @@ impl Link {
             "identity" => Ok(Link::Identity),
             "inverse" => Ok(Link::Inverse),
             "sqrt" => Ok(Link::Sqrt),
-            _ => Err(Error::Argument(format!(
+            _ => Err(Error::argument(
+                "link",
+                format!(
                 "unknown link `{name}`; use logit, probit, cloglog, log, identity, inverse or sqrt"
-            ))),
+            ),
+            )),
         }
     }
 

@@ -123,14 +123,16 @@ impl GeneralizedLinearMixedModel {
         self.install_theta(theta)?;
         if let Some(b) = beta {
             if b.len() != self.beta.len() {
-                return Err(Error::Argument(format!(
-                    "β must have length {}, got {}",
-                    self.beta.len(),
-                    b.len()
-                )));
+                return Err(Error::argument(
+                    "beta",
+                    format!("β must have length {}, got {}", self.beta.len(), b.len()),
+                ));
             }
             if let Some(i) = b.iter().position(|v| !v.is_finite()) {
-                return Err(Error::Argument(format!("β[{i}] = {} is not finite", b[i])));
+                return Err(Error::argument(
+                    "beta",
+                    format!("β[{i}] = {} is not finite", b[i]),
+                ));
             }
             self.beta.copy_from_slice(b);
         }
@@ -340,7 +342,9 @@ impl GeneralizedLinearMixedModel {
     /// coefficients; other errors pass through.
     fn explain_failure(&self, e: Error) -> Error {
         match (&e, self.separation()) {
-            (Error::Numerical(_), Some(sep)) => sep.into_error(),
+            (Error::Convergence { .. } | Error::NotPositiveDefinite { .. }, Some(sep)) => {
+                sep.into_error()
+            }
             _ => e,
         }
     }

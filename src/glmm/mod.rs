@@ -145,11 +145,14 @@ impl GeneralizedLinearMixedModel {
         let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
             match v {
                 None => Ok(None),
-                Some(w) if w.len() != data.nrows() => Err(Error::Argument(format!(
-                    "{what} has length {}, the data have {} rows",
-                    w.len(),
-                    data.nrows()
-                ))),
+                Some(w) if w.len() != data.nrows() => Err(Error::argument(
+                    what,
+                    format!(
+                        "{what} has length {}, the data have {} rows",
+                        w.len(),
+                        data.nrows()
+                    ),
+                )),
                 Some(w) => Ok(Some(terms.rows.iter().map(|&i| w[i]).collect())),
             }
         };
@@ -157,10 +160,11 @@ impl GeneralizedLinearMixedModel {
         let extra_offset = per_row(&options.offset, "offset")?;
         if let Some(o) = &extra_offset {
             if let Some(i) = o.iter().position(|v| !v.is_finite()) {
-                return Err(Error::Argument(format!(
-                    "offset is not finite ({}) in row {} of the data",
-                    o[i], terms.rows[i]
-                )));
+                return Err(Error::Row {
+                    column: "offset".into(),
+                    row: terms.rows[i],
+                    message: format!("the offset must be finite, got {}", o[i]),
+                });
             }
         }
         let resp = response::prepare(
@@ -288,15 +292,18 @@ impl GeneralizedLinearMixedModel {
     /// of the likelihood, nAGQ > 1 needs a single scalar random-effects term.
     pub(crate) fn check_nagq(&self, nagq: usize) -> Result<()> {
         if nagq == 0 {
-            return Err(Error::Argument(
+            return Err(Error::argument(
+                "nagq",
                 "nAGQ must be at least 1 (1: Laplace approximation; for lme4's nAGQ = 0 use fast = true)"
-                    .into(),
+                    ,
             ));
         }
         if nagq > 1 {
             let re = &self.lmm.terms.random;
             if re.len() != 1 {
-                return Err(Error::Argument(format!(
+                return Err(Error::argument(
+                    "nagq",
+                    format!(
                     "nAGQ = {nagq} > 1 needs a single random-effects term, the model has {} ({}); \
                      adaptive Gauss-Hermite quadrature applies to one scalar term only",
                     re.len(),
@@ -304,7 +311,8 @@ impl GeneralizedLinearMixedModel {
                         .map(|t| t.grouping.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
-                )));
+                ),
+                ));
             }
             if re[0].ncols() != 1 {
                 return Err(Error::Term {
@@ -318,9 +326,10 @@ impl GeneralizedLinearMixedModel {
                 });
             }
             if nagq > 100 {
-                return Err(Error::Argument(format!(
-                    "nAGQ = {nagq} is too large; use at most 100 quadrature points"
-                )));
+                return Err(Error::argument(
+                    "nagq",
+                    format!("nAGQ = {nagq} is too large; use at most 100 quadrature points"),
+                ));
             }
         }
         Ok(())
@@ -341,10 +350,13 @@ fn check_link(family: Family, link: Link) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Argument(format!(
-            "the {} link is not available for the {} family",
-            link.name(),
-            family.name()
-        )))
+        Err(Error::argument(
+            "link",
+            format!(
+                "the {} link is not available for the {} family",
+                link.name(),
+                family.name()
+            ),
+        ))
     }
 }

@@ -33,17 +33,20 @@ impl GeneralizedLinearMixedModel {
     pub(crate) fn install_theta(&mut self, theta: &[f64]) -> Result<()> {
         let nth = self.lmm.terms.ntheta();
         if theta.len() != nth {
-            return Err(Error::Argument(format!(
-                "θ must have length {nth}, got {}",
-                theta.len()
-            )));
+            return Err(Error::argument(
+                "theta",
+                format!("θ must have length {nth}, got {}", theta.len()),
+            ));
         }
         let lower = self.lmm.lower_bounds();
         if let Some(i) = (0..nth).find(|&i| !theta[i].is_finite() || theta[i] < lower[i]) {
-            return Err(Error::Argument(format!(
-                "θ[{i}] = {} is not finite or below its lower bound {}",
-                theta[i], lower[i]
-            )));
+            return Err(Error::argument(
+                "theta",
+                format!(
+                    "θ[{i}] = {} is not finite or below its lower bound {}",
+                    theta[i], lower[i]
+                ),
+            ));
         }
         self.theta.copy_from_slice(theta);
         let mut off = 0;
@@ -277,11 +280,13 @@ impl GeneralizedLinearMixedModel {
                         final_reweight = false;
                         break;
                     }
-                    return Err(Error::Numerical(format!(
-                        "PIRLS step-halvings failed to reduce the penalised deviance \
+                    return Err(Error::Convergence {
+                        message: format!(
+                            "PIRLS step-halvings failed to reduce the penalised deviance \
                          ({pdev_old} before the step) at θ = {:?}",
-                        self.theta
-                    )));
+                            self.theta
+                        ),
+                    });
                 }
                 for (a, b) in self.u.iter_mut().zip(&u0) {
                     *a = 0.5 * (*a + b);
@@ -329,10 +334,12 @@ impl GeneralizedLinearMixedModel {
             }
         }
         if !converged {
-            return Err(Error::Numerical(format!(
-                "PIRLS did not converge in {MAX_ITER} iterations at θ = {:?}",
-                self.theta
-            )));
+            return Err(Error::Convergence {
+                message: format!(
+                    "PIRLS did not converge in {MAX_ITER} iterations at θ = {:?}",
+                    self.theta
+                ),
+            });
         }
         self.started = true;
         self.last_pirls_iterations = iter;

@@ -72,11 +72,14 @@ pub(crate) fn prepare(
             .filter(|&i| !(w[i].is_finite() && w[i] > 0.0))
             .collect();
         if !bad.is_empty() {
-            return Err(Error::Argument(format!(
-                "prior weights must be positive and finite; {} of the data {} not",
-                list_rows(&bad, rows),
-                if bad.len() == 1 { "is" } else { "are" }
-            )));
+            return Err(Error::argument(
+                "weights",
+                format!(
+                    "prior weights must be positive and finite; {} of the data {} not",
+                    list_rows(&bad, rows),
+                    if bad.len() == 1 { "is" } else { "are" }
+                ),
+            ));
         }
     }
     let (y, levels) = match var {
@@ -228,11 +231,14 @@ fn prepare_counts(
         // glm and glmer multiply the weights w into the trials and count each
         // row's binomial log-likelihood w times; with our saturated constants
         // the estimates would match glmer's but the log-likelihood would not.
-        return Err(Error::Argument(format!(
-            "prior weights cannot be combined with the response `{name}`: its trials \
+        return Err(Error::argument(
+            "weights",
+            format!(
+                "prior weights cannot be combined with the response `{name}`: its trials \
              (successes + failures) are the prior weights; to weight row i by w, scale its \
              counts, `cbind(w * successes, w * failures)` (glmer's estimates with weights w)"
-        )));
+            ),
+        ));
     }
     for (v, label, what) in [
         (&counts.successes, &counts.successes_label, "successes"),

@@ -48,28 +48,11 @@ pub struct Separation {
 impl Separation {
     /// The error reported for a separated model, naming its first coefficient.
     pub fn into_error(self) -> Error {
-        Error::Term {
-            term: self.coefficients.first().cloned().unwrap_or_default(),
-            message: self.message(),
+        Error::Separation {
+            coefficients: self.coefficients,
+            at_bound: self.at_bound,
+            nobs: self.nobs,
         }
-    }
-
-    /// A message for the user naming the coefficients.
-    pub fn message(&self) -> String {
-        let names = self
-            .coefficients
-            .iter()
-            .map(|c| format!("`{c}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "the fixed effects separate the response: {} of {} observations are fitted \
-             exactly at the bound of the mean (probability 0 or 1, or a zero count), and the \
-             estimate of {names} grows without bound, so the model has no finite maximum \
-             likelihood estimate; remove or merge the predictor or factor level that \
-             predicts the response perfectly",
-            self.at_bound, self.nobs
-        )
     }
 }
 

@@ -25,21 +25,22 @@ pub struct LrtRow {
 /// Likelihood-ratio tests for models given as (deviance, dof, nobs), simplest first.
 pub fn likelihood_ratio_test(models: &[(f64, usize, usize)]) -> Result<Vec<LrtRow>> {
     if models.len() < 2 {
-        return Err(Error::Argument(
-            "a likelihood-ratio test needs at least two models".into(),
+        return Err(Error::argument(
+            "models",
+            "a likelihood-ratio test needs at least two models",
         ));
     }
     let nobs = models[0].2;
     let mut rows = Vec::with_capacity(models.len());
     for (i, &(deviance, dof, n)) in models.iter().enumerate() {
         if !deviance.is_finite() {
-            return Err(Error::Argument(format!(
-                "model {} has a non-finite deviance",
-                i + 1
-            )));
+            return Err(Error::argument(
+                "models",
+                format!("model {} has a non-finite deviance", i + 1),
+            ));
         }
         if n != nobs {
-            return Err(Error::Argument(format!(
+            return Err(Error::argument("models", format!(
                 "model {} was fitted to {n} observations, model 1 to {nobs}: the models must use the same data",
                 i + 1
             )));
@@ -56,7 +57,7 @@ pub fn likelihood_ratio_test(models: &[(f64, usize, usize)]) -> Result<Vec<LrtRo
         }
         let (prev_dev, prev_dof, _) = models[i - 1];
         if dof <= prev_dof {
-            return Err(Error::Argument(format!(
+            return Err(Error::argument("models", format!(
                 "model {} has {dof} parameters, no more than model {} ({prev_dof}): give the models simplest first",
                 i + 1,
                 i

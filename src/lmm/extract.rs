@@ -391,7 +391,7 @@ impl LinearMixedModel {
 
     fn refuse_reml(&self, what: &str) -> Result<()> {
         if self.reml {
-            Err(Error::Argument(format!(
+            Err(Error::argument("reml", format!(
                 "{what} is not defined for a model fitted by REML; refit with reml=False (the REML criterion is `objective`)"
             )))
         } else {

@@ -71,11 +71,14 @@ impl LinearMixedModel {
         let terms = ModelTerms::new(formula, data, &term_options)?;
         if let Some(w) = &options.weights {
             if w.len() != data.nrows() {
-                return Err(Error::Argument(format!(
-                    "weights has length {}, the data have {} rows",
-                    w.len(),
-                    data.nrows()
-                )));
+                return Err(Error::argument(
+                    "weights",
+                    format!(
+                        "weights has length {}, the data have {} rows",
+                        w.len(),
+                        data.nrows()
+                    ),
+                ));
             }
         }
         let weights = options
@@ -123,17 +126,19 @@ impl LinearMixedModel {
         }
         if let Some(w) = &weights {
             if let Some(i) = w.iter().position(|v| !v.is_finite() || *v <= 0.0) {
-                return Err(Error::Argument(format!(
-                    "weights must be positive and finite; row {} of the rows used has weight {}",
-                    terms.rows[i], w[i]
-                )));
+                return Err(Error::Row {
+                    column: "weights".into(),
+                    row: terms.rows[i],
+                    message: format!("weights must be positive and finite, got {}", w[i]),
+                });
             }
         }
         if let Some(s) = sigma {
             if !(s.is_finite() && s > 0.0) {
-                return Err(Error::Argument(format!(
-                    "a fixed sigma must be positive and finite, got {s}"
-                )));
+                return Err(Error::argument(
+                    "sigma",
+                    format!("a fixed sigma must be positive and finite, got {s}"),
+                ));
             }
         }
         // As lme4's check.nobs.vs.nRE, per formula term (block of λ).
@@ -218,8 +223,9 @@ impl LinearMixedModel {
     /// Choose ML (false) or REML (true) for the next evaluation or fit.
     pub fn set_reml(&mut self, reml: bool) -> Result<()> {
         if reml && self.rank() == 0 {
-            return Err(Error::Argument(
-                "REML needs at least one fixed-effects coefficient; the model has none".into(),
+            return Err(Error::argument(
+                "reml",
+                "REML needs at least one fixed-effects coefficient; the model has none",
             ));
         }
         self.reml = reml;
@@ -246,16 +252,20 @@ impl LinearMixedModel {
     /// Replace the response (same length) and refill A, keeping all symbolic work.
     pub fn set_response(&mut self, y: &[f64]) -> Result<()> {
         if y.len() != self.nobs() {
-            return Err(Error::Argument(format!(
-                "new response has length {}, the model has {} observations",
-                y.len(),
-                self.nobs()
-            )));
+            return Err(Error::argument(
+                "y",
+                format!(
+                    "new response has length {}, the model has {} observations",
+                    y.len(),
+                    self.nobs()
+                ),
+            ));
         }
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::Argument(format!(
-                "new response holds a non-finite value in row {i}"
-            )));
+            return Err(Error::argument(
+                "y",
+                format!("new response holds a non-finite value in row {i}"),
+            ));
         }
         self.y.copy_from_slice(y);
         self.refill_a();
@@ -269,11 +279,14 @@ impl LinearMixedModel {
     pub fn set_working(&mut self, y: &[f64], sqrtw: &[f64]) -> Result<()> {
         let n = self.nobs();
         if y.len() != n || sqrtw.len() != n {
-            return Err(Error::Argument(format!(
-                "working response and weights must have length {n}, got {} and {}",
-                y.len(),
-                sqrtw.len()
-            )));
+            return Err(Error::argument(
+                "y",
+                format!(
+                    "working response and weights must have length {n}, got {} and {}",
+                    y.len(),
+                    sqrtw.len()
+                ),
+            ));
         }
         self.set_working_with(|yw, sw| {
             yw.copy_from_slice(y);

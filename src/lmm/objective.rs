@@ -34,23 +34,26 @@ impl LinearMixedModel {
     fn check_theta(&self, theta: &[f64]) -> Result<()> {
         let nth = self.terms.ntheta();
         if theta.len() != nth {
-            return Err(Error::Argument(format!(
-                "θ must have length {nth}, got {}",
-                theta.len()
-            )));
+            return Err(Error::argument(
+                "theta",
+                format!("θ must have length {nth}, got {}", theta.len()),
+            ));
         }
         if let Some(i) = theta.iter().position(|t| !t.is_finite()) {
-            return Err(Error::Argument(format!(
-                "θ[{i}] is {}; θ must be finite",
-                theta[i]
-            )));
+            return Err(Error::argument(
+                "theta",
+                format!("θ[{i}] is {}; θ must be finite", theta[i]),
+            ));
         }
         let lower = self.lower_bounds();
         if let Some(i) = (0..nth).find(|&i| theta[i] < lower[i]) {
-            return Err(Error::Argument(format!(
-                "θ[{i}] = {} is below its lower bound {}",
-                theta[i], lower[i]
-            )));
+            return Err(Error::argument(
+                "theta",
+                format!(
+                    "θ[{i}] = {} is below its lower bound {}",
+                    theta[i], lower[i]
+                ),
+            ));
         }
         Ok(())
     }
@@ -66,11 +69,19 @@ impl LinearMixedModel {
     }
 
     fn refactor(&mut self) -> Result<()> {
-        update_l(&mut self.l, &self.a, &self.structure, &self.lambdas, &mut self.ws).map_err(|e| {
-            Error::Numerical(format!(
-                "the blocked Cholesky factor is not positive definite (block {}, row {}) at θ = {:?}",
-                e.block, e.index, self.theta
-            ))
+        update_l(
+            &mut self.l,
+            &self.a,
+            &self.structure,
+            &self.lambdas,
+            &mut self.ws,
+        )
+        .map_err(|e| Error::NotPositiveDefinite {
+            term: match self.terms.random.get(e.block) {
+                Some(t) => format!("the random effects of `{}`", t.grouping),
+                None => "the fixed effects".into(),
+            },
+            row: e.index,
         })
     }
 
