@@ -30,15 +30,19 @@ pub mod error;
 pub mod formula;
 pub mod glmm;
 pub mod inference;
+pub mod interrupt;
 pub mod lmm;
+pub mod model;
 pub mod optim;
 mod parallel;
+pub mod pls;
 pub mod stats;
 pub mod terms;
 
 pub use error::{Error, Result};
 pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};
 pub use lmm::{LinearMixedModel, LmmOptions};
+pub use model::{FitRecord, FitSettings, MixedModel};
 
 #[cfg(feature = "python")]
 mod python;

@@ -6,7 +6,7 @@
 //! would compete with them for the cores during its sequential parts (on a
 //! 2-core machine a 500,000-row GLMM fit took 10 s on two threads against 9 s
 //! on one). Running the whole fit on a worker of the pool leaves one thread
-//! per core.
+//! per core (`model::driver::run_fit`, which also watches for interruption).
 
 /// From this many observations a fit runs on the pool (below it, handing
 /// the fit to another thread costs more than the parallel kernels save:
@@ -17,14 +17,3 @@ pub(crate) const PARALLEL_ROWS: usize = 4096;
 /// two halves on two threads; below it the hand-off costs as much as it
 /// saves (VerbAgg, 7,584 rows: 58–65 ms on two threads as on one).
 pub(crate) const PARALLEL_LOOP_ROWS: usize = 50_000;
-
-/// Run `f` on a worker thread of rayon's global pool when `parallel`, else
-/// (or when already on a worker) on the calling thread.
-pub(crate) fn on_pool<R: Send>(parallel: bool, f: impl FnOnce() -> R + Send) -> R {
-    if !parallel || rayon::current_thread_index().is_some() {
-        return f();
-    }
-    let mut out = None;
-    rayon::scope(|s| s.spawn(|_| out = Some(f())));
-    out.expect("the spawned fit ran to completion")
-}

@@ -10,6 +10,7 @@ use common::dataset;
 use faer::Mat;
 use mixedmodels::blocks::{to_dense, tri};
 use mixedmodels::data::{Column, Data};
+use mixedmodels::MixedModel;
 use mixedmodels::{LinearMixedModel, LmmOptions};
 
 fn dense_of(blocks: &[mixedmodels::blocks::Block], sizes: &[usize], lower_only: bool) -> Mat<f64> {
@@ -47,17 +48,17 @@ fn check_data(data: &Data, formula: &str, theta: &[f64], expect_kinds: &[&[&str]
     let mut m = LinearMixedModel::new(formula, data, &LmmOptions::default()).unwrap();
     m.objective_at(theta).unwrap();
     assert_eq!(m.block_description(), expect_kinds, "{formula}");
-    let k = m.structure.nterms;
-    let sizes: Vec<usize> = (0..=k).map(|j| m.structure.block_size(j)).collect();
+    let k = m.structure().nterms;
+    let sizes: Vec<usize> = (0..=k).map(|j| m.structure().block_size(j)).collect();
     let a = dense_of(m.a_blocks(), &sizes, false);
     let l = dense_of(m.l_blocks(), &sizes, true);
     // Λ: block diagonal of the terms' λ, identity on [X y].
     let n: usize = sizes.iter().sum();
     let mut lam = Mat::<f64>::identity(n, n);
     let mut off = 0;
-    for (t, lt) in m.lambda().iter().enumerate() {
-        let v = m.structure.v[t];
-        for lev in 0..m.structure.nlevels[t] {
+    for (t, lt) in m.lambdas().iter().enumerate() {
+        let v = m.structure().v[t];
+        for lev in 0..m.structure().nlevels[t] {
             for c in 0..v {
                 for r in 0..v {
                     lam[(off + lev * v + r, off + lev * v + c)] = lt[c * v + r];

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use mixedmodels::MixedModel;
 use mixedmodels::{LinearMixedModel, LmmOptions};
 
 fn check(id: &str) {

@@ -4,7 +4,7 @@
 //!
 //! The small models are fitted with the default settings, as
 //! `LinearMixedModel::fit` does, and with the settings for θ of
-//! `Bobyqa::for_covariance_parameters`.  The 55- and 56-parameter models of
+//! the θ layout's scales and sign symmetries.  The 55- and 56-parameter models of
 //! sleepstudy with a categorical `Days` need the latter: with the bounds
 //! `λ_jj ≥ 0` alone, BOBYQA (ours, and NLopt's as used by lme4) stops in
 //! spurious boundary minima (a zero `λ_jj` whose column has the wrong signs)
@@ -16,6 +16,7 @@ mod common;
 
 use mixedmodels::contrasts::Coding;
 use mixedmodels::optim::{Bobyqa, OptResult, Optimizer, ReturnCode, SignSymmetry};
+use mixedmodels::MixedModel;
 use mixedmodels::{LinearMixedModel, LmmOptions};
 
 const DAYS_FULL: &str = "Reaction ~ 1 + Days + (1 + Days | Subject)";
@@ -34,9 +35,19 @@ fn model(data: &str, formula: &str, days_categorical: bool) -> LinearMixedModel 
     LinearMixedModel::new(formula, &common::dataset(data), &opts).unwrap()
 }
 
-/// The settings recommended for θ.
+/// The settings the fits use for θ (`ThetaLayout::optimizer_scales` and
+/// `sign_symmetries`), derived here from the bounds of θ's layout: initial
+/// steps 0.75 on λ's diagonal and 1.0 off it, and the column symmetries.
 fn for_theta(lower: &[f64], upper: &[f64]) -> Bobyqa {
-    Bobyqa::default().for_covariance_parameters(lower, upper)
+    let scales = lower
+        .iter()
+        .map(|&l| if l == 0.0 { 1.0 } else { 4.0 / 3.0 })
+        .collect();
+    Bobyqa {
+        scales: Some(scales),
+        sign_symmetries: SignSymmetry::covariance_columns(lower, upper),
+        ..Bobyqa::default()
+    }
 }
 
 /// Minimise the ML deviance over θ from the model's initial θ with the

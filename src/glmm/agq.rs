@@ -17,7 +17,6 @@ use std::sync::OnceLock;
 
 use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
-use crate::blocks::Block;
 use crate::error::Result;
 
 /// Nodes and weights of the k-point Gauss–Hermite rule for the standard
@@ -128,13 +127,14 @@ impl GeneralizedLinearMixedModel {
     /// (PIRLS must have run at the current (β, θ)). Needs one scalar term.
     pub(crate) fn agq_deviance(&self, k: usize) -> Result<f64> {
         self.check_nagq(k.max(2))?;
-        let term = &self.lmm.terms.random[0];
+        let term = &self.terms.random[0];
         let nl = term.nlevels();
-        let Block::Diag(ldiag) = &self.active_lmm().l_blocks()[0] else {
-            unreachable!("a single scalar term's block of L is diagonal");
-        };
+        let ldiag = self
+            .active_engine()
+            .scalar_term_diagonal(0)
+            .expect("a single scalar term's block of L is diagonal");
         let lam = self.theta[0];
-        let sd: Vec<f64> = ldiag.data.iter().map(|d| 1.0 / d).collect();
+        let sd: Vec<f64> = ldiag.iter().map(|d| 1.0 / d).collect();
         let mut devc0: Vec<f64> = self.u.iter().map(|u| u * u).collect();
         for (i, d) in self.devres.iter().enumerate() {
             devc0[term.refs[i] as usize] += d;
@@ -176,7 +176,7 @@ impl GeneralizedLinearMixedModel {
         }
         let mut total = 0.0;
         for l in 0..nl {
-            total += devc0[l] + 2.0 * ldiag.data[l].ln() - 2.0 * mult[l].ln();
+            total += devc0[l] + 2.0 * ldiag[l].ln() - 2.0 * mult[l].ln();
         }
         Ok(total)
     }

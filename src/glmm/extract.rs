@@ -2,8 +2,10 @@
 //! optimum): parameters, conditional modes, likelihood-based statistics,
 //! R_X-based standard errors, variance components, fitted values, residuals.
 
-use super::GeneralizedLinearMixedModel;
-use crate::lmm::{CoefRow, VarCorr};
+use super::{Family, GeneralizedLinearMixedModel};
+use crate::error::{Error, Result};
+use crate::model::{FitRecord, MixedModel};
+use crate::terms::{ModelTerms, ThetaLayout};
 
 /// Kinds of residuals of a GLMM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,55 +20,125 @@ pub enum ResidualKind {
     Working,
 }
 
-impl GeneralizedLinearMixedModel {
-    /// Fixed-effects estimates β (for the columns of X kept).
-    pub fn beta(&self) -> &[f64] {
-        &self.beta
+impl MixedModel for GeneralizedLinearMixedModel {
+    fn terms(&self) -> &ModelTerms {
+        &self.terms
     }
 
-    /// Names of β's coefficients.
-    pub fn coef_names(&self) -> Vec<String> {
-        self.lmm.coef_names()
+    fn layout(&self) -> &ThetaLayout {
+        &self.layout
     }
 
     /// Relative covariance parameters θ (for GLMMs without dispersion the
     /// random-effects standard deviations of scalar terms).
-    pub fn theta(&self) -> &[f64] {
+    fn theta(&self) -> &[f64] {
         &self.theta
     }
 
-    /// Lower bounds of θ.
-    pub fn lower_bounds(&self) -> Vec<f64> {
-        self.lmm.lower_bounds()
+    fn lambdas(&self) -> &[Vec<f64>] {
+        &self.lambdas
     }
 
-    /// Spherical conditional modes û per term (column-major v × ℓ).
-    pub fn u(&self) -> Vec<Vec<f64>> {
+    fn beta(&self) -> Vec<f64> {
+        self.beta.clone()
+    }
+
+    /// 1: the families here have no dispersion parameter.
+    fn scale(&self) -> f64 {
+        1.0
+    }
+
+    fn residual_sd(&self) -> Option<f64> {
+        None
+    }
+
+    /// (R_XᵀR_X)⁻¹ at the conditional modes (MixedModels.jl's `vcov`, lme4's
+    /// `vcov(m, use.hessian = FALSE)`).
+    fn unscaled_vcov(&self) -> Vec<f64> {
+        self.engine.unscaled_vcov()
+    }
+
+    fn u(&self) -> Vec<Vec<f64>> {
         let off = self.u_offsets();
         (0..off.len() - 1)
             .map(|k| self.u[off[k]..off[k + 1]].to_vec())
             .collect()
     }
 
-    /// Conditional modes of the random effects b = Λθ û per term
-    /// (column-major v × ℓ; lme4's `ranef`).
-    pub fn b(&self) -> Vec<Vec<f64>> {
-        self.u()
-            .into_iter()
-            .zip(&self.lambdas)
-            .zip(&self.lmm.terms.random)
-            .map(|((u, lam), t)| t.b_from_u(lam, &u))
-            .collect()
+    /// Λ(L_Z L_Zᵀ)⁻¹Λᵀ's diagonal blocks at the conditional modes (lme4's
+    /// `condVar`), from the engine of the last PIRLS step.
+    fn unscaled_condvar(&self) -> Vec<Vec<f64>> {
+        self.active_engine().unscaled_condvar()
     }
 
-    /// The objective at the current state: the Laplace approximation
-    /// Σ dᵢ + ‖û‖² + log|L_Z|² (MixedModels.jl's `deviance`, the seed manual's
-    /// "Deviance") or its nAGQ-point adaptive Gauss–Hermite version. It is −2ℓ
-    /// relative to the saturated model; see [`loglikelihood`](Self::loglikelihood).
-    pub fn objective(&self) -> f64 {
+    /// Fitted means μ̂ (response scale).
+    fn fitted(&self) -> Vec<f64> {
+        self.mu.clone()
+    }
+
+    /// The Laplace approximation Σ dᵢ + ‖û‖² + log|L_Z|² (MixedModels.jl's
+    /// `deviance`, the seed manual's "Deviance") or its nAGQ-point adaptive
+    /// Gauss–Hermite version. It is −2ℓ relative to the saturated model;
+    /// see [`loglikelihood`](MixedModel::loglikelihood).
+    fn objective(&self) -> f64 {
         self.current_objective(self.nagq).unwrap_or(f64::NAN)
     }
 
+    /// Log-likelihood as lme4 defines it for nAGQ = 1:
+    /// −½ (objective + saturated −2ℓ), i.e. with the full density
+    /// including binomial coefficients / log y!. For nAGQ > 1 it is on the same
+    /// scale (lme4 1.1's value for nAGQ > 1 omits the saturated term; add it back
+    /// to compare: `minus2loglik_corrected` in the reference records).
+    fn loglikelihood(&self) -> Result<f64> {
+        Ok(-0.5 * (self.objective() + self.minus2loglik_saturated()))
+    }
+
+    /// Number of parameters: #β + #θ (no dispersion parameter).
+    fn dof(&self) -> usize {
+        self.beta.len() + self.theta.len()
+    }
+
+    fn fit_record(&self) -> Option<&FitRecord> {
+        self.record.as_ref()
+    }
+
+    /// Replace the response (coded for the family, same rows; prior weights
+    /// kept); the model becomes unfitted and PIRLS restarts from the data.
+    fn set_response(&mut self, y: &[f64]) -> Result<()> {
+        if y.len() != self.nobs() {
+            return Err(Error::argument(
+                "y",
+                format!(
+                    "new response has length {}, the model has {} observations",
+                    y.len(),
+                    self.nobs()
+                ),
+            ));
+        }
+        let fits = |v: f64, w: f64| match self.family {
+            Family::Bernoulli => v == 0.0 || v == 1.0,
+            Family::Binomial => (0.0..=1.0).contains(&v) && ((v * w).round() - v * w).abs() < 1e-8,
+            Family::Poisson => v >= 0.0 && v.fract() == 0.0,
+        };
+        if let Some(i) = (0..y.len()).find(|&i| !(y[i].is_finite() && fits(y[i], self.resp.wt[i])))
+        {
+            return Err(Error::argument(
+                "y",
+                format!(
+                    "new response value {} in row {i} is not a {} response",
+                    y[i],
+                    self.family.name()
+                ),
+            ));
+        }
+        self.resp.y.copy_from_slice(y);
+        self.record = None;
+        self.started = false;
+        Ok(())
+    }
+}
+
+impl GeneralizedLinearMixedModel {
     /// Σ dᵢ(yᵢ, μ̂ᵢ), the sum of the unit deviances at the conditional modes:
     /// lme4's `deviance(m)` for a GLMM (not the objective).
     pub fn deviance(&self) -> f64 {
@@ -80,7 +152,7 @@ impl GeneralizedLinearMixedModel {
 
     /// log|L_Z|² at the conditional modes (lme4's `ldL2`, MixedModels.jl's `logdet`).
     pub fn logdet(&self) -> f64 {
-        self.active_lmm().logdet_z()
+        self.active_engine().logdet_z()
     }
 
     /// −2 log-likelihood of the saturated model (μ = y) with the binomial
@@ -92,71 +164,6 @@ impl GeneralizedLinearMixedModel {
             .zip(&self.resp.wt)
             .map(|(&y, &w)| self.family.saturated_m2loglik(y, w))
             .sum()
-    }
-
-    /// Log-likelihood as lme4 defines it for nAGQ = 1:
-    /// −½ (objective + saturated −2ℓ), i.e. with the full density
-    /// including binomial coefficients / log y!. For nAGQ > 1 it is on the same
-    /// scale (lme4 1.1's value for nAGQ > 1 omits the saturated term; add it back
-    /// to compare: `minus2loglik_corrected` in the reference records).
-    pub fn loglikelihood(&self) -> f64 {
-        -0.5 * (self.objective() + self.minus2loglik_saturated())
-    }
-
-    /// Number of parameters: #β + #θ (no dispersion parameter).
-    pub fn dof(&self) -> usize {
-        self.beta.len() + self.theta.len()
-    }
-
-    /// Number of observations used.
-    pub fn nobs(&self) -> usize {
-        self.eta.len()
-    }
-
-    /// Akaike's information criterion −2ℓ + 2·dof (ℓ as [`loglikelihood`](Self::loglikelihood)).
-    pub fn aic(&self) -> f64 {
-        -2.0 * self.loglikelihood() + 2.0 * self.dof() as f64
-    }
-
-    /// Schwarz's criterion −2ℓ + dof·log n.
-    pub fn bic(&self) -> f64 {
-        -2.0 * self.loglikelihood() + self.dof() as f64 * (self.nobs() as f64).ln()
-    }
-
-    /// Covariance of β̂ from R_X at the conditional modes, (R_XᵀR_X)⁻¹
-    /// (MixedModels.jl's `vcov`, lme4's `vcov(m, use.hessian = FALSE)`), row-major p × p.
-    pub fn vcov(&self) -> Vec<f64> {
-        self.lmm.vcov()
-    }
-
-    /// Standard errors of β̂ from R_X (see [`vcov`](Self::vcov)).
-    pub fn stderror(&self) -> Vec<f64> {
-        self.lmm.stderror()
-    }
-
-    /// The fixed-effects table: estimate, standard error, z and p (normal).
-    pub fn coeftable(&self) -> Vec<CoefRow> {
-        CoefRow::table(self.coef_names(), &self.beta, &self.stderror())
-    }
-
-    /// Variance components λλᵀ of each term (no residual term: the families
-    /// here have no dispersion parameter).
-    pub fn varcorr(&self) -> VarCorr {
-        let mut vc = self.active_lmm().varcorr();
-        vc.residual_sd = None;
-        vc
-    }
-
-    /// Conditional covariance of b per level of each term, Λ(L_Z L_Zᵀ)⁻¹Λᵀ's
-    /// diagonal blocks at the conditional modes (lme4's `condVar`): per term,
-    /// ℓ column-major v × v blocks.
-    pub fn condvar(&self) -> Vec<Vec<f64>> {
-        self.active_lmm().condvar()
-    }
-
-    /// Fitted means μ̂ (response scale).
-    pub fn fitted(&self) -> &[f64] {
-        &self.mu
     }
 
     /// Linear predictor η̂ = offset + Xβ̂ + Zb̂ (link scale).
@@ -180,13 +187,5 @@ impl GeneralizedLinearMixedModel {
                 }
             })
             .collect()
-    }
-
-    /// Is the fit singular (some λ diagonal entry at its bound of zero)?
-    pub fn is_singular(&self) -> bool {
-        self.theta
-            .iter()
-            .zip(self.lmm.lower_bounds())
-            .any(|(t, lb)| lb.is_finite() && (t - lb).abs() < 1e-8)
     }
 }

@@ -13,13 +13,10 @@ use std::time::Instant;
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::optim::{Bobyqa, Optimizer, ReturnCode};
-use crate::parallel::{on_pool, PARALLEL_ROWS};
-
-/// θ entries on λ's diagonal below this are tried at zero after convergence.
-const ZERO_TRIAL: f64 = 1e-4;
-/// A zeroed θ is kept if the objective rises by no more than this.
-const ZERO_TOL: f64 = 1e-6;
+use crate::model::driver::{run_fit, run_stage, theta_optimizer, zero_trials, FitLog};
+use crate::model::{FitRecord, FitSettings, Stage};
+use crate::optim::Bobyqa;
+use crate::parallel::PARALLEL_ROWS;
 /// θ-only stage: final trust-region radius when the joint stage follows (it
 /// only needs a good start; a `fast` fit uses BOBYQA's default 1e-6).
 const FAST_STAGE_RHO_END: f64 = 3e-2;
@@ -45,70 +42,12 @@ const FAST_STAGE_PIRLS_TOL: f64 = 1e-5;
 /// Poisson mean below 1e-11): the fit is checked for separation.
 const SEPARATION_ETA: f64 = 25.0;
 
-/// One objective evaluation during a fit.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GlmmFitLogEntry {
-    /// θ evaluated.
-    pub theta: Vec<f64>,
-    /// β evaluated (joint stage) or found by PIRLS (fast stage).
-    pub beta: Vec<f64>,
-    /// Objective (Laplace or AGQ deviance) at (β, θ); +∞ where PIRLS failed.
-    pub objective: f64,
-    /// Did this evaluation belong to the joint (β, θ) stage?
-    pub joint: bool,
-}
-
-/// What the optimizer did: start, optimum, evaluations, settings, time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GlmmOptSummary {
-    /// Optimizer name.
-    pub optimizer: String,
-    /// Was only θ optimised (β from PIRLS)?
-    pub fast: bool,
-    /// Quadrature points (1: Laplace).
-    pub nagq: usize,
-    /// Starting θ.
-    pub initial: Vec<f64>,
-    /// Objective at the starting θ.
-    pub finitial: f64,
-    /// Lower bounds of θ.
-    pub lower: Vec<f64>,
-    /// θ at the optimum.
-    pub final_theta: Vec<f64>,
-    /// β at the optimum.
-    pub final_beta: Vec<f64>,
-    /// Objective at the optimum.
-    pub fmin: f64,
-    /// Objective evaluations in all (both stages and the zero trials).
-    pub evaluations: usize,
-    /// Of which in the θ-only stage.
-    pub evaluations_fast_stage: usize,
-    /// Wall-clock seconds of the θ-only stage.
-    pub seconds_fast_stage: f64,
-    /// Refactorizations of L in the θ-only stage.
-    pub factorizations_fast_stage: usize,
-    /// Why the optimizer of the last stage stopped.
-    pub return_code: String,
-    /// Initial trust-region radius of the last stage (in its scaled coordinates).
-    pub rho_begin: f64,
-    /// Final trust-region radius of the last stage.
-    pub rho_end: f64,
-    /// Indices of θ set to zero after convergence.
-    pub zeroed: Vec<usize>,
-    /// Working-weight updates with a refactorization of L (PIRLS iterations) in all.
-    pub factorizations: usize,
-    /// Wall-clock seconds of the fit.
-    pub seconds: f64,
-    /// Every evaluation, in order.
-    pub fitlog: Vec<GlmmFitLogEntry>,
-}
-
 impl GeneralizedLinearMixedModel {
     /// The objective at the current state, after PIRLS: the Laplace deviance
     /// Σ dᵢ + ‖û‖² + log|L_Z|² or, for nAGQ > 1, its adaptive Gauss–Hermite version.
     pub(crate) fn current_objective(&self, nagq: usize) -> Result<f64> {
         if nagq <= 1 {
-            Ok(self.pdev() + self.active_lmm().logdet_z())
+            Ok(self.pdev() + self.active_engine().logdet_z())
         } else {
             self.agq_deviance(nagq)
         }
@@ -117,7 +56,7 @@ impl GeneralizedLinearMixedModel {
     /// Evaluate the objective (Laplace for `nagq = 1`, else adaptive
     /// Gauss–Hermite) at θ, with β fixed (`Some`) or updated by PIRLS (`None`).
     /// The model's state (β, u, η, μ, L) is left at the conditional modes and
-    /// nAGQ becomes `nagq` (for [`objective`](Self::objective) and the likelihood).
+    /// nAGQ becomes `nagq` (for [`objective`](MixedModel::objective) and the likelihood).
     pub fn evaluate(&mut self, theta: &[f64], beta: Option<&[f64]>, nagq: usize) -> Result<f64> {
         self.check_nagq(nagq)?;
         self.install_theta(theta)?;
@@ -137,6 +76,9 @@ impl GeneralizedLinearMixedModel {
             self.beta.copy_from_slice(b);
         }
         self.pirls(beta.is_none(), false, PIRLS_TOL)?;
+        // L at the working weights of the final (β, û) exactly, so that the
+        // state can be rebuilt from (θ, β, û) alone (restore).
+        self.install_mode()?;
         self.nagq = nagq;
         self.current_objective(nagq)
     }
@@ -180,60 +122,78 @@ impl GeneralizedLinearMixedModel {
     /// Fit the model: `fast` optimises θ only (β from PIRLS); otherwise
     /// (β, θ) are then optimised jointly. `nagq` = 1 uses the Laplace
     /// approximation, > 1 adaptive Gauss–Hermite quadrature (one scalar term only).
-    pub fn fit(&mut self, fast: bool, nagq: usize) -> Result<&GlmmOptSummary> {
-        let parallel = self.threads != Some(1) && self.eta.len() >= PARALLEL_ROWS;
-        on_pool(parallel, || self.fit_on_this_thread(fast, nagq).map(|_| ()))?;
-        Ok(self.optsum.as_ref().expect("set by the fit"))
+    pub fn fit(&mut self, fast: bool, nagq: usize) -> Result<&FitRecord> {
+        let settings = FitSettings {
+            fast,
+            nagq,
+            threads: self.threads,
+            ..FitSettings::default()
+        };
+        self.fit_with(&settings)
     }
 
-    fn fit_on_this_thread(&mut self, fast: bool, nagq: usize) -> Result<&GlmmOptSummary> {
+    /// Fit with `settings` (fast, nAGQ, the θ stage's radii and budget,
+    /// the PIRLS tolerance). On failure or interruption the model is left
+    /// unfitted (its state at the last evaluation).
+    pub fn fit_with(&mut self, settings: &FitSettings) -> Result<&FitRecord> {
+        let parallel = settings.threads != Some(1) && self.eta.len() >= PARALLEL_ROWS;
+        let interrupt = self.interrupt.clone();
+        interrupt.reset();
+        self.record = None;
+        let record = run_fit(parallel, &interrupt, || self.run(settings))?;
+        Ok(self.record.insert(record))
+    }
+
+    fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
+        let (fast, nagq) = (settings.fast, settings.nagq);
         self.check_nagq(nagq)?;
         let timer = Instant::now();
-        let lower = self.lmm.lower_bounds();
-        let upper = vec![f64::INFINITY; lower.len()];
-        let start: Vec<f64> = self
-            .lmm
-            .terms
-            .random
-            .iter()
-            .flat_map(|t| t.initial_theta())
-            .collect();
+        let lower = self.layout.lower();
+        let upper = self.layout.upper();
+        let start = self.layout.initial();
         self.started = false;
         self.factorizations = 0;
-        let mut fitlog: Vec<GlmmFitLogEntry> = Vec::new();
+        let interrupt = self.interrupt.clone();
+        let mut log = FitLog::default();
         let finitial = self
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
-        // Stage 1: θ only.
-        // As for LMMs: MixedModels.jl's initial steps and the sign symmetry of λ's columns.
-        let mut bobyqa = Bobyqa::default().for_covariance_parameters(&lower, &upper);
-        let mut stage_tol = PIRLS_TOL;
-        if !fast {
-            bobyqa.rho_end = FAST_STAGE_RHO_END;
-            stage_tol = FAST_STAGE_PIRLS_TOL;
-        }
-        let result = {
+        // Stage 1: θ only, with the layout's scales and sign symmetries.
+        let (rho_end, stage_tol) = if fast {
+            (settings.rho_end, settings.pirls_tol)
+        } else {
+            (FAST_STAGE_RHO_END, FAST_STAGE_PIRLS_TOL)
+        };
+        let bobyqa = theta_optimizer(
+            &self.layout,
+            settings.rho_begin,
+            rho_end,
+            settings.max_evaluations,
+            &interrupt,
+        );
+        let (result, mut stage) = {
             let mut f = |th: &[f64]| {
                 let v = self.evaluate_or_inf(th, None, nagq, stage_tol);
-                fitlog.push(GlmmFitLogEntry {
-                    theta: th.to_vec(),
-                    beta: self.beta.clone(),
-                    objective: v,
-                    joint: false,
-                });
+                log.push(th, &self.beta, v, false);
                 v
             };
-            bobyqa.minimize(&mut f, &start, &lower, &upper)
+            run_stage(
+                Stage::Theta,
+                &bobyqa,
+                &mut f,
+                &start,
+                &lower,
+                &upper,
+                &interrupt,
+            )?
         };
-        let evaluations_fast_stage = fitlog.len();
-        let seconds_fast_stage = timer.elapsed().as_secs_f64();
-        let factorizations_fast_stage = self.factorizations;
+        stage.factorizations = self.factorizations;
+        let mut stages = vec![stage];
         let mut theta = result.x.clone();
         let mut fmin = self.evaluate(&theta, None, nagq)?;
-        let mut code = result.code;
-        let (mut rho_begin, mut rho_end) = (bobyqa.rho_begin, bobyqa.rho_end);
         if !fast {
             // Stage 2: (β, θ) from the fast optimum, in whitened coordinates.
+            let before = self.factorizations;
             let p = self.beta.len();
             let map = JointMap::new(self, &theta);
             let x0 = vec![0.0; p + theta.len()];
@@ -242,23 +202,22 @@ impl GeneralizedLinearMixedModel {
             let joint = Bobyqa {
                 rho_begin: 1.0,
                 rho_end: JOINT_RHO_END,
+                max_evaluations: settings.max_evaluations,
+                stop: Some(interrupt.flag().clone().into()),
                 ..Bobyqa::default()
             };
-            let result = {
+            let (result, mut stage) = {
                 let mut f = |x: &[f64]| {
                     let par = map.params(x);
                     let (b, th) = par.split_at(p);
-                    let v = self.evaluate_or_inf(th, Some(b), nagq, PIRLS_TOL);
-                    fitlog.push(GlmmFitLogEntry {
-                        theta: th.to_vec(),
-                        beta: b.to_vec(),
-                        objective: v,
-                        joint: true,
-                    });
+                    let v = self.evaluate_or_inf(th, Some(b), nagq, settings.pirls_tol);
+                    log.push(th, b, v, true);
                     v
                 };
-                joint.minimize(&mut f, &x0, &lo, &hi)
+                run_stage(Stage::Joint, &joint, &mut f, &x0, &lo, &hi, &interrupt)?
             };
+            stage.factorizations = self.factorizations - before;
+            stages.push(stage);
             let par = map.params(&result.x);
             let (b, th) = par.split_at(p);
             // Keep the better of the two stages' optima.
@@ -269,31 +228,15 @@ impl GeneralizedLinearMixedModel {
             } else {
                 fmin = self.evaluate(&theta, None, nagq)?;
             }
-            code = result.code;
-            (rho_begin, rho_end) = (joint.rho_begin, joint.rho_end);
         }
         // Try tiny diagonal entries of θ at their bound of zero.
-        let mut zeroed = Vec::new();
         let beta_opt = (!fast).then(|| self.beta.clone());
-        for i in 0..theta.len() {
-            if lower[i] == 0.0 && theta[i] > 0.0 && theta[i] < ZERO_TRIAL {
-                let mut trial = theta.clone();
-                trial[i] = 0.0;
-                let f0 = self.evaluate_or_inf(&trial, beta_opt.as_deref(), nagq, PIRLS_TOL);
-                fitlog.push(GlmmFitLogEntry {
-                    theta: trial.clone(),
-                    beta: self.beta.clone(),
-                    objective: f0,
-                    joint: !fast,
-                });
-                if f0 <= fmin + ZERO_TOL {
-                    theta = trial;
-                    fmin = f0;
-                    zeroed.push(i);
-                }
-            }
-        }
-        let fmin_check = self
+        let (theta, _, zeroed) = zero_trials(&self.layout.clone(), theta, fmin, &mut |trial| {
+            let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), nagq, settings.pirls_tol);
+            log.push(trial, &self.beta, v, !fast);
+            v
+        });
+        let fmin = self
             .evaluate(&theta, beta_opt.as_deref(), nagq)
             .map_err(|e| self.explain_failure(e))?;
         // Fitted values at the bound of the mean can also come from a fit
@@ -303,39 +246,23 @@ impl GeneralizedLinearMixedModel {
                 return Err(sep.into_error());
             }
         }
-        debug_assert!((fmin_check - fmin).abs() <= 1e-6 * fmin.abs().max(1.0));
-        fmin = fmin_check;
         self.nagq = nagq;
         self.fast = fast;
-        let return_code = match &code {
-            ReturnCode::Converged => "converged (trust radius reached rho_end)".to_string(),
-            ReturnCode::FtolReached => "converged (objective change below tolerance)".to_string(),
-            ReturnCode::MaxEvaluations => "stopped: maximum number of evaluations".to_string(),
-            ReturnCode::Failure(m) => format!("failure: {m}"),
-        };
-        self.optsum = Some(GlmmOptSummary {
-            optimizer: "BOBYQA".into(),
-            fast,
-            nagq,
+        Ok(FitRecord {
+            settings: settings.clone(),
             initial: start,
             finitial,
             lower,
             final_theta: theta,
             final_beta: self.beta.clone(),
             fmin,
-            evaluations: fitlog.len(),
-            evaluations_fast_stage,
-            seconds_fast_stage,
-            factorizations_fast_stage,
-            return_code,
-            rho_begin,
-            rho_end,
+            evaluations: log.entries.len(),
             zeroed,
             factorizations: self.factorizations,
             seconds: timer.elapsed().as_secs_f64(),
-            fitlog,
-        });
-        Ok(self.optsum.as_ref().unwrap())
+            stages,
+            fitlog: log.entries,
+        })
     }
 
     /// A PIRLS failure caused by separation becomes an error naming the
@@ -349,14 +276,9 @@ impl GeneralizedLinearMixedModel {
         }
     }
 
-    /// The optimizer summary of the last fit, if fitted.
-    pub fn optsum(&self) -> Option<&GlmmOptSummary> {
-        self.optsum.as_ref()
-    }
-
-    /// Has the model been fitted?
-    pub fn is_fitted(&self) -> bool {
-        self.optsum.is_some()
+    /// The record of the last fit, if fitted.
+    pub fn optsum(&self) -> Option<&FitRecord> {
+        self.record.as_ref()
     }
 }
 
@@ -375,7 +297,7 @@ struct JointMap {
 impl JointMap {
     fn new(m: &GeneralizedLinearMixedModel, theta: &[f64]) -> Self {
         let p = m.beta.len();
-        let l = m.lmm.l_xy();
+        let l = m.engine.l_xy();
         let mut lxx = vec![0.0; p * p];
         for i in 0..p {
             for j in 0..=i {

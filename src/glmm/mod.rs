@@ -5,8 +5,8 @@
 //!
 //! For given (β, θ), penalised iteratively reweighted least squares (PIRLS)
 //! finds the conditional mode û by repeatedly solving the penalised weighted
-//! least-squares problem of an inner [`LinearMixedModel`] whose response and
-//! weights are the working response and working weights. The objective is
+//! least-squares problem of a [`PlsEngine`](crate::pls::PlsEngine) whose
+//! response and weights are the working response and working weights. The objective is
 //! the Laplace approximation to the deviance,
 //! Σ dᵢ(yᵢ, μ̂ᵢ) + ‖û‖² + log|L_Z|² (MixedModels.jl's `deviance!`), or for
 //! `nAGQ > 1` and a single scalar random-effects term, its adaptive
@@ -32,22 +32,27 @@ mod fit;
 mod observations;
 mod pirls;
 mod response;
+mod restore;
 mod separation;
 mod summary;
 
 pub use agq::gauss_hermite_normal;
 pub use extract::ResidualKind;
 pub use family::{normal_cdf, normal_quantile, Family, Link};
-pub use fit::{GlmmFitLogEntry, GlmmOptSummary};
+pub(crate) use pirls::PIRLS_TOL;
 pub use separation::Separation;
 
 use std::collections::HashMap;
 
 use crate::contrasts::Coding;
 use crate::data::Data;
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
-use crate::lmm::LinearMixedModel;
-use crate::terms::{MissingPolicy, ModelTerms, TermOptions, Variable};
+use crate::interrupt::Interrupt;
+use crate::model::FitRecord;
+use crate::pls::PlsEngine;
+use crate::terms::{MissingPolicy, ModelTerms, TermOptions, ThetaLayout};
 use response::Response;
 
 /// Options of a generalized linear mixed model.
@@ -71,11 +76,20 @@ pub struct GlmmOptions {
     pub zerocorr: Vec<String>,
 }
 
-/// A generalized linear mixed-effects model: terms, family and link, the
-/// inner linear mixed model used by PIRLS, and the current state (β, θ, u, η, μ).
+/// A generalized linear mixed-effects model: terms, θ layout, family and
+/// link, the penalised least-squares engines PIRLS works in, and the current
+/// state (β, θ, u, η, μ).
 pub struct GeneralizedLinearMixedModel {
-    /// The inner linear mixed model holding the working response and weights.
-    pub(crate) lmm: LinearMixedModel,
+    pub(crate) terms: Arc<ModelTerms>,
+    pub(crate) layout: ThetaLayout,
+    /// The engine with X: PIRLS with β varying, β̂ and R_X.
+    pub(crate) engine: PlsEngine,
+    /// The engine without X, for PIRLS at fixed β (built on first use):
+    /// only L_Z and Λᵀ Zᵀ W (z − Xβ) are needed there, so A and L shrink to
+    /// the random-effects blocks plus one response column.
+    pub(crate) engine_u: Option<PlsEngine>,
+    /// Was the last reweight done in `engine_u`?
+    pub(crate) reduced_active: bool,
     pub(crate) family: Family,
     pub(crate) link: Link,
     pub(crate) resp: Response,
@@ -97,19 +111,16 @@ pub struct GeneralizedLinearMixedModel {
     /// Quadrature points of the objective (1: Laplace).
     pub(crate) nagq: usize,
     pub(crate) fast: bool,
-    pub(crate) optsum: Option<GlmmOptSummary>,
+    pub(crate) record: Option<FitRecord>,
     /// PIRLS iterations of the last evaluation.
     pub(crate) last_pirls_iterations: usize,
     /// Refactorizations of L (working weights installed) since the counter was reset.
     pub(crate) factorizations: usize,
     /// o + Xβ.
     pub(crate) xb: Vec<f64>,
-    /// The inner model without X, for PIRLS at fixed β (built on first use).
-    pub(crate) lmm_u: Option<LinearMixedModel>,
-    /// Was the last reweight done in `lmm_u`?
-    pub(crate) reduced_active: bool,
-    /// Threads for the dense kernels of the inner models.
+    /// Threads for the dense kernels of the engines.
     pub(crate) threads: Option<usize>,
+    pub(crate) interrupt: Interrupt,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -181,26 +192,22 @@ impl GeneralizedLinearMixedModel {
         if let Some(o) = extra_offset {
             offset.iter_mut().zip(o).for_each(|(a, b)| *a += b);
         }
-        // The inner LMM needs a numeric, non-constant response; it is replaced
-        // by the working response before any use.
-        let constant = resp.y.iter().all(|&v| v == resp.y[0]);
-        let placeholder: Vec<f64> = if constant {
-            (0..n).map(|i| (i % 2) as f64).collect()
-        } else {
-            resp.y.clone()
-        };
-        terms.response = Variable::Numeric(placeholder);
         // cbind's counts are now y and the prior weights.
         terms.counts = None;
-        // σ is fixed at 1: the inner model's vcov, condvar and varcorr are then
-        // the unscaled quantities a GLMM without dispersion reports.
-        let lmm = LinearMixedModel::from_terms(terms, None, Some(1.0), options.threads)?;
-        let p = lmm.rank();
-        let theta = lmm.theta().to_vec();
-        let lambdas = lmm.lambda();
-        let q: usize = lmm.terms.random.iter().map(|t| t.nranef()).sum();
+        let terms = Arc::new(terms);
+        let layout = ThetaLayout::new(&terms.random);
+        // The working response is installed by PIRLS before any factorization.
+        let engine = PlsEngine::new(terms.clone(), true, vec![0.0; n], None, options.threads);
+        let p = engine.p();
+        let theta = layout.initial();
+        let lambdas = layout.lambdas(&theta);
+        let q: usize = terms.random.iter().map(|t| t.nranef()).sum();
         Ok(GeneralizedLinearMixedModel {
-            lmm,
+            terms,
+            layout,
+            engine,
+            engine_u: None,
+            reduced_active: false,
             family,
             link,
             resp,
@@ -216,19 +223,44 @@ impl GeneralizedLinearMixedModel {
             started: false,
             nagq: 1,
             fast: false,
-            optsum: None,
+            record: None,
             last_pirls_iterations: 0,
             factorizations: 0,
             xb: vec![0.0; n],
-            lmm_u: None,
-            reduced_active: false,
             threads: options.threads,
+            interrupt: Interrupt::new(),
         })
     }
 
-    /// The inner linear mixed model (working response and weights of the last PIRLS step).
-    pub fn lmm(&self) -> &LinearMixedModel {
-        &self.lmm
+    /// The θ layout: names, bounds, starting values, λ's pattern.
+    pub fn layout(&self) -> &ThetaLayout {
+        &self.layout
+    }
+
+    /// The penalised least-squares engine with X (factored at the working
+    /// weights of the last PIRLS step that varied β, or of the last
+    /// evaluation that refactored it).
+    pub fn engine(&self) -> &PlsEngine {
+        &self.engine
+    }
+
+    /// The engine factored by the last PIRLS step (the one without X when β
+    /// was fixed): log|L_Z|² and the conditional variances are read from it.
+    pub(crate) fn active_engine(&self) -> &PlsEngine {
+        match (&self.engine_u, self.reduced_active) {
+            (Some(e), true) => e,
+            _ => &self.engine,
+        }
+    }
+
+    /// The flag that interrupts this model's fits (see [`crate::interrupt`]).
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    /// Use `interrupt` for this model's fits.
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
     }
 
     /// The response distribution.
@@ -282,7 +314,7 @@ impl GeneralizedLinearMixedModel {
     /// Offsets of each term in the stacked random-effects vector (K + 1 entries).
     pub(crate) fn u_offsets(&self) -> Vec<usize> {
         let mut off = vec![0];
-        for t in &self.lmm.terms.random {
+        for t in &self.terms.random {
             off.push(off.last().unwrap() + t.nranef());
         }
         off
@@ -299,7 +331,7 @@ impl GeneralizedLinearMixedModel {
             ));
         }
         if nagq > 1 {
-            let re = &self.lmm.terms.random;
+            let re = &self.terms.random;
             if re.len() != 1 {
                 return Err(Error::argument(
                     "nagq",

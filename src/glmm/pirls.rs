@@ -13,9 +13,8 @@
 use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::lmm::LinearMixedModel;
 use crate::parallel::PARALLEL_LOOP_ROWS;
-use crate::terms::{FeTerm, Variable};
+use crate::pls::PlsEngine;
 
 /// Most PIRLS iterations per evaluation.
 const MAX_ITER: usize = 100;
@@ -29,71 +28,41 @@ const MAX_HALVINGS: usize = 10;
 pub(crate) const PIRLS_TOL: f64 = 1e-9;
 
 impl GeneralizedLinearMixedModel {
-    /// Install θ: λ of each term (the inner LMM is refactored at the next reweight).
+    /// Install θ (checked against the layout): λ of each term, here and in
+    /// the engines (refactored at the next reweight).
     pub(crate) fn install_theta(&mut self, theta: &[f64]) -> Result<()> {
-        let nth = self.lmm.terms.ntheta();
-        if theta.len() != nth {
-            return Err(Error::argument(
-                "theta",
-                format!("θ must have length {nth}, got {}", theta.len()),
-            ));
-        }
-        let lower = self.lmm.lower_bounds();
-        if let Some(i) = (0..nth).find(|&i| !theta[i].is_finite() || theta[i] < lower[i]) {
-            return Err(Error::argument(
-                "theta",
-                format!(
-                    "θ[{i}] = {} is not finite or below its lower bound {}",
-                    theta[i], lower[i]
-                ),
-            ));
-        }
+        self.layout
+            .check(theta)
+            .map_err(|m| Error::argument("theta", m))?;
         self.theta.copy_from_slice(theta);
-        let mut off = 0;
-        for (t, lam) in self.lmm.terms.random.iter().zip(self.lambdas.iter_mut()) {
-            let nt = t.ntheta();
-            t.lambda_into(&theta[off..off + nt], lam);
-            off += nt;
+        self.layout.fill_lambdas(theta, &mut self.lambdas);
+        self.engine.install_theta(&self.layout, theta);
+        if let Some(e) = self.engine_u.as_mut() {
+            e.install_theta(&self.layout, theta);
         }
         Ok(())
     }
 
     /// o + Xβ, the part of η that does not depend on u.
     pub(crate) fn update_xb(&mut self) {
-        let n = self.xb.len();
         self.xb.copy_from_slice(&self.offset);
-        let x = &self.lmm.terms.fixed.x;
-        for (j, b) in self.beta.iter().enumerate() {
-            let col = &x[j * n..(j + 1) * n];
-            self.xb.iter_mut().zip(col).for_each(|(e, xv)| *e += b * xv);
-        }
+        self.terms.add_x_beta(&self.beta, &mut self.xb);
     }
 
-    /// η = (o + Xβ) + Σₖ ZₖΛₖuₖ (o + Xβ as last computed by
+    /// η = (o + Xβ) + ZΛu (o + Xβ as last computed by
     /// [`update_xb`](Self::update_xb)), then μ and the unit deviances.
     /// Returns the penalised deviance Σ dᵢ + ‖u‖².
     pub(crate) fn update_eta(&mut self) -> f64 {
         self.eta.copy_from_slice(&self.xb);
         let off = self.u_offsets();
-        for (k, term) in self.lmm.terms.random.iter().enumerate() {
-            let v = term.ncols();
-            let lam = &self.lambdas[k];
-            let u = &self.u[off[k]..off[k + 1]];
-            if v == 1 {
-                let lam = lam[0];
-                for (i, e) in self.eta.iter_mut().enumerate() {
-                    *e += term.z[i] * lam * u[term.refs[i] as usize];
-                }
-                continue;
-            }
-            let b = term.b_from_u(lam, u);
-            for (i, e) in self.eta.iter_mut().enumerate() {
-                let l = term.refs[i] as usize;
-                *e += (0..v)
-                    .map(|c| term.z[i * v + c] * b[l * v + c])
-                    .sum::<f64>();
-            }
-        }
+        let b: Vec<Vec<f64>> = self
+            .terms
+            .random
+            .iter()
+            .enumerate()
+            .map(|(k, t)| t.b_from_u(&self.lambdas[k], &self.u[off[k]..off[k + 1]]))
+            .collect();
+        self.terms.add_z_b(&b, &mut self.eta);
         self.update_mu()
     }
 
@@ -130,9 +99,9 @@ impl GeneralizedLinearMixedModel {
         self.threads != Some(1) && self.eta.len() >= PARALLEL_LOOP_ROWS
     }
 
-    /// Install the working response and weights at the current η in the
-    /// inner model and refactor L at θ. With `reduced`, the inner model
-    /// without X is used and the working response is taken net of o + Xβ.
+    /// Install the working response and weights at the current η in an
+    /// engine and refactor its L at θ. With `reduced`, the engine without X
+    /// is used and the working response is taken net of o + Xβ.
     pub(crate) fn reweight(&mut self, reduced: bool) -> Result<()> {
         let n = self.eta.len();
         if reduced {
@@ -161,12 +130,12 @@ impl GeneralizedLinearMixedModel {
                 z[k] = eta[i] - base[i] + (y[i] - mu[i]) / me;
             }
         };
-        let lmm = match (reduced, self.lmm_u.as_mut()) {
-            (true, Some(m)) => m,
-            _ => &mut self.lmm,
+        let engine = match (reduced, self.engine_u.as_mut()) {
+            (true, Some(e)) => e,
+            _ => &mut self.engine,
         };
-        // The working response and √w go straight into the inner model.
-        lmm.set_working_with(|z, sqrtw| {
+        // The working response and √w go straight into the engine.
+        engine.set_weighted_response_with(|z, sqrtw| {
             let half = n / 2;
             let (z_a, z_b) = z.split_at_mut(half);
             let (w_a, w_b) = sqrtw.split_at_mut(half);
@@ -179,41 +148,19 @@ impl GeneralizedLinearMixedModel {
         });
         self.factorizations += 1;
         self.reduced_active = reduced;
-        lmm.set_theta(&self.theta)
+        engine.refactor()
     }
 
-    /// The inner model without fixed effects (built on first use): for
-    /// fixed β only L_Z and Λᵀ Zᵀ W (z − Xβ) are needed, so A and L shrink
-    /// to the random-effects blocks plus one response column.
-    fn ensure_reduced(&mut self) -> Result<&mut LinearMixedModel> {
-        if self.lmm_u.is_none() {
-            let mut terms = self.lmm.terms.clone();
-            let n = terms.nobs();
-            terms.fixed = FeTerm {
-                names: vec![],
-                kept: vec![],
-                dropped: vec![],
-                x: vec![],
-                nrows: n,
-            };
-            terms.response = Variable::Numeric((0..n).map(|i| (i % 2) as f64).collect());
-            let threads = self.threads;
-            self.lmm_u = Some(LinearMixedModel::from_terms(
-                terms,
-                None,
-                Some(1.0),
-                threads,
-            )?);
+    /// The engine without fixed effects (built on first use, with the
+    /// current θ installed).
+    fn ensure_reduced(&mut self) -> Result<()> {
+        if self.engine_u.is_none() {
+            let n = self.eta.len();
+            let mut e = PlsEngine::new(self.terms.clone(), false, vec![0.0; n], None, self.threads);
+            e.install_theta(&self.layout, &self.theta);
+            self.engine_u = Some(e);
         }
-        Ok(self.lmm_u.as_mut().unwrap())
-    }
-
-    /// The inner model factored by the last reweight.
-    pub(crate) fn active_lmm(&self) -> &LinearMixedModel {
-        match (&self.lmm_u, self.reduced_active) {
-            (Some(m), true) => m,
-            _ => &self.lmm,
-        }
+        Ok(())
     }
 
     /// Run PIRLS at the current θ to the conditional mode û (and β̂ when
@@ -248,18 +195,19 @@ impl GeneralizedLinearMixedModel {
         let mut iter = 0;
         while iter < MAX_ITER {
             iter += 1;
+            self.interrupt.check()?;
             self.reweight(reduced)?;
             let beta0 = self.beta.clone();
             let u0 = self.u.clone();
             let eta0 = self.eta.clone();
             if vary_beta {
-                self.beta = self.lmm.beta();
+                self.beta = self.engine.beta();
                 self.update_xb();
             }
             self.u = if reduced {
-                self.active_lmm().u_given_beta(&[]).concat()
+                self.active_engine().u_given_beta(&[]).concat()
             } else {
-                self.lmm.u_given_beta(&self.beta).concat()
+                self.engine.u_given_beta(&self.beta).concat()
             };
             let mut pdev = self.update_eta();
             let mut nhalf = 0;
@@ -349,6 +297,16 @@ impl GeneralizedLinearMixedModel {
             self.reweight(reduced)?;
         }
         Ok(pdev_old)
+    }
+
+    /// Make (β, u) the state: η, μ and the unit deviances from them, and L
+    /// (of the engine with X) factored at their working weights.
+    pub(crate) fn install_mode(&mut self) -> Result<()> {
+        self.update_xb();
+        self.update_eta();
+        self.reweight(false)?;
+        self.started = true;
+        Ok(())
     }
 
     /// Penalised deviance Σ dᵢ + ‖u‖² at the current state.

@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::GeneralizedLinearMixedModel;
 use crate::lmm::LinearMixedModel;
+use crate::model::MixedModel;
 
 impl fmt::Display for GeneralizedLinearMixedModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -14,7 +15,7 @@ impl fmt::Display for GeneralizedLinearMixedModel {
             "Generalized Linear Mixed Model fit by maximum likelihood (nAGQ = {})",
             self.nagq
         )?;
-        writeln!(f, "  {}", self.lmm.terms.spec.source.trim())?;
+        writeln!(f, "  {}", self.terms.spec.source.trim())?;
         writeln!(f, "  Distribution: {}", self.family.name())?;
         writeln!(f, "  Link: {}", self.link.name())?;
         writeln!(f)?;
@@ -22,7 +23,7 @@ impl fmt::Display for GeneralizedLinearMixedModel {
         writeln!(f)?;
         write!(f, "{}", self.varcorr())?;
         writeln!(f)?;
-        LinearMixedModel::render_counts(f, self.nobs(), &self.lmm.terms)?;
+        LinearMixedModel::render_counts(f, self.nobs(), &self.terms)?;
         writeln!(f)?;
         writeln!(f, "Fixed-effects parameters:")?;
         write!(

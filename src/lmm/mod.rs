@@ -6,19 +6,21 @@ mod extract;
 mod fit;
 mod glmm_hooks;
 mod objective;
+mod restore;
 mod summary;
 
-pub use extract::{CoefRow, VarCorr, VarCorrTerm};
-pub use fit::{FitLogEntry, OptSummary};
+pub use crate::model::{CoefRow, FitLogEntry, FitRecord, VarCorr, VarCorrTerm};
 
-use faer::{Mat, Par};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::blocks::{allocate_l, Block, Structure, Workspace};
+use crate::blocks::{Block, Structure};
 use crate::contrasts::Coding;
 use crate::data::Data;
 use crate::error::{Error, Result};
-use crate::terms::{MissingPolicy, ModelTerms, TermOptions, Variable};
-use std::collections::HashMap;
+use crate::interrupt::Interrupt;
+use crate::pls::PlsEngine;
+use crate::terms::{MissingPolicy, ModelTerms, TermOptions, ThetaLayout, Variable};
 
 /// Options of a linear mixed model.
 #[derive(Debug, Clone, Default)]
@@ -37,27 +39,20 @@ pub struct LmmOptions {
     pub zerocorr: Vec<String>,
 }
 
-/// A linear mixed-effects model: its terms, the blocked system and, once
-/// fitted, the optimum.
+/// A linear mixed-effects model: its terms, the θ layout, the penalised
+/// least-squares engine and, once fitted, the fit record.
 pub struct LinearMixedModel {
     /// Terms built from the formula and data.
-    pub terms: ModelTerms,
-    /// Block structure of A and L.
-    pub structure: Structure,
-    a: Vec<Block>,
-    l: Vec<Block>,
-    ws: Workspace,
-    /// √w-weighted [X y], n × (p + 1).
-    xy: Mat<f64>,
-    sqrtw: Option<Vec<f64>>,
-    y: Vec<f64>,
-    theta: Vec<f64>,
-    lambdas: Vec<Vec<f64>>,
+    pub terms: Arc<ModelTerms>,
+    layout: ThetaLayout,
+    engine: PlsEngine,
     reml: bool,
     sigma_fixed: Option<f64>,
     /// Σ log wᵢ (0 without weights).
     log_weights: f64,
-    optsum: Option<OptSummary>,
+    threads: Option<usize>,
+    interrupt: Interrupt,
+    record: Option<FitRecord>,
 }
 
 impl LinearMixedModel {
@@ -157,62 +152,49 @@ impl LinearMixedModel {
                 });
             }
         }
-        let p = terms.fixed.rank();
         let sqrtw: Option<Vec<f64>> = weights
             .as_ref()
             .map(|w| w.iter().map(|v| v.sqrt()).collect());
         let log_weights = weights
             .as_ref()
             .map_or(0.0, |w| w.iter().map(|v| v.ln()).sum());
-        let xy = weighted_xy(&terms, &y, sqrtw.as_deref());
-        let structure = Structure::new(&terms.random, p, n);
-        let mut a = structure.zeros_a();
-        structure.fill_a(&mut a, &terms.random, &xy, sqrtw.as_deref());
-        let l = allocate_l(&a, &structure);
-        let par = match threads {
-            Some(1) => Par::Seq,
-            Some(t) => Par::rayon(t),
-            None => Par::rayon(0),
-        };
-        let ws = Workspace::new(&l, par);
-        let theta: Vec<f64> = terms
-            .random
-            .iter()
-            .flat_map(|t| t.initial_theta())
-            .collect();
-        let lambdas = terms
-            .random
-            .iter()
-            .map(|t| vec![0.0; t.ncols() * t.ncols()])
-            .collect();
+        let terms = Arc::new(terms);
+        let layout = ThetaLayout::new(&terms.random);
+        let engine = PlsEngine::new(terms.clone(), true, y, sqrtw, threads);
         let mut m = LinearMixedModel {
             terms,
-            structure,
-            a,
-            l,
-            ws,
-            xy,
-            sqrtw,
-            y,
-            theta: theta.clone(),
-            lambdas,
+            layout,
+            engine,
             reml: false,
             sigma_fixed: sigma,
             log_weights,
-            optsum: None,
+            threads,
+            interrupt: Interrupt::new(),
+            record: None,
         };
-        m.set_theta(&theta)?;
+        let theta0 = m.layout.initial();
+        m.set_theta(&theta0)?;
         Ok(m)
     }
 
-    /// Number of observations.
-    pub fn nobs(&self) -> usize {
-        self.structure.n
+    /// The θ layout: names, bounds, starting values, λ's pattern.
+    pub fn layout(&self) -> &ThetaLayout {
+        &self.layout
+    }
+
+    /// The penalised least-squares engine.
+    pub fn engine(&self) -> &PlsEngine {
+        &self.engine
+    }
+
+    /// The block structure of A and L.
+    pub fn structure(&self) -> &Structure {
+        self.engine.structure()
     }
 
     /// Rank of X (number of fixed-effects coefficients estimated).
     pub fn rank(&self) -> usize {
-        self.structure.p
+        self.engine.p()
     }
 
     /// Is the criterion REML (else ML)?
@@ -237,134 +219,46 @@ impl LinearMixedModel {
         self.sigma_fixed
     }
 
+    /// Threads for the dense kernels (None: all available).
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+
     /// The response vector.
     pub fn y(&self) -> &[f64] {
-        &self.y
+        self.engine.y()
     }
 
     /// The case weights of the rows used, if any.
     pub fn weights(&self) -> Option<Vec<f64>> {
-        self.sqrtw
-            .as_ref()
+        self.engine
+            .sqrtw()
             .map(|s| s.iter().map(|v| v * v).collect())
     }
 
-    /// Replace the response (same length) and refill A, keeping all symbolic work.
-    pub fn set_response(&mut self, y: &[f64]) -> Result<()> {
-        if y.len() != self.nobs() {
-            return Err(Error::argument(
-                "y",
-                format!(
-                    "new response has length {}, the model has {} observations",
-                    y.len(),
-                    self.nobs()
-                ),
-            ));
-        }
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::argument(
-                "y",
-                format!("new response holds a non-finite value in row {i}"),
-            ));
-        }
-        self.y.copy_from_slice(y);
-        self.refill_a();
-        let theta = self.theta.clone();
-        self.set_theta(&theta)
+    /// The flag that interrupts this model's fits (share it with whoever
+    /// may press Ctrl-C; see [`crate::interrupt`]).
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
     }
 
-    /// Install a working response and working weights (√w per observation) and
-    /// refill A, keeping all symbolic work: the inner step of PIRLS for GLMMs.
-    /// Does not refactor L; call [`set_theta`](Self::set_theta) afterwards.
-    pub fn set_working(&mut self, y: &[f64], sqrtw: &[f64]) -> Result<()> {
-        let n = self.nobs();
-        if y.len() != n || sqrtw.len() != n {
-            return Err(Error::argument(
-                "y",
-                format!(
-                    "working response and weights must have length {n}, got {} and {}",
-                    y.len(),
-                    sqrtw.len()
-                ),
-            ));
-        }
-        self.set_working_with(|yw, sw| {
-            yw.copy_from_slice(y);
-            sw.copy_from_slice(sqrtw);
-        });
-        Ok(())
-    }
-
-    /// As [`set_working`](Self::set_working), with `fill` writing the working
-    /// response and √w straight into the model's buffers (length n each).
-    pub fn set_working_with(&mut self, fill: impl FnOnce(&mut [f64], &mut [f64])) {
-        let n = self.nobs();
-        let sqrtw = self.sqrtw.get_or_insert_with(|| vec![0.0; n]);
-        fill(&mut self.y, sqrtw);
-        self.log_weights = 0.0;
-        self.refill_a();
-    }
-
-    /// Recompute the weighted [X y] and A from the current response and
-    /// weights (the pattern and L's layout are kept); the last fit is forgotten.
-    fn refill_a(&mut self) {
-        fill_weighted_xy(&mut self.xy, &self.terms, &self.y, self.sqrtw.as_deref());
-        self.structure.fill_a(
-            &mut self.a,
-            &self.terms.random,
-            &self.xy,
-            self.sqrtw.as_deref(),
-        );
-        self.optsum = None;
+    /// Use `interrupt` for this model's fits.
+    pub fn set_interrupt(&mut self, interrupt: Interrupt) {
+        self.interrupt = interrupt;
     }
 
     /// Blocks of L (for inspection and the extractors).
     pub fn l_blocks(&self) -> &[Block] {
-        &self.l
+        self.engine.l_blocks()
     }
 
     /// Blocks of A.
     pub fn a_blocks(&self) -> &[Block] {
-        &self.a
+        self.engine.a_blocks()
     }
 
     /// A one-line description per block row of L: the kind of each block.
     pub fn block_description(&self) -> Vec<Vec<&'static str>> {
-        let k = self.structure.nterms;
-        (0..=k)
-            .map(|i| {
-                (0..=i)
-                    .map(|j| self.l[crate::blocks::tri(i, j)].kind_name())
-                    .collect()
-            })
-            .collect()
-    }
-}
-
-/// [X y] with each row multiplied by √wᵢ.
-fn weighted_xy(terms: &ModelTerms, y: &[f64], sqrtw: Option<&[f64]>) -> Mat<f64> {
-    let mut xy = Mat::zeros(terms.nobs(), terms.fixed.rank() + 1);
-    fill_weighted_xy(&mut xy, terms, y, sqrtw);
-    xy
-}
-
-/// Write [X y] with each row multiplied by √wᵢ into `xy`, column by column.
-fn fill_weighted_xy(xy: &mut Mat<f64>, terms: &ModelTerms, y: &[f64], sqrtw: Option<&[f64]>) {
-    let n = terms.nobs();
-    let p = terms.fixed.rank();
-    for j in 0..=p {
-        let src = if j < p {
-            &terms.fixed.x[j * n..(j + 1) * n]
-        } else {
-            y
-        };
-        let col = xy.col_mut(j).try_as_col_major_mut().unwrap().as_slice_mut();
-        match sqrtw {
-            Some(w) => col
-                .iter_mut()
-                .zip(src.iter().zip(w))
-                .for_each(|(c, (v, w))| *c = v * w),
-            None => col.copy_from_slice(src),
-        }
+        self.engine.block_description()
     }
 }

@@ -5,6 +5,7 @@
 use std::fmt;
 
 use super::{CoefRow, LinearMixedModel, VarCorr};
+use crate::model::MixedModel;
 use crate::terms::ModelTerms;
 
 /// `x` rounded to `digits` significant digits, printed without exponent

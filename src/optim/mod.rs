@@ -13,8 +13,8 @@
 //! is a Karush–Kuhn–Tucker point of the bounded problem.  Both our BOBYQA
 //! and NLopt's (lme4's default) stop in such points on the 55-parameter
 //! model `Reaction ~ 1 + Days + (1 + Days | Subject)` with a categorical
-//! `Days`, depending on the initial steps.  [`Bobyqa::for_covariance_parameters`]
-//! declares these symmetries ([`SignSymmetry`]), which lets the method work
+//! `Days`, depending on the initial steps.  The θ layout of the model
+//! (`terms::ThetaLayout`) declares these symmetries ([`SignSymmetry`]), which lets the method work
 //! without those bounds while still calling `f` only inside them.
 //!
 //! Every optimizer implements [`Optimizer`]: it receives the objective as a
@@ -24,7 +24,7 @@
 
 mod bobyqa;
 
-pub use bobyqa::{Bobyqa, SignSymmetry};
+pub use bobyqa::{Bobyqa, SignSymmetry, StopFlag};
 
 #[cfg(test)]
 mod tests;

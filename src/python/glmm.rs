@@ -12,6 +12,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
+use crate::model::MixedModel;
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
 type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
@@ -88,6 +89,8 @@ impl PyGeneralizedLinearMixedModel {
                 GeneralizedLinearMixedModel::new(&formula, &data, family, link, &options)
             })
             .map_err(to_pyerr)?;
+        let mut model = model;
+        model.set_interrupt(super::ctrl_c_interrupt());
         Ok(PyGeneralizedLinearMixedModel {
             inner: Mutex::new(model),
         })
@@ -116,7 +119,7 @@ impl PyGeneralizedLinearMixedModel {
 
     #[getter]
     fn formula(&self) -> String {
-        self.m().lmm().terms.spec.source.clone()
+        self.m().terms().spec.source.clone()
     }
     #[getter]
     fn family(&self) -> &'static str {
@@ -144,11 +147,11 @@ impl PyGeneralizedLinearMixedModel {
     }
     #[getter]
     fn lowerbd<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_vec(py, self.m().lower_bounds())
+        PyArray1::from_vec(py, self.m().layout().lower())
     }
     #[getter]
     fn beta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_slice(py, self.m().beta())
+        PyArray1::from_vec(py, self.m().beta())
     }
     #[getter]
     fn coef_names(&self) -> Vec<String> {
@@ -156,7 +159,7 @@ impl PyGeneralizedLinearMixedModel {
     }
     #[getter]
     fn dropped_columns(&self) -> Vec<String> {
-        self.m().lmm().terms.fixed.dropped_names()
+        self.m().terms().fixed.dropped_names()
     }
     #[getter]
     fn objective(&self) -> f64 {
@@ -167,16 +170,16 @@ impl PyGeneralizedLinearMixedModel {
         self.m().deviance()
     }
     #[getter]
-    fn loglikelihood(&self) -> f64 {
-        self.m().loglikelihood()
+    fn loglikelihood(&self) -> PyResult<f64> {
+        self.m().loglikelihood().map_err(to_pyerr)
     }
     #[getter]
-    fn aic(&self) -> f64 {
-        self.m().aic()
+    fn aic(&self) -> PyResult<f64> {
+        self.m().aic().map_err(to_pyerr)
     }
     #[getter]
-    fn bic(&self) -> f64 {
-        self.m().bic()
+    fn bic(&self) -> PyResult<f64> {
+        self.m().bic().map_err(to_pyerr)
     }
     #[getter]
     fn dof(&self) -> usize {
@@ -246,6 +249,19 @@ impl PyGeneralizedLinearMixedModel {
         Ok(list)
     }
     /// The summary text.
+    /// The fit as versioned JSON (see `mixedmodels::model::persist`).
+    fn save_fit(&self) -> PyResult<String> {
+        self.m().save_fit().map_err(to_pyerr)
+    }
+    /// Restore a fit saved by `save_fit` without optimizing.
+    fn restore_fit(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        py.detach(|| self.m().restore_fit(text)).map_err(to_pyerr)
+    }
+    /// lme4's names of θ (`Subject.(Intercept)`, `Subject.Days.(Intercept)`, …).
+    #[getter]
+    fn theta_names(&self) -> Vec<String> {
+        self.m().layout().names().to_vec()
+    }
     fn summary(&self) -> String {
         self.m().to_string()
     }
@@ -254,8 +270,7 @@ impl PyGeneralizedLinearMixedModel {
     fn ranef<'py>(&self, py: Python<'py>, uscale: bool) -> Vec<Bound<'py, PyArray2<f64>>> {
         let m = self.m();
         let vals = if uscale { m.u() } else { m.b() };
-        m.lmm()
-            .terms
+        m.terms()
             .random
             .iter()
             .zip(vals)
@@ -266,8 +281,7 @@ impl PyGeneralizedLinearMixedModel {
     fn condvar<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArray3<f64>>>> {
         let m = self.m();
         let cv = py.detach(|| m.condvar());
-        m.lmm()
-            .terms
+        m.terms()
             .random
             .iter()
             .zip(cv)
@@ -284,7 +298,7 @@ impl PyGeneralizedLinearMixedModel {
     fn fitted<'py>(&self, py: Python<'py>, scale: &str) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let m = self.m();
         match scale {
-            "response" => Ok(PyArray1::from_slice(py, m.fitted())),
+            "response" => Ok(PyArray1::from_vec(py, m.fitted())),
             "link" => Ok(PyArray1::from_slice(py, m.linear_predictor())),
             other => Err(PyValueError::new_err(format!(
                 "scale must be \"response\" or \"link\", got {other:?}"
@@ -318,8 +332,7 @@ impl PyGeneralizedLinearMixedModel {
     /// Per random-effects term: (grouping name, levels, column names).
     fn reterms(&self) -> Vec<(String, Vec<String>, Vec<String>)> {
         self.m()
-            .lmm()
-            .terms
+            .terms()
             .random
             .iter()
             .map(|t| (t.grouping.clone(), t.levels.clone(), t.column_names.clone()))
@@ -329,25 +342,26 @@ impl PyGeneralizedLinearMixedModel {
     #[getter]
     fn rows<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
         let m = self.m();
-        PyArray1::from_vec(py, m.lmm().terms.rows.iter().map(|&r| r as u64).collect())
+        PyArray1::from_vec(py, m.terms().rows.iter().map(|&r| r as u64).collect())
     }
     /// Rows dropped for missing values, per column used.
     #[getter]
     fn missing(&self) -> Vec<(String, usize)> {
-        self.m().lmm().terms.missing.clone()
+        self.m().terms().missing.clone()
     }
     #[getter]
     fn input_rows(&self) -> usize {
-        self.m().lmm().terms.input_rows
+        self.m().terms().input_rows
     }
     /// Optimizer summary as a dict.
     fn optsum<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let m = self.m();
         let Some(o) = m.optsum() else { return Ok(None) };
         let d = PyDict::new(py);
-        d.set_item("optimizer", &o.optimizer)?;
-        d.set_item("fast", o.fast)?;
-        d.set_item("nagq", o.nagq)?;
+        let theta_stage = &o.stages[0];
+        d.set_item("optimizer", &o.settings.optimizer)?;
+        d.set_item("fast", o.settings.fast)?;
+        d.set_item("nagq", o.settings.nagq)?;
         d.set_item("initial", &o.initial)?;
         d.set_item("finitial", o.finitial)?;
         d.set_item("lower", &o.lower)?;
@@ -355,13 +369,13 @@ impl PyGeneralizedLinearMixedModel {
         d.set_item("final_beta", &o.final_beta)?;
         d.set_item("fmin", o.fmin)?;
         d.set_item("evaluations", o.evaluations)?;
-        d.set_item("evaluations_fast_stage", o.evaluations_fast_stage)?;
-        d.set_item("seconds_fast_stage", o.seconds_fast_stage)?;
-        d.set_item("factorizations_fast_stage", o.factorizations_fast_stage)?;
+        d.set_item("evaluations_fast_stage", theta_stage.evaluations)?;
+        d.set_item("seconds_fast_stage", theta_stage.seconds)?;
+        d.set_item("factorizations_fast_stage", theta_stage.factorizations)?;
         d.set_item("factorizations", o.factorizations)?;
-        d.set_item("return_code", &o.return_code)?;
-        d.set_item("rho_begin", o.rho_begin)?;
-        d.set_item("rho_end", o.rho_end)?;
+        d.set_item("return_code", o.return_code_text())?;
+        d.set_item("rho_begin", o.last_stage().rho_begin)?;
+        d.set_item("rho_end", o.last_stage().rho_end)?;
         d.set_item("zeroed", &o.zeroed)?;
         d.set_item("seconds", o.seconds)?;
         Ok(Some(d))

@@ -12,6 +12,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use crate::lmm::{LinearMixedModel, LmmOptions};
+use crate::model::{FitSettings, MixedModel};
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
 type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
@@ -82,6 +83,8 @@ impl PyLinearMixedModel {
         let model = py
             .detach(move || LinearMixedModel::new(&formula, &data, &options))
             .map_err(to_pyerr)?;
+        let mut model = model;
+        model.set_interrupt(super::ctrl_c_interrupt());
         Ok(PyLinearMixedModel {
             inner: Mutex::new(model),
         })
@@ -104,14 +107,18 @@ impl PyLinearMixedModel {
         rho_begin: Option<f64>,
         rho_end: Option<f64>,
     ) -> PyResult<()> {
-        let mut b = crate::optim::Bobyqa::default();
+        let mut settings = FitSettings {
+            reml,
+            threads: self.m().threads(),
+            ..FitSettings::default()
+        };
         if let Some(r) = rho_begin {
-            b.rho_begin = r;
+            settings.rho_begin = r;
         }
         if let Some(r) = rho_end {
-            b.rho_end = r;
+            settings.rho_end = r;
         }
-        py.detach(|| self.m().fit_from(reml, &start, &b).map(|_| ()))
+        py.detach(|| self.m().fit_with(&settings, Some(&start)).map(|_| ()))
             .map_err(to_pyerr)
     }
 
@@ -269,6 +276,19 @@ impl PyLinearMixedModel {
         Ok((list, vc.residual_sd))
     }
     /// The summary text.
+    /// The fit as versioned JSON (see `mixedmodels::model::persist`).
+    fn save_fit(&self) -> PyResult<String> {
+        self.m().save_fit().map_err(to_pyerr)
+    }
+    /// Restore a fit saved by `save_fit` without optimizing.
+    fn restore_fit(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+        py.detach(|| self.m().restore_fit(text)).map_err(to_pyerr)
+    }
+    /// lme4's names of θ (`Subject.(Intercept)`, `Subject.Days.(Intercept)`, …).
+    #[getter]
+    fn theta_names(&self) -> Vec<String> {
+        self.m().layout().names().to_vec()
+    }
     fn summary(&self) -> String {
         self.m().to_string()
     }
@@ -305,8 +325,9 @@ impl PyLinearMixedModel {
     #[getter]
     fn lambda_<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray2<f64>>> {
         let m = self.m();
-        m.lambda()
-            .into_iter()
+        m.lambdas()
+            .iter()
+            .cloned()
             .zip(&m.terms.random)
             .map(|(l, t)| colmajor(py, t.ncols(), t.ncols(), l))
             .collect()
@@ -373,18 +394,18 @@ impl PyLinearMixedModel {
         let m = self.m();
         let Some(o) = m.optsum() else { return Ok(None) };
         let d = PyDict::new(py);
-        d.set_item("optimizer", &o.optimizer)?;
+        d.set_item("optimizer", &o.settings.optimizer)?;
         d.set_item("initial", &o.initial)?;
         d.set_item("finitial", o.finitial)?;
         d.set_item("lower", &o.lower)?;
         d.set_item("final", &o.final_theta)?;
         d.set_item("fmin", o.fmin)?;
         d.set_item("evaluations", o.evaluations)?;
-        d.set_item("return_code", &o.return_code)?;
-        d.set_item("rho_begin", o.rho_begin)?;
-        d.set_item("rho_end", o.rho_end)?;
+        d.set_item("return_code", o.return_code_text())?;
+        d.set_item("rho_begin", o.last_stage().rho_begin)?;
+        d.set_item("rho_end", o.last_stage().rho_end)?;
         d.set_item("zeroed", &o.zeroed)?;
-        d.set_item("reml", o.reml)?;
+        d.set_item("reml", o.settings.reml)?;
         d.set_item("seconds", o.seconds)?;
         Ok(Some(d))
     }

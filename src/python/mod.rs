@@ -10,6 +10,16 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::formula::parse_formula;
+use crate::interrupt::Interrupt;
+
+/// An interrupt whose poll hook runs the interpreter's signal handlers, so
+/// that Ctrl-C during a fit (GIL released) stops it with `KeyboardInterrupt`.
+/// The handlers run only on the main thread; elsewhere the hook is a no-op.
+pub(crate) fn ctrl_c_interrupt() -> Interrupt {
+    Interrupt::with_hook(std::sync::Arc::new(|| {
+        Python::attach(|py| py.check_signals().is_err())
+    }))
+}
 
 /// Parse a formula and describe it: response, variables, grouping variables.
 #[pyfunction]

@@ -4,6 +4,7 @@
 mod columns;
 mod fixed;
 mod frame;
+mod layout;
 mod random;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use std::collections::HashMap;
 pub use columns::{build_columns, Columns};
 pub use fixed::{FeTerm, RANK_TOL};
 pub use frame::{BinomialCounts, MissingPolicy, ModelFrame, Variable};
+pub use layout::{ThetaEntry, ThetaLayout};
 pub use random::{build_random, ReTerm};
 
 use crate::contrasts::Coding;
@@ -153,6 +155,36 @@ impl ModelTerms {
     /// Total number of θ parameters.
     pub fn ntheta(&self) -> usize {
         self.random.iter().map(ReTerm::ntheta).sum()
+    }
+
+    /// out += Xβ (β for the kept columns of X), column by column.
+    pub fn add_x_beta(&self, beta: &[f64], out: &mut [f64]) {
+        for (j, b) in beta.iter().enumerate() {
+            for (o, x) in out.iter_mut().zip(self.fixed.column(j)) {
+                *o += b * x;
+            }
+        }
+    }
+
+    /// out += Zb, b per term column-major v × ℓ (b = Λu): the one place
+    /// where random effects meet the rows.
+    pub fn add_z_b<B: AsRef<[f64]>>(&self, b: &[B], out: &mut [f64]) {
+        for (term, b) in self.random.iter().zip(b) {
+            let b = b.as_ref();
+            let v = term.ncols();
+            if v == 1 {
+                for ((o, &z), &l) in out.iter_mut().zip(&term.z).zip(&term.refs) {
+                    *o += z * b[l as usize];
+                }
+                continue;
+            }
+            for (i, o) in out.iter_mut().enumerate() {
+                let l = term.refs[i] as usize;
+                *o += (0..v)
+                    .map(|c| term.z[i * v + c] * b[l * v + c])
+                    .sum::<f64>();
+            }
+        }
     }
 }
 

@@ -122,7 +122,7 @@ def test_reml_without_fixed_effects(ss):
 
 def test_nan_theta(ss):
     m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)", ss)
-    with pytest.raises(ValueError, match="θ\\[1\\] is NaN"):
+    with pytest.raises(ValueError, match="is NaN"):
         m.objective_at([1.0, math.nan, 1.0])
     with pytest.raises(ValueError, match="length 3"):
         m.objective_at([1.0])

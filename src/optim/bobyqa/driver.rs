@@ -532,7 +532,7 @@ mod tests {
             lower: lower.to_vec(),
             upper: upper.to_vec(),
         };
-        let mut obj = Objective::new(&mut f, vec![1.0, 1.0], vec![0, 1], 10_000, transform);
+        let mut obj = Objective::new(&mut f, vec![1.0, 1.0], vec![0, 1], 10_000, None, transform);
         let settings = Settings {
             rho_begin: 0.5,
             rho_end: 1e-8,

@@ -70,6 +70,9 @@ use super::{OptResult, Optimizer, ReturnCode};
 use driver::Settings;
 use objective::{Objective, Transform};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 /// A symmetry of the objective: `f` is unchanged when `x[pivot]` and every
 /// `x[i]`, `i` in `others`, are negated together.
 ///
@@ -163,6 +166,33 @@ pub struct Bobyqa {
     /// sleepstudy model with a categorical `Days` ends in one from the
     /// default start without the symmetries.
     pub sign_symmetries: Vec<SignSymmetry>,
+    /// A flag that stops the method before its next call to `f` once set
+    /// (the result then carries [`ReturnCode::MaxEvaluations`] and the best
+    /// point so far); used to interrupt fits.
+    pub stop: Option<StopFlag>,
+}
+
+/// A shared flag that stops an optimizer (see [`Bobyqa::stop`]).
+#[derive(Debug, Clone)]
+pub struct StopFlag(pub Arc<AtomicBool>);
+
+impl StopFlag {
+    /// Is the flag set?
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PartialEq for StopFlag {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<Arc<AtomicBool>> for StopFlag {
+    fn from(flag: Arc<AtomicBool>) -> Self {
+        StopFlag(flag)
+    }
 }
 
 impl Default for Bobyqa {
@@ -175,48 +205,12 @@ impl Default for Bobyqa {
             ftol_abs: None,
             scales: None,
             sign_symmetries: Vec::new(),
+            stop: None,
         }
     }
 }
 
-/// The scale of the off-diagonal elements of θ relative to the diagonal ones
-/// in [`Bobyqa::for_covariance_parameters`].
-const OFF_DIAGONAL_SCALE: f64 = 4.0 / 3.0;
-
 impl Bobyqa {
-    /// These settings adapted to the θ of a mixed model with bounds `lower`
-    /// and `upper` (lower triangles of the relative covariance factors,
-    /// column by column): the column symmetries of
-    /// [`SignSymmetry::covariance_columns`], and scales `4/3` for the
-    /// unbounded (off-diagonal) elements, so that with the default
-    /// `rho_begin` of 0.75 the initial steps are 0.75 on the diagonals and 1
-    /// off them, as in MixedModels.jl and in lme4's default optimizer
-    /// (NLopt's BOBYQA with its default initial steps).
-    ///
-    /// On the 55 θ of `Reaction ~ 1 + Days + (1 + Days | Subject)` with a
-    /// categorical `Days` (sleepstudy), the default settings stop in a
-    /// spurious boundary minimum (deviance 1647.24 instead of 1610.80), as
-    /// NLopt's BOBYQA does with equal initial steps; these reach the optimum
-    /// from every `rho_begin` in 0.5–1.0 we tried.
-    pub fn for_covariance_parameters(&self, lower: &[f64], upper: &[f64]) -> Bobyqa {
-        let scales = lower
-            .iter()
-            .zip(upper)
-            .map(|(&l, &u)| {
-                if l == f64::NEG_INFINITY && u == f64::INFINITY {
-                    OFF_DIAGONAL_SCALE
-                } else {
-                    1.0
-                }
-            })
-            .collect();
-        Bobyqa {
-            scales: Some(scales),
-            sign_symmetries: SignSymmetry::covariance_columns(lower, upper),
-            ..self.clone()
-        }
-    }
-
     /// Check the arguments; the message of the failure otherwise.
     fn validate(&self, x0: &[f64], lower: &[f64], upper: &[f64]) -> Result<(), String> {
         let n = x0.len();
@@ -339,7 +333,14 @@ impl Optimizer for Bobyqa {
             lower: lower.to_vec(),
             upper: upper.to_vec(),
         };
-        let mut obj = Objective::new(f, full, free, self.max_evaluations, transform);
+        let mut obj = Objective::new(
+            f,
+            full,
+            free,
+            self.max_evaluations,
+            self.stop.clone(),
+            transform,
+        );
 
         let code = if xs.is_empty() {
             match obj.eval(&[]) {

@@ -15,7 +15,7 @@
 //! the result is kept within the caller's bounds, so that `f` only sees, and
 //! the best point is kept as, points inside the box.
 
-use super::SignSymmetry;
+use super::{SignSymmetry, StopFlag};
 
 /// From the variables of the method to the caller's.
 #[derive(Debug, Clone)]
@@ -38,6 +38,7 @@ pub(super) struct Objective<'a> {
     free: Vec<usize>,
     evaluations: usize,
     max_evaluations: usize,
+    stop: Option<StopFlag>,
     transform: Transform,
     best_x: Vec<f64>,
     best_f: f64,
@@ -55,6 +56,7 @@ impl<'a> Objective<'a> {
         full: Vec<f64>,
         free: Vec<usize>,
         max_evaluations: usize,
+        stop: Option<StopFlag>,
         transform: Transform,
     ) -> Self {
         let best_x = free.iter().map(|&i| full[i]).collect();
@@ -64,6 +66,7 @@ impl<'a> Objective<'a> {
             free,
             evaluations: 0,
             max_evaluations,
+            stop,
             transform,
             best_x,
             best_f: f64::INFINITY,
@@ -84,7 +87,7 @@ impl<'a> Objective<'a> {
 
     /// Whether the budget allows another call.
     pub(super) fn can_evaluate(&self) -> bool {
-        self.evaluations < self.max_evaluations
+        self.evaluations < self.max_evaluations && !self.stop.as_ref().is_some_and(StopFlag::is_set)
     }
 
     /// Call `f` at the free variables `z` of the method (which must satisfy

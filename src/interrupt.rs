@@ -1,0 +1,133 @@
+//! Interrupting long computations (Ctrl-C).
+//!
+//! An [`Interrupt`] is a shared flag plus an optional *poll hook*: a
+//! function the computation calls at most every [`POLL_INTERVAL`] to ask
+//! whether it should stop (the Python bindings run the interpreter's signal
+//! handlers there, so that Ctrl-C raises `KeyboardInterrupt`). Fits check
+//! the flag before every objective evaluation and every PIRLS iteration; a
+//! fit run on the thread pool is watched from the calling thread, which
+//! polls the hook while it waits. Once the flag is set the computation
+//! returns [`Error::Interrupted`] and the model is left unfitted.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+
+/// How often the poll hook is called at most.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
+
+/// A function asked whether to stop (true: stop).
+pub type PollHook = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// A flag shared between a computation and whoever may stop it.
+#[derive(Clone, Default)]
+pub struct Interrupt {
+    flag: Arc<AtomicBool>,
+    hook: Option<PollHook>,
+    next_poll: Arc<Mutex<Option<Instant>>>,
+}
+
+impl std::fmt::Debug for Interrupt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interrupt")
+            .field("triggered", &self.is_triggered())
+            .field("hook", &self.hook.is_some())
+            .finish()
+    }
+}
+
+impl Interrupt {
+    /// A flag that only [`trigger`](Self::trigger) sets.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A flag that is also set when `hook` returns true (asked at most every
+    /// [`POLL_INTERVAL`]).
+    pub fn with_hook(hook: PollHook) -> Self {
+        Interrupt {
+            hook: Some(hook),
+            ..Self::default()
+        }
+    }
+
+    /// Ask the computation to stop.
+    pub fn trigger(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Clear the flag (before a new computation).
+    pub fn reset(&self) {
+        self.flag.store(false, Ordering::Relaxed);
+        *self.next_poll.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Has the computation been asked to stop?
+    pub fn is_triggered(&self) -> bool {
+        self.flag.load(Ordering::Relaxed)
+    }
+
+    /// The shared flag itself (for the optimizer's stop test).
+    pub fn flag(&self) -> &Arc<AtomicBool> {
+        &self.flag
+    }
+
+    /// Ask the hook if it is time to (at most every [`POLL_INTERVAL`]); set
+    /// the flag when it says stop. Returns whether the flag is set.
+    pub fn poll(&self) -> bool {
+        if self.is_triggered() {
+            return true;
+        }
+        if let Some(hook) = &self.hook {
+            let now = Instant::now();
+            let due = {
+                let mut next = self.next_poll.lock().unwrap_or_else(|e| e.into_inner());
+                let due = next.is_none_or(|t| now >= t);
+                if due {
+                    *next = Some(now + POLL_INTERVAL);
+                }
+                due
+            };
+            if due && hook() {
+                self.trigger();
+            }
+        }
+        self.is_triggered()
+    }
+
+    /// [`poll`](Self::poll) as a result: `Err(Error::Interrupted)` once stopped.
+    pub fn check(&self) -> Result<()> {
+        if self.poll() {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn hook_is_polled_at_most_every_interval_and_sets_the_flag() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        let i = Interrupt::with_hook(Arc::new(move || c.fetch_add(1, Ordering::Relaxed) >= 1));
+        assert!(i.check().is_ok());
+        assert!(i.check().is_ok()); // within the interval: the hook is not asked
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+        std::thread::sleep(POLL_INTERVAL + Duration::from_millis(5));
+        assert_eq!(i.check(), Err(Error::Interrupted));
+        assert!(i.is_triggered());
+        i.reset();
+        assert!(!i.is_triggered());
+        let j = Interrupt::new();
+        let k = j.clone();
+        k.trigger();
+        assert!(j.poll());
+    }
+}

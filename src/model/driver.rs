@@ -1,0 +1,152 @@
+//! The parts of a fit every model shares: one optimizer stage over θ (or a
+//! transformation of (β, θ)) with its log and timing, the trial of tiny
+//! diagonal θ entries at zero, and running the whole fit where it may use
+//! the thread pool while the caller watches for interruption.
+
+use std::time::Instant;
+
+use super::record::{FitLogEntry, Stage, StageRecord};
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::optim::{Bobyqa, OptResult, Optimizer};
+use crate::terms::ThetaLayout;
+
+/// θ entries on λ's diagonal below this are tried at zero after convergence.
+pub(crate) const ZERO_TRIAL: f64 = 1e-4;
+/// A zeroed θ is kept if the objective rises by no more than this.
+pub(crate) const ZERO_TOL: f64 = 1e-6;
+
+/// BOBYQA for θ: the settings' radii and budget, the layout's scales and
+/// sign symmetries (MixedModels.jl's initial steps; a column of λ may be
+/// negated, which keeps the search out of spurious boundary minima), and
+/// the interrupt's flag as its stop test.
+pub(crate) fn theta_optimizer(
+    layout: &ThetaLayout,
+    rho_begin: f64,
+    rho_end: f64,
+    max_evaluations: usize,
+    interrupt: &Interrupt,
+) -> Bobyqa {
+    Bobyqa {
+        rho_begin,
+        rho_end,
+        max_evaluations,
+        scales: Some(layout.optimizer_scales()),
+        sign_symmetries: layout.sign_symmetries(),
+        stop: Some(interrupt.flag().clone().into()),
+        ..Bobyqa::default()
+    }
+}
+
+/// One optimizer stage: minimise `f` from `x0` within the bounds, checking
+/// `interrupt` before every evaluation. Returns the result and the stage's
+/// record (factorizations are filled in by the caller), or
+/// `Error::Interrupted`.
+pub(crate) fn run_stage(
+    stage: Stage,
+    optimizer: &Bobyqa,
+    f: &mut dyn FnMut(&[f64]) -> f64,
+    x0: &[f64],
+    lower: &[f64],
+    upper: &[f64],
+    interrupt: &Interrupt,
+) -> Result<(OptResult, StageRecord)> {
+    let timer = Instant::now();
+    let result = {
+        let mut g = |x: &[f64]| {
+            if interrupt.poll() {
+                return f64::INFINITY;
+            }
+            f(x)
+        };
+        optimizer.minimize(&mut g, x0, lower, upper)
+    };
+    interrupt.check()?;
+    let record = StageRecord {
+        stage,
+        evaluations: result.evaluations,
+        factorizations: 0,
+        seconds: timer.elapsed().as_secs_f64(),
+        rho_begin: optimizer.rho_begin,
+        rho_end: optimizer.rho_end,
+        return_code: result.code.clone(),
+    };
+    Ok((result, record))
+}
+
+/// Try each diagonal θ entry in (0, [`ZERO_TRIAL`]) at zero (as
+/// MixedModels.jl does), keeping it there if the objective rises by at
+/// most [`ZERO_TOL`]. `eval` evaluates the objective (+∞ where it fails)
+/// and logs the evaluation. Returns θ, the objective and the zeroed indices.
+pub(crate) fn zero_trials(
+    layout: &ThetaLayout,
+    mut theta: Vec<f64>,
+    mut fmin: f64,
+    eval: &mut dyn FnMut(&[f64]) -> f64,
+) -> (Vec<f64>, f64, Vec<usize>) {
+    let mut zeroed = Vec::new();
+    for (i, e) in layout.entries().iter().enumerate() {
+        if e.is_diagonal() && theta[i] > 0.0 && theta[i] < ZERO_TRIAL {
+            let mut trial = theta.clone();
+            trial[i] = 0.0;
+            let f0 = eval(&trial);
+            if f0 <= fmin + ZERO_TOL {
+                theta = trial;
+                fmin = f0;
+                zeroed.push(i);
+            }
+        }
+    }
+    (theta, fmin, zeroed)
+}
+
+/// A log of evaluations (θ, β, objective) with the stage it belongs to.
+#[derive(Default)]
+pub(crate) struct FitLog {
+    pub entries: Vec<FitLogEntry>,
+}
+
+impl FitLog {
+    /// Record an evaluation.
+    pub fn push(&mut self, theta: &[f64], beta: &[f64], objective: f64, joint: bool) {
+        self.entries.push(FitLogEntry {
+            theta: theta.to_vec(),
+            beta: beta.to_vec(),
+            objective,
+            joint,
+        });
+    }
+}
+
+/// Run `work` on a worker of rayon's pool when `parallel` (else, or when
+/// already on a worker, on this thread), polling `interrupt` from this
+/// thread while it waits. An interrupted `work` must return promptly once
+/// the flag is set (it checks the flag itself).
+pub(crate) fn run_fit<R: Send>(
+    parallel: bool,
+    interrupt: &Interrupt,
+    work: impl FnOnce() -> Result<R> + Send,
+) -> Result<R> {
+    if !parallel || rayon::current_thread_index().is_some() {
+        return work();
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut out = None;
+    rayon::in_place_scope(|s| {
+        s.spawn(|_| {
+            let r = work();
+            let _ = tx.send(());
+            out = Some(r);
+        });
+        loop {
+            match rx.recv_timeout(crate::interrupt::POLL_INTERVAL) {
+                Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    // Sets the flag the work checks; it then returns soon.
+                    interrupt.poll();
+                }
+            }
+        }
+    });
+    out.unwrap_or(Err(Error::Interrupted))
+}

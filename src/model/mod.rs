@@ -1,0 +1,173 @@
+//! What every mixed model answers, and the machinery every fit shares.
+//!
+//! [`MixedModel`] is implemented by [`LinearMixedModel`](crate::LinearMixedModel)
+//! and [`GeneralizedLinearMixedModel`](crate::GeneralizedLinearMixedModel):
+//! θ, β, the scale, covariances, conditional modes and variances, fitted
+//! values, likelihood and information criteria, counts and the fit record.
+//! The default methods build the tables (coefficients, variance components)
+//! once for both. [`FitRecord`] is the one record of a fit's settings and
+//! results; `driver` runs the optimizer stages and the zero trials for both
+//! models and watches for interruption.
+
+pub(crate) mod driver;
+pub mod persist;
+mod record;
+mod tables;
+
+pub use record::{return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord};
+pub use tables::{CoefRow, VarCorr, VarCorrTerm};
+
+use crate::error::Result;
+use crate::terms::{ModelTerms, ThetaLayout};
+
+/// θ entries on λ's diagonal closer to 0 than this count as at their bound.
+pub const SINGULAR_TOL: f64 = 1e-8;
+
+/// What every fitted mixed model answers.
+///
+/// Quantities are those at the model's current state: after a fit, the
+/// optimum; before it, the starting values (use
+/// [`is_fitted`](Self::is_fitted) to tell).
+pub trait MixedModel {
+    /// The model's terms (formula, X, random-effects terms, rows used).
+    fn terms(&self) -> &ModelTerms;
+
+    /// The layout of θ.
+    fn layout(&self) -> &ThetaLayout;
+
+    /// The current θ.
+    fn theta(&self) -> &[f64];
+
+    /// Each term's λ at the current θ (column-major v × v).
+    fn lambdas(&self) -> &[Vec<f64>];
+
+    /// Fixed-effects estimates β̂ (for the columns of X kept).
+    fn beta(&self) -> Vec<f64>;
+
+    /// The scale of the random effects and residuals: σ̂ for a linear mixed
+    /// model, 1 for families without a dispersion parameter.
+    fn scale(&self) -> f64;
+
+    /// The residual standard deviation reported with the variance
+    /// components (None for families without one).
+    fn residual_sd(&self) -> Option<f64>;
+
+    /// Unscaled covariance of β̂ ((R_XᵀR_X)⁻¹), row-major p × p.
+    fn unscaled_vcov(&self) -> Vec<f64>;
+
+    /// Spherical conditional modes û per term (column-major v × ℓ).
+    fn u(&self) -> Vec<Vec<f64>>;
+
+    /// Unscaled conditional covariance of b per level of each term (per
+    /// term ℓ column-major v × v blocks of λ M λᵀ).
+    fn unscaled_condvar(&self) -> Vec<Vec<f64>>;
+
+    /// Fitted values on the response scale.
+    fn fitted(&self) -> Vec<f64>;
+
+    /// The objective the fit minimises (−2ℓ, the REML criterion, or the
+    /// Laplace/quadrature deviance).
+    fn objective(&self) -> f64;
+
+    /// The log-likelihood (an error where it is not defined, e.g. REML).
+    fn loglikelihood(&self) -> Result<f64>;
+
+    /// Number of parameters counted by the information criteria.
+    fn dof(&self) -> usize;
+
+    /// The record of the last fit, if fitted.
+    fn fit_record(&self) -> Option<&FitRecord>;
+
+    /// Replace the response (same rows), keeping all symbolic work; the
+    /// model becomes unfitted.
+    fn set_response(&mut self, y: &[f64]) -> Result<()>;
+
+    /// Number of observations used.
+    fn nobs(&self) -> usize {
+        self.terms().nobs()
+    }
+
+    /// Has the model been fitted (and not changed since)?
+    fn is_fitted(&self) -> bool {
+        self.fit_record().is_some()
+    }
+
+    /// Names of β's coefficients.
+    fn coef_names(&self) -> Vec<String> {
+        self.terms().fixed.coef_names()
+    }
+
+    /// Covariance matrix of β̂, row-major p × p.
+    fn vcov(&self) -> Vec<f64> {
+        let s2 = self.scale().powi(2);
+        self.unscaled_vcov().into_iter().map(|v| v * s2).collect()
+    }
+
+    /// Standard errors of β̂.
+    fn stderror(&self) -> Vec<f64> {
+        let v = self.vcov();
+        let p = self.terms().fixed.rank();
+        (0..p).map(|i| v[i * p + i].sqrt()).collect()
+    }
+
+    /// The fixed-effects table: estimate, standard error, z and p.
+    fn coeftable(&self) -> Vec<CoefRow> {
+        CoefRow::table(self.coef_names(), &self.beta(), &self.stderror())
+    }
+
+    /// Conditional modes of the random effects b = Λû per term
+    /// (column-major v × ℓ; lme4's `ranef`).
+    fn b(&self) -> Vec<Vec<f64>> {
+        self.u()
+            .into_iter()
+            .zip(self.lambdas())
+            .zip(&self.terms().random)
+            .map(|((u, lam), t)| t.b_from_u(lam, &u))
+            .collect()
+    }
+
+    /// Conditional covariance of b per level of each term (lme4's
+    /// `condVar`): per term, ℓ column-major v × v blocks.
+    fn condvar(&self) -> Vec<Vec<f64>> {
+        let s2 = self.scale().powi(2);
+        let mut cv = self.unscaled_condvar();
+        cv.iter_mut()
+            .for_each(|blocks| blocks.iter_mut().for_each(|x| *x *= s2));
+        cv
+    }
+
+    /// Variance components.
+    fn varcorr(&self) -> VarCorr {
+        VarCorr::new(
+            &self.terms().random,
+            self.lambdas(),
+            self.scale(),
+            self.residual_sd(),
+        )
+    }
+
+    /// Akaike's information criterion −2ℓ + 2·dof.
+    fn aic(&self) -> Result<f64> {
+        Ok(-2.0 * self.loglikelihood()? + 2.0 * self.dof() as f64)
+    }
+
+    /// AIC with the small-sample correction.
+    fn aicc(&self) -> Result<f64> {
+        let k = self.dof() as f64;
+        let n = self.nobs() as f64;
+        Ok(self.aic()? + 2.0 * k * (k + 1.0) / (n - k - 1.0))
+    }
+
+    /// Schwarz's criterion −2ℓ + dof·log n.
+    fn bic(&self) -> Result<f64> {
+        Ok(-2.0 * self.loglikelihood()? + self.dof() as f64 * (self.nobs() as f64).ln())
+    }
+
+    /// Is some variance component estimated at its bound of zero?
+    fn is_singular(&self) -> bool {
+        !self
+            .layout()
+            .at_bound(self.theta(), SINGULAR_TOL)
+            .is_empty()
+    }
+}

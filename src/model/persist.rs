@@ -1,0 +1,422 @@
+//! Saving and restoring a fit: the fit record as versioned JSON with exact
+//! doubles (MixedModels.jl's `saveoptsum` / `restoreoptsum!`). Numbers are
+//! written in their shortest round-trip form and read back exactly;
+//! non-finite values (θ's lower bounds, failed evaluations) are written as
+//! the strings `"inf"`, `"-inf"` and `"nan"`.
+
+use serde_json::{json, Map, Value};
+
+use super::record::{FitLogEntry, FitRecord, FitSettings, Stage, StageRecord};
+use crate::error::{Error, Result};
+use crate::optim::ReturnCode;
+
+/// The format's name, written into every file.
+pub const FORMAT: &str = "mixedmodels-fit";
+/// The format's version; files of a later version are refused.
+pub const VERSION: u64 = 1;
+
+/// What identifies the model a fit belongs to, checked on restore.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelIdentity {
+    /// `LinearMixedModel` or `GeneralizedLinearMixedModel`.
+    pub kind: String,
+    /// The formula as given.
+    pub formula: String,
+    /// Observations used.
+    pub nobs: usize,
+    /// lme4's θ names.
+    pub theta_names: Vec<String>,
+    /// Fixed-effects coefficient names.
+    pub coef_names: Vec<String>,
+    /// Family and link (GLMMs), e.g. `Bernoulli`, `LogitLink`.
+    pub family: Option<(String, String)>,
+}
+
+fn num(x: f64) -> Value {
+    if x.is_finite() {
+        json!(x)
+    } else if x.is_nan() {
+        json!("nan")
+    } else if x > 0.0 {
+        json!("inf")
+    } else {
+        json!("-inf")
+    }
+}
+
+fn nums(v: &[f64]) -> Value {
+    Value::Array(v.iter().map(|&x| num(x)).collect())
+}
+
+fn bad(what: &str) -> Error {
+    Error::Restore {
+        message: format!("`{what}` is missing or malformed"),
+    }
+}
+
+fn get<'a>(o: &'a Map<String, Value>, key: &str) -> Result<&'a Value> {
+    o.get(key).ok_or_else(|| bad(key))
+}
+
+fn read_num(v: &Value, what: &str) -> Result<f64> {
+    match v {
+        Value::Number(n) => n.as_f64().ok_or_else(|| bad(what)),
+        Value::String(s) => match s.as_str() {
+            "inf" => Ok(f64::INFINITY),
+            "-inf" => Ok(f64::NEG_INFINITY),
+            "nan" => Ok(f64::NAN),
+            _ => Err(bad(what)),
+        },
+        _ => Err(bad(what)),
+    }
+}
+
+fn read_nums(v: &Value, what: &str) -> Result<Vec<f64>> {
+    v.as_array()
+        .ok_or_else(|| bad(what))?
+        .iter()
+        .map(|x| read_num(x, what))
+        .collect()
+}
+
+fn read_usize(v: &Value, what: &str) -> Result<usize> {
+    v.as_u64().map(|x| x as usize).ok_or_else(|| bad(what))
+}
+
+fn read_strings(v: &Value, what: &str) -> Result<Vec<String>> {
+    v.as_array()
+        .ok_or_else(|| bad(what))?
+        .iter()
+        .map(|x| x.as_str().map(str::to_string).ok_or_else(|| bad(what)))
+        .collect()
+}
+
+fn code_to_json(code: &ReturnCode) -> Value {
+    match code {
+        ReturnCode::Converged => json!({"kind": "converged"}),
+        ReturnCode::FtolReached => json!({"kind": "ftol_reached"}),
+        ReturnCode::MaxEvaluations => json!({"kind": "max_evaluations"}),
+        ReturnCode::Failure(m) => json!({"kind": "failure", "message": m}),
+    }
+}
+
+fn code_from_json(v: &Value) -> Result<ReturnCode> {
+    let kind = v
+        .get("kind")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("return_code"))?;
+    Ok(match kind {
+        "converged" => ReturnCode::Converged,
+        "ftol_reached" => ReturnCode::FtolReached,
+        "max_evaluations" => ReturnCode::MaxEvaluations,
+        "failure" => ReturnCode::Failure(
+            v.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        ),
+        _ => return Err(bad("return_code")),
+    })
+}
+
+/// The saved form of a fit of the model `id`, with the GLMM's conditional
+/// modes `u` (empty for LMMs), as a JSON string.
+pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
+    let s = &record.settings;
+    let stages: Vec<Value> = record
+        .stages
+        .iter()
+        .map(|st| {
+            json!({
+                "stage": st.stage.name(),
+                "evaluations": st.evaluations,
+                "factorizations": st.factorizations,
+                "seconds": num(st.seconds),
+                "rho_begin": num(st.rho_begin),
+                "rho_end": num(st.rho_end),
+                "return_code": code_to_json(&st.return_code),
+            })
+        })
+        .collect();
+    let fitlog: Vec<Value> = record
+        .fitlog
+        .iter()
+        .map(|e| {
+            json!({
+                "theta": nums(&e.theta),
+                "beta": nums(&e.beta),
+                "objective": num(e.objective),
+                "joint": e.joint,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {
+            "kind": id.kind,
+            "formula": id.formula,
+            "nobs": id.nobs,
+            "theta_names": id.theta_names,
+            "coef_names": id.coef_names,
+            "family": id.family.as_ref().map(|f| f.0.clone()),
+            "link": id.family.as_ref().map(|f| f.1.clone()),
+        },
+        "settings": {
+            "optimizer": s.optimizer,
+            "reml": s.reml,
+            "fast": s.fast,
+            "nagq": s.nagq,
+            "rho_begin": num(s.rho_begin),
+            "rho_end": num(s.rho_end),
+            "max_evaluations": s.max_evaluations,
+            "pirls_tol": num(s.pirls_tol),
+            "threads": s.threads,
+        },
+        "initial": nums(&record.initial),
+        "finitial": num(record.finitial),
+        "lower": nums(&record.lower),
+        "final_theta": nums(&record.final_theta),
+        "final_beta": nums(&record.final_beta),
+        "final_u": nums(u),
+        "fmin": num(record.fmin),
+        "evaluations": record.evaluations,
+        "zeroed": record.zeroed,
+        "factorizations": record.factorizations,
+        "seconds": num(record.seconds),
+        "stages": stages,
+        "fitlog": fitlog,
+    });
+    serde_json::to_string_pretty(&doc).expect("a JSON value serialises")
+}
+
+/// Read a saved fit and check that it belongs to the model `id`. Returns
+/// the record and the saved conditional modes (empty for LMMs).
+pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| Error::Restore {
+        message: format!("not a JSON document ({e})"),
+    })?;
+    let o = doc.as_object().ok_or_else(|| bad("document"))?;
+    if get(o, "format")?.as_str() != Some(FORMAT) {
+        return Err(Error::Restore {
+            message: format!("not a saved fit (its `format` is not \"{FORMAT}\")"),
+        });
+    }
+    let version = get(o, "version")?.as_u64().ok_or_else(|| bad("version"))?;
+    if version > VERSION {
+        return Err(Error::Restore {
+            message: format!(
+                "saved by a later version of the format ({version}; this one reads up to {VERSION})"
+            ),
+        });
+    }
+    let model = get(o, "model")?.as_object().ok_or_else(|| bad("model"))?;
+    let mismatch = |what: &str, saved: String, here: String| Error::Restore {
+        message: format!("the saved fit's {what} is {saved}, this model's is {here}"),
+    };
+    let kind = get(model, "kind")?.as_str().ok_or_else(|| bad("kind"))?;
+    if kind != id.kind {
+        return Err(mismatch("kind", kind.into(), id.kind.clone()));
+    }
+    let nobs = read_usize(get(model, "nobs")?, "nobs")?;
+    if nobs != id.nobs {
+        return Err(mismatch(
+            "number of observations",
+            nobs.to_string(),
+            id.nobs.to_string(),
+        ));
+    }
+    let theta_names = read_strings(get(model, "theta_names")?, "theta_names")?;
+    if theta_names != id.theta_names {
+        return Err(mismatch(
+            "θ",
+            format!("{theta_names:?}"),
+            format!("{:?}", id.theta_names),
+        ));
+    }
+    let coef_names = read_strings(get(model, "coef_names")?, "coef_names")?;
+    if coef_names != id.coef_names {
+        return Err(mismatch(
+            "fixed effects",
+            format!("{coef_names:?}"),
+            format!("{:?}", id.coef_names),
+        ));
+    }
+    if let Some((family, link)) = &id.family {
+        let f = model.get("family").and_then(Value::as_str).unwrap_or("");
+        let l = model.get("link").and_then(Value::as_str).unwrap_or("");
+        if f != family || l != link {
+            return Err(mismatch(
+                "family and link",
+                format!("{f} ({l})"),
+                format!("{family} ({link})"),
+            ));
+        }
+    }
+    let s = get(o, "settings")?
+        .as_object()
+        .ok_or_else(|| bad("settings"))?;
+    let settings = FitSettings {
+        optimizer: get(s, "optimizer")?
+            .as_str()
+            .ok_or_else(|| bad("optimizer"))?
+            .to_string(),
+        reml: get(s, "reml")?.as_bool().ok_or_else(|| bad("reml"))?,
+        fast: get(s, "fast")?.as_bool().ok_or_else(|| bad("fast"))?,
+        nagq: read_usize(get(s, "nagq")?, "nagq")?,
+        rho_begin: read_num(get(s, "rho_begin")?, "rho_begin")?,
+        rho_end: read_num(get(s, "rho_end")?, "rho_end")?,
+        max_evaluations: read_usize(get(s, "max_evaluations")?, "max_evaluations")?,
+        pirls_tol: read_num(get(s, "pirls_tol")?, "pirls_tol")?,
+        threads: match get(s, "threads")? {
+            Value::Null => None,
+            v => Some(read_usize(v, "threads")?),
+        },
+    };
+    let stages = get(o, "stages")?
+        .as_array()
+        .ok_or_else(|| bad("stages"))?
+        .iter()
+        .map(|st| {
+            let st = st.as_object().ok_or_else(|| bad("stages"))?;
+            Ok(StageRecord {
+                stage: match get(st, "stage")?.as_str() {
+                    Some("theta") => Stage::Theta,
+                    Some("joint") => Stage::Joint,
+                    _ => return Err(bad("stage")),
+                },
+                evaluations: read_usize(get(st, "evaluations")?, "evaluations")?,
+                factorizations: read_usize(get(st, "factorizations")?, "factorizations")?,
+                seconds: read_num(get(st, "seconds")?, "seconds")?,
+                rho_begin: read_num(get(st, "rho_begin")?, "rho_begin")?,
+                rho_end: read_num(get(st, "rho_end")?, "rho_end")?,
+                return_code: code_from_json(get(st, "return_code")?)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if stages.is_empty() {
+        return Err(bad("stages"));
+    }
+    let fitlog = get(o, "fitlog")?
+        .as_array()
+        .ok_or_else(|| bad("fitlog"))?
+        .iter()
+        .map(|e| {
+            let e = e.as_object().ok_or_else(|| bad("fitlog"))?;
+            Ok(FitLogEntry {
+                theta: read_nums(get(e, "theta")?, "theta")?,
+                beta: read_nums(get(e, "beta")?, "beta")?,
+                objective: read_num(get(e, "objective")?, "objective")?,
+                joint: get(e, "joint")?.as_bool().ok_or_else(|| bad("joint"))?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let record = FitRecord {
+        settings,
+        initial: read_nums(get(o, "initial")?, "initial")?,
+        finitial: read_num(get(o, "finitial")?, "finitial")?,
+        lower: read_nums(get(o, "lower")?, "lower")?,
+        final_theta: read_nums(get(o, "final_theta")?, "final_theta")?,
+        final_beta: read_nums(get(o, "final_beta")?, "final_beta")?,
+        fmin: read_num(get(o, "fmin")?, "fmin")?,
+        evaluations: read_usize(get(o, "evaluations")?, "evaluations")?,
+        zeroed: get(o, "zeroed")?
+            .as_array()
+            .ok_or_else(|| bad("zeroed"))?
+            .iter()
+            .map(|v| read_usize(v, "zeroed"))
+            .collect::<Result<_>>()?,
+        factorizations: read_usize(get(o, "factorizations")?, "factorizations")?,
+        seconds: read_num(get(o, "seconds")?, "seconds")?,
+        stages,
+        fitlog,
+    };
+    if record.final_theta.len() != id.theta_names.len()
+        || record.final_beta.len() != id.coef_names.len()
+    {
+        return Err(bad("final_theta"));
+    }
+    let u = read_nums(get(o, "final_u")?, "final_u")?;
+    Ok((record, u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record() -> FitRecord {
+        FitRecord {
+            settings: FitSettings::default(),
+            initial: vec![1.0, 0.0],
+            finitial: 1_784.642_296_192_167,
+            lower: vec![0.0, f64::NEG_INFINITY],
+            final_theta: vec![0.929_220_7, 0.018_165_3],
+            final_beta: vec![251.405_104_848_485_3, 0.1 + 0.2],
+            fmin: 1_751.939_344_464_691_3,
+            evaluations: 2,
+            zeroed: vec![],
+            factorizations: 2,
+            seconds: 1e-3,
+            stages: vec![StageRecord {
+                stage: Stage::Theta,
+                evaluations: 2,
+                factorizations: 2,
+                seconds: 1e-3,
+                rho_begin: 0.75,
+                rho_end: 1e-6,
+                return_code: ReturnCode::Failure("a \"quoted\" reason".into()),
+            }],
+            fitlog: vec![FitLogEntry {
+                theta: vec![1.0, 0.0],
+                beta: vec![],
+                objective: f64::INFINITY,
+                joint: false,
+            }],
+        }
+    }
+
+    fn id() -> ModelIdentity {
+        ModelIdentity {
+            kind: "LinearMixedModel".into(),
+            formula: "y ~ 1 + x + (1 | g)".into(),
+            nobs: 10,
+            theta_names: vec!["g.(Intercept)".into(), "g.x.(Intercept)".into()],
+            coef_names: vec!["(Intercept)".into(), "x".into()],
+            family: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_is_exact_including_non_finite_values() {
+        let r = record();
+        let text = to_json(&id(), &r, &[0.5, -1e-300]);
+        let (back, u) = from_json(&text, &id()).unwrap();
+        assert_eq!(back, r);
+        assert_eq!(u, vec![0.5, -1e-300]);
+        assert_eq!(back.final_beta[1].to_bits(), (0.1f64 + 0.2).to_bits());
+    }
+
+    #[test]
+    fn a_fit_of_another_model_or_format_is_refused() {
+        let text = to_json(&id(), &record(), &[]);
+        let mut other = id();
+        other.nobs = 11;
+        assert!(matches!(
+            from_json(&text, &other),
+            Err(Error::Restore { .. })
+        ));
+        let mut other = id();
+        other.coef_names.pop();
+        assert!(matches!(
+            from_json(&text, &other),
+            Err(Error::Restore { .. })
+        ));
+        let later = text.replace("\"version\": 1", "\"version\": 99");
+        assert!(matches!(
+            from_json(&later, &id()),
+            Err(Error::Restore { .. })
+        ));
+        assert!(matches!(from_json("{", &id()), Err(Error::Restore { .. })));
+        assert!(matches!(from_json("{}", &id()), Err(Error::Restore { .. })));
+    }
+}

@@ -1,0 +1,172 @@
+//! The fit record: the settings a fit used and what it found, the same for
+//! every model (MixedModels.jl's `OptSummary`). Settings are read from the
+//! record by the fit, not passed through signatures.
+
+use crate::optim::ReturnCode;
+
+/// The settings of a fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSettings {
+    /// Optimizer of the covariance parameters (`BOBYQA`).
+    pub optimizer: String,
+    /// REML criterion (linear mixed models only).
+    pub reml: bool,
+    /// Optimise θ only, β from PIRLS (GLMMs; lme4's nAGQ = 0).
+    pub fast: bool,
+    /// Quadrature points of the GLMM objective (1: Laplace).
+    pub nagq: usize,
+    /// BOBYQA's initial trust-region radius on θ.
+    pub rho_begin: f64,
+    /// BOBYQA's final trust-region radius on θ.
+    pub rho_end: f64,
+    /// Most objective evaluations per stage.
+    pub max_evaluations: usize,
+    /// PIRLS convergence tolerance (GLMMs; see `glmm::pirls`).
+    pub pirls_tol: f64,
+    /// Threads for the dense kernels (None: all).
+    pub threads: Option<usize>,
+}
+
+impl Default for FitSettings {
+    fn default() -> Self {
+        let b = crate::optim::Bobyqa::default();
+        FitSettings {
+            optimizer: "BOBYQA".into(),
+            reml: false,
+            fast: false,
+            nagq: 1,
+            rho_begin: b.rho_begin,
+            rho_end: b.rho_end,
+            max_evaluations: b.max_evaluations,
+            pirls_tol: crate::glmm::PIRLS_TOL,
+            threads: None,
+        }
+    }
+}
+
+/// What a fit stage is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// θ only (β profiled out, or from PIRLS).
+    Theta,
+    /// (β, θ) jointly (GLMMs).
+    Joint,
+}
+
+impl Stage {
+    /// The stage's name (`theta`, `joint`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Theta => "theta",
+            Stage::Joint => "joint",
+        }
+    }
+}
+
+/// One stage of the optimization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageRecord {
+    /// What the stage optimised.
+    pub stage: Stage,
+    /// Objective evaluations of the stage.
+    pub evaluations: usize,
+    /// Refactorizations of L in the stage (GLMMs: PIRLS iterations).
+    pub factorizations: usize,
+    /// Wall-clock seconds of the stage.
+    pub seconds: f64,
+    /// Initial trust-region radius (in the stage's scaled coordinates).
+    pub rho_begin: f64,
+    /// Final trust-region radius.
+    pub rho_end: f64,
+    /// Why the stage's optimizer stopped.
+    pub return_code: ReturnCode,
+}
+
+/// One objective evaluation during a fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitLogEntry {
+    /// θ evaluated.
+    pub theta: Vec<f64>,
+    /// β evaluated (joint stage) or found (GLMM θ stage); empty for LMMs,
+    /// whose β is profiled out.
+    pub beta: Vec<f64>,
+    /// Objective at the point; +∞ where it could not be evaluated.
+    pub objective: f64,
+    /// Did the evaluation belong to the joint (β, θ) stage?
+    pub joint: bool,
+}
+
+/// The settings and results of a fit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitRecord {
+    /// The settings used.
+    pub settings: FitSettings,
+    /// Starting θ.
+    pub initial: Vec<f64>,
+    /// Objective at the starting θ.
+    pub finitial: f64,
+    /// Lower bounds of θ.
+    pub lower: Vec<f64>,
+    /// θ at the optimum.
+    pub final_theta: Vec<f64>,
+    /// β at the optimum.
+    pub final_beta: Vec<f64>,
+    /// Objective at the optimum.
+    pub fmin: f64,
+    /// Objective evaluations in all (every stage and the zero trials).
+    pub evaluations: usize,
+    /// Indices of θ set to zero after convergence.
+    pub zeroed: Vec<usize>,
+    /// Refactorizations of L in all (GLMMs: PIRLS iterations).
+    pub factorizations: usize,
+    /// Wall-clock seconds of the fit.
+    pub seconds: f64,
+    /// The stages, in order.
+    pub stages: Vec<StageRecord>,
+    /// Every evaluation, in order.
+    pub fitlog: Vec<FitLogEntry>,
+}
+
+impl FitRecord {
+    /// The last stage.
+    pub fn last_stage(&self) -> &StageRecord {
+        self.stages.last().expect("a fit has at least one stage")
+    }
+
+    /// Why the optimizer of the last stage stopped.
+    pub fn return_code(&self) -> &ReturnCode {
+        &self.last_stage().return_code
+    }
+
+    /// Did the last stage stop by its convergence test?
+    pub fn converged(&self) -> bool {
+        matches!(
+            self.return_code(),
+            ReturnCode::Converged | ReturnCode::FtolReached
+        )
+    }
+
+    /// The return code as a sentence (`converged (…)`, `stopped: …`, `failure: …`).
+    pub fn return_code_text(&self) -> String {
+        return_code_text(self.return_code())
+    }
+
+    /// Evaluations of the θ-only stage.
+    pub fn evaluations_theta_stage(&self) -> usize {
+        self.stages
+            .iter()
+            .filter(|s| s.stage == Stage::Theta)
+            .map(|s| s.evaluations)
+            .sum()
+    }
+}
+
+/// A return code as a sentence.
+pub fn return_code_text(code: &ReturnCode) -> String {
+    match code {
+        ReturnCode::Converged => "converged (trust radius reached rho_end)".to_string(),
+        ReturnCode::FtolReached => "converged (objective change below tolerance)".to_string(),
+        ReturnCode::MaxEvaluations => "stopped: maximum number of evaluations".to_string(),
+        ReturnCode::Failure(m) => format!("failure: {m}"),
+    }
+}
