@@ -37,6 +37,7 @@ from ._families import (
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+from ._persist import restore, save
 
 __all__ = [
     "Bernoulli",
@@ -70,4 +71,6 @@ __all__ = [
     "glmm",
     "likelihoodratiotest",
     "lmm",
+    "restore",
+    "save",
 ]

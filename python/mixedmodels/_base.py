@@ -157,3 +157,50 @@ class MixedModel:
         import html
 
         return f"<pre>{html.escape(str(self))}</pre>"
+
+    # ---- saving, restoring, pickling -------------------------------------------------
+    def save(self, path: Any) -> None:
+        """Write this model's fit to ``path`` as versioned JSON with exact doubles.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The file to write.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm, tempfile, os
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.save(os.path.join(tempfile.mkdtemp(), "fit.json"))
+        """
+        from ._persist import save
+
+        save(self, path)
+
+    def restore(self, path: Any) -> MixedModel:
+        """Install the fit saved in ``path`` without optimizing; returns the model.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            A file written by :meth:`save` for a model of the same formula and data.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm, tempfile, os
+        >>> d = mm.dataset("dyestuff")
+        >>> path = os.path.join(tempfile.mkdtemp(), "fit.json")
+        >>> mm.lmm("Yield ~ 1 + (1 | Batch)", d).save(path)
+        >>> round(mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", d).restore(path).objective, 4)
+        327.3271
+        """
+        from ._persist import restore
+
+        return restore(path, self)
+
+    def __reduce__(self) -> tuple:
+        """Pickle as (class, formula, data, constructor arguments, saved fit)."""
+        from ._persist import rebuild
+
+        fit = self._core.save_fit() if self._core.is_fitted else None
+        return (rebuild, (type(self), self.formula, self._data, self._ctor, fit))

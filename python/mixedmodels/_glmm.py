@@ -63,6 +63,15 @@ class GeneralizedLinearMixedModel(MixedModel):
         missing: str = "drop",
         threads: int | None = None,
     ):
+        self._ctor = dict(
+            family=family,
+            link=link,
+            contrasts=contrasts,
+            weights=weights,
+            offset=offset,
+            missing=missing,
+            threads=threads,
+        )
         family, link = family_and_link(family, link)
         df, columns = prepare(formula, data)
         self._data = df

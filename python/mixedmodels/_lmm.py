@@ -127,6 +127,7 @@ class LinearMixedModel(MixedModel):
             contrasts=contrasts, weights=weights, sigma=sigma, missing=missing, threads=threads
         )
         self._data = df
+        self._ctor = dict(self._args, _zerocorr=_zerocorr)
         self._core = _core.LinearMixedModel(
             formula,
             columns,

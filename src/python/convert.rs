@@ -16,6 +16,7 @@ use crate::terms::MissingPolicy;
 /// Map a crate error to the Python exception a user expects.
 pub fn to_pyerr(e: Error) -> PyErr {
     match &e {
+        Error::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(e.to_string()),
         Error::Term { message, .. } | Error::Column { message, .. }
             if message.contains("is categorical") || message.contains("needs a numeric") =>
         {

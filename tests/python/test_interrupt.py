@@ -1,0 +1,82 @@
+"""Ctrl-C during a fit: KeyboardInterrupt within a second, nothing left computing,
+the model unfitted. Each fit runs in a child process that receives a real SIGINT."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time
+    import mixedmodels as mm
+    case = sys.argv[1]
+    if case == "small":
+        # 55 θ on 180 rows: the fit runs on the calling thread for many seconds.
+        m = mm.LinearMixedModel(
+            "Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"),
+            contrasts={"Days": mm.DummyCoding()})
+    else:
+        # 73,421 rows: the fit runs on the thread pool, watched from this thread.
+        m = mm.LinearMixedModel(
+            "y ~ 1 + service + (1 | s) + (1 | d) + (1 | dept & service)",
+            mm.dataset("insteval"))
+    print("ready", flush=True)
+    sys.stdin.readline()
+    start = time.perf_counter()
+    try:
+        m.fit()
+        outcome = "finished"
+    except KeyboardInterrupt:
+        outcome = "KeyboardInterrupt"
+    stopped = time.perf_counter()
+    cpu = time.process_time()
+    time.sleep(0.5)
+    print(json.dumps({
+        "outcome": outcome,
+        "stopped_at": stopped - start,
+        "cpu_after": time.process_time() - cpu,
+        "fitted": m._core.is_fitted,
+        "theta": list(m.theta),
+    }), flush=True)
+    """
+)
+
+
+def run_and_interrupt(case: str, after: float) -> dict:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, case],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        time.sleep(after)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
+@pytest.mark.parametrize(("case", "after"), [("small", 0.5), ("large", 0.3)])
+def test_sigint_stops_a_fit_within_a_second(case, after):
+    r = run_and_interrupt(case, after)
+    assert r["outcome"] == "KeyboardInterrupt"
+    # The signal came `after` seconds into the fit; the fit stopped within 1 s of it.
+    assert r["stopped_at"] < after + 1.0
+    # No thread keeps computing: the process uses (almost) no CPU afterwards.
+    assert r["cpu_after"] < 0.05
+    # The model is left unfitted at its starting θ.
+    assert not r["fitted"]
+    assert r["theta"][0] == 1.0
