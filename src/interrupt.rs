@@ -75,10 +75,15 @@ impl Interrupt {
     }
 
     /// Ask the hook if it is time to (at most every [`POLL_INTERVAL`]); set
-    /// the flag when it says stop. Returns whether the flag is set.
+    /// the flag when it says stop. Returns whether the flag is set. On a
+    /// worker of rayon's pool only the flag is read: the thread that waits
+    /// for the pool polls the hook (it is the one that can see Ctrl-C).
     pub fn poll(&self) -> bool {
         if self.is_triggered() {
             return true;
+        }
+        if rayon::current_thread_index().is_some() {
+            return false;
         }
         if let Some(hook) = &self.hook {
             let now = Instant::now();

@@ -5,6 +5,7 @@ from either native model."""
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -173,9 +174,7 @@ class MixedModel:
         >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
         >>> m.save(os.path.join(tempfile.mkdtemp(), "fit.json"))
         """
-        from ._persist import save
-
-        save(self, path)
+        Path(path).write_text(self._core.save_fit(), encoding="utf-8")
 
     def restore(self, path: Any) -> MixedModel:
         """Install the fit saved in ``path`` without optimizing; returns the model.
@@ -194,13 +193,21 @@ class MixedModel:
         >>> round(mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", d).restore(path).objective, 4)
         327.3271
         """
-        from ._persist import restore
-
-        return restore(path, self)
+        self._core.restore_fit(Path(path).read_text(encoding="utf-8"))
+        return self
 
     def __reduce__(self) -> tuple:
         """Pickle as (class, formula, data, constructor arguments, saved fit)."""
-        from ._persist import rebuild
-
         fit = self._core.save_fit() if self._core.is_fitted else None
-        return (rebuild, (type(self), self.formula, self._data, self._ctor, fit))
+        return (_rebuild, (type(self), self.formula, self._data, self._ctor, fit))
+
+
+def _rebuild(cls: type, formula: str, data: Any, args: dict, fit: str | None) -> MixedModel:
+    """Unpickle: build the model and restore its fit, if it had one."""
+    with warnings.catch_warnings():
+        # The warnings about dropped rows were given when the model was built.
+        warnings.simplefilter("ignore")
+        model = cls(formula, data, **args)
+    if fit is not None:
+        model._core.restore_fit(fit)
+    return model

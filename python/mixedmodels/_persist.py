@@ -34,7 +34,7 @@ def save(model: Any, path: str | Path) -> None:
     >>> mm.restore(path, "Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).objective == m.objective
     True
     """
-    Path(path).write_text(model._core.save_fit(), encoding="utf-8")
+    model.save(path)
 
 
 def restore(path: str | Path, model: Any, data: Any = None, **kwargs: Any) -> Any:
@@ -92,16 +92,3 @@ def _link_name(name: str | None) -> str | None:
     if not name:
         return None
     return name[: -len("Link")].lower() if name.endswith("Link") else name.lower()
-
-
-def rebuild(cls: type, formula: str, data: Any, args: dict, fit: str | None) -> Any:
-    """Unpickle: build the model and restore its fit, if it had one."""
-    import warnings
-
-    with warnings.catch_warnings():
-        # The warnings about dropped rows were given when the model was built.
-        warnings.simplefilter("ignore")
-        model = cls(formula, data, **args)
-    if fit is not None:
-        model._core.restore_fit(fit)
-    return model

@@ -39,7 +39,6 @@ mod summary;
 pub use agq::gauss_hermite_normal;
 pub use extract::ResidualKind;
 pub use family::{normal_cdf, normal_quantile, Family, Link};
-pub(crate) use pirls::PIRLS_TOL;
 pub use separation::Separation;
 
 use std::collections::HashMap;

@@ -20,12 +20,7 @@ use crate::pls::PlsEngine;
 const MAX_ITER: usize = 100;
 /// Most step halvings per iteration (lme4 and MixedModels.jl use 10).
 const MAX_HALVINGS: usize = 10;
-/// Converged when a full step moves no linear predictor by more than this
-/// (relative to max(1, max|η|)). Newton steps converge quadratically, so the
-/// mode is then accurate to rounding, and L, factored at the weights of the
-/// η before that step, belongs to the mode up to this tolerance. (The fit
-/// loosens it in its θ-only stage.)
-pub(crate) const PIRLS_TOL: f64 = 1e-9;
+pub(crate) use crate::model::PIRLS_TOL;
 
 impl GeneralizedLinearMixedModel {
     /// Install θ (checked against the layout): λ of each term, here and in

@@ -14,7 +14,9 @@ pub mod persist;
 mod record;
 mod tables;
 
-pub use record::{return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord};
+pub use record::{
+    return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
+};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};
 
 use crate::error::Result;

@@ -4,6 +4,13 @@
 
 use crate::optim::ReturnCode;
 
+/// PIRLS (GLMMs) has converged when a full step moves no linear predictor by
+/// more than this (relative to max(1, max|η|)). Newton steps converge
+/// quadratically, so the mode is then accurate to rounding, and L, factored
+/// at the weights of the η before that step, belongs to the mode up to this
+/// tolerance. (The fit loosens it in its θ-only stage.)
+pub const PIRLS_TOL: f64 = 1e-9;
+
 /// The settings of a fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitSettings {
@@ -38,7 +45,7 @@ impl Default for FitSettings {
             rho_begin: b.rho_begin,
             rho_end: b.rho_end,
             max_evaluations: b.max_evaluations,
-            pirls_tol: crate::glmm::PIRLS_TOL,
+            pirls_tol: PIRLS_TOL,
             threads: None,
         }
     }
