@@ -124,16 +124,16 @@ fn cached_rule(k: usize) -> &'static (Vec<f64>, Vec<f64>) {
 impl GeneralizedLinearMixedModel {
     /// The adaptive Gauss–Hermite approximation to −2ℓ (without the
     /// saturated constant) with `k` points, at the conditional modes held
-    /// (PIRLS must have run at the current (β, θ)). Needs one scalar term.
+    /// (PIRLS must have run at the current (β, θ)). Needs one scalar term
+    /// (checked when nAGQ was set, by `check_nagq`).
     pub(crate) fn agq_deviance(&self, k: usize) -> Result<f64> {
-        self.check_nagq(k.max(2))?;
         let term = &self.terms.random[0];
         let nl = term.nlevels();
         let ldiag = self
             .active_engine()
             .scalar_term_diagonal(0)
             .expect("a single scalar term's block of L is diagonal");
-        let lam = self.theta[0];
+        let lam = self.engine.theta()[0];
         let sd: Vec<f64> = ldiag.iter().map(|d| 1.0 / d).collect();
         let mut devc0: Vec<f64> = self.u.iter().map(|u| u * u).collect();
         for (i, d) in self.devres.iter().enumerate() {

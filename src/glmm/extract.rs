@@ -32,11 +32,11 @@ impl MixedModel for GeneralizedLinearMixedModel {
     /// Relative covariance parameters θ (for GLMMs without dispersion the
     /// random-effects standard deviations of scalar terms).
     fn theta(&self) -> &[f64] {
-        &self.theta
+        self.engine.theta()
     }
 
     fn lambdas(&self) -> &[Vec<f64>] {
-        &self.lambdas
+        self.engine.lambdas()
     }
 
     fn beta(&self) -> Vec<f64> {
@@ -81,7 +81,7 @@ impl MixedModel for GeneralizedLinearMixedModel {
     /// Gauss–Hermite version. It is −2ℓ relative to the saturated model;
     /// see [`loglikelihood`](MixedModel::loglikelihood).
     fn objective(&self) -> f64 {
-        self.current_objective(self.nagq).unwrap_or(f64::NAN)
+        self.current_objective().unwrap_or(f64::NAN)
     }
 
     /// Log-likelihood as lme4 defines it for nAGQ = 1:
@@ -95,7 +95,7 @@ impl MixedModel for GeneralizedLinearMixedModel {
 
     /// Number of parameters: #β + #θ (no dispersion parameter).
     fn dof(&self) -> usize {
-        self.beta.len() + self.theta.len()
+        self.beta.len() + self.layout.len()
     }
 
     fn fit_record(&self) -> Option<&FitRecord> {

@@ -45,11 +45,11 @@ const SEPARATION_ETA: f64 = 25.0;
 impl GeneralizedLinearMixedModel {
     /// The objective at the current state, after PIRLS: the Laplace deviance
     /// Σ dᵢ + ‖û‖² + log|L_Z|² or, for nAGQ > 1, its adaptive Gauss–Hermite version.
-    pub(crate) fn current_objective(&self, nagq: usize) -> Result<f64> {
-        if nagq <= 1 {
+    pub(crate) fn current_objective(&self) -> Result<f64> {
+        if self.nagq <= 1 {
             Ok(self.pdev() + self.active_engine().logdet_z())
         } else {
-            self.agq_deviance(nagq)
+            self.agq_deviance(self.nagq)
         }
     }
 
@@ -80,37 +80,25 @@ impl GeneralizedLinearMixedModel {
         // state can be rebuilt from (θ, β, û) alone (restore).
         self.install_mode()?;
         self.nagq = nagq;
-        self.current_objective(nagq)
+        self.current_objective()
     }
 
     /// As [`evaluate`](Self::evaluate) for the optimizer, with PIRLS to
-    /// tolerance `tol`: PIRLS at fixed β runs in the inner model without X
+    /// tolerance `tol`: PIRLS at fixed β runs in the engine without X
     /// (R_X is not needed there).
-    fn evaluate_inner(
-        &mut self,
-        theta: &[f64],
-        beta: Option<&[f64]>,
-        nagq: usize,
-        tol: f64,
-    ) -> Result<f64> {
+    fn evaluate_inner(&mut self, theta: &[f64], beta: Option<&[f64]>, tol: f64) -> Result<f64> {
         self.install_theta(theta)?;
         if let Some(b) = beta {
             self.beta.copy_from_slice(b);
         }
         self.pirls(beta.is_none(), true, tol)?;
-        self.current_objective(nagq)
+        self.current_objective()
     }
 
     /// For the optimizer: the objective, or +∞ (state restored) if PIRLS fails.
-    fn evaluate_or_inf(
-        &mut self,
-        theta: &[f64],
-        beta: Option<&[f64]>,
-        nagq: usize,
-        tol: f64,
-    ) -> f64 {
+    fn evaluate_or_inf(&mut self, theta: &[f64], beta: Option<&[f64]>, tol: f64) -> f64 {
         let saved = (self.beta.clone(), self.u.clone(), self.started);
-        match self.evaluate_inner(theta, beta, nagq, tol) {
+        match self.evaluate_inner(theta, beta, tol) {
             Ok(v) if v.is_finite() => v,
             _ => {
                 (self.beta, self.u, self.started) = saved;
@@ -147,6 +135,7 @@ impl GeneralizedLinearMixedModel {
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
         let (fast, nagq) = (settings.fast, settings.nagq);
         self.check_nagq(nagq)?;
+        self.nagq = nagq;
         let timer = Instant::now();
         let lower = self.layout.lower();
         let upper = self.layout.upper();
@@ -173,7 +162,7 @@ impl GeneralizedLinearMixedModel {
         );
         let (result, mut stage) = {
             let mut f = |th: &[f64]| {
-                let v = self.evaluate_or_inf(th, None, nagq, stage_tol);
+                let v = self.evaluate_or_inf(th, None, stage_tol);
                 log.push(th, &self.beta, v, false);
                 v
             };
@@ -210,7 +199,7 @@ impl GeneralizedLinearMixedModel {
                 let mut f = |x: &[f64]| {
                     let par = map.params(x);
                     let (b, th) = par.split_at(p);
-                    let v = self.evaluate_or_inf(th, Some(b), nagq, settings.pirls_tol);
+                    let v = self.evaluate_or_inf(th, Some(b), settings.pirls_tol);
                     log.push(th, b, v, true);
                     v
                 };
@@ -232,7 +221,7 @@ impl GeneralizedLinearMixedModel {
         // Try tiny diagonal entries of θ at their bound of zero.
         let beta_opt = (!fast).then(|| self.beta.clone());
         let (theta, _, zeroed) = zero_trials(&self.layout.clone(), theta, fmin, &mut |trial| {
-            let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), nagq, settings.pirls_tol);
+            let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), settings.pirls_tol);
             log.push(trial, &self.beta, v, !fast);
             v
         });

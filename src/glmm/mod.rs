@@ -98,9 +98,6 @@ pub struct GeneralizedLinearMixedModel {
     pub(crate) beta: Vec<f64>,
     /// Spherical random effects, stacked term by term (per term column-major v × ℓ).
     pub(crate) u: Vec<f64>,
-    pub(crate) theta: Vec<f64>,
-    /// λ of each term at θ (column-major v × v).
-    pub(crate) lambdas: Vec<Vec<f64>>,
     pub(crate) eta: Vec<f64>,
     pub(crate) mu: Vec<f64>,
     /// Unit deviances (times prior weights) at μ.
@@ -198,8 +195,6 @@ impl GeneralizedLinearMixedModel {
         // The working response is installed by PIRLS before any factorization.
         let engine = PlsEngine::new(terms.clone(), true, vec![0.0; n], None, options.threads);
         let p = engine.p();
-        let theta = layout.initial();
-        let lambdas = layout.lambdas(&theta);
         let q: usize = terms.random.iter().map(|t| t.nranef()).sum();
         Ok(GeneralizedLinearMixedModel {
             terms,
@@ -214,8 +209,6 @@ impl GeneralizedLinearMixedModel {
             has_offset,
             beta: vec![0.0; p],
             u: vec![0.0; q],
-            theta,
-            lambdas,
             eta: vec![0.0; n],
             mu: vec![0.0; n],
             devres: vec![0.0; n],

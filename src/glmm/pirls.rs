@@ -23,14 +23,12 @@ const MAX_HALVINGS: usize = 10;
 pub(crate) use crate::model::PIRLS_TOL;
 
 impl GeneralizedLinearMixedModel {
-    /// Install θ (checked against the layout): λ of each term, here and in
-    /// the engines (refactored at the next reweight).
+    /// Install θ (checked against the layout): λ of each term in the
+    /// engines (refactored at the next reweight).
     pub(crate) fn install_theta(&mut self, theta: &[f64]) -> Result<()> {
         self.layout
             .check(theta)
             .map_err(|m| Error::argument("theta", m))?;
-        self.theta.copy_from_slice(theta);
-        self.layout.fill_lambdas(theta, &mut self.lambdas);
         self.engine.install_theta(&self.layout, theta);
         if let Some(e) = self.engine_u.as_mut() {
             e.install_theta(&self.layout, theta);
@@ -55,7 +53,7 @@ impl GeneralizedLinearMixedModel {
             .random
             .iter()
             .enumerate()
-            .map(|(k, t)| t.b_from_u(&self.lambdas[k], &self.u[off[k]..off[k + 1]]))
+            .map(|(k, t)| t.b_from_u(&self.engine.lambdas()[k], &self.u[off[k]..off[k + 1]]))
             .collect();
         self.terms.add_z_b(&b, &mut self.eta);
         self.update_mu()
@@ -152,7 +150,7 @@ impl GeneralizedLinearMixedModel {
         if self.engine_u.is_none() {
             let n = self.eta.len();
             let mut e = PlsEngine::new(self.terms.clone(), false, vec![0.0; n], None, self.threads);
-            e.install_theta(&self.layout, &self.theta);
+            e.install_theta(&self.layout, self.engine.theta());
             self.engine_u = Some(e);
         }
         Ok(())
@@ -227,7 +225,7 @@ impl GeneralizedLinearMixedModel {
                         message: format!(
                             "PIRLS step-halvings failed to reduce the penalised deviance \
                          ({pdev_old} before the step) at θ = {:?}",
-                            self.theta
+                            self.engine.theta()
                         ),
                     });
                 }
@@ -280,7 +278,7 @@ impl GeneralizedLinearMixedModel {
             return Err(Error::Convergence {
                 message: format!(
                     "PIRLS did not converge in {MAX_ITER} iterations at θ = {:?}",
-                    self.theta
+                    self.engine.theta()
                 ),
             });
         }
