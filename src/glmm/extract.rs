@@ -4,7 +4,7 @@
 
 use super::{Family, GeneralizedLinearMixedModel};
 use crate::error::{Error, Result};
-use crate::model::{FitRecord, MixedModel};
+use crate::model::{check_new_response, FitRecord, MixedModel};
 use crate::terms::{ModelTerms, ThetaLayout};
 
 /// Kinds of residuals of a GLMM.
@@ -105,16 +105,7 @@ impl MixedModel for GeneralizedLinearMixedModel {
     /// Replace the response (coded for the family, same rows; prior weights
     /// kept); the model becomes unfitted and PIRLS restarts from the data.
     fn set_response(&mut self, y: &[f64]) -> Result<()> {
-        if y.len() != self.nobs() {
-            return Err(Error::argument(
-                "y",
-                format!(
-                    "new response has length {}, the model has {} observations",
-                    y.len(),
-                    self.nobs()
-                ),
-            ));
-        }
+        check_new_response(y, self.nobs())?;
         let fits = |v: f64, w: f64| match self.family {
             Family::Bernoulli => v == 0.0 || v == 1.0,
             Family::Binomial => (0.0..=1.0).contains(&v) && ((v * w).round() - v * w).abs() < 1e-8,

@@ -53,15 +53,7 @@ impl GeneralizedLinearMixedModel {
         self.install_mode()?;
         self.nagq = record.settings.nagq;
         self.fast = record.settings.fast;
-        let f = self.current_objective()?;
-        if (f - record.fmin).abs() > 1e-9 * record.fmin.abs().max(1.0) {
-            return Err(Error::Restore {
-                message: format!(
-                    "its optimum {} does not reproduce on these data (objective {f})",
-                    record.fmin
-                ),
-            });
-        }
+        persist::check_reproduces(&record, self.current_objective()?)?;
         self.record = Some(record);
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use super::LinearMixedModel;
 use crate::error::{Error, Result};
-use crate::model::{FitRecord, MixedModel};
+use crate::model::{check_new_response, FitRecord, MixedModel};
 use crate::terms::{ModelTerms, ThetaLayout};
 
 impl MixedModel for LinearMixedModel {
@@ -78,16 +78,7 @@ impl MixedModel for LinearMixedModel {
     /// Replace the response (same length) and refill A, keeping all symbolic
     /// work; the model becomes unfitted.
     fn set_response(&mut self, y: &[f64]) -> Result<()> {
-        if y.len() != self.nobs() {
-            return Err(Error::argument(
-                "y",
-                format!(
-                    "new response has length {}, the model has {} observations",
-                    y.len(),
-                    self.nobs()
-                ),
-            ));
-        }
+        check_new_response(y, self.nobs())?;
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
             return Err(Error::argument(
                 "y",

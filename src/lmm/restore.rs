@@ -37,15 +37,7 @@ impl LinearMixedModel {
             .map_err(|e| Error::Restore {
                 message: format!("its θ cannot be installed: {e}"),
             })?;
-        let f = self.objective_value();
-        if (f - record.fmin).abs() > 1e-9 * record.fmin.abs().max(1.0) {
-            return Err(Error::Restore {
-                message: format!(
-                    "its optimum {} does not reproduce on these data (objective {f})",
-                    record.fmin
-                ),
-            });
-        }
+        persist::check_reproduces(&record, self.objective_value())?;
         self.record = Some(record);
         Ok(())
     }

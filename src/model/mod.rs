@@ -173,3 +173,18 @@ pub trait MixedModel {
             .is_empty()
     }
 }
+
+/// Check a new response for a model of `n` observations: its length (the
+/// values are checked by the model, for its family).
+pub(crate) fn check_new_response(y: &[f64], n: usize) -> Result<()> {
+    if y.len() != n {
+        return Err(crate::error::Error::argument(
+            "y",
+            format!(
+                "new response has length {}, the model has {n} observations",
+                y.len()
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -340,6 +340,20 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
     Ok((record, u))
 }
 
+/// A restored optimum must reproduce: the objective at the saved θ (and β,
+/// û) on this model's data equals the saved one to 1e-9 relative.
+pub fn check_reproduces(record: &FitRecord, objective: f64) -> Result<()> {
+    let fmin = record.fmin;
+    if (objective - fmin).abs() > 1e-9 * fmin.abs().max(1.0) {
+        return Err(Error::Restore {
+            message: format!(
+                "its optimum {fmin} does not reproduce on these data (objective {objective})"
+            ),
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

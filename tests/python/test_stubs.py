@@ -1,0 +1,85 @@
+"""The type stubs of the native module (python/mixedmodels/_core.pyi) match the module:
+the same classes, functions, methods and properties, and the same parameter names."""
+
+import ast
+import inspect
+from pathlib import Path
+
+import mixedmodels
+from mixedmodels import _core
+
+STUB = Path(mixedmodels.__file__).parent / "_core.pyi"
+
+
+def stub_tree():
+    """{class name or None: {member: (kind, [parameter names])}} from the stub file."""
+    tree = ast.parse(STUB.read_text(encoding="utf-8"))
+    out = {None: {}}
+
+    def params(fn):
+        a = fn.args
+        names = [x.arg for x in a.posonlyargs + a.args + a.kwonlyargs]
+        return [n for n in names if n != "self"]
+
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            out[None][node.name] = ("function", params(node))
+        elif isinstance(node, ast.ClassDef):
+            members = {}
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef):
+                    is_prop = any(
+                        isinstance(d, ast.Name) and d.id == "property" for d in item.decorator_list
+                    )
+                    kind = "property" if is_prop else "method"
+                    members[item.name] = (kind, params(item))
+            out[node.name] = members
+    return out
+
+
+def native_members(cls):
+    out = {}
+    for name, value in vars(cls).items():
+        if name.startswith("_") and name != "__init__":
+            continue
+        if name == "__init__":
+            continue
+        kind = "property" if inspect.isgetsetdescriptor(value) else "method"
+        out[name] = kind
+    return out
+
+
+def signature_names(obj):
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return None
+    return [p for p in sig.parameters if p not in ("self", "$self")]
+
+
+def test_stub_lists_exactly_the_native_classes_and_functions():
+    stub = stub_tree()
+    native_classes = {n for n, v in vars(_core).items() if isinstance(v, type)}
+    assert set(stub) - {None} == native_classes
+    native_functions = {
+        n for n, v in vars(_core).items() if callable(v) and not isinstance(v, type)
+    }
+    assert set(stub[None]) == native_functions
+    for name in native_functions:
+        assert signature_names(getattr(_core, name)) == stub[None][name][1], name
+
+
+def test_stub_members_match_the_native_classes():
+    stub = stub_tree()
+    for cls_name, members in stub.items():
+        if cls_name is None:
+            continue
+        cls = getattr(_core, cls_name)
+        native = native_members(cls)
+        declared = {n: k for n, (k, _) in members.items() if n != "__init__"}
+        assert declared == native, cls_name
+        for name, (kind, params) in members.items():
+            if kind == "method" and name != "__init__":
+                assert signature_names(getattr(cls, name)) == params, f"{cls_name}.{name}"
+        if "__init__" in members:
+            assert signature_names(cls) == members["__init__"][1], f"{cls_name}()"
