@@ -83,3 +83,83 @@ def test_stub_members_match_the_native_classes():
                 assert signature_names(getattr(cls, name)) == params, f"{cls_name}.{name}"
         if "__init__" in members:
             assert signature_names(cls) == members["__init__"][1], f"{cls_name}()"
+
+
+def conforms(value, annotation: str, namespace: dict) -> bool:
+    """Does ``value`` have the type the stub's annotation (a string) describes?
+    Checks containers' lengths and element types as deep as the annotation goes."""
+    import typing
+
+    import numpy as np
+
+    hint = eval(annotation, namespace)
+
+    def check(v, h) -> bool:
+        if h is typing.Any:
+            return True
+        if h is None or h is type(None):
+            return v is None
+        origin = typing.get_origin(h)
+        args = typing.get_args(h)
+        if origin in (typing.Union, __import__("types").UnionType):
+            return any(check(v, a) for a in args)
+        if h is float:
+            return isinstance(v, float)
+        if h is int:
+            return isinstance(v, int) and not isinstance(v, bool)
+        if h in (bool, str):
+            return isinstance(v, h)
+        if origin is np.ndarray or (origin is None and h is np.ndarray):
+            return isinstance(v, np.ndarray)
+        if origin is list:
+            return isinstance(v, list) and all(check(x, args[0]) for x in v)
+        if origin is tuple:
+            return (
+                isinstance(v, tuple)
+                and len(v) == len(args)
+                and all(check(x, a) for x, a in zip(v, args, strict=True))
+            )
+        if origin is dict:
+            return isinstance(v, dict)
+        return True
+
+    return check(value, hint)
+
+
+def test_fitted_models_return_what_the_stub_says():
+    import mixedmodels as mm
+
+    tree = ast.parse(STUB.read_text(encoding="utf-8"))
+    namespace: dict = {}
+    exec("from typing import Any\nimport numpy as np\nimport numpy.typing as npt", namespace)
+    ss = mm.dataset("sleepstudy")
+    models = {
+        "LinearMixedModel": mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", ss)._core,
+        "GeneralizedLinearMixedModel": mm.glmm(
+            "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+            mm.dataset("cbpp"),
+            family="binomial",
+        )._core,
+    }
+    checked = 0
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.name not in models:
+            continue
+        core = models[node.name]
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef) or item.returns is None:
+                continue
+            a = item.args
+            required = len(a.args) - 1 - len(a.defaults)
+            if item.name.startswith("_") or required > 0 or item.name in ("fit", "restore_fit"):
+                continue
+            is_prop = any(
+                isinstance(d, ast.Name) and d.id == "property" for d in item.decorator_list
+            )
+            value = getattr(core, item.name)
+            if not is_prop:
+                value = value()
+            annotation = ast.unparse(item.returns)
+            assert conforms(value, annotation, namespace), (node.name, item.name, annotation)
+            checked += 1
+    assert checked > 60
