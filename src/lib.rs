@@ -33,6 +33,7 @@ pub mod inference;
 pub mod lmm;
 pub mod optim;
 mod parallel;
+pub mod present;
 pub mod stats;
 pub mod terms;
 
