@@ -36,11 +36,24 @@ const MATH: &[(char, &str)] = &[
     ('|', "|"),
 ];
 
-/// Escape text for LaTeX: `\ & % $ # _ { } ~ ^` as commands, Greek letters,
-/// `< > |` and a few symbols in math mode.
+/// Escape text for LaTeX: `\ & % $ # _ { } ~ ^` as commands; Greek letters,
+/// `< > |` and a few symbols in math mode, one `$…$` per run of them.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    let mut in_math = false;
     for ch in s.chars() {
+        if let Some((_, cmd)) = MATH.iter().find(|(c, _)| *c == ch) {
+            if !in_math {
+                out.push('$');
+                in_math = true;
+            }
+            out.push_str(cmd);
+            continue;
+        }
+        if in_math {
+            out.push('$');
+            in_math = false;
+        }
         match ch {
             '\\' => out.push_str("\\textbackslash{}"),
             '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
@@ -49,15 +62,11 @@ pub fn escape(s: &str) -> String {
             }
             '~' => out.push_str("\\textasciitilde{}"),
             '^' => out.push_str("\\textasciicircum{}"),
-            _ => match MATH.iter().find(|(c, _)| *c == ch) {
-                Some((_, cmd)) => {
-                    out.push('$');
-                    out.push_str(cmd);
-                    out.push('$');
-                }
-                None => out.push(ch),
-            },
+            _ => out.push(ch),
         }
+    }
+    if in_math {
+        out.push('$');
     }
     out
 }

@@ -86,6 +86,7 @@ fn latex_escapes_specials_and_greek_and_keeps_the_column_count() {
         "$\\sigma$ $\\theta$ $\\beta$ \\textasciitilde{} \\textasciicircum{} \\% \\# \\{x\\} \\textbackslash{} & 42 &  \\\\"
     ));
     assert!(got.contains("\\textbf{Some\\_table}"));
+    assert_eq!(latex::escape("P(>|z|) χ²"), "P($>|$z$|$) $\\chi^2$");
     assert!(got.ends_with("\\hline\n\\end{tabular}\n"));
 }
 
