@@ -43,13 +43,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// The format named `"text"`, `"markdown"` (`"md"`), `"html"` or `"latex"` (`"tex"`).
+    /// The format named `"text"`, `"markdown"`, `"html"` or `"latex"` (any case).
     pub fn from_name(name: &str) -> Result<Format> {
         match name.to_ascii_lowercase().as_str() {
-            "text" | "plain" => Ok(Format::Text),
-            "markdown" | "md" => Ok(Format::Markdown),
+            "text" => Ok(Format::Text),
+            "markdown" => Ok(Format::Markdown),
             "html" => Ok(Format::Html),
-            "latex" | "tex" => Ok(Format::Latex),
+            "latex" => Ok(Format::Latex),
             _ => Err(Error::argument(
                 "format",
                 format!(

@@ -125,8 +125,66 @@ fn documents_render_every_block() {
 #[test]
 fn formats_by_name() {
     assert_eq!(Format::from_name("HTML").unwrap(), Format::Html);
-    assert_eq!(Format::from_name("md").unwrap(), Format::Markdown);
-    assert_eq!(Format::from_name("tex").unwrap(), Format::Latex);
+    assert_eq!(Format::from_name("markdown").unwrap(), Format::Markdown);
+    assert_eq!(Format::from_name("Latex").unwrap(), Format::Latex);
     assert_eq!(Format::from_name("text").unwrap(), Format::Text);
-    assert!(Format::from_name("rtf").is_err());
+    for bad in ["rtf", "md", ""] {
+        let err = Format::from_name(bad).unwrap_err();
+        assert!(err.to_string().contains("unknown format"), "{err}");
+    }
+}
+
+#[test]
+fn varcorr_table_has_one_correlation_column_per_lower_column() {
+    use crate::lmm::{VarCorr, VarCorrTerm};
+    let v = 3;
+    let mut correlation = vec![None; v * v];
+    correlation[1] = Some(0.25); // (1, 0)
+    correlation[v + 2] = Some(-0.5); // (2, 1); (2, 0) stays structurally zero
+    let vc = VarCorr {
+        terms: vec![VarCorrTerm {
+            group: "g_1".into(),
+            columns: vec!["(Intercept)".into(), "x".into(), "y".into()],
+            covariance: vec![4.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.25],
+            sd: vec![2.0, 1.0, 0.5],
+            correlation,
+        }],
+        residual_sd: None,
+    };
+    let t = varcorr_table(&vc);
+    assert_eq!(t.ncols(), 6);
+    assert_eq!(
+        t.render(Format::Text),
+        "Variance components:\n\
+         \x20         Column         Variance    Std.Dev.   Corr.\n\
+         g_1       (Intercept)  4.00000000  2.00000000\n\
+         \x20         x            1.00000000  1.00000000 +0.25\n\
+         \x20         y            0.25000000  0.50000000     . -0.50\n"
+    );
+    let tex = t.render(Format::Latex);
+    assert!(tex.contains("g\\_1 & (Intercept) & 4.00000000 & 2.00000000 &  &  \\\\"));
+}
+
+#[test]
+fn lrt_table_leaves_the_first_comparison_empty() {
+    use crate::inference::likelihood_ratio_test;
+    let rows = likelihood_ratio_test(&[(1775.4759, 5, 180), (1751.9393, 6, 180)]).unwrap();
+    let labels = vec!["m0".to_string(), "m1".to_string()];
+    let t = lrt_table(&labels, &rows);
+    assert_eq!(t.rows[0][3], Cell::Empty);
+    assert_eq!(t.rows[1][4], Cell::Integer(1));
+    let text = t.render(Format::Text);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Likelihood-ratio tests:");
+    assert_eq!(
+        lines[2],
+        "model  model-dof  -2 logLik       χ²  χ²-dof  P(>χ²)"
+    );
+    assert_eq!(lines[4], "m0             5  1775.4759");
+    assert_eq!(
+        lines[5],
+        "m1             6  1751.9393  23.5366       1   <1e-5"
+    );
+    assert_eq!(lines[1], "─".repeat(lines[2].chars().count()));
+    assert_eq!(lines[1], lines[3]);
 }

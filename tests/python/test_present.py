@@ -118,6 +118,9 @@ def test_varcorr_renders_from_rust(lmm_fit, glmm_fit):
 def test_unknown_format_is_refused(lmm_fit):
     with pytest.raises(ValueError, match="unknown format"):
         lmm_fit.summary(format="pdf")
+    for native in (lmm_fit._core.summary, lmm_fit._core.varcorr_table):
+        with pytest.raises(Exception, match="unknown format"):
+            native("md")
 
 
 def test_unfitted_models_render_nothing():
