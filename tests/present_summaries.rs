@@ -82,10 +82,6 @@ fn reml_summary_matches_the_seed_up_to_the_full_precision_criterion() {
         &format!(" REML criterion at convergence: {}", m.objective()),
     );
     assert!((m.objective() - 319.65427684225193).abs() < 1e-8);
-    check_lmm_text(&m, &want);
-}
-
-fn check_lmm_text(m: &LinearMixedModel, want: &str) {
     assert_eq!(m.to_string(), want);
 }
 

@@ -81,8 +81,6 @@ pub struct TextStyle {
     pub ruled: bool,
     /// Spaces before the caption line.
     pub caption_indent: usize,
-    /// Leave the header row out.
-    pub no_header: bool,
 }
 
 /// A table: optional caption, columns, rows of cells (one per column).

@@ -91,12 +91,10 @@ pub fn table(t: &Table) -> String {
     if t.style.ruled {
         out.push_str(&rule);
     }
-    if !t.style.no_header {
-        let headers: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
-        out.push_str(&line(&headers, true));
-        if t.style.ruled {
-            out.push_str(&rule);
-        }
+    let headers: Vec<String> = t.columns.iter().map(|c| c.header.clone()).collect();
+    out.push_str(&line(&headers, true));
+    if t.style.ruled {
+        out.push_str(&rule);
     }
     for row in &cells {
         out.push_str(&line(row, false));
