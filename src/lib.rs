@@ -36,6 +36,7 @@ pub mod model;
 pub mod optim;
 mod parallel;
 pub mod pls;
+pub mod present;
 pub mod stats;
 pub mod terms;
 

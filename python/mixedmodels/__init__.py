@@ -35,7 +35,7 @@ from ._families import (
     SqrtLink,
 )
 from ._glmm import GeneralizedLinearMixedModel, glmm
-from ._inference import likelihoodratiotest
+from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._persist import restore, save
 
@@ -54,6 +54,7 @@ __all__ = [
     "IdentityLink",
     "InverseGaussian",
     "InverseLink",
+    "LikelihoodRatioTest",
     "LinearMixedModel",
     "Link",
     "LogLink",

@@ -13,6 +13,7 @@ import polars as pl
 
 from . import _core
 from ._data import encode_columns, to_polars
+from ._display import RichDisplay, check_format
 
 
 def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
@@ -24,7 +25,7 @@ def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
     return df, encode_columns(df, info["variables"])
 
 
-class MixedModel:
+class MixedModel(RichDisplay):
     """Extractors common to :class:`LinearMixedModel` and
     :class:`GeneralizedLinearMixedModel`; ``self._core`` is the native model."""
 
@@ -147,17 +148,38 @@ class MixedModel:
         """Optimizer summary: initial and final values, fmin, evaluations, time."""
         return self._core.optsum()
 
-    def _variance_text(self) -> str:
-        text = self._core.summary().split("Variance components:", 1)[1]
-        return ("Variance components:" + text.split(" Number of obs", 1)[0]).rstrip("\n")
+    def summary(self, format: str = "text") -> str:
+        """The summary of the fitted model as text (as ``print`` shows it), Markdown,
+        HTML or LaTeX.
+
+        Parameters
+        ----------
+        format : {"text", "markdown", "html", "latex"}
+            The output format: the plain-text layout of the MixedModels.jl manual,
+            Markdown pipe tables, an HTML fragment with ``<table>`` elements, or a
+            LaTeX fragment with ``tabular`` environments.
+
+        Returns
+        -------
+        str
+            The rendered summary.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.summary().splitlines()[0]
+        'Linear mixed model fit by maximum likelihood'
+        >>> "<table" in m.summary(format="html")
+        True
+        """
+        return self._core.summary(check_format(format))
+
+    def _render(self, format: str) -> str | None:
+        return self._core.summary(format) if self._core.is_fitted else None
 
     def __str__(self) -> str:
-        return self._core.summary()
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(str(self))}</pre>"
+        return self._core.summary() if self._core.is_fitted else repr(self)
 
     # ---- saving, restoring, pickling -------------------------------------------------
     def save(self, path: Any) -> None:

@@ -1,41 +1,37 @@
-"""Markdown renderings of model tables for notebooks."""
+"""Rich display of results in notebooks: every rendering comes from the Rust
+presentation layer (``src/present/``); nothing here formats or parses text."""
 
 from __future__ import annotations
 
-import math
-
-import polars as pl
+FORMATS = ("text", "markdown", "html", "latex")
 
 
-def format_pvalue(p: float) -> str:
-    """A p-value as the seed manual prints it: 4 decimals, or ``<1e-k``."""
-    if math.isnan(p):
-        return "NaN"
-    if p >= 1e-4:
-        return f"{p:.4f}"
-    if p < 1e-99:
-        return "<1e-99"
-    return f"<1e{math.ceil(math.log10(p))}"
+def check_format(format: str) -> str:
+    """The format name in lower case, or a ValueError naming the known formats.
+
+    >>> check_format("HTML")
+    'html'
+    """
+    name = str(format).lower()
+    if name not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    return name
 
 
-def coeftable_markdown(table: pl.DataFrame) -> str:
-    """The fixed-effects table as a Markdown table."""
-    lines = ["| | Estimate | Std.Error | z value | P(>\\|z\\|) |", "|:--|--:|--:|--:|--:|"]
-    for r in table.iter_rows(named=True):
-        lines.append(
-            f"| {r['name']} | {r['estimate']:.6g} | {r['stderror']:.6g} | "
-            f"{r['z']:.6g} | {format_pvalue(r['p'])} |"
-        )
-    return "\n".join(lines)
+class RichDisplay:
+    """Mixin: Jupyter's ``_repr_html_``, ``_repr_markdown_`` and ``_repr_latex_`` from
+    one ``_render(format)`` that returns the rendered text, or None when there is
+    nothing to show (an unfitted model), so that the notebook falls back to ``repr``.
+    """
 
+    def _render(self, format: str) -> str | None:
+        raise NotImplementedError
 
-def varcorr_markdown(terms: list[dict], residual_sd: float | None) -> str:
-    """Variance components as a Markdown table."""
-    lines = ["| Group | Column | Variance | Std.Dev. |", "|:--|:--|--:|--:|"]
-    for t in terms:
-        for j, col in enumerate(t["columns"]):
-            group = t["group"] if j == 0 else ""
-            lines.append(f"| {group} | {col} | {t['covariance'][j, j]:.6g} | {t['sd'][j]:.6g} |")
-    if residual_sd is not None:
-        lines.append(f"| Residual | | {residual_sd**2:.6g} | {residual_sd:.6g} |")
-    return "\n".join(lines)
+    def _repr_html_(self) -> str | None:
+        return self._render("html")
+
+    def _repr_markdown_(self) -> str | None:
+        return self._render("markdown")
+
+    def _repr_latex_(self) -> str | None:
+        return self._render("latex")

@@ -11,7 +11,6 @@ from . import _core
 from ._base import MixedModel, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
-from ._display import coeftable_markdown, varcorr_markdown
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
 
@@ -153,7 +152,7 @@ class GeneralizedLinearMixedModel(MixedModel):
 
     def varcorr(self) -> VarCorr:
         """Variance components (no residual term)."""
-        return VarCorr(self._core.varcorr(), None, self._variance_text())
+        return VarCorr._from_core(self._core, self._core.varcorr(), None)
 
     def fitted(self, scale: str = "response") -> np.ndarray:
         """Fitted means (``scale="response"``) or linear predictor (``"link"``)."""
@@ -188,23 +187,6 @@ class GeneralizedLinearMixedModel(MixedModel):
                 f"{self.formula}; {self.nobs} observations>"
             )
         return self._core.summary()
-
-    def _repr_markdown_(self) -> str:
-        lines = [
-            f"**Generalized linear mixed model fit by maximum likelihood (nAGQ = {self.nagq})**",
-            "",
-            f"`{self.formula}` — {self.family}, {self.link}",
-            "",
-            "| logLik | deviance | AIC | BIC |",
-            "|---:|---:|---:|---:|",
-            f"| {self.loglikelihood():.4f} | {self.objective:.4f} | {self.aic():.4f} "
-            f"| {self.bic():.4f} |",
-            "",
-            varcorr_markdown(self._core.varcorr(), None),
-            "",
-            coeftable_markdown(self.coeftable()),
-        ]
-        return "\n".join(lines)
 
 
 def glmm(

@@ -12,7 +12,7 @@ from . import _core
 from ._base import MixedModel, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
-from ._display import coeftable_markdown, varcorr_markdown
+from ._display import FORMATS, RichDisplay, check_format
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,70 @@ class ReTerm:
         return out
 
 
-class VarCorr:
-    """Estimated variance components; prints like the MixedModels.jl manual."""
+class VarCorr(RichDisplay):
+    """Estimated variance components: the values (``terms``, ``residual_sd``) and their
+    table, which prints like the MixedModels.jl manual and renders as Markdown, HTML
+    and LaTeX in notebooks (all renderings made by the Rust presentation layer when
+    the components are extracted).
 
-    def __init__(self, terms: list[dict], residual_sd: float | None, text: str):
+    Parameters
+    ----------
+    terms : list of dict
+        Per random-effects term: ``group``, ``columns``, ``covariance``, ``sd`` and
+        ``correlation``.
+    residual_sd : float or None
+        The residual standard deviation (None for a GLMM).
+    renderings : dict
+        The table rendered in each format of ``FORMATS`` ("text", "markdown",
+        "html", "latex").
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> vc = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).varcorr()
+    >>> print(vc)  # doctest: +NORMALIZE_WHITESPACE
+    Variance components:
+              Column        Variance   Std.Dev.
+    Batch     (Intercept)  1388.3332  37.260344
+    Residual               2451.2500  49.510100
+    >>> "<table" in vc._repr_html_()
+    True
+    """
+
+    def __init__(self, terms: list[dict], residual_sd: float | None, renderings: dict[str, str]):
         self.terms = terms
         self.residual_sd = residual_sd
-        self._text = text
+        self._renderings = dict(renderings)
+
+    @classmethod
+    def _from_core(cls, core: Any, terms: list[dict], residual_sd: float | None) -> VarCorr:
+        """The components of a native model with their table in every format."""
+        return cls(terms, residual_sd, {f: core.varcorr_table(f) for f in FORMATS})
+
+    def render(self, format: str = "text") -> str:
+        """The table as text, Markdown, HTML or LaTeX.
+
+        Parameters
+        ----------
+        format : {"text", "markdown", "html", "latex"}
+            The output format.
+
+        Returns
+        -------
+        str
+            The rendered table.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> vc = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).varcorr()
+        >>> vc.render("markdown").splitlines()[2]
+        '|  | Column | Variance | Std.Dev. |'
+        """
+        return self._renderings[check_format(format)]
+
+    def _render(self, format: str) -> str:
+        return self._renderings[format]
 
     def to_polars(self) -> pl.DataFrame:
         """One row per (group, column): variance and standard deviation."""
@@ -91,10 +148,7 @@ class VarCorr:
         )
 
     def __repr__(self) -> str:
-        return self._text
-
-    def _repr_markdown_(self) -> str:
-        return varcorr_markdown(self.terms, self.residual_sd)
+        return self._renderings["text"].rstrip("\n")
 
 
 class LinearMixedModel(MixedModel):
@@ -269,7 +323,7 @@ class LinearMixedModel(MixedModel):
     def varcorr(self) -> VarCorr:
         """Variance components (prints like the seed manual; ``.to_polars()`` for a table)."""
         terms, sd = self._core.varcorr()
-        return VarCorr(terms, sd, self._variance_text())
+        return VarCorr._from_core(self._core, terms, sd)
 
     def fitted(self) -> np.ndarray:
         """Fitted values Xβ̂ + Zb̂."""
@@ -300,23 +354,6 @@ class LinearMixedModel(MixedModel):
         if not self._core.is_fitted:
             return f"<unfitted LinearMixedModel: {self.formula}; {self.nobs} observations>"
         return self._core.summary()
-
-    def _repr_markdown_(self) -> str:
-        method = "REML" if self.reml else "maximum likelihood"
-        lines = [f"**Linear mixed model fit by {method}**", "", f"`{self.formula}`", ""]
-        if not self.reml:
-            lines += [
-                "| logLik | -2 logLik | AIC | BIC |",
-                "|---:|---:|---:|---:|",
-                f"| {self.loglikelihood():.4f} | {self.objective:.4f} | {self.aic():.4f} "
-                f"| {self.bic():.4f} |",
-                "",
-            ]
-        else:
-            lines += [f"REML criterion at convergence: {self.objective:.4f}", ""]
-        terms, sd = self._core.varcorr()
-        lines += [varcorr_markdown(terms, sd), "", coeftable_markdown(self.coeftable())]
-        return "\n".join(lines)
 
 
 def lmm(

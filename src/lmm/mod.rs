@@ -4,7 +4,6 @@
 
 mod extract;
 mod fit;
-mod glmm_hooks;
 mod objective;
 mod restore;
 mod summary;

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::present;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
 use crate::model::MixedModel;
 
@@ -248,7 +249,6 @@ impl PyGeneralizedLinearMixedModel {
         }
         Ok(list)
     }
-    /// The summary text.
     /// The fit as versioned JSON (see `mixedmodels::model::persist`).
     fn save_fit(&self) -> PyResult<String> {
         self.m().save_fit().map_err(to_pyerr)
@@ -262,8 +262,24 @@ impl PyGeneralizedLinearMixedModel {
     fn theta_names(&self) -> Vec<String> {
         self.m().layout().names().to_vec()
     }
-    fn summary(&self) -> String {
-        self.m().to_string()
+    /// The summary in `format`: "text" (as printed), "markdown", "html" or "latex".
+    #[pyo3(signature = (format="text"))]
+    fn summary(&self, format: &str) -> PyResult<String> {
+        present::render_document(crate::present::glmm_summary(&self.m()), format)
+    }
+    /// The variance components as a table in `format`.
+    #[pyo3(signature = (format="text"))]
+    fn varcorr_table(&self, format: &str) -> PyResult<String> {
+        let m = self.m();
+        let table = || crate::present::varcorr_table(&m.varcorr());
+        present::render_table(m.is_fitted(), "the variance components", format, table)
+    }
+    /// The fixed-effects table in `format`.
+    #[pyo3(signature = (format="text"))]
+    fn coeftable_render(&self, format: &str) -> PyResult<String> {
+        let m = self.m();
+        let table = || crate::present::coef_table(&m.coeftable());
+        present::render_table(m.is_fitted(), "the coefficient table", format, table)
     }
     /// Per term a (levels × columns) array of the conditional modes (b, or u when `uscale`).
     #[pyo3(signature = (uscale=false))]

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::present;
 use crate::lmm::{LinearMixedModel, LmmOptions};
 use crate::model::{FitSettings, MixedModel};
 
@@ -275,7 +276,6 @@ impl PyLinearMixedModel {
         }
         Ok((list, vc.residual_sd))
     }
-    /// The summary text.
     /// The fit as versioned JSON (see `mixedmodels::model::persist`).
     fn save_fit(&self) -> PyResult<String> {
         self.m().save_fit().map_err(to_pyerr)
@@ -289,8 +289,24 @@ impl PyLinearMixedModel {
     fn theta_names(&self) -> Vec<String> {
         self.m().layout().names().to_vec()
     }
-    fn summary(&self) -> String {
-        self.m().to_string()
+    /// The summary in `format`: "text" (as printed), "markdown", "html" or "latex".
+    #[pyo3(signature = (format="text"))]
+    fn summary(&self, format: &str) -> PyResult<String> {
+        present::render_document(crate::present::lmm_summary(&self.m()), format)
+    }
+    /// The variance components as a table in `format`.
+    #[pyo3(signature = (format="text"))]
+    fn varcorr_table(&self, format: &str) -> PyResult<String> {
+        let m = self.m();
+        let table = || crate::present::varcorr_table(&m.varcorr());
+        present::render_table(m.is_fitted(), "the variance components", format, table)
+    }
+    /// The fixed-effects table in `format`.
+    #[pyo3(signature = (format="text"))]
+    fn coeftable_render(&self, format: &str) -> PyResult<String> {
+        let m = self.m();
+        let table = || crate::present::coef_table(&m.coeftable());
+        present::render_table(m.is_fitted(), "the coefficient table", format, table)
     }
     /// Per term a (levels × columns) array of the conditional modes (b, or u when `uscale`).
     #[pyo3(signature = (uscale=false))]

@@ -108,7 +108,7 @@ def test_tables(fm2):
     np.testing.assert_allclose(o["finitial"], 1784.642296192436, rtol=1e-12)
     md = fm2._repr_markdown_()
     assert "| Days |" in md and "Residual" in md
-    assert "<pre>" in fm2._repr_html_()
+    assert "<table" in fm2._repr_html_()
 
 
 def test_refit_with_new_response_reuses_the_model(fm2):

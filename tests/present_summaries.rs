@@ -1,0 +1,184 @@
+//! The printed summaries, rendered by the presentation layer, byte for byte
+//! against the summaries the seed printed (tests/present/*.txt, written by
+//! the seed's `Display` before the presentation layer replaced it), and the
+//! other formats of the same documents.
+
+mod common;
+
+use common::{dataset, repo_path};
+use mixedmodels::data::Column;
+use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions};
+use mixedmodels::lmm::{LinearMixedModel, LmmOptions};
+use mixedmodels::present::{glmm_summary, lmm_summary, Format};
+use mixedmodels::MixedModel;
+
+fn expected(name: &str) -> String {
+    std::fs::read_to_string(repo_path(&format!("tests/present/{name}.txt"))).unwrap()
+}
+
+fn lmm(formula: &str, data: &str, reml: bool) -> LinearMixedModel {
+    let mut m = LinearMixedModel::new(formula, &dataset(data), &LmmOptions::default()).unwrap();
+    m.fit(reml).unwrap();
+    m
+}
+
+fn glmm(formula: &str, data: &str, family: Family, nagq: usize) -> GeneralizedLinearMixedModel {
+    let options = GlmmOptions::default();
+    let mut m =
+        GeneralizedLinearMixedModel::new(formula, &dataset(data), family, None, &options).unwrap();
+    m.fit(false, nagq).unwrap();
+    m
+}
+
+fn check_lmm(name: &str, m: &LinearMixedModel) {
+    let text = m.to_string();
+    assert_eq!(text, expected(name), "{name}");
+    assert_eq!(lmm_summary(m).unwrap().render(Format::Text), text);
+}
+
+#[test]
+fn lmm_summaries_match_the_seed() {
+    check_lmm(
+        "dyestuff_ml",
+        &lmm("Yield ~ 1 + (1 | Batch)", "dyestuff", false),
+    );
+    check_lmm(
+        "sleep",
+        &lmm(
+            "Reaction ~ 1 + Days + (1 + Days | Subject)",
+            "sleepstudy",
+            false,
+        ),
+    );
+    check_lmm(
+        "sleep_zc",
+        &lmm(
+            "Reaction ~ 1 + Days + zerocorr(1 + Days | Subject)",
+            "sleepstudy",
+            false,
+        ),
+    );
+    check_lmm(
+        "penicillin",
+        &lmm(
+            "diameter ~ 1 + (1 | plate) + (1 | sample)",
+            "penicillin",
+            false,
+        ),
+    );
+}
+
+#[test]
+fn reml_summary_matches_the_seed_up_to_the_full_precision_criterion() {
+    let m = lmm("Yield ~ 1 + (1 | Batch)", "dyestuff", true);
+    // The criterion is printed with every digit of the f64; compare those
+    // digits with the model's own objective and the rest byte for byte.
+    let want = expected("dyestuff_reml");
+    let line = want
+        .lines()
+        .find(|l| l.starts_with(" REML criterion"))
+        .unwrap();
+    let want = want.replace(
+        line,
+        &format!(" REML criterion at convergence: {}", m.objective()),
+    );
+    assert!((m.objective() - 319.65427684225193).abs() < 1e-8);
+    assert_eq!(m.to_string(), want);
+}
+
+#[test]
+fn dropped_columns_are_listed() {
+    let mut data = dataset("sleepstudy");
+    let Column::Numeric { values, .. } = data.column("Days").unwrap().clone() else {
+        panic!("Days is numeric")
+    };
+    let doubled = values.iter().map(|d| 2.0 * d).collect();
+    data.add_column("Days2", Column::numeric(doubled)).unwrap();
+    let mut m = LinearMixedModel::new(
+        "Reaction ~ 1 + Days + Days2 + (1 | Subject)",
+        &data,
+        &LmmOptions::default(),
+    )
+    .unwrap();
+    m.fit(false).unwrap();
+    check_lmm("sleep_dropped", &m);
+}
+
+#[test]
+fn glmm_summaries_match_the_seed() {
+    let contra = glmm(
+        "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
+        "contraception",
+        Family::Bernoulli,
+        9,
+    );
+    assert_eq!(contra.to_string(), expected("contra"));
+    let cbpp = glmm(
+        "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        "cbpp",
+        Family::Binomial,
+        1,
+    );
+    assert_eq!(cbpp.to_string(), expected("cbpp"));
+    let doc = glmm_summary(&cbpp).unwrap();
+    assert_eq!(doc.render(Format::Text), cbpp.to_string());
+    // The rich formats add logLik, deviance, AIC and BIC as a table.
+    let md = doc.render(Format::Markdown);
+    assert!(md.contains("| logLik | deviance | AIC | BIC |"), "{md}");
+    assert!(md.contains("| period: 2 |"), "{md}");
+    let html = doc.render(Format::Html);
+    assert_eq!(html.matches("<table").count(), 3, "{html}");
+    let tex = doc.render(Format::Latex);
+    assert_eq!(tex.matches("\\begin{tabular}").count(), 3);
+    assert!(tex.contains(
+        "\\texttt{cbind(incidence, size - incidence) \\textasciitilde{} 1 + period + (1 $|$ herd)}"
+    ));
+}
+
+#[test]
+fn unfitted_models_have_no_summary_document() {
+    let m = LinearMixedModel::new(
+        "Yield ~ 1 + (1 | Batch)",
+        &dataset("dyestuff"),
+        &LmmOptions::default(),
+    )
+    .unwrap();
+    let err = lmm_summary(&m).unwrap_err();
+    assert!(err.to_string().contains("fitted"), "{err}");
+    let g = GeneralizedLinearMixedModel::new(
+        "r2 ~ 1 + Anger + (1 | id)",
+        &dataset("verbagg"),
+        Family::Bernoulli,
+        None,
+        &GlmmOptions::default(),
+    )
+    .unwrap();
+    assert!(glmm_summary(&g).is_err());
+}
+
+#[test]
+fn lmm_rich_formats_hold_the_same_tables() {
+    let m = lmm(
+        "Reaction ~ 1 + Days + (1 + Days | Subject)",
+        "sleepstudy",
+        false,
+    );
+    let doc = lmm_summary(&m).unwrap();
+    let md = doc.render(Format::Markdown);
+    assert!(md.starts_with("**Linear mixed model fit by maximum likelihood**\n"));
+    assert!(md.contains("| logLik | -2 logLik | AIC | BIC |\n|--:|--:|--:|--:|\n| -875.96967 | 1751.93934 | 1763.93934 | 1783.09709 |"), "{md}");
+    assert!(
+        md.contains("| Days | 10.4673 | 1.50224 | 6.9678 | \\<1e-11 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Residual |  | 654.941020 | 25.5918155 |  |"),
+        "{md}"
+    );
+    let html = doc.render(Format::Html);
+    assert!(html.contains("<caption>Variance components</caption>"));
+    assert!(
+        html.contains("<td style=\"text-align: right;\">+0.08</td>"),
+        "{html}"
+    );
+}
