@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(sep.at_bound, 200);
         let err = m.fit(false, 1).unwrap_err();
         assert!(
-            matches!(&err, Error::Term { term, .. } if term == "x"),
+            matches!(&err, Error::Separation { coefficients, .. } if coefficients == &["x"]),
             "{err}"
         );
         assert!(err.to_string().contains("separate"), "{err}");

@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
@@ -286,8 +287,9 @@ impl PyGeneralizedLinearMixedModel {
         match scale {
             "response" => Ok(PyArray1::from_slice(py, m.fitted())),
             "link" => Ok(PyArray1::from_slice(py, m.linear_predictor())),
-            other => Err(PyValueError::new_err(format!(
-                "scale must be \"response\" or \"link\", got {other:?}"
+            other => Err(to_pyerr(Error::argument(
+                "scale",
+                format!("must be \"response\" or \"link\", got {other:?}"),
             ))),
         }
     }
@@ -300,8 +302,9 @@ impl PyGeneralizedLinearMixedModel {
             "response" => ResidualKind::Response,
             "working" => ResidualKind::Working,
             other => {
-                return Err(PyValueError::new_err(format!(
-                    "residual kind must be deviance, pearson, response or working, got {other:?}"
+                return Err(to_pyerr(Error::argument(
+                    "kind",
+                    format!("must be deviance, pearson, response or working, got {other:?}"),
                 )))
             }
         };
