@@ -144,8 +144,8 @@ class SeparationError(DataError):
     >>> try:
     ...     mm.glmm("y ~ 1 + x + (1 | g)", df, family="bernoulli")
     ... except mm.SeparationError as e:
-    ...     print(e.coefficients)
-    ['x']
+    ...     print(e.coefficients[0])
+    x
     """
 
     def __init__(

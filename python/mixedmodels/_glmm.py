@@ -192,7 +192,9 @@ class GeneralizedLinearMixedModel(MixedModel):
             )
         return self._core.summary()
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
+        if not self._core.is_fitted:
+            return None  # notebooks then show repr(): the model is unfitted
         lines = [
             f"**Generalized linear mixed model fit by maximum likelihood (nAGQ = {self.nagq})**",
             "",

@@ -328,7 +328,9 @@ class LinearMixedModel(MixedModel):
             return f"<unfitted LinearMixedModel: {self.formula}; {self.nobs} observations>"
         return self._core.summary()
 
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str | None:
+        if not self._core.is_fitted:
+            return None  # notebooks then show repr(): the model is unfitted
         method = "REML" if self.reml else "maximum likelihood"
         lines = [f"**Linear mixed model fit by {method}**", "", f"`{self.formula}`", ""]
         if not self.reml:

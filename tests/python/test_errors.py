@@ -273,6 +273,8 @@ def test_unfitted_models_describe_themselves(ss, contra):
     g = mm.GeneralizedLinearMixedModel(CONTRA, contra, "bernoulli")
     assert str(g) == repr(g) and repr(g).startswith("<unfitted GeneralizedLinearMixedModel")
     assert g.nobs == contra.height and len(g.lowerbd) == 1
+    assert m._repr_markdown_() is None and g._repr_markdown_() is None
+    assert "unfitted" in m._repr_html_()
     m.fit()
     assert not str(m).startswith("<unfitted") and m.beta.shape == (2,)
 
