@@ -82,9 +82,10 @@ impl Coding {
                 Some(b) => levels
                     .iter()
                     .position(|l| l == b)
-                    .ok_or_else(|| Error::Column {
+                    .ok_or_else(|| Error::Level {
                         column: var.to_string(),
-                        message: format!("base level {b:?} is not among its levels"),
+                        level: b.clone(),
+                        message: "is not among its levels, so it cannot be the base level".into(),
                     }),
             }
         };
@@ -326,7 +327,10 @@ mod tests {
         let e = Coding::DummyBase("zz".into())
             .matrix("f", &lv(3), false)
             .unwrap_err();
-        assert!(e.to_string().contains("`f`") && e.to_string().contains("zz"));
+        assert!(
+            matches!(&e, Error::Level { column, level, .. } if column == "f" && level == "zz"),
+            "{e:?}"
+        );
         let e = Coding::Dummy.matrix("g", &lv(1), false).unwrap_err();
         assert!(e.to_string().contains("`g`"));
         let e = Coding::Hypothesis {

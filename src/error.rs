@@ -44,6 +44,16 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A value has the wrong type: a categorical column where the model needs
+    /// numbers (a function of it, a `cbind` count, an LMM or Poisson response).
+    Type {
+        /// The model term (or response) that needs the value.
+        term: String,
+        /// The column of the data that has the wrong type.
+        column: String,
+        /// What is wrong and what the term needs.
+        message: String,
+    },
     /// The data as a whole cannot support the model (e.g. no rows left).
     Data(String),
     /// An argument passed to a function or method is invalid.
@@ -98,6 +108,16 @@ impl Error {
         }
     }
 
+    /// An [`Error::Type`]: `column` of the data is categorical where `term`
+    /// needs numbers.
+    pub fn wrong_type(term: &str, column: &str, message: impl Into<String>) -> Self {
+        Error::Type {
+            term: term.to_string(),
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+
     /// An [`Error::NotFitted`] for `what`.
     pub fn not_fitted(what: &str) -> Self {
         Error::NotFitted {
@@ -124,7 +144,9 @@ impl fmt::Display for Error {
                 row,
                 message,
             } => write!(f, "`{column}`, row {row}: {message}"),
-            Error::Term { term, message } => write!(f, "term `{term}`: {message}"),
+            Error::Term { term, message } | Error::Type { term, message, .. } => {
+                write!(f, "term `{term}`: {message}")
+            }
             Error::Data(m) => f.write_str(m),
             Error::Argument { parameter, message } => write!(f, "`{parameter}`: {message}"),
             Error::NotPositiveDefinite { term, row } => write!(

@@ -14,6 +14,7 @@ import polars as pl
 
 from . import _contrasts
 from ._datasets import dataset, datasets
+from ._errors import ArgumentError, MixedModelError
 from ._glmm import glmm
 from ._lmm import lmm
 
@@ -35,9 +36,10 @@ def load(source: str) -> pl.DataFrame:
         return pl.read_csv(path)
     if source.lower() in datasets():
         return dataset(source)
-    raise ValueError(
+    raise ArgumentError(
         f"{source!r} is neither a .parquet/.csv file nor a bundled data set "
-        f"({', '.join(datasets())})"
+        f"({', '.join(datasets())})",
+        parameter="data",
     )
 
 
@@ -46,11 +48,16 @@ def parse_contrasts(items: list[str]) -> dict:
     out = {}
     for item in items:
         if "=" not in item:
-            raise ValueError(f"--contrasts expects col=coding, got {item!r}")
+            raise ArgumentError(
+                f"--contrasts expects col=coding, got {item!r}", parameter="contrasts"
+            )
         col, spec = item.split("=", 1)
         name, _, base = spec.partition(":")
         if name not in CODINGS:
-            raise ValueError(f"unknown coding {name!r}; choose from {', '.join(CODINGS)}")
+            raise ArgumentError(
+                f"unknown coding {name!r}; choose from {', '.join(CODINGS)}",
+                parameter="contrasts",
+            )
         cls = CODINGS[name]
         out[col] = cls(base) if base and name in ("dummy", "effects") else cls()
     return out
@@ -84,11 +91,13 @@ def main(argv: list[str] | None = None) -> int:
         contrasts = parse_contrasts(args.contrasts) or None
         if args.family is None:
             if args.link or args.fast or args.nagq != 1:
-                raise ValueError("--link, --nagq and --fast need --family (a GLMM)")
+                raise ArgumentError(
+                    "--link, --nagq and --fast need --family (a GLMM)", parameter="family"
+                )
             model = lmm(args.formula, data, reml=args.reml, contrasts=contrasts)
         else:
             if args.reml:
-                raise ValueError("--reml applies to linear mixed models only")
+                raise ArgumentError("--reml applies to linear mixed models only", parameter="reml")
             model = glmm(
                 args.formula,
                 data,
@@ -98,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                 fast=args.fast,
                 contrasts=contrasts,
             )
-    except (ValueError, TypeError) as e:
+    except (MixedModelError, ValueError, TypeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(model)

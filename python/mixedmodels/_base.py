@@ -4,9 +4,14 @@ from either native model."""
 
 from __future__ import annotations
 
+import functools
+import math
+import os
+import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -14,15 +19,51 @@ import polars as pl
 from . import _core
 from ._data import encode_columns, to_polars
 from ._display import RichDisplay, check_format
+from ._errors import (
+    ArgumentTypeError,
+    ConvergenceWarning,
+    MissingDataWarning,
+    NotFittedError,
+    RankDeficiencyWarning,
+    SingularFitWarning,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
     """Check the formula, convert the data and encode the columns the formula uses."""
     if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string, got {type(formula).__name__}")
+        raise ArgumentTypeError(
+            f"formula must be a string, got {type(formula).__name__}", parameter="formula"
+        )
     df = to_polars(data)
     info = _core.describe_formula(formula)
     return df, encode_columns(df, info["variables"])
+
+
+def warn(warning: Warning) -> None:
+    """Issue ``warning`` attributed to the first caller outside this package (the user's
+    line that built or fitted the model, whether directly or through ``lmm``/``glmm``)."""
+    package = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(warning, stacklevel=level)
+
+
+def needs_fit(method: F) -> F:
+    """Decorate an extractor (method or property getter) that needs estimates: on a
+    model neither fitted nor evaluated at a given θ it raises :class:`NotFittedError`
+    naming the extractor."""
+    what = method.__name__
+
+    @functools.wraps(method)
+    def checked(self: MixedModel, *args: Any, **kwargs: Any) -> Any:
+        self._require_fit(what)
+        return method(self, *args, **kwargs)
+
+    return checked  # type: ignore[return-value]
 
 
 class MixedModel(RichDisplay):
@@ -30,6 +71,8 @@ class MixedModel(RichDisplay):
     :class:`GeneralizedLinearMixedModel`; ``self._core`` is the native model."""
 
     _core: Any
+    # Set once the model holds estimates without a fit (evaluated at a given θ).
+    _evaluated: bool = False
 
     def _report_dropped(self) -> None:
         """Warn about rows dropped for missing values and about dropped X columns."""
@@ -38,13 +81,57 @@ class MixedModel(RichDisplay):
         if dropped:
             total = self._core.input_rows - self._core.nobs
             detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
-            warnings.warn(f"dropped {total} rows with missing values ({detail})", stacklevel=3)
-        if self._core.dropped_columns:
-            warnings.warn(
-                "fixed-effects model matrix is rank deficient; dropped linearly dependent "
-                f"columns: {', '.join(self._core.dropped_columns)}",
-                stacklevel=3,
+            warn(
+                MissingDataWarning(
+                    f"dropped {total} rows with missing values ({detail})",
+                    counts=dict(dropped),
+                    dropped=total,
+                ),
             )
+        columns = list(self._core.dropped_columns)
+        if columns:
+            warn(
+                RankDeficiencyWarning(
+                    "fixed-effects model matrix is rank deficient; dropped linearly dependent "
+                    f"columns: {', '.join(columns)}",
+                    columns=columns,
+                ),
+            )
+
+    def _after_fit(self) -> None:
+        """The checks after every fit: warn when the optimizer stopped without
+        converging, and when the estimate is singular (θ at a bound)."""
+        o = self._core.optsum()
+        if o is not None and not o["return_code"].startswith("converged"):
+            warn(
+                ConvergenceWarning(
+                    f"the optimizer did not converge ({o['return_code']}) after "
+                    f"{o['evaluations']} evaluations; the estimates are the best point found",
+                    return_code=o["return_code"],
+                    evaluations=o["evaluations"],
+                ),
+            )
+        if self._core.is_singular:
+            theta = [float(t) for t in self._core.theta]
+            indices = [
+                i
+                for i, (t, lb) in enumerate(zip(theta, self._core.lowerbd, strict=True))
+                if math.isfinite(lb) and abs(t - lb) < 1e-8
+            ]
+            warn(
+                SingularFitWarning(
+                    "boundary (singular) fit: some variance components are estimated as zero "
+                    f"(θ entries {indices} at their bound); see issingular()",
+                    theta=theta,
+                    indices=indices,
+                ),
+            )
+
+    def _require_fit(self, what: str) -> None:
+        """Raise :class:`NotFittedError` naming ``what`` unless the model holds estimates
+        (fitted, or evaluated at a given θ)."""
+        if not (self._core.is_fitted or self._evaluated):
+            raise NotFittedError(f"`{what}` needs a fitted model; call `fit` first", what=what)
 
     def _terms(self) -> list[tuple[str, list[str], list[str]]]:
         """(grouping name, levels, columns) of each random-effects term."""
@@ -56,6 +143,7 @@ class MixedModel(RichDisplay):
         return self._core.formula
 
     @property
+    @needs_fit
     def theta(self) -> np.ndarray:
         """Relative covariance parameters θ."""
         return self._core.theta
@@ -66,6 +154,7 @@ class MixedModel(RichDisplay):
         return self.theta
 
     @property
+    @needs_fit
     def beta(self) -> np.ndarray:
         """Fixed-effects estimates β̂ (columns of X kept)."""
         return self._core.beta
@@ -75,6 +164,7 @@ class MixedModel(RichDisplay):
         """Alias of :attr:`beta`."""
         return self.beta
 
+    @needs_fit
     def fixef(self) -> np.ndarray:
         """Fixed-effects estimates β̂."""
         return self._core.beta
@@ -104,14 +194,17 @@ class MixedModel(RichDisplay):
         """Number of parameters."""
         return self._core.dof
 
+    @needs_fit
     def issingular(self) -> bool:
         """Is some variance component estimated at its boundary of zero?"""
         return self._core.is_singular
 
+    @needs_fit
     def stderror(self) -> np.ndarray:
         """Standard errors of β̂."""
         return self._core.stderror
 
+    @needs_fit
     def vcov(self, corr: bool = False) -> np.ndarray:
         """Covariance (or, with ``corr=True``, correlation) matrix of β̂."""
         v = self._core.vcov
@@ -120,11 +213,13 @@ class MixedModel(RichDisplay):
             return v / np.outer(s, s)
         return v
 
+    @needs_fit
     def coeftable(self) -> pl.DataFrame:
         """Fixed-effects table: name, estimate, standard error, z and p."""
         names, est, se, z, p = self._core.coeftable()
         return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
 
+    @needs_fit
     def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
         """Conditional modes per grouping factor: a table with the level and one column per
         random-effects column (``uscale=True``: spherical u instead of b)."""
@@ -138,6 +233,7 @@ class MixedModel(RichDisplay):
             out[name] = pl.DataFrame(cols)
         return out
 
+    @needs_fit
     def condvar(self) -> dict[str, np.ndarray]:
         """Conditional covariance of the random effects per grouping factor
         (levels × v × v)."""

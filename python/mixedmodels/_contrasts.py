@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ._errors import ArgumentTypeError
+
 
 @dataclass(frozen=True)
 class DummyCoding:
@@ -80,13 +82,16 @@ def contrast_specs(contrasts: dict | None) -> dict[str, tuple] | None:
     if contrasts is None:
         return None
     if not isinstance(contrasts, dict):
-        raise TypeError("contrasts must be a dict mapping column names to codings")
+        raise ArgumentTypeError(
+            "contrasts must be a dict mapping column names to codings", parameter="contrasts"
+        )
     out = {}
     for name, coding in contrasts.items():
         if not hasattr(coding, "_spec"):
-            raise TypeError(
+            raise ArgumentTypeError(
                 f"contrast for column `{name}` must be a coding such as DummyCoding(), "
-                f"got {type(coding).__name__}"
+                f"got {type(coding).__name__}",
+                parameter="contrasts",
             )
         out[str(name)] = coding._spec()
     return out

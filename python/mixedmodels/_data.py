@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from ._errors import ArgumentError, ArgumentTypeError, DataError, DataTypeError
+
 MISSING_CODE = np.uint32(0xFFFFFFFF)
 
 
@@ -32,9 +34,10 @@ def to_polars(data: Any) -> pl.DataFrame:
             return out
     if isinstance(data, dict):
         return pl.DataFrame(data)
-    raise TypeError(
+    raise ArgumentTypeError(
         "data must be a polars DataFrame, a pandas DataFrame, a pyarrow Table or a dict of "
-        f"columns, got {type(data).__name__}"
+        f"columns, got {type(data).__name__}",
+        parameter="data",
     )
 
 
@@ -64,18 +67,21 @@ def encode_column(name: str, s: pl.Series) -> tuple:
             s = s.cast(pl.Float64).fill_null(float("nan"))
         values = s.to_numpy()  # zero-copy for a float64 column without nulls
         return (np.ascontiguousarray(values, dtype=np.float64), bool(dtype.is_integer()))
-    raise TypeError(
+    raise DataTypeError(
         f"column `{name}` has type {dtype}; formulas use numeric, string, categorical, "
-        "enum or boolean columns"
+        "enum or boolean columns",
+        column=name,
     )
 
 
 def encode_columns(df: pl.DataFrame, names: list[str]) -> dict[str, tuple]:
-    """Encode the named columns of ``df``; an unknown name is a ValueError naming it."""
+    """Encode the named columns of ``df``; an unknown name is a DataError naming it."""
     for name in names:
         if name not in df.columns:
             shown = ", ".join(df.columns[:12]) + (" …" if df.width > 12 else "")
-            raise ValueError(f"column `{name}` not found in the data (columns: {shown})")
+            raise DataError(
+                f"column `{name}` not found in the data (columns: {shown})", column=name
+            )
     return {name: encode_column(name, df.get_column(name)) for name in names}
 
 
@@ -86,12 +92,16 @@ def per_row_values(df: pl.DataFrame, value: Any, what: str) -> list[float] | Non
         return None
     if isinstance(value, str):
         if value not in df.columns:
-            raise ValueError(f"{what} column `{value}` not found in the data")
+            raise DataError(f"{what} column `{value}` not found in the data", column=value)
         series = df.get_column(value)
         if not series.dtype.is_numeric():
-            raise TypeError(f"{what} column `{value}` must be numeric, got {series.dtype}")
+            raise DataTypeError(
+                f"{what} column `{value}` must be numeric, got {series.dtype}", column=value
+            )
         return series.cast(pl.Float64).fill_null(float("nan")).to_list()
     arr = np.asarray(value, dtype=np.float64).ravel()
     if arr.shape[0] != df.height:
-        raise ValueError(f"{what} has length {arr.shape[0]}, the data have {df.height} rows")
+        raise ArgumentError(
+            f"{what} has length {arr.shape[0]}, the data have {df.height} rows", parameter=what
+        )
     return arr.tolist()

@@ -6,6 +6,8 @@ from importlib import resources
 
 import polars as pl
 
+from ._errors import ArgumentError
+
 
 def _folder():
     return resources.files("mixedmodels") / "datasets"
@@ -25,6 +27,8 @@ def dataset(name: str) -> pl.DataFrame:
     key = name.lower().removesuffix(".parquet")
     path = _folder() / f"{key}.parquet"
     if not path.is_file():
-        raise ValueError(f"unknown data set {name!r}; available: {', '.join(datasets())}")
+        raise ArgumentError(
+            f"unknown data set {name!r}; available: {', '.join(datasets())}", parameter="name"
+        )
     with resources.as_file(path) as p:
         return pl.read_parquet(p)

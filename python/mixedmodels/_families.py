@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._errors import ArgumentError, ArgumentTypeError
+
 
 class Link:
     """A link function g with η = g(μ); subclasses name one of the links."""
@@ -129,9 +131,10 @@ def link_name(link: Any) -> str | None:
         return link.name
     if isinstance(link, type) and issubclass(link, Link) and link is not Link:
         return link.name
-    raise TypeError(
+    raise ArgumentTypeError(
         f"link must be a name such as 'probit' or a link such as mm.ProbitLink(), "
-        f"not {type(link).__name__}"
+        f"not {type(link).__name__}",
+        parameter="link",
     )
 
 
@@ -145,14 +148,16 @@ def family_and_link(family: Any, link: Any) -> tuple[str, str | None]:
     elif isinstance(family, str):
         name, own = family, None
     else:
-        raise TypeError(
+        raise ArgumentTypeError(
             f"family must be a name such as 'bernoulli' or a family such as "
-            f"mm.Bernoulli(), not {type(family).__name__}"
+            f"mm.Bernoulli(), not {type(family).__name__}",
+            parameter="family",
         )
     given = link_name(link)
     if own is not None and given is not None and own.lower() != given.lower():
-        raise ValueError(
+        raise ArgumentError(
             f"the link is given twice and differently: {own!r} in family={family!r} "
-            f"and link={given!r}"
+            f"and link={given!r}",
+            parameter="link",
         )
     return name, given if given is not None else own

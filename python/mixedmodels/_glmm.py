@@ -8,9 +8,10 @@ import numpy as np
 import polars as pl
 
 from . import _core
-from ._base import MixedModel, prepare
+from ._base import MixedModel, needs_fit, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
+from ._errors import NotFittedError
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
 
@@ -98,6 +99,7 @@ class GeneralizedLinearMixedModel(MixedModel):
         ``nagq > 1`` uses adaptive Gauss–Hermite quadrature (one scalar random-effects
         term only). Returns the model itself."""
         self._core.fit(bool(fast), int(nagq))
+        self._after_fit()
         if progress:
             o = self.optsum
             print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
@@ -109,7 +111,9 @@ class GeneralizedLinearMixedModel(MixedModel):
         theta = [float(t) for t in np.asarray(theta, dtype=np.float64).ravel()]
         if beta is not None:
             beta = [float(b) for b in np.asarray(beta, dtype=np.float64).ravel()]
-        return self._core.evaluate(theta, beta, int(nagq))
+        value = self._core.evaluate(theta, beta, int(nagq))
+        self._evaluated = True
+        return value
 
     # ---- parameters and statistics -----------------------------------------------------
     @property
@@ -128,36 +132,44 @@ class GeneralizedLinearMixedModel(MixedModel):
         return self._core.nagq
 
     @property
+    @needs_fit
     def objective(self) -> float:
         """Laplace (or adaptive Gauss–Hermite) deviance Σ dᵢ + ‖u‖² + log|L|², the
         "Deviance" of the summary (MixedModels.jl's ``deviance``)."""
         return self._core.objective
 
+    @needs_fit
     def deviance(self) -> float:
         """Σ unit deviances at the conditional modes (lme4's ``deviance``)."""
         return self._core.deviance
 
+    @needs_fit
     def loglikelihood(self) -> float:
         """Log-likelihood with the full density's constants (lme4's ``logLik`` for
         nAGQ = 1)."""
         return self._core.loglikelihood
 
+    @needs_fit
     def aic(self) -> float:
         """Akaike's information criterion."""
         return self._core.aic
 
+    @needs_fit
     def bic(self) -> float:
         """Schwarz's Bayesian information criterion."""
         return self._core.bic
 
+    @needs_fit
     def varcorr(self) -> VarCorr:
         """Variance components (no residual term)."""
         return VarCorr._from_core(self._core, self._core.varcorr(), None)
 
+    @needs_fit
     def fitted(self, scale: str = "response") -> np.ndarray:
         """Fitted means (``scale="response"``) or linear predictor (``"link"``)."""
         return self._core.fitted(scale)
 
+    @needs_fit
     def residuals(self, kind: str = "deviance") -> np.ndarray:
         """Residuals: ``"deviance"``, ``"pearson"``, ``"response"`` or ``"working"``."""
         return self._core.residuals(kind)
@@ -166,7 +178,7 @@ class GeneralizedLinearMixedModel(MixedModel):
         """Every objective evaluation of the last fit: iteration, stage, θ, β, objective."""
         log = self._core.fitlog()
         if log is None:
-            raise ValueError("the model has not been fitted")
+            raise NotFittedError("`fitlog` needs a fitted model; call `fit` first", what="fitlog")
         thetas, betas, objs, joint = log
         cols: dict[str, Any] = {
             "iteration": list(range(1, len(objs) + 1)),

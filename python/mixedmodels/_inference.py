@@ -6,16 +6,20 @@ import polars as pl
 
 from . import _core
 from ._display import RichDisplay, check_format
+from ._errors import ArgumentError
 
 
 def _lrt_spec(models: tuple) -> list[tuple[float, int, int]]:
     """(−2 log-likelihood, dof, nobs) of each model, refusing REML fits."""
     if len(models) < 2:
-        raise ValueError("likelihoodratiotest needs at least two models")
+        raise ArgumentError("likelihoodratiotest needs at least two models", parameter="models")
     spec = []
     for i, m in enumerate(models, start=1):
         if getattr(m, "reml", False):
-            raise ValueError(f"model {i} was fitted by REML; likelihood-ratio tests need ML fits")
+            raise ArgumentError(
+                f"model {i} was fitted by REML; likelihood-ratio tests need ML fits",
+                parameter="models",
+            )
         # −2 log-likelihood: for an LMM fitted by ML its deviance, for a GLMM not lme4's
         # deviance() (a sum of squared deviance residuals) but −2 logLik.
         spec.append((-2.0 * float(m.loglikelihood()), int(m.dof), int(m.nobs)))

@@ -85,8 +85,10 @@ pub(crate) fn prepare(
     let (y, levels) = match var {
         Variable::Factor { codes, levels, .. } => {
             if family == Family::Poisson {
-                return Err(col_err(
-                    "is categorical; a Poisson response must be numeric counts".into(),
+                return Err(Error::wrong_type(
+                    name,
+                    name,
+                    format!("`{name}` is categorical; a Poisson response must be numeric counts"),
                 ));
             }
             let mut used = vec![false; levels.len()];

@@ -101,13 +101,12 @@ impl LinearMixedModel {
         let n = terms.nobs();
         let y = match &terms.response {
             Variable::Numeric(v) => v.clone(),
-            Variable::Factor { .. } => return Err(Error::Term {
-                term: terms.response_name.clone(),
-                message:
-                    "the response is categorical; a linear mixed model needs a numeric response \
-                              (use a generalized linear mixed model for a binary response)"
-                        .into(),
-            }),
+            Variable::Factor { .. } => {
+                let name = &terms.response_name;
+                let message = "the response is categorical; a linear mixed model needs a numeric \
+                               response (use a generalized linear mixed model for a binary response)";
+                return Err(Error::wrong_type(name, name, message));
+            }
         };
         let mean = y.iter().sum::<f64>() / n as f64;
         if y.iter()

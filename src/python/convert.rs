@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use numpy::{PyReadonlyArray1, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyKeyboardInterrupt, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -13,17 +13,105 @@ use crate::data::{Column, Data};
 use crate::error::Error;
 use crate::terms::MissingPolicy;
 
-/// Map a crate error to the Python exception a user expects.
+/// The Python module holding the exception and warning classes.
+const ERRORS_MODULE: &str = "mixedmodels._errors";
+
+/// Map a crate error to the typed Python exception of `mixedmodels._errors`
+/// (`DataError`, `FormulaError`, ...), with the variant's fields as attributes
+/// and the error's message as `str(e)`; [`Error::Interrupted`] becomes
+/// `KeyboardInterrupt`.
 pub fn to_pyerr(e: Error) -> PyErr {
-    match &e {
-        Error::Interrupted => pyo3::exceptions::PyKeyboardInterrupt::new_err(e.to_string()),
-        Error::Term { message, .. } | Error::Column { message, .. }
-            if message.contains("is categorical") || message.contains("needs a numeric") =>
-        {
-            PyTypeError::new_err(e.to_string())
-        }
-        _ => PyValueError::new_err(e.to_string()),
+    if matches!(e, Error::Interrupted) {
+        return PyKeyboardInterrupt::new_err(e.to_string());
     }
+    Python::attach(|py| {
+        typed_error(py, &e).unwrap_or_else(|_| PyValueError::new_err(e.to_string()))
+    })
+}
+
+/// An `ArgumentTypeError` for `parameter` (a value of the wrong type).
+pub fn argument_type_error(parameter: &str, message: String) -> PyErr {
+    Python::attach(|py| {
+        let fields = PyDict::new(py);
+        fields
+            .set_item("parameter", parameter)
+            .and_then(|_| instantiate(py, "ArgumentTypeError", message.clone(), &fields))
+            .unwrap_or_else(|_| PyTypeError::new_err(message))
+    })
+}
+
+/// The exception class for `e` and its fields.
+fn typed_error(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
+    let fields = PyDict::new(py);
+    let class = match e {
+        Error::Formula(f) => {
+            fields.set_item("formula", &f.formula)?;
+            fields.set_item("position", f.position)?;
+            "FormulaError"
+        }
+        Error::Column { column, .. } => {
+            fields.set_item("column", column)?;
+            "DataError"
+        }
+        Error::Level { column, level, .. } => {
+            fields.set_item("column", column)?;
+            fields.set_item("level", level)?;
+            "DataError"
+        }
+        Error::Row { column, row, .. } => {
+            fields.set_item("column", column)?;
+            fields.set_item("row", row)?;
+            "DataError"
+        }
+        Error::Term { term, .. } => {
+            fields.set_item("term", term)?;
+            "DataError"
+        }
+        Error::Type { term, column, .. } => {
+            fields.set_item("term", term)?;
+            fields.set_item("column", column)?;
+            "DataTypeError"
+        }
+        Error::Data(_) => "DataError",
+        Error::Argument { parameter, .. } => {
+            fields.set_item("parameter", parameter)?;
+            "ArgumentError"
+        }
+        Error::NotPositiveDefinite { term, row } => {
+            fields.set_item("term", term)?;
+            fields.set_item("row", row)?;
+            "SingularModelError"
+        }
+        Error::Separation {
+            coefficients,
+            at_bound,
+            nobs,
+        } => {
+            fields.set_item("coefficients", coefficients)?;
+            fields.set_item("at_bound", at_bound)?;
+            fields.set_item("nobs", nobs)?;
+            "SeparationError"
+        }
+        Error::Convergence { .. } => "ConvergenceError",
+        Error::NotFitted { what } => {
+            fields.set_item("what", what)?;
+            "NotFittedError"
+        }
+        Error::Restore { .. } => "RestoreError",
+        Error::Interrupted => return Ok(PyKeyboardInterrupt::new_err(e.to_string())),
+    };
+    instantiate(py, class, e.to_string(), &fields)
+}
+
+/// `class(message, **fields)` from [`ERRORS_MODULE`], as a `PyErr`.
+fn instantiate(
+    py: Python<'_>,
+    class: &str,
+    message: String,
+    fields: &Bound<'_, PyDict>,
+) -> PyResult<PyErr> {
+    let class = py.import(ERRORS_MODULE)?.getattr(class)?;
+    Ok(PyErr::from_value(class.call((message,), Some(fields))?))
 }
 
 /// Build a [`Data`] from a dict: name → float64 array (numeric, with an
@@ -33,8 +121,10 @@ pub fn data_from_dict(columns: &Bound<'_, PyDict>) -> PyResult<Data> {
     for (key, value) in columns.iter() {
         let name: String = key.extract()?;
         let tuple = value.cast::<PyTuple>().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "column `{name}`: expected a tuple from the Python layer"
+            to_pyerr(Error::wrong_type(
+                &name,
+                &name,
+                "expected a tuple from the Python layer",
             ))
         })?;
         let first = tuple.get_item(0)?;
@@ -53,8 +143,10 @@ pub fn data_from_dict(columns: &Bound<'_, PyDict>) -> PyResult<Data> {
             let _ = arr.len();
             Column::Categorical { codes, levels }
         } else {
-            return Err(PyTypeError::new_err(format!(
-                "column `{name}`: expected a float64 or uint32 array"
+            return Err(to_pyerr(Error::wrong_type(
+                &name,
+                &name,
+                "expected a float64 or uint32 array",
             )));
         };
         data.add_column(name, column).map_err(to_pyerr)?;
@@ -72,7 +164,10 @@ pub fn contrasts_from_dict(
     for (key, value) in d.iter() {
         let name: String = key.extract()?;
         let t = value.cast::<PyTuple>().map_err(|_| {
-            PyTypeError::new_err(format!("contrast for `{name}`: expected a coding object"))
+            argument_type_error(
+                "contrasts",
+                format!("contrast for `{name}`: expected a coding object"),
+            )
         })?;
         let kind: String = t.get_item(0)?.extract()?;
         let base = || -> PyResult<Option<String>> {
@@ -96,8 +191,9 @@ pub fn contrasts_from_dict(
                 labels: t.get_item(2)?.extract()?,
             },
             other => {
-                return Err(PyValueError::new_err(format!(
-                    "contrast for `{name}`: unknown coding {other:?}"
+                return Err(to_pyerr(Error::argument(
+                    "contrasts",
+                    format!("contrast for `{name}`: unknown coding {other:?}"),
                 )))
             }
         };
@@ -111,8 +207,9 @@ pub fn missing_policy(s: &str) -> PyResult<MissingPolicy> {
     match s {
         "drop" => Ok(MissingPolicy::Drop),
         "raise" => Ok(MissingPolicy::Raise),
-        other => Err(PyValueError::new_err(format!(
-            "missing must be \"drop\" or \"raise\", got {other:?}"
+        other => Err(to_pyerr(Error::argument(
+            "missing",
+            format!("must be \"drop\" or \"raise\", got {other:?}"),
         ))),
     }
 }

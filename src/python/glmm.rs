@@ -12,6 +12,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::present;
+use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
 use crate::model::MixedModel;
 
@@ -316,8 +317,9 @@ impl PyGeneralizedLinearMixedModel {
         match scale {
             "response" => Ok(PyArray1::from_vec(py, m.fitted())),
             "link" => Ok(PyArray1::from_slice(py, m.linear_predictor())),
-            other => Err(PyValueError::new_err(format!(
-                "scale must be \"response\" or \"link\", got {other:?}"
+            other => Err(to_pyerr(Error::argument(
+                "scale",
+                format!("must be \"response\" or \"link\", got {other:?}"),
             ))),
         }
     }
@@ -330,8 +332,9 @@ impl PyGeneralizedLinearMixedModel {
             "response" => ResidualKind::Response,
             "working" => ResidualKind::Working,
             other => {
-                return Err(PyValueError::new_err(format!(
-                    "residual kind must be deviance, pearson, response or working, got {other:?}"
+                return Err(to_pyerr(Error::argument(
+                    "kind",
+                    format!("must be deviance, pearson, response or working, got {other:?}"),
                 )))
             }
         };

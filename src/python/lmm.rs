@@ -98,8 +98,9 @@ impl PyLinearMixedModel {
             .map_err(to_pyerr)
     }
 
-    /// Fit from a given θ with BOBYQA settings.
-    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None))]
+    /// Fit from a given θ with BOBYQA settings (`max_evaluations` caps the
+    /// objective evaluations of the optimizer).
+    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None))]
     fn fit_from(
         &self,
         py: Python<'_>,
@@ -107,12 +108,16 @@ impl PyLinearMixedModel {
         start: Vec<f64>,
         rho_begin: Option<f64>,
         rho_end: Option<f64>,
+        max_evaluations: Option<usize>,
     ) -> PyResult<()> {
         let mut settings = FitSettings {
             reml,
             threads: self.m().threads(),
             ..FitSettings::default()
         };
+        if let Some(k) = max_evaluations {
+            settings.max_evaluations = k;
+        }
         if let Some(r) = rho_begin {
             settings.rho_begin = r;
         }

@@ -127,12 +127,10 @@ impl ModelFrame {
         for v in &vars {
             if let Column::Numeric { values, .. } = reduced.column(v)? {
                 if let Some(i) = values.iter().position(|x| x.is_infinite()) {
-                    return Err(Error::Column {
+                    return Err(Error::Row {
                         column: v.clone(),
-                        message: format!(
-                            "holds an infinite value ({}) in row {} of the data",
-                            values[i], rows[i]
-                        ),
+                        row: rows[i],
+                        message: format!("holds an infinite value ({})", values[i]),
                     });
                 }
             }
@@ -195,12 +193,13 @@ impl ModelFrame {
                     numeric.insert(c.clone(), values.as_slice());
                 }
                 _ => {
-                    return Err(Error::Term {
-                        term: label.to_string(),
-                        message: format!(
+                    return Err(Error::wrong_type(
+                        label,
+                        c,
+                        format!(
                             "`{c}` is categorical; functions such as `{label}` apply to numeric columns only"
                         ),
-                    })
+                    ))
                 }
             }
         }
@@ -248,13 +247,14 @@ impl ModelFrame {
                 let numeric = matches!(self.data.column(&col)?, Column::Numeric { .. })
                     && !self.contrasts.contains_key(&col);
                 if !numeric {
-                    return Err(Error::Term {
-                        term: c.label.clone(),
-                        message: format!(
+                    return Err(Error::wrong_type(
+                        &c.label,
+                        &col,
+                        format!(
                             "`{col}` is categorical; the {what} of `cbind(successes, failures)` \
                              must be numeric counts"
                         ),
-                    });
+                    ));
                 }
             }
         }

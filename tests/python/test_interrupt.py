@@ -42,7 +42,7 @@ CHILD = textwrap.dedent(
         "stopped_at": stopped - start,
         "cpu_after": time.process_time() - cpu,
         "fitted": m._core.is_fitted,
-        "theta": list(m.theta),
+        "theta": list(m._core.theta),
     }), flush=True)
     """
 )

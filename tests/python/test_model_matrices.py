@@ -180,7 +180,7 @@ def test_sleepstudy_days_categorical():
     check_x(m, fx)
     check_z(m, fx)
     assert m.fixefnames[1] == "Days: 1.0"
-    assert len(m.theta) == 55
+    assert len(m.lowerbd) == 55  # one lower bound per θ (unfitted: no θ estimate)
 
 
 def test_zerocorr_split_and_double_bar_agree_with_lme4():
@@ -210,17 +210,18 @@ def test_factor_double_bar_keeps_factor_columns_correlated():
     check_x(m, fx)
     check_z(m, fx)
     # lme4: (1|Subject) + (0 + Days|Subject): 1 + 55 θ.
-    assert len(m.theta) == len(fx["theta_lower"]) == 56
+    assert len(m.lowerbd) == len(fx["theta_lower"]) == 56
 
 
 def test_rank_deficient_drops_the_duplicate():
     df = mm.dataset("sleepstudy").with_columns((2 * pl.col("Days")).alias("Days2"))
-    with pytest.warns(UserWarning, match="Days2"):
+    with pytest.warns(mm.RankDeficiencyWarning) as record:
         m, fx = build("rank_deficient", "Reaction ~ 1 + Days + Days2 + (1 | Subject)", df)
+    assert [w.message.columns for w in record] == [["Days2"]]
     check_x(m, fx)
     check_z(m, fx)
     assert m.fixefnames == ["(Intercept)", "Days"]
-    assert np.isnan(m.coef()[2])
+    assert np.isnan(m.fit().coef()[2])
 
 
 def test_cake_interaction_grouping():

@@ -1,0 +1,381 @@
+"""The exceptions and warnings of mixedmodels.
+
+Every exception derives from :class:`MixedModelError` and also from the built-in
+class a caller would expect (``ValueError`` for bad data, ``TypeError`` for a value of
+the wrong type, ``AttributeError`` for a result of an unfitted model, ...), so both
+``except mm.DataError`` and ``except ValueError`` work. The fields name what went wrong
+(``column``, ``term``, ``level``, ``row``, ``parameter``, ...); ``str(e)`` is the message.
+Errors raised by the Rust core are built here from the fields of its ``Error`` variant
+(src/python/convert.rs). Every warning derives from :class:`MixedModelWarning`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class MixedModelError(Exception):
+    """Base class of every error raised by mixedmodels.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("Reaction ~ 1 + Days + (1 | Sbj)", mm.dataset("sleepstudy"))
+    ... except mm.MixedModelError as e:
+    ...     print(type(e).__name__, e.column)
+    DataError Sbj
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+
+    @property
+    def message(self) -> str:
+        """The message, as ``str(e)``."""
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.message,), dict(self.__dict__))
+
+
+class FormulaError(MixedModelError, ValueError):
+    """The formula cannot be parsed or expanded.
+
+    Attributes
+    ----------
+    formula : str or None
+        The formula as given.
+    position : int or None
+        Index of the offending character in ``formula``.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("Reaction ~ 1 + (1 | Subject", mm.dataset("sleepstudy"))
+    ... except mm.FormulaError as e:
+    ...     print(e.position)
+    15
+    """
+
+    def __init__(
+        self, message: str = "", *, formula: str | None = None, position: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.formula = formula
+        self.position = position
+
+
+class DataError(MixedModelError, ValueError):
+    """The data cannot support the model: a missing column, an unusable value, level
+    or term. Fields that do not apply are None.
+
+    Attributes
+    ----------
+    column : str or None
+        The column of the data (or ``"weights"`` / ``"offset"``) involved.
+    term : str or None
+        The model term involved (``log(Days)``, ``Subject``, the response).
+    level : str or None
+        The level of a categorical column involved.
+    row : int or None
+        Index of the offending row in the data as given (0-based).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("Reactoin ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy"))
+    ... except mm.DataError as e:
+    ...     print(e.column)
+    Reactoin
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        column: str | None = None,
+        term: str | None = None,
+        level: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.column = column
+        self.term = term
+        self.level = level
+        self.row = row
+
+
+class DataTypeError(DataError, TypeError):
+    """A column has the wrong type: categorical where the model needs numbers, or a
+    type formulas cannot use.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("r2 ~ 1 + Anger + (1 | id)", mm.dataset("verbagg"))
+    ... except mm.DataTypeError as e:
+    ...     print(e.column)
+    r2
+    """
+
+
+class SeparationError(DataError):
+    """The fixed effects separate the response of a GLMM: no finite estimate exists.
+
+    Attributes
+    ----------
+    coefficients : list of str
+        The coefficients carrying the divergent direction, largest share first.
+    at_bound : int or None
+        Observations fitted at the bound of the mean.
+    nobs : int or None
+        Observations in all.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"y": [0, 0, 0, 1, 1, 1] * 4, "x": [1, 2, 3, 4, 5, 6] * 4,
+    ...                    "g": list("abcd") * 6})
+    >>> try:
+    ...     mm.glmm("y ~ 1 + x + (1 | g)", df, family="bernoulli")
+    ... except mm.SeparationError as e:
+    ...     print(e.coefficients[0])
+    x
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        coefficients: list[str] | None = None,
+        at_bound: int | None = None,
+        nobs: int | None = None,
+        **fields: Any,
+    ) -> None:
+        super().__init__(message, **fields)
+        self.coefficients = list(coefficients or [])
+        self.at_bound = at_bound
+        self.nobs = nobs
+
+
+class ArgumentError(MixedModelError, ValueError):
+    """An argument has an invalid value.
+
+    Attributes
+    ----------
+    parameter : str or None
+        The parameter's name (``nagq``, ``missing``, ``theta``, ...).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"), missing="ignore")
+    ... except mm.ArgumentError as e:
+    ...     print(e.parameter)
+    missing
+    """
+
+    def __init__(self, message: str = "", *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument has the wrong type (``family=3``, a formula that is not a string).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm(3, mm.dataset("dyestuff"))
+    ... except mm.ArgumentTypeError as e:
+    ...     print(e.parameter)
+    formula
+    """
+
+
+class NotFittedError(MixedModelError, AttributeError):
+    """A result that needs a fitted model was asked of an unfitted one.
+
+    Attributes
+    ----------
+    what : str or None
+        What was asked for (``beta``, ``loglikelihood``, ...).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+    >>> try:
+    ...     m.beta
+    ... except mm.NotFittedError as e:
+    ...     print(e.what)
+    beta
+    """
+
+    def __init__(self, message: str = "", *, what: str | None = None) -> None:
+        super().__init__(message)
+        self.what = what
+
+
+class ConvergenceError(MixedModelError, RuntimeError):
+    """An iterative computation (PIRLS) failed to converge.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> issubclass(mm.ConvergenceError, RuntimeError)
+    True
+    """
+
+
+class SingularModelError(ConvergenceError):
+    """The penalised least-squares system is numerically singular at the covariance
+    parameters tried (a conditional covariance lost its positive variance).
+
+    Attributes
+    ----------
+    term : str or None
+        The random-effects term (grouping factor), or ``"fixed effects"``.
+    row : int or None
+        Row of that term's block where the factorization broke down.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> issubclass(mm.SingularModelError, mm.ConvergenceError)
+    True
+    """
+
+    def __init__(self, message: str = "", *, term: str | None = None, row: int | None = None):
+        super().__init__(message)
+        self.term = term
+        self.row = row
+
+
+class RestoreError(MixedModelError, ValueError):
+    """A saved fit cannot be read or does not belong to this model.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> issubclass(mm.RestoreError, ValueError)
+    True
+    """
+
+
+class MixedModelWarning(UserWarning):
+    """Base class of every warning of mixedmodels; filter them all with
+    ``warnings.simplefilter("ignore", mm.MixedModelWarning)``.
+
+    Examples
+    --------
+    >>> import warnings, mixedmodels as mm
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", mm.SingularFitWarning)
+    ...     try:
+    ...         mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff2"))
+    ...     except mm.SingularFitWarning as w:
+    ...         print(w.indices)
+    [0]
+    """
+
+
+class ConvergenceWarning(MixedModelWarning):
+    """The optimizer stopped without converging (evaluation budget used up, or a
+    failure); the estimates are the best point found.
+
+    Attributes
+    ----------
+    return_code : str
+        The optimizer's return code (``optsum["return_code"]``).
+    evaluations : int
+        Objective evaluations made.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> w = mm.ConvergenceWarning("stopped", return_code="stopped", evaluations=3)
+    >>> w.evaluations
+    3
+    """
+
+    def __init__(self, message: str, *, return_code: str, evaluations: int) -> None:
+        super().__init__(message)
+        self.return_code = return_code
+        self.evaluations = evaluations
+
+
+class SingularFitWarning(MixedModelWarning):
+    """The fit is singular: some covariance parameter is at its lower bound (a variance
+    component at zero); lme4's "boundary (singular) fit".
+
+    Attributes
+    ----------
+    theta : list of float
+        The estimate of θ.
+    indices : list of int
+        Positions in θ of the parameters at their bound.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> w = mm.SingularFitWarning("singular", theta=[0.0], indices=[0])
+    >>> w.indices
+    [0]
+    """
+
+    def __init__(self, message: str, *, theta: list[float], indices: list[int]) -> None:
+        super().__init__(message)
+        self.theta = theta
+        self.indices = indices
+
+
+class RankDeficiencyWarning(MixedModelWarning):
+    """The fixed-effects model matrix is rank deficient; linearly dependent columns were
+    dropped (their coefficients are NaN in ``coef()``).
+
+    Attributes
+    ----------
+    columns : list of str
+        The dropped columns.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> mm.RankDeficiencyWarning("dropped", columns=["x2"]).columns
+    ['x2']
+    """
+
+    def __init__(self, message: str, *, columns: list[str]) -> None:
+        super().__init__(message)
+        self.columns = columns
+
+
+class MissingDataWarning(MixedModelWarning):
+    """Rows with missing values in columns the formula uses were dropped.
+
+    Attributes
+    ----------
+    counts : dict of str to int
+        Rows dropped per column (a row missing in two columns counts in both).
+    dropped : int
+        Rows dropped in all.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> mm.MissingDataWarning("dropped", counts={"x": 2}, dropped=2).counts
+    {'x': 2}
+    """
+
+    def __init__(self, message: str, *, counts: dict[str, int], dropped: int) -> None:
+        super().__init__(message)
+        self.counts = counts
+        self.dropped = dropped
