@@ -135,7 +135,7 @@ class MixedModel(RichDisplay):
 
     def _terms(self) -> list[tuple[str, list[str], list[str]]]:
         """(grouping name, levels, columns) of each random-effects term."""
-        raise NotImplementedError
+        return [(t["name"], t["levels"], t["columns"]) for t in self._core.reterms()]
 
     @property
     def formula(self) -> str:
@@ -241,8 +241,39 @@ class MixedModel(RichDisplay):
 
     @property
     def optsum(self) -> dict | None:
-        """Optimizer summary: initial and final values, fmin, evaluations, time."""
+        """The fit record: settings, initial and final values, fmin, evaluations, return
+        code, time, and the optimizer stages (None before a fit)."""
         return self._core.optsum()
+
+    def fitlog(self) -> pl.DataFrame:
+        """Every objective evaluation of the last fit: iteration, θ, objective; for a GLMM
+        also the stage (``joint``: the (β, θ) stage) and β.
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per evaluation.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.fitlog().columns
+        ['iteration', 'theta_1', 'objective']
+        """
+        log = self._core.fitlog()
+        if log is None:
+            raise NotFittedError("`fitlog` needs a fitted model; call `fit` first", what="fitlog")
+        thetas, betas, objs, joint = log
+        cols: dict[str, Any] = {"iteration": list(range(1, len(objs) + 1))}
+        if betas.shape[1]:
+            cols["joint"] = joint
+        for j in range(thetas.shape[1]):
+            cols[f"theta_{j + 1}"] = thetas[:, j]
+        for j in range(betas.shape[1]):
+            cols[f"beta_{j + 1}"] = betas[:, j]
+        cols["objective"] = objs
+        return pl.DataFrame(cols)
 
     def summary(self, format: str = "text") -> str:
         """The summary of the fitted model as text (as ``print`` shows it), Markdown,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import polars as pl
 
 from . import _core
 from ._base import MixedModel, needs_fit, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
-from ._errors import NotFittedError
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
 
@@ -88,9 +86,6 @@ class GeneralizedLinearMixedModel(MixedModel):
         )
         self._report_dropped()
 
-    def _terms(self) -> list[tuple[str, list[str], list[str]]]:
-        return self._core.reterms()
-
     # ---- fitting ---------------------------------------------------------------------
     def fit(
         self, fast: bool = False, nagq: int = 1, progress: bool = False
@@ -147,22 +142,23 @@ class GeneralizedLinearMixedModel(MixedModel):
     def loglikelihood(self) -> float:
         """Log-likelihood with the full density's constants (lme4's ``logLik`` for
         nAGQ = 1)."""
-        return self._core.loglikelihood
+        return self._core.loglikelihood()
 
     @needs_fit
     def aic(self) -> float:
         """Akaike's information criterion."""
-        return self._core.aic
+        return self._core.aic()
 
     @needs_fit
     def bic(self) -> float:
         """Schwarz's Bayesian information criterion."""
-        return self._core.bic
+        return self._core.bic()
 
     @needs_fit
     def varcorr(self) -> VarCorr:
         """Variance components (no residual term)."""
-        return VarCorr._from_core(self._core, self._core.varcorr(), None)
+        terms, _ = self._core.varcorr()
+        return VarCorr._from_core(self._core, terms, None)
 
     @needs_fit
     def fitted(self, scale: str = "response") -> np.ndarray:
@@ -173,23 +169,6 @@ class GeneralizedLinearMixedModel(MixedModel):
     def residuals(self, kind: str = "deviance") -> np.ndarray:
         """Residuals: ``"deviance"``, ``"pearson"``, ``"response"`` or ``"working"``."""
         return self._core.residuals(kind)
-
-    def fitlog(self) -> pl.DataFrame:
-        """Every objective evaluation of the last fit: iteration, stage, θ, β, objective."""
-        log = self._core.fitlog()
-        if log is None:
-            raise NotFittedError("`fitlog` needs a fitted model; call `fit` first", what="fitlog")
-        thetas, betas, objs, joint = log
-        cols: dict[str, Any] = {
-            "iteration": list(range(1, len(objs) + 1)),
-            "joint": joint,
-        }
-        for j in range(thetas.shape[1]):
-            cols[f"theta_{j + 1}"] = thetas[:, j]
-        for j in range(betas.shape[1]):
-            cols[f"beta_{j + 1}"] = betas[:, j]
-        cols["objective"] = objs
-        return pl.DataFrame(cols)
 
     # ---- display ---------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -13,7 +13,7 @@ from ._base import MixedModel, needs_fit, prepare
 from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
-from ._errors import ArgumentError, NotFittedError
+from ._errors import ArgumentError
 
 
 @dataclass(frozen=True)
@@ -196,9 +196,6 @@ class LinearMixedModel(MixedModel):
         )
         self._report_dropped()
 
-    def _terms(self) -> list[tuple[str, list[str], list[str]]]:
-        return [(t["name"], t["levels"], t["columns"]) for t in self._core.reterms()]
-
     # ---- fitting ---------------------------------------------------------------------
     def fit(self, reml: bool = False, progress: bool = False) -> LinearMixedModel:
         """Fit by maximum likelihood (default) or REML; returns the model itself."""
@@ -364,18 +361,6 @@ class LinearMixedModel(MixedModel):
     def leverage(self) -> np.ndarray:
         """Diagonal of the hat matrix."""
         return self._core.leverage()
-
-    def fitlog(self) -> pl.DataFrame:
-        """Every objective evaluation of the last fit: iteration, θ, objective."""
-        log = self._core.fitlog()
-        if log is None:
-            raise NotFittedError("`fitlog` needs a fitted model; call `fit` first", what="fitlog")
-        thetas, objs = log
-        cols: dict[str, Any] = {"iteration": list(range(1, len(objs) + 1))}
-        for j in range(thetas.shape[1]):
-            cols[f"theta_{j + 1}"] = thetas[:, j]
-        cols["objective"] = objs
-        return pl.DataFrame(cols)
 
     # ---- display ---------------------------------------------------------------------
     def __repr__(self) -> str:

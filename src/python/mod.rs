@@ -6,6 +6,7 @@ mod convert;
 mod glmm;
 mod lmm;
 mod present;
+mod shared;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

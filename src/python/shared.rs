@@ -1,0 +1,398 @@
+//! What both Python model classes expose, written once: the conversions of
+//! [`MixedModel`] answers to numpy arrays, lists and dicts, and
+//! [`mixed_model_methods!`], which puts the shared methods into a class's
+//! `#[pymethods]` block beside the class's own.
+
+use ndarray::{Array2, ShapeBuilder};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use super::convert::to_pyerr;
+use crate::error::Error;
+use crate::model::MixedModel;
+
+/// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
+pub type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+/// The fit log: θ rows, β rows (none for LMMs), objectives, joint-stage flags.
+pub type FitLog<'py> = (
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Vec<bool>,
+);
+
+/// A column-major `rows × cols` buffer as a 2-d array.
+pub fn colmajor<'py>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+) -> Bound<'py, PyArray2<f64>> {
+    Array2::from_shape_vec((rows, cols).f(), data)
+        .expect("shape matches data")
+        .into_pyarray(py)
+}
+
+/// A row-major `rows × cols` buffer as a 2-d array.
+pub fn rowmajor<'py>(
+    py: Python<'py>,
+    rows: usize,
+    cols: usize,
+    data: Vec<f64>,
+) -> Bound<'py, PyArray2<f64>> {
+    Array2::from_shape_vec((rows, cols), data)
+        .expect("shape matches data")
+        .into_pyarray(py)
+}
+
+/// (names, estimates, standard errors, z, p) of the fixed effects.
+pub fn coeftable(m: &impl MixedModel) -> CoefColumns {
+    let rows = m.coeftable();
+    (
+        rows.iter().map(|r| r.name.clone()).collect(),
+        rows.iter().map(|r| r.estimate).collect(),
+        rows.iter().map(|r| r.stderror).collect(),
+        rows.iter().map(|r| r.z).collect(),
+        rows.iter().map(|r| r.p).collect(),
+    )
+}
+
+/// Per term a dict (group, columns, covariance v × v, sd, correlation v × v
+/// with NaN where structurally zero); and the residual sd (None for GLMMs).
+pub fn varcorr<'py>(
+    py: Python<'py>,
+    m: &impl MixedModel,
+) -> PyResult<(Bound<'py, PyList>, Option<f64>)> {
+    let vc = m.varcorr();
+    let list = PyList::empty(py);
+    for t in vc.terms {
+        let v = t.columns.len();
+        let d = PyDict::new(py);
+        d.set_item("group", t.group)?;
+        d.set_item("columns", t.columns)?;
+        d.set_item("covariance", colmajor(py, v, v, t.covariance))?;
+        d.set_item("sd", PyArray1::from_vec(py, t.sd))?;
+        let corr = t
+            .correlation
+            .iter()
+            .map(|c| c.unwrap_or(f64::NAN))
+            .collect();
+        d.set_item("correlation", colmajor(py, v, v, corr))?;
+        list.append(d)?;
+    }
+    Ok((list, vc.residual_sd))
+}
+
+/// Per term a (levels × columns) array of b (or u when `uscale`).
+pub fn ranef<'py>(
+    py: Python<'py>,
+    m: &impl MixedModel,
+    uscale: bool,
+) -> Vec<Bound<'py, PyArray2<f64>>> {
+    let vals = if uscale { m.u() } else { m.b() };
+    m.terms()
+        .random
+        .iter()
+        .zip(vals)
+        .map(|(t, b)| rowmajor(py, t.nlevels(), t.ncols(), b))
+        .collect()
+}
+
+/// Per term a (levels × v × v) array of conditional covariances (computed
+/// with the GIL released).
+pub fn condvar<'py, M: MixedModel + Sync>(
+    py: Python<'py>,
+    m: &M,
+) -> PyResult<Vec<Bound<'py, PyArray3<f64>>>> {
+    let cv = py.detach(|| m.condvar());
+    m.terms()
+        .random
+        .iter()
+        .zip(cv)
+        .map(|(t, c)| {
+            let v = t.ncols();
+            // Each block is column-major v × v and symmetric: it reads the same row-major.
+            let arr = ndarray::Array3::from_shape_vec((t.nlevels(), v, v), c)
+                .map_err(|e| to_pyerr(Error::Data(e.to_string())))?;
+            Ok(arr.into_pyarray(py))
+        })
+        .collect()
+}
+
+/// Relative covariance factors λ per term (v × v, lower triangular).
+pub fn lambdas<'py>(py: Python<'py>, m: &impl MixedModel) -> Vec<Bound<'py, PyArray2<f64>>> {
+    m.lambdas()
+        .iter()
+        .zip(&m.terms().random)
+        .map(|(l, t)| colmajor(py, t.ncols(), t.ncols(), l.clone()))
+        .collect()
+}
+
+/// Per random-effects term: dict(name, levels, columns, refs (uint32),
+/// z (n × v), theta_index).
+pub fn reterms<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for t in &m.terms().random {
+        let d = PyDict::new(py);
+        d.set_item("name", &t.grouping)?;
+        d.set_item("levels", &t.levels)?;
+        d.set_item("columns", &t.column_names)?;
+        d.set_item("refs", PyArray1::from_slice(py, &t.refs))?;
+        d.set_item("z", rowmajor(py, t.refs.len(), t.ncols(), t.z.clone()))?;
+        d.set_item("theta_index", t.theta_index.clone())?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+/// The fit record as a dict (None before a fit): settings, optimum, counts,
+/// return code and timing, with per-stage entries.
+pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let Some(o) = m.fit_record() else {
+        return Ok(None);
+    };
+    let s = &o.settings;
+    let d = PyDict::new(py);
+    d.set_item("optimizer", &s.optimizer)?;
+    d.set_item("reml", s.reml)?;
+    d.set_item("fast", s.fast)?;
+    d.set_item("nagq", s.nagq)?;
+    d.set_item("max_evaluations", s.max_evaluations)?;
+    d.set_item("pirls_tol", s.pirls_tol)?;
+    d.set_item("threads", s.threads)?;
+    d.set_item("initial", &o.initial)?;
+    d.set_item("finitial", o.finitial)?;
+    d.set_item("lower", &o.lower)?;
+    d.set_item("final", &o.final_theta)?;
+    d.set_item("final_beta", &o.final_beta)?;
+    d.set_item("fmin", o.fmin)?;
+    d.set_item("evaluations", o.evaluations)?;
+    d.set_item("factorizations", o.factorizations)?;
+    d.set_item("return_code", o.return_code_text())?;
+    d.set_item("converged", o.converged())?;
+    d.set_item("rho_begin", o.last_stage().rho_begin)?;
+    d.set_item("rho_end", o.last_stage().rho_end)?;
+    d.set_item("zeroed", &o.zeroed)?;
+    d.set_item("seconds", o.seconds)?;
+    let theta_stage = &o.stages[0];
+    d.set_item("evaluations_fast_stage", theta_stage.evaluations)?;
+    d.set_item("seconds_fast_stage", theta_stage.seconds)?;
+    d.set_item("factorizations_fast_stage", theta_stage.factorizations)?;
+    let stages = PyList::empty(py);
+    for st in &o.stages {
+        let sd = PyDict::new(py);
+        sd.set_item("stage", st.stage.name())?;
+        sd.set_item("evaluations", st.evaluations)?;
+        sd.set_item("factorizations", st.factorizations)?;
+        sd.set_item("seconds", st.seconds)?;
+        sd.set_item("rho_begin", st.rho_begin)?;
+        sd.set_item("rho_end", st.rho_end)?;
+        sd.set_item(
+            "return_code",
+            crate::model::return_code_text(&st.return_code),
+        )?;
+        stages.append(sd)?;
+    }
+    d.set_item("stages", stages)?;
+    Ok(Some(d))
+}
+
+/// The fit log (None before a fit).
+pub fn fitlog<'py>(py: Python<'py>, m: &impl MixedModel) -> Option<FitLog<'py>> {
+    let o = m.fit_record()?;
+    let n = o.fitlog.len();
+    let k = o.initial.len();
+    // β is logged for GLMMs only (an LMM's is profiled out).
+    let p = o.fitlog.first().map_or(0, |e| e.beta.len());
+    let thetas = o.fitlog.iter().flat_map(|e| e.theta.clone()).collect();
+    let betas = o.fitlog.iter().flat_map(|e| e.beta.clone()).collect();
+    Some((
+        rowmajor(py, n, k, thetas),
+        rowmajor(py, n, p, betas),
+        PyArray1::from_vec(py, o.fitlog.iter().map(|e| e.objective).collect()),
+        o.fitlog.iter().map(|e| e.joint).collect(),
+    ))
+}
+
+/// The `#[pymethods]` block of a model class: the class's own methods
+/// (`$own`) and the methods every model class shares. The class must have
+/// `fn m(&self) -> MutexGuard<'_, Model>` with `Model: MixedModel` and the
+/// inherent `save_fit`, `restore_fit`, `y` of both models.
+macro_rules! mixed_model_methods {
+    ($class:ty, { $($own:tt)* }) => {
+        #[pymethods]
+        impl $class {
+            $($own)*
+
+            #[getter]
+            fn formula(&self) -> String {
+                self.m().terms().spec.source.clone()
+            }
+            #[getter]
+            fn response_name(&self) -> String {
+                self.m().terms().response_name.clone()
+            }
+            #[getter]
+            fn is_fitted(&self) -> bool {
+                self.m().is_fitted()
+            }
+            #[getter]
+            fn theta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_slice(py, self.m().theta())
+            }
+            /// lme4's names of θ (`Subject.(Intercept)`, `Subject.Days.(Intercept)`, …).
+            #[getter]
+            fn theta_names(&self) -> Vec<String> {
+                self.m().layout().names().to_vec()
+            }
+            #[getter]
+            fn lowerbd<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, self.m().layout().lower())
+            }
+            #[getter]
+            fn beta<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, self.m().beta())
+            }
+            #[getter]
+            fn coef_names(&self) -> Vec<String> {
+                self.m().coef_names()
+            }
+            #[getter]
+            fn column_names(&self) -> Vec<String> {
+                self.m().terms().fixed.names.clone()
+            }
+            #[getter]
+            fn dropped_columns(&self) -> Vec<String> {
+                self.m().terms().fixed.dropped_names()
+            }
+            #[getter]
+            fn objective(&self) -> f64 {
+                self.m().objective()
+            }
+            #[getter]
+            fn nobs(&self) -> usize {
+                self.m().nobs()
+            }
+            #[getter]
+            fn dof(&self) -> usize {
+                self.m().dof()
+            }
+            #[getter]
+            fn is_singular(&self) -> bool {
+                self.m().is_singular()
+            }
+            fn loglikelihood(&self) -> PyResult<f64> {
+                self.m().loglikelihood().map_err(to_pyerr)
+            }
+            fn aic(&self) -> PyResult<f64> {
+                self.m().aic().map_err(to_pyerr)
+            }
+            fn aicc(&self) -> PyResult<f64> {
+                self.m().aicc().map_err(to_pyerr)
+            }
+            fn bic(&self) -> PyResult<f64> {
+                self.m().bic().map_err(to_pyerr)
+            }
+            #[getter]
+            fn stderror<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, self.m().stderror())
+            }
+            #[getter]
+            fn vcov<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+                let m = self.m();
+                let p = m.terms().fixed.rank();
+                shared::rowmajor(py, p, p, m.vcov())
+            }
+            /// (names, estimates, standard errors, z, p) of the fixed effects.
+            fn coeftable(&self) -> shared::CoefColumns {
+                shared::coeftable(&*self.m())
+            }
+            /// Per term: dict(group, columns, covariance, sd, correlation); and the residual sd.
+            fn varcorr<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<(Bound<'py, PyList>, Option<f64>)> {
+                shared::varcorr(py, &*self.m())
+            }
+            /// The variance components as a table in `format`.
+            #[pyo3(signature = (format="text"))]
+            fn varcorr_table(&self, format: &str) -> PyResult<String> {
+                let m = self.m();
+                let table = || crate::present::varcorr_table(&m.varcorr());
+                present::render_table(m.is_fitted(), "the variance components", format, table)
+            }
+            /// The fixed-effects table in `format`.
+            #[pyo3(signature = (format="text"))]
+            fn coeftable_render(&self, format: &str) -> PyResult<String> {
+                let m = self.m();
+                let table = || crate::present::coef_table(&m.coeftable());
+                present::render_table(m.is_fitted(), "the coefficient table", format, table)
+            }
+            /// Per term a (levels × columns) array of the conditional modes (b, or u when `uscale`).
+            #[pyo3(signature = (uscale=false))]
+            fn ranef<'py>(&self, py: Python<'py>, uscale: bool) -> Vec<Bound<'py, PyArray2<f64>>> {
+                shared::ranef(py, &*self.m(), uscale)
+            }
+            /// Per term a (levels × v × v) array of conditional covariances.
+            fn condvar<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyArray3<f64>>>> {
+                shared::condvar(py, &*self.m())
+            }
+            /// Relative covariance factors λ per term (v × v).
+            #[getter]
+            fn lambda_<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray2<f64>>> {
+                shared::lambdas(py, &*self.m())
+            }
+            /// The fixed-effects model matrix (columns kept), n × p.
+            #[getter]
+            #[allow(non_snake_case)]
+            fn X<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+                let m = self.m();
+                let t = m.terms();
+                shared::colmajor(py, t.nobs(), t.fixed.rank(), t.fixed.x.clone())
+            }
+            /// The response as the model uses it.
+            #[getter]
+            fn y<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_slice(py, self.m().y())
+            }
+            /// Indices of the input rows used.
+            #[getter]
+            fn rows<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<u64>> {
+                let rows = self.m().terms().rows.iter().map(|&r| r as u64).collect();
+                PyArray1::from_vec(py, rows)
+            }
+            /// Rows dropped for missing values, per column used.
+            #[getter]
+            fn missing(&self) -> Vec<(String, usize)> {
+                self.m().terms().missing.clone()
+            }
+            #[getter]
+            fn input_rows(&self) -> usize {
+                self.m().terms().input_rows
+            }
+            /// Per random-effects term: dict(name, levels, columns, refs, z, theta_index).
+            fn reterms<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+                shared::reterms(py, &*self.m())
+            }
+            /// The fit record as a dict (None before a fit).
+            fn optsum<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+                shared::optsum(py, &*self.m())
+            }
+            /// The fit log: (θ rows, β rows, objectives, joint-stage flags).
+            fn fitlog<'py>(&self, py: Python<'py>) -> Option<shared::FitLog<'py>> {
+                shared::fitlog(py, &*self.m())
+            }
+            /// The fit as versioned JSON (see `mixedmodels::model::persist`).
+            fn save_fit(&self) -> PyResult<String> {
+                self.m().save_fit().map_err(to_pyerr)
+            }
+            /// Restore a fit saved by `save_fit` without optimizing.
+            fn restore_fit(&self, py: Python<'_>, text: &str) -> PyResult<()> {
+                py.detach(|| self.m().restore_fit(text)).map_err(to_pyerr)
+            }
+        }
+    };
+}
+
+pub(crate) use mixed_model_methods;
