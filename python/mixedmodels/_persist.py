@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ._errors import ArgumentTypeError, RestoreError
+
 
 def save(model: Any, path: str | Path) -> None:
     """Write the fit of ``model`` to ``path`` (JSON).
@@ -75,8 +77,14 @@ def restore(path: str | Path, model: Any, data: Any = None, **kwargs: Any) -> An
     text = Path(path).read_text(encoding="utf-8")
     if isinstance(model, str):
         if data is None:
-            raise TypeError("restore(path, formula, data): the data are needed with a formula")
-        saved = json.loads(text).get("model", {})
+            raise ArgumentTypeError(
+                "restore(path, formula, data): the data are needed with a formula",
+                parameter="data",
+            )
+        try:
+            saved = json.loads(text).get("model", {})
+        except (ValueError, AttributeError) as e:
+            raise RestoreError(f"cannot restore the saved fit: not a saved fit ({e})") from None
         if saved.get("kind") == "GeneralizedLinearMixedModel":
             kwargs.setdefault("family", saved.get("family", "").lower())
             kwargs.setdefault("link", _link_name(saved.get("link")))
