@@ -223,8 +223,12 @@ impl GeneralizedLinearMixedModel {
                     }
                     return Err(Error::Convergence {
                         message: format!(
-                            "PIRLS step-halvings failed to reduce the penalised deviance \
-                         ({pdev_old} before the step) at θ = {:?}",
+                            "the conditional modes of the random effects could not be found at \
+                             θ = {:?}: no step reduced the penalised deviance ({pdev_old}), so \
+                             the fitted means sit where the data allow no improvement (often \
+                             fitted probabilities or counts at their bound); check for a \
+                             predictor or level that separates the response, or simplify the \
+                             random effects (PIRLS step-halving failed)",
                             self.engine.theta()
                         ),
                     });
@@ -277,7 +281,10 @@ impl GeneralizedLinearMixedModel {
         if !converged {
             return Err(Error::Convergence {
                 message: format!(
-                    "PIRLS did not converge in {MAX_ITER} iterations at θ = {:?}",
+                    "the conditional modes of the random effects did not settle in \
+                     {MAX_ITER} iterations at θ = {:?}: the model may be nearly separated or \
+                     its random effects nearly unidentifiable; check for extreme fitted means \
+                     or simplify the random effects (PIRLS did not converge)",
                     self.engine.theta()
                 ),
             });
