@@ -129,3 +129,24 @@ fn a_glmm_and_an_lmm_are_refused() {
     assert_eq!(refusal(e), (2, 1, "family".into()));
     assert_eq!(g.nobs(), l.nobs());
 }
+
+#[test]
+fn other_weights_are_refused() {
+    let ss = dataset("sleepstudy");
+    let plain = lmm("Reaction ~ 1 + (1 | Subject)", &ss);
+    let options = LmmOptions {
+        weights: Some((0..ss.nrows()).map(|i| 1.0 + (i % 2) as f64).collect()),
+        ..LmmOptions::default()
+    };
+    let weighted =
+        LinearMixedModel::new("Reaction ~ 1 + Days + (1 | Subject)", &ss, &options).unwrap();
+    let e = check(&[&plain, &weighted], true).unwrap_err();
+    assert_eq!(refusal(e), (2, 1, "weights".into()));
+    // Unit weights given explicitly are the same as none.
+    let ones = LmmOptions {
+        weights: Some(vec![1.0; ss.nrows()]),
+        ..LmmOptions::default()
+    };
+    let unit = LinearMixedModel::new("Reaction ~ 1 + Days + (1 | Subject)", &ss, &ones).unwrap();
+    assert!(check(&[&plain, &unit], true).is_ok());
+}

@@ -20,6 +20,7 @@ from ._base import MixedModel, prepare, warn
 from ._contrasts import contrast_specs
 from ._display import RichDisplay, check_format
 from ._errors import ArgumentError, ArgumentTypeError, RefitWarning
+from ._glmm import GeneralizedLinearMixedModel
 
 
 @dataclass
@@ -36,7 +37,7 @@ class _Tests:
 def _describe(m: MixedModel) -> dict[str, Any]:
     """The model as the native check takes it: formula, data columns and term options
     (its terms are rebuilt from them), response, weights, family and link, dof."""
-    glmm = hasattr(m, "family")
+    glmm = isinstance(m, GeneralizedLinearMixedModel)
     _, columns = prepare(m.formula, m._data)
     weights = m._core.prior_weights if glmm else m._core.weights
     return {
