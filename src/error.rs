@@ -92,6 +92,19 @@ pub enum Error {
     },
     /// The computation was interrupted (Ctrl-C); the model is left unfitted.
     Interrupted,
+    /// Models given to a likelihood-ratio test cannot be compared: another
+    /// family, other rows or response, or not nested.
+    Comparison {
+        /// Position (1-based, in the order given) of the model that differs.
+        model: usize,
+        /// Position of the model it was compared with.
+        other: usize,
+        /// What differs: `family`, `rows`, `response`, `weights`,
+        /// `fixed effects` or `random effects` (the last two: not nested).
+        reason: String,
+        /// How it differs.
+        message: String,
+    },
     /// A saved fit could not be read or does not belong to this model.
     Restore {
         /// What is wrong with the saved fit.
@@ -183,6 +196,15 @@ impl fmt::Display for Error {
             ),
             Error::Interrupted => f.write_str("interrupted; the model is left unfitted"),
             Error::Restore { message } => write!(f, "cannot restore the saved fit: {message}"),
+            Error::Comparison {
+                model,
+                other,
+                message,
+                ..
+            } => write!(
+                f,
+                "model {model} cannot be compared with model {other}: {message}"
+            ),
         }
     }
 }

@@ -19,8 +19,14 @@ def likelihood_ratio_table(
     labels: list[str],
     models: list[tuple[float, int, int]],
     format: str = "text",
+    reml: bool = False,
 ) -> str:
-    """The likelihood-ratio tests as a table rendered in ``format``."""
+    """The likelihood-ratio tests as a table rendered in ``format`` (``reml``: the
+    criteria are REML criteria)."""
+
+def likelihood_ratio_check(models: list[dict[str, Any]], check_nested: bool = True) -> bool:
+    """Refuse models a likelihood-ratio test cannot compare (typed errors); returns
+    whether all have the same fixed effects."""
 
 class _MixedModel:
     """Stub-only base: the methods both native model classes have

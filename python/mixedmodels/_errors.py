@@ -270,6 +270,67 @@ class RestoreError(MixedModelError, ValueError):
     """
 
 
+class ModelComparisonError(MixedModelError, ValueError):
+    """Models given to :func:`likelihoodratiotest` cannot be compared: another family
+    or link, other rows of the data, another response or other weights than the first
+    model.
+
+    Attributes
+    ----------
+    model : int or None
+        Position (1-based, in the order given) of the model that differs; for
+        :class:`NotNestedError` the model not nested in ``other``.
+    other : int or None
+        Position of the model it was compared with.
+    reason : str or None
+        What differs: ``"family"``, ``"rows"``, ``"response"``, ``"weights"``, and for
+        :class:`NotNestedError` ``"fixed effects"`` or ``"random effects"``.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> df = mm.dataset("sleepstudy")
+    >>> try:
+    ...     mm.likelihoodratiotest(mm.lmm("log(Reaction) ~ 1 + (1 | Subject)", df),
+    ...                            mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", df))
+    ... except mm.ModelComparisonError as e:
+    ...     print(e.model, e.other, e.reason)
+    2 1 response
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        model: int | None = None,
+        other: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.other = other
+        self.reason = reason
+
+
+class NotNestedError(ModelComparisonError):
+    """A model given to :func:`likelihoodratiotest` is not nested in the next one: a
+    fixed-effects column outside the next model's column space (``reason`` ``"fixed
+    effects"``), or a random-effects term the next model does not cover (``"random
+    effects"``). ``check_nested=False`` skips this check.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> df = mm.dataset("sleepstudy")
+    >>> try:
+    ...     mm.likelihoodratiotest(mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", df),
+    ...                            mm.lmm("Reaction ~ 1 + sqrt(Days) + (1 + Days | Subject)", df))
+    ... except mm.NotNestedError as e:
+    ...     print(e.model, e.other, e.reason)
+    1 2 fixed effects
+    """
+
+
 class MixedModelWarning(UserWarning):
     """Base class of every warning of mixedmodels; filter them all with
     ``warnings.simplefilter("ignore", mm.MixedModelWarning)``.
@@ -379,3 +440,25 @@ class MissingDataWarning(MixedModelWarning):
         super().__init__(message)
         self.counts = counts
         self.dropped = dropped
+
+
+class RefitWarning(MixedModelWarning):
+    """Models fitted by REML were refitted by maximum likelihood (copies; the models
+    given are unchanged) for a likelihood-ratio test, as lme4's ``anova`` does
+    ("refitting model(s) with ML (instead of REML)").
+
+    Attributes
+    ----------
+    models : list of int
+        Positions (1-based, in the order given) of the models refitted.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> mm.RefitWarning("refitted", models=[2]).models
+    [2]
+    """
+
+    def __init__(self, message: str, *, models: list[int]) -> None:
+        super().__init__(message)
+        self.models = models

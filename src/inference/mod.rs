@@ -1,5 +1,11 @@
-//! Inference across fitted models: likelihood-ratio tests.
+//! Inference across fitted models: likelihood-ratio tests, and the checks
+//! that the models may be compared by one (same family, rows and response;
+//! nested fixed and random effects).
 
+mod compare;
 mod lrt;
+mod nesting;
 
+pub use compare::{check_models, ComparedModel, Comparison, RESPONSE_TOL};
 pub use lrt::{likelihood_ratio_test, LrtRow};
+pub use nesting::{fixed_not_nested, random_not_nested, NESTED_TOL};

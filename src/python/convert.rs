@@ -98,6 +98,20 @@ fn typed_error(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             "NotFittedError"
         }
         Error::Restore { .. } => "RestoreError",
+        Error::Comparison {
+            model,
+            other,
+            reason,
+            ..
+        } => {
+            fields.set_item("model", model)?;
+            fields.set_item("other", other)?;
+            fields.set_item("reason", reason)?;
+            match reason.as_str() {
+                "fixed effects" | "random effects" => "NotNestedError",
+                _ => "ModelComparisonError",
+            }
+        }
         Error::Interrupted => return Ok(PyKeyboardInterrupt::new_err(e.to_string())),
     };
     instantiate(py, class, e.to_string(), &fields)

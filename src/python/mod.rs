@@ -5,6 +5,7 @@
 mod convert;
 mod glmm;
 mod lmm;
+mod lrt;
 mod present;
 mod shared;
 
@@ -54,6 +55,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(describe_formula, m)?)?;
     m.add_function(wrap_pyfunction!(likelihood_ratio_test, m)?)?;
     m.add_function(wrap_pyfunction!(present::likelihood_ratio_table, m)?)?;
+    m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -30,15 +30,23 @@ pub fn render_document(doc: Result<Document>, format: &str) -> PyResult<String> 
 }
 
 /// Likelihood-ratio tests of models given as (deviance, dof, nobs), simplest
-/// first, as a table labelled by `labels` in the format named `format`.
+/// first, as a table labelled by `labels` in the format named `format`; with
+/// `reml`, the criteria are REML criteria (models fitted by REML with the
+/// same fixed effects) and their column is headed so.
 #[pyfunction]
-#[pyo3(signature = (labels, models, format="text"))]
+#[pyo3(signature = (labels, models, format="text", reml=false))]
 pub fn likelihood_ratio_table(
     labels: Vec<String>,
     models: Vec<(f64, usize, usize)>,
     format: &str,
+    reml: bool,
 ) -> PyResult<String> {
     let format = Format::from_name(format).map_err(to_pyerr)?;
     let rows = crate::inference::likelihood_ratio_test(&models).map_err(to_pyerr)?;
-    Ok(lrt_table(&labels, &rows).render(format))
+    let mut table = lrt_table(&labels, &rows);
+    if reml {
+        // Column 2 holds the criterion ("-2 logLik" for ML fits).
+        table.columns[2].header = "REML crit.".into();
+    }
+    Ok(table.render(format))
 }

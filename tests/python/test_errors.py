@@ -38,16 +38,20 @@ def test_hierarchy():
         (mm.ConvergenceError, RuntimeError),
         (mm.SingularModelError, RuntimeError),
         (mm.RestoreError, ValueError),
+        (mm.ModelComparisonError, ValueError),
+        (mm.NotNestedError, ValueError),
     ]:
         assert issubclass(cls, mm.MixedModelError) and issubclass(cls, builtin), cls
     assert issubclass(mm.DataTypeError, mm.DataError)
     assert issubclass(mm.SeparationError, mm.DataError)
     assert issubclass(mm.SingularModelError, mm.ConvergenceError)
+    assert issubclass(mm.NotNestedError, mm.ModelComparisonError)
     for cls in [
         mm.ConvergenceWarning,
         mm.SingularFitWarning,
         mm.RankDeficiencyWarning,
         mm.MissingDataWarning,
+        mm.RefitWarning,
     ]:
         assert issubclass(cls, mm.MixedModelWarning) and issubclass(cls, UserWarning)
     assert not issubclass(mm.MixedModelError, Warning)

@@ -158,8 +158,14 @@ def test_likelihood_ratio_test_table():
         t._repr_markdown_()
     )
     check_latex(t._repr_latex_(), 1)
-    with pytest.raises(ValueError, match="REML"):
-        mm.LikelihoodRatioTest(m0, mm.lmm(SLEEP, df, reml=True))
+    with pytest.warns(mm.RefitWarning):
+        refit = mm.LikelihoodRatioTest(m0, mm.lmm(SLEEP, df, reml=True))
+    assert refit.refitted == [2] and not refit.reml
+    assert refit.to_polars().equals(t.to_polars())
+    reml = mm.LikelihoodRatioTest(
+        mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", df, reml=True), mm.lmm(SLEEP, df, reml=True)
+    )
+    assert reml.reml and repr(reml).splitlines()[2].split()[2:4] == ["REML", "crit."]
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
