@@ -10,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::present;
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
@@ -61,7 +61,7 @@ impl PyGeneralizedLinearMixedModel {
     /// name and an optional link name.
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor's keyword arguments
-    #[pyo3(signature = (formula, columns, family, link=None, contrasts=None, weights=None, offset=None, missing="drop", threads=None))]
+    #[pyo3(signature = (formula, columns, family, link=None, contrasts=None, weights=None, offset=None, missing="drop", threads=None, check_nobs="error"))]
     fn new(
         py: Python<'_>,
         formula: &str,
@@ -73,6 +73,7 @@ impl PyGeneralizedLinearMixedModel {
         offset: Option<Vec<f64>>,
         missing: &str,
         threads: Option<usize>,
+        check_nobs: &str,
     ) -> PyResult<Self> {
         let data = data_from_dict(columns)?;
         let family = Family::from_name(family).map_err(to_pyerr)?;
@@ -84,6 +85,7 @@ impl PyGeneralizedLinearMixedModel {
             offset,
             threads,
             zerocorr: vec![],
+            check_nobs: check_action(check_nobs)?,
         };
         let formula = formula.to_string();
         let model = py
@@ -398,6 +400,10 @@ impl PyGeneralizedLinearMixedModel {
         d.set_item("zeroed", &o.zeroed)?;
         d.set_item("seconds", o.seconds)?;
         Ok(Some(d))
+    }
+    /// The model's warnings as (kind, term, message).
+    fn model_warnings(&self) -> Vec<(&'static str, Option<String>, String)> {
+        super::convert::warning_tuples(self.m().warnings())
     }
     /// The fit log: (θ rows, β rows, objectives, joint-stage flags).
     fn fitlog<'py>(&self, py: Python<'py>) -> Option<FitLog<'py>> {

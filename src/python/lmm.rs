@@ -10,7 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::present;
 use crate::lmm::{LinearMixedModel, LmmOptions};
 use crate::model::{FitSettings, MixedModel};
@@ -59,7 +59,7 @@ impl PyLinearMixedModel {
     /// Build an unfitted model from a formula and a dict of columns.
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor's keyword arguments
-    #[pyo3(signature = (formula, columns, contrasts=None, weights=None, sigma=None, missing="drop", threads=None, zerocorr=None))]
+    #[pyo3(signature = (formula, columns, contrasts=None, weights=None, sigma=None, missing="drop", threads=None, zerocorr=None, offset=None, check_nobs="error"))]
     fn new(
         py: Python<'_>,
         formula: &str,
@@ -70,6 +70,8 @@ impl PyLinearMixedModel {
         missing: &str,
         threads: Option<usize>,
         zerocorr: Option<Vec<String>>,
+        offset: Option<Vec<f64>>,
+        check_nobs: &str,
     ) -> PyResult<Self> {
         let data = data_from_dict(columns)?;
         let options = LmmOptions {
@@ -79,6 +81,8 @@ impl PyLinearMixedModel {
             sigma,
             threads,
             zerocorr: zerocorr.unwrap_or_default(),
+            offset,
+            check_nobs: check_action(check_nobs)?,
         };
         let formula = formula.to_string();
         let model = py
@@ -441,6 +445,10 @@ impl PyLinearMixedModel {
             rowmajor(py, o.fitlog.len(), k, thetas),
             PyArray1::from_vec(py, objs),
         ))
+    }
+    /// The model's warnings as (kind, term, message).
+    fn model_warnings(&self) -> Vec<(&'static str, Option<String>, String)> {
+        super::convert::warning_tuples(self.m().warnings())
     }
     /// Kind of each block of L, by block row.
     fn block_description(&self) -> Vec<Vec<&'static str>> {
