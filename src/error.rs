@@ -56,6 +56,12 @@ pub enum Error {
     },
     /// The data as a whole cannot support the model (e.g. no rows left).
     Data(String),
+    /// The formula has no random-effects term: it is a fixed-effects model,
+    /// which lme4 refuses as well.
+    NoRandomEffects {
+        /// The formula as given.
+        formula: String,
+    },
     /// An argument passed to a function or method is invalid.
     Argument {
         /// The parameter's name (`theta`, `weights`, `nagq`, …).
@@ -161,6 +167,13 @@ impl fmt::Display for Error {
                 write!(f, "term `{term}`: {message}")
             }
             Error::Data(m) => f.write_str(m),
+            Error::NoRandomEffects { formula } => write!(
+                f,
+                "the formula `{formula}` has no random-effects term such as `(1 | group)`: it \
+                 describes a fixed-effects model, which is fitted by ordinary (or generalized) \
+                 least squares, not as a mixed model; add a random-effects term or use a \
+                 linear-model package (e.g. statsmodels' `ols` or `glm`)"
+            ),
             Error::Argument { parameter, message } => write!(f, "`{parameter}`: {message}"),
             Error::NotPositiveDefinite { term, row } => write!(
                 f,

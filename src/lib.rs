@@ -24,6 +24,7 @@
 #![allow(clippy::needless_range_loop)]
 
 pub mod blocks;
+pub mod checks;
 pub mod contrasts;
 pub mod data;
 pub mod error;

@@ -23,12 +23,17 @@ from ._errors import (
     ArgumentTypeError,
     ConvergenceWarning,
     MissingDataWarning,
+    ModelCheckWarning,
     NotFittedError,
     RankDeficiencyWarning,
     SingularFitWarning,
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Kinds of the native models' warnings found while building a model (the others are
+# checks of a fit).
+BUILD_CHECKS = frozenset({"nobs_vs_nlev", "nobs_vs_nre", "reversed_term"})
 
 
 def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
@@ -75,7 +80,8 @@ class MixedModel(RichDisplay):
     _evaluated: bool = False
 
     def _report_dropped(self) -> None:
-        """Warn about rows dropped for missing values and about dropped X columns."""
+        """Warn about rows dropped for missing values, about dropped X columns and about
+        what the native checks found while building the model."""
         dropped = {c: k for c, k in self._core.missing if k > 0}
         self.missing: dict[str, int] = dropped
         if dropped:
@@ -97,20 +103,37 @@ class MixedModel(RichDisplay):
                     columns=columns,
                 ),
             )
+        for kind, term, message in self._core.model_warnings():
+            if kind in BUILD_CHECKS:
+                warn(ModelCheckWarning(message, check=kind, term=term))
 
     def _after_fit(self) -> None:
         """The checks after every fit: warn when the optimizer stopped without
-        converging, and when the estimate is singular (θ at a bound)."""
-        o = self._core.optsum()
-        if o is not None and not o["return_code"].startswith("converged"):
-            warn(
-                ConvergenceWarning(
-                    f"the optimizer did not converge ({o['return_code']}) after "
-                    f"{o['evaluations']} evaluations; the estimates are the best point found",
-                    return_code=o["return_code"],
-                    evaluations=o["evaluations"],
-                ),
-            )
+        converging, when the native checks of the fit found the estimates unidentified
+        (the response constant within groups, σ̂ → 0), and when the estimate is singular
+        (θ at a bound)."""
+        fit_warnings = [w for w in self._core.model_warnings() if w[0] not in BUILD_CHECKS]
+        if fit_warnings or self._core.converged is False:
+            o = self._core.optsum()
+            for kind, term, message in fit_warnings:
+                warn(
+                    ConvergenceWarning(
+                        message,
+                        return_code=o["return_code"],
+                        evaluations=o["evaluations"],
+                        reason=kind,
+                        term=term,
+                    ),
+                )
+            if not o["converged"]:
+                warn(
+                    ConvergenceWarning(
+                        f"the optimizer did not converge ({o['return_code']}) after "
+                        f"{o['evaluations']} evaluations; the estimates are the best point found",
+                        return_code=o["return_code"],
+                        evaluations=o["evaluations"],
+                    ),
+                )
         if self._core.is_singular:
             theta = [float(t) for t in self._core.theta]
             indices = [

@@ -67,6 +67,22 @@ class FormulaError(MixedModelError, ValueError):
         self.position = position
 
 
+class NoRandomEffectsError(FormulaError):
+    """The formula has no random-effects term: it describes a fixed-effects model, which
+    is not fitted as a mixed model (lme4 refuses it as well). ``formula`` is set,
+    ``position`` is None.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> try:
+    ...     mm.lmm("Reaction ~ 1 + Days", mm.dataset("sleepstudy"))
+    ... except mm.NoRandomEffectsError as e:
+    ...     print(e.formula)
+    Reaction ~ 1 + Days
+    """
+
+
 class DataError(MixedModelError, ValueError):
     """The data cannot support the model: a missing column, an unusable value, level
     or term. Fields that do not apply are None.
@@ -350,7 +366,8 @@ class MixedModelWarning(UserWarning):
 
 class ConvergenceWarning(MixedModelWarning):
     """The optimizer stopped without converging (evaluation budget used up, or a
-    failure); the estimates are the best point found.
+    failure), or it converged to estimates that are not identified; the estimates are
+    the best point found.
 
     Attributes
     ----------
@@ -358,6 +375,13 @@ class ConvergenceWarning(MixedModelWarning):
         The optimizer's return code (``optsum["return_code"]``).
     evaluations : int
         Objective evaluations made.
+    reason : str or None
+        None when the optimizer did not converge; ``"constant_within_groups"`` when the
+        response is constant within every level of grouping factor ``term``, and
+        ``"residual_vanishes"`` when σ̂ went to zero (the residual variance is not
+        identified).
+    term : str or None
+        The grouping factor involved, if any.
 
     Examples
     --------
@@ -367,10 +391,20 @@ class ConvergenceWarning(MixedModelWarning):
     3
     """
 
-    def __init__(self, message: str, *, return_code: str, evaluations: int) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        return_code: str,
+        evaluations: int,
+        reason: str | None = None,
+        term: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.return_code = return_code
         self.evaluations = evaluations
+        self.reason = reason
+        self.term = term
 
 
 class SingularFitWarning(MixedModelWarning):
@@ -462,3 +496,30 @@ class RefitWarning(MixedModelWarning):
     def __init__(self, message: str, *, models: list[int]) -> None:
         super().__init__(message)
         self.models = models
+
+
+class ModelCheckWarning(MixedModelWarning):
+    """A check of the model against the data found something lme4 would refuse or flag,
+    and the model was built anyway: too few observations for a grouping factor's levels
+    or a term's random effects (with ``check_nobs="warn"``), or a random-effects term
+    that looks reversed (``(Subject | Days)`` with ``Days`` numeric).
+
+    Attributes
+    ----------
+    check : str
+        ``"nobs_vs_nlev"``, ``"nobs_vs_nre"`` or ``"reversed_term"``.
+    term : str or None
+        The grouping factor (for the observation checks) or the random-effects term
+        (``"(1 + Subject | Days)"``) involved.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> mm.ModelCheckWarning("reversed", check="reversed_term", term="(1 | x)").check
+    'reversed_term'
+    """
+
+    def __init__(self, message: str, *, check: str, term: str | None = None) -> None:
+        super().__init__(message)
+        self.check = check
+        self.term = term

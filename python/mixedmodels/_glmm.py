@@ -12,6 +12,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
+from ._validate import check_arguments
 
 
 class GeneralizedLinearMixedModel(MixedModel):
@@ -41,6 +42,15 @@ class GeneralizedLinearMixedModel(MixedModel):
     another family, in a linear mixed model or anywhere but the whole response is
     an error.
 
+    ``check_nobs`` ({"error", "warn", "ignore"}) decides what happens when a grouping
+    factor has more levels, or a term more random effects, than there are observations
+    (glmer's ``check.nobs.vs.nlev`` and ``check.nobs.vs.nRE``, which allow as many):
+    a :class:`DataError` naming the grouping factor (default), a
+    :class:`ModelCheckWarning`, or nothing. A formula without random-effects terms
+    raises :class:`NoRandomEffectsError`. ``threads`` must be at least 1.
+
+    Examples
+    --------
     >>> import mixedmodels as mm
     >>> m = mm.GeneralizedLinearMixedModel(
     ...     "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
@@ -60,7 +70,9 @@ class GeneralizedLinearMixedModel(MixedModel):
         offset: Any = None,
         missing: str = "drop",
         threads: int | None = None,
+        check_nobs: str = "error",
     ):
+        check_arguments(missing=missing, threads=threads, check_nobs=check_nobs)
         self._ctor = dict(
             family=family,
             link=link,
@@ -69,6 +81,7 @@ class GeneralizedLinearMixedModel(MixedModel):
             offset=offset,
             missing=missing,
             threads=threads,
+            check_nobs=check_nobs,
         )
         family, link = family_and_link(family, link)
         df, columns = prepare(formula, data)
@@ -83,6 +96,7 @@ class GeneralizedLinearMixedModel(MixedModel):
             per_row_values(df, offset, "offset"),
             missing,
             threads,
+            check_nobs,
         )
         self._report_dropped()
 
@@ -90,9 +104,33 @@ class GeneralizedLinearMixedModel(MixedModel):
     def fit(
         self, fast: bool = False, nagq: int = 1, progress: bool = False
     ) -> GeneralizedLinearMixedModel:
-        """Fit by maximum likelihood: ``fast=True`` optimises θ only (β from PIRLS);
-        ``nagq > 1`` uses adaptive Gauss–Hermite quadrature (one scalar random-effects
-        term only). Returns the model itself."""
+        """Fit by maximum likelihood; returns the model itself.
+
+        Parameters
+        ----------
+        fast : bool
+            Optimise θ only, β from PIRLS (lme4's ``nAGQ = 0``).
+        nagq : int
+            Quadrature points, 1 to 100: 1 is the Laplace approximation, more use
+            adaptive Gauss–Hermite quadrature (one scalar random-effects term only).
+        progress : bool
+            Print the number of evaluations and the objective after the fit.
+
+        Returns
+        -------
+        GeneralizedLinearMixedModel
+            The model, fitted.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.GeneralizedLinearMixedModel(
+        ...     "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...     mm.dataset("cbpp"), "binomial")
+        >>> round(m.fit(nagq=5).objective, 1)
+        100.0
+        """
+        check_arguments(fast=fast, nagq=nagq, progress=progress)
         self._core.fit(bool(fast), int(nagq))
         self._after_fit()
         if progress:
@@ -103,6 +141,7 @@ class GeneralizedLinearMixedModel(MixedModel):
     def evaluate(self, theta: Any, beta: Any = None, nagq: int = 1) -> float:
         """Objective at θ with β fixed (or updated by PIRLS when ``beta`` is None);
         leaves the model at the conditional modes."""
+        check_arguments(nagq=nagq)
         theta = [float(t) for t in np.asarray(theta, dtype=np.float64).ravel()]
         if beta is not None:
             beta = [float(b) for b in np.asarray(beta, dtype=np.float64).ravel()]
@@ -193,15 +232,38 @@ def glmm(
     missing: str = "drop",
     progress: bool = False,
     threads: int | None = None,
+    check_nobs: str = "error",
 ) -> GeneralizedLinearMixedModel:
     """Build and fit a generalized linear mixed model.
 
+    Parameters
+    ----------
+    formula, data, family, link, contrasts, weights, offset, missing, threads, check_nobs
+        As for :class:`GeneralizedLinearMixedModel`.
+    nagq, fast, progress
+        As for :meth:`GeneralizedLinearMixedModel.fit`.
+
+    Returns
+    -------
+    GeneralizedLinearMixedModel
+        The fitted model.
+
+    Examples
+    --------
     >>> import mixedmodels as mm
     >>> g = mm.glmm("r2 ~ 1 + Anger + Gender + btype + situ + mode + (1|id) + (1|item)",
     ...             mm.dataset("verbagg"), family="bernoulli")
     >>> round(g.objective, 4)
     8135.8329
     """
+    check_arguments(
+        nagq=nagq,
+        fast=fast,
+        missing=missing,
+        progress=progress,
+        threads=threads,
+        check_nobs=check_nobs,
+    )
     model = GeneralizedLinearMixedModel(
         formula,
         data,
@@ -212,5 +274,6 @@ def glmm(
         offset=offset,
         missing=missing,
         threads=threads,
+        check_nobs=check_nobs,
     )
     return model.fit(fast=fast, nagq=nagq, progress=progress)

@@ -14,6 +14,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
+from ._validate import check_arguments
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,41 @@ class VarCorr(RichDisplay):
 
 
 class LinearMixedModel(MixedModel):
-    """A linear mixed-effects model ``y = Xβ + Zb + ε``.
+    """A linear mixed-effects model ``y = offset + Xβ + Zb + ε``.
 
     Build it from a formula and a data frame (polars, pandas or pyarrow), then call
     :meth:`fit`. Rows with a missing value in a used column are dropped (a warning says
     how many per column; ``missing="raise"`` refuses instead).
 
+    Parameters
+    ----------
+    formula : str
+        The model formula, with at least one random-effects term ``(expr | group)``;
+        ``offset(expr)`` terms are allowed.
+    data : polars, pandas or pyarrow table
+        The data.
+    contrasts : dict, optional
+        A coding per column (``{"Days": mm.DummyCoding()}``).
+    weights : str or array-like, optional
+        Case weights: a column name or one value per row.
+    offset : str or array-like, optional
+        A known term added to the mean: a column name or one value per row (added to
+        any ``offset(...)`` terms). The model is fitted to the response minus the
+        offset; fitted values include it, as lme4's ``lmer(..., offset=)``.
+    sigma : float, optional
+        Fix the residual standard deviation instead of estimating it.
+    missing : {"drop", "raise"}
+        Drop rows with missing values (with a warning), or refuse them.
+    threads : int, optional
+        Threads for the dense kernels (at least 1; default all).
+    check_nobs : {"error", "warn", "ignore"}
+        What to do when a grouping factor has as many levels as observations, or a
+        term as many random effects (lme4's ``check.nobs.vs.nlev`` and
+        ``check.nobs.vs.nRE``): refuse with a :class:`DataError` naming the grouping
+        factor (default), build with a :class:`ModelCheckWarning`, or build silently.
+
+    Examples
+    --------
     >>> import mixedmodels as mm
     >>> m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)",
     ...                         mm.dataset("sleepstudy")).fit()
@@ -177,10 +207,19 @@ class LinearMixedModel(MixedModel):
         missing: str = "drop",
         threads: int | None = None,
         _zerocorr: list[str] | None = None,
+        offset: Any = None,
+        check_nobs: str = "error",
     ):
+        check_arguments(sigma=sigma, missing=missing, threads=threads, check_nobs=check_nobs)
         df, columns = prepare(formula, data)
         self._args = dict(
-            contrasts=contrasts, weights=weights, sigma=sigma, missing=missing, threads=threads
+            contrasts=contrasts,
+            weights=weights,
+            sigma=sigma,
+            missing=missing,
+            threads=threads,
+            offset=offset,
+            check_nobs=check_nobs,
         )
         self._data = df
         self._ctor = dict(self._args, _zerocorr=_zerocorr)
@@ -193,12 +232,35 @@ class LinearMixedModel(MixedModel):
             missing,
             threads,
             _zerocorr,
+            per_row_values(df, offset, "offset"),
+            check_nobs,
         )
         self._report_dropped()
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(self, reml: bool = False, progress: bool = False) -> LinearMixedModel:
-        """Fit by maximum likelihood (default) or REML; returns the model itself."""
+        """Fit by maximum likelihood (default) or REML; returns the model itself.
+
+        Parameters
+        ----------
+        reml : bool
+            Fit by REML instead of maximum likelihood.
+        progress : bool
+            Print the number of evaluations and the objective after the fit.
+
+        Returns
+        -------
+        LinearMixedModel
+            The model, fitted.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.fit(reml=True).objective, 4)
+        319.6543
+        """
+        check_arguments(reml=reml, progress=progress)
         self._core.fit(bool(reml))
         self._after_fit()
         if progress:
@@ -207,7 +269,10 @@ class LinearMixedModel(MixedModel):
         return self
 
     def refit(self, y: Any = None, reml: bool | None = None) -> LinearMixedModel:
-        """Refit, optionally with a new response (same length), reusing all symbolic work."""
+        """Refit, optionally with a new response (same length), reusing all symbolic work;
+        an offset stays in the model (the new response is fitted minus the offset)."""
+        if reml is not None:
+            check_arguments(reml=reml)
         if y is not None:
             self._core.set_response(np.asarray(y, dtype=np.float64).ravel().tolist())
             self._evaluated = False
@@ -379,14 +444,44 @@ def lmm(
     missing: str = "drop",
     progress: bool = False,
     threads: int | None = None,
+    offset: Any = None,
+    check_nobs: str = "error",
 ) -> LinearMixedModel:
     """Build and fit a linear mixed model (ML by default, ``reml=True`` for REML).
 
+    Parameters
+    ----------
+    formula, data, contrasts, weights, offset, sigma, missing, threads, check_nobs
+        As for :class:`LinearMixedModel`.
+    reml : bool
+        Fit by REML instead of maximum likelihood.
+    progress : bool
+        Print the number of evaluations and the objective after the fit.
+
+    Returns
+    -------
+    LinearMixedModel
+        The fitted model.
+
+    Examples
+    --------
     >>> import mixedmodels as mm
     >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
     >>> round(m.objective, 5)
     327.32706
+    >>> d = mm.dataset("sleepstudy")
+    >>> o = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", d, offset=10 * d["Days"])
+    >>> round(float(o.beta[1]), 4)  # the slope without the offset's 10 per day
+    0.4673
     """
+    check_arguments(
+        reml=reml,
+        sigma=sigma,
+        missing=missing,
+        progress=progress,
+        threads=threads,
+        check_nobs=check_nobs,
+    )
     model = LinearMixedModel(
         formula,
         data,
@@ -395,5 +490,7 @@ def lmm(
         sigma=sigma,
         missing=missing,
         threads=threads,
+        offset=offset,
+        check_nobs=check_nobs,
     )
     return model.fit(reml=reml, progress=progress)

@@ -73,6 +73,10 @@ pub struct GlmmOptions {
     pub threads: Option<usize>,
     /// Grouping factors whose terms are made uncorrelated (`zerocorr!`).
     pub zerocorr: Vec<String>,
+    /// What to do when a grouping factor has more levels, or a term more
+    /// random effects, than there are observations (glmer's rule: as many
+    /// are allowed; see [`crate::checks::check_nobs`]).
+    pub check_nobs: crate::checks::CheckAction,
 }
 
 /// A generalized linear mixed-effects model: terms, θ layout, family and
@@ -117,6 +121,8 @@ pub struct GeneralizedLinearMixedModel {
     /// Threads for the dense kernels of the engines.
     pub(crate) threads: Option<usize>,
     pub(crate) interrupt: Interrupt,
+    /// Warnings found while building the model.
+    pub(crate) warnings: Vec<crate::checks::ModelWarning>,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -149,6 +155,12 @@ impl GeneralizedLinearMixedModel {
             zerocorr: options.zerocorr.clone(),
         };
         let mut terms = ModelTerms::new_glm(formula, data, &term_options)?;
+        if terms.random.is_empty() {
+            return Err(Error::NoRandomEffects {
+                formula: terms.spec.source.clone(),
+            });
+        }
+        let warnings = crate::checks::build_checks(&terms, options.check_nobs, true)?;
         let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
             match v {
                 None => Ok(None),
@@ -221,6 +233,7 @@ impl GeneralizedLinearMixedModel {
             xb: vec![0.0; n],
             threads: options.threads,
             interrupt: Interrupt::new(),
+            warnings,
         })
     }
 
@@ -278,6 +291,12 @@ impl GeneralizedLinearMixedModel {
     /// Were prior weights given (else all are 1)?
     pub fn has_prior_weights(&self) -> bool {
         self.resp.has_weights
+    }
+
+    /// Warnings found while building the model (reversed terms, too many
+    /// levels or random effects with `check_nobs` = warn).
+    pub fn warnings(&self) -> Vec<crate::checks::ModelWarning> {
+        self.warnings.clone()
     }
 
     /// The offset of the linear predictor, if one was given.

@@ -48,9 +48,12 @@ impl MixedModel for LinearMixedModel {
         self.engine.unscaled_condvar()
     }
 
-    /// Fitted values Xβ̂ + Zb̂.
+    /// Fitted values offset + Xβ̂ + Zb̂ (lme4's `fitted`).
     fn fitted(&self) -> Vec<f64> {
-        let mut f = vec![0.0; self.nobs()];
+        let mut f = self
+            .offset
+            .clone()
+            .unwrap_or_else(|| vec![0.0; self.nobs()]);
         self.terms.add_x_beta(&self.beta(), &mut f);
         self.terms.add_z_b(&self.b(), &mut f);
         f
@@ -85,7 +88,9 @@ impl MixedModel for LinearMixedModel {
                 format!("new response holds a non-finite value in row {i}"),
             ));
         }
-        self.engine.set_response(y);
+        self.engine
+            .set_response(&super::subtract_offset(y, self.offset.as_deref()));
+        self.response = y.to_vec();
         self.record = None;
         let theta = self.engine.theta().to_vec();
         self.set_theta(&theta)

@@ -14,10 +14,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::blocks::{Block, Structure};
+use crate::checks::{CheckAction, ModelWarning};
 use crate::contrasts::Coding;
 use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::model::MixedModel;
 use crate::pls::PlsEngine;
 use crate::terms::{MissingPolicy, ModelTerms, TermOptions, ThetaLayout, Variable};
 
@@ -36,6 +38,13 @@ pub struct LmmOptions {
     pub threads: Option<usize>,
     /// Grouping factors whose terms are made uncorrelated (`zerocorr!`).
     pub zerocorr: Vec<String>,
+    /// An offset, one per row of the input data (added to any `offset(...)`
+    /// terms of the formula): the model is fitted to y − offset and the
+    /// fitted values include it, as lme4's `lmer(..., offset = )`.
+    pub offset: Option<Vec<f64>>,
+    /// What to do when a grouping factor has too many levels, or a term too
+    /// many random effects, for the observations (see [`crate::checks::check_nobs`]).
+    pub check_nobs: CheckAction,
 }
 
 /// A linear mixed-effects model: its terms, the θ layout, the penalised
@@ -52,6 +61,12 @@ pub struct LinearMixedModel {
     threads: Option<usize>,
     interrupt: Interrupt,
     record: Option<FitRecord>,
+    /// The response as given (the engine holds y − offset).
+    response: Vec<f64>,
+    /// The offset of the rows used, if any.
+    offset: Option<Vec<f64>>,
+    /// Warnings found while building the model.
+    warnings: Vec<ModelWarning>,
 }
 
 impl LinearMixedModel {
@@ -63,33 +78,35 @@ impl LinearMixedModel {
             zerocorr: options.zerocorr.clone(),
         };
         let terms = ModelTerms::new(formula, data, &term_options)?;
-        if let Some(w) = &options.weights {
-            if w.len() != data.nrows() {
-                return Err(Error::argument(
-                    "weights",
+        let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
+            match v {
+                None => Ok(None),
+                Some(w) if w.len() != data.nrows() => Err(Error::argument(
+                    what,
                     format!(
-                        "weights has length {}, the data have {} rows",
+                        "{what} has length {}, the data have {} rows",
                         w.len(),
                         data.nrows()
                     ),
-                ));
+                )),
+                Some(w) => Ok(Some(terms.rows.iter().map(|&i| w[i]).collect())),
             }
-        }
-        let weights = options
-            .weights
-            .as_ref()
-            .map(|w| terms.rows.iter().map(|&i| w[i]).collect::<Vec<f64>>());
-        Self::from_terms(terms, weights, options.sigma, options.threads)
+        };
+        let weights = per_row(&options.weights, "weights")?;
+        let offset = per_row(&options.offset, "offset")?;
+        Self::from_terms(terms, weights, offset, options)
     }
 
-    /// Build the model from already constructed terms and weights for the
-    /// rows used.
+    /// Build the model from already constructed terms, with the weights and
+    /// offset of the rows used (the offset is added to the formula's
+    /// `offset(...)` terms); σ, threads and the check action come from `options`.
     pub fn from_terms(
         terms: ModelTerms,
         weights: Option<Vec<f64>>,
-        sigma: Option<f64>,
-        threads: Option<usize>,
+        offset: Option<Vec<f64>>,
+        options: &LmmOptions,
     ) -> Result<Self> {
+        let (sigma, threads) = (options.sigma, options.threads);
         if terms.counts.is_some() {
             return Err(Error::Term {
                 term: terms.response_name.clone(),
@@ -98,8 +115,13 @@ impl LinearMixedModel {
                     .into(),
             });
         }
+        if terms.random.is_empty() {
+            return Err(Error::NoRandomEffects {
+                formula: terms.spec.source.clone(),
+            });
+        }
         let n = terms.nobs();
-        let y = match &terms.response {
+        let response = match &terms.response {
             Variable::Numeric(v) => v.clone(),
             Variable::Factor { .. } => {
                 let name = &terms.response_name;
@@ -108,13 +130,22 @@ impl LinearMixedModel {
                 return Err(Error::wrong_type(name, name, message));
             }
         };
+        let offset = combine_offsets(&terms, offset)?;
+        let y = subtract_offset(&response, offset.as_deref());
         let mean = y.iter().sum::<f64>() / n as f64;
         if y.iter()
             .all(|v| (v - mean).abs() <= 1e-12 * mean.abs().max(1.0))
         {
             return Err(Error::Term {
                 term: terms.response_name.clone(),
-                message: format!("the response has zero variance (every value is {mean})"),
+                message: format!(
+                    "the response{} has zero variance (every value is {mean})",
+                    if offset.is_some() {
+                        " minus the offset"
+                    } else {
+                        ""
+                    }
+                ),
             });
         }
         if let Some(w) = &weights {
@@ -134,22 +165,7 @@ impl LinearMixedModel {
                 ));
             }
         }
-        // As lme4's check.nobs.vs.nRE, per formula term (block of λ).
-        for t in &terms.random {
-            let widest = t.block_sizes().into_iter().max().unwrap_or(0);
-            if t.nlevels() * widest > n {
-                return Err(Error::Term {
-                    term: t.grouping.clone(),
-                    message: format!(
-                        "has {} random effects ({} levels × {} columns) but there are only {} observations",
-                        t.nlevels() * widest,
-                        t.nlevels(),
-                        widest,
-                        n
-                    ),
-                });
-            }
-        }
+        let warnings = crate::checks::build_checks(&terms, options.check_nobs, false)?;
         let sqrtw: Option<Vec<f64>> = weights
             .as_ref()
             .map(|w| w.iter().map(|v| v.sqrt()).collect());
@@ -169,6 +185,9 @@ impl LinearMixedModel {
             threads,
             interrupt: Interrupt::new(),
             record: None,
+            response,
+            offset,
+            warnings,
         };
         let theta0 = m.layout.initial();
         m.set_theta(&theta0)?;
@@ -222,9 +241,30 @@ impl LinearMixedModel {
         self.threads
     }
 
-    /// The response vector.
+    /// The response vector (as given: the offset is not subtracted).
     pub fn y(&self) -> &[f64] {
-        self.engine.y()
+        &self.response
+    }
+
+    /// The offset of the rows used (the formula's `offset(...)` terms plus
+    /// the `offset` option), if any.
+    pub fn offset(&self) -> Option<&[f64]> {
+        self.offset.as_deref()
+    }
+
+    /// The model's warnings: those found while building it (reversed terms,
+    /// too few observations with `check_nobs` = warn) and, once fitted, the
+    /// checks of the fit (see [`crate::checks::residual_checks`]).
+    pub fn warnings(&self) -> Vec<ModelWarning> {
+        let mut out = self.warnings.clone();
+        if self.is_fitted() && self.sigma_fixed.is_none() {
+            out.extend(crate::checks::residual_checks(
+                &self.terms.random,
+                self.engine.y(),
+                self.sigma(),
+            ));
+        }
+        out
     }
 
     /// The case weights of the rows used, if any.
@@ -258,5 +298,30 @@ impl LinearMixedModel {
     /// A one-line description per block row of L: the kind of each block.
     pub fn block_description(&self) -> Vec<Vec<&'static str>> {
         self.engine.block_description()
+    }
+}
+
+/// The formula's offsets plus the `offset` option (rows used), checked finite.
+fn combine_offsets(terms: &ModelTerms, extra: Option<Vec<f64>>) -> Result<Option<Vec<f64>>> {
+    if let Some(o) = &extra {
+        if let Some(i) = o.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Row {
+                column: "offset".into(),
+                row: terms.rows[i],
+                message: format!("the offset must be finite, got {}", o[i]),
+            });
+        }
+    }
+    Ok(match (terms.offset.clone(), extra) {
+        (None, o) | (o, None) => o,
+        (Some(a), Some(b)) => Some(a.iter().zip(&b).map(|(x, y)| x + y).collect()),
+    })
+}
+
+/// y − offset (y itself without an offset).
+pub(crate) fn subtract_offset(y: &[f64], offset: Option<&[f64]>) -> Vec<f64> {
+    match offset {
+        None => y.to_vec(),
+        Some(o) => y.iter().zip(o).map(|(y, o)| y - o).collect(),
     }
 }

@@ -73,6 +73,10 @@ fn typed_error(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             "DataTypeError"
         }
         Error::Data(_) => "DataError",
+        Error::NoRandomEffects { formula } => {
+            fields.set_item("formula", formula)?;
+            "NoRandomEffectsError"
+        }
         Error::Argument { parameter, .. } => {
             fields.set_item("parameter", parameter)?;
             "ArgumentError"
@@ -214,6 +218,21 @@ pub fn contrasts_from_dict(
         out.insert(name, coding);
     }
     Ok(out)
+}
+
+/// `"error"`, `"warn"` or `"ignore"` (the `check_nobs` argument).
+pub fn check_action(s: &str) -> PyResult<crate::checks::CheckAction> {
+    crate::checks::CheckAction::from_name(s).map_err(to_pyerr)
+}
+
+/// A model's warnings as (kind, term, message) tuples for the Python layer.
+pub fn warning_tuples(
+    warnings: Vec<crate::checks::ModelWarning>,
+) -> Vec<(&'static str, Option<String>, String)> {
+    warnings
+        .into_iter()
+        .map(|w| (w.kind.name(), w.term, w.message))
+        .collect()
 }
 
 /// `"drop"` or `"raise"`.

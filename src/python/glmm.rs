@@ -9,7 +9,7 @@ use numpy::{PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::{present, shared};
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
@@ -38,7 +38,7 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     /// name and an optional link name.
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor's keyword arguments
-    #[pyo3(signature = (formula, columns, family, link=None, contrasts=None, weights=None, offset=None, missing="drop", threads=None))]
+    #[pyo3(signature = (formula, columns, family, link=None, contrasts=None, weights=None, offset=None, missing="drop", threads=None, check_nobs="error"))]
     fn new(
         py: Python<'_>,
         formula: &str,
@@ -50,6 +50,7 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
         offset: Option<Vec<f64>>,
         missing: &str,
         threads: Option<usize>,
+        check_nobs: &str,
     ) -> PyResult<Self> {
         let data = data_from_dict(columns)?;
         let family = Family::from_name(family).map_err(to_pyerr)?;
@@ -61,6 +62,7 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
             offset,
             threads,
             zerocorr: vec![],
+            check_nobs: check_action(check_nobs)?,
         };
         let formula = formula.to_string();
         let model = py

@@ -8,7 +8,7 @@ use numpy::{PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-use super::convert::{contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::{present, shared};
 use crate::lmm::{LinearMixedModel, LmmOptions};
 use crate::model::{FitSettings, MixedModel};
@@ -29,7 +29,7 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
     /// Build an unfitted model from a formula and a dict of columns.
     #[new]
     #[allow(clippy::too_many_arguments)] // mirrors the Python constructor's keyword arguments
-    #[pyo3(signature = (formula, columns, contrasts=None, weights=None, sigma=None, missing="drop", threads=None, zerocorr=None))]
+    #[pyo3(signature = (formula, columns, contrasts=None, weights=None, sigma=None, missing="drop", threads=None, zerocorr=None, offset=None, check_nobs="error"))]
     fn new(
         py: Python<'_>,
         formula: &str,
@@ -40,6 +40,8 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
         missing: &str,
         threads: Option<usize>,
         zerocorr: Option<Vec<String>>,
+        offset: Option<Vec<f64>>,
+        check_nobs: &str,
     ) -> PyResult<Self> {
         let data = data_from_dict(columns)?;
         let options = LmmOptions {
@@ -49,6 +51,8 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
             sigma,
             threads,
             zerocorr: zerocorr.unwrap_or_default(),
+            offset,
+            check_nobs: check_action(check_nobs)?,
         };
         let formula = formula.to_string();
         let model = py

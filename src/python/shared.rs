@@ -218,7 +218,7 @@ pub fn fitlog<'py>(py: Python<'py>, m: &impl MixedModel) -> Option<FitLog<'py>> 
 /// The `#[pymethods]` block of a model class: the class's own methods
 /// (`$own`) and the methods every model class shares. The class must have
 /// `fn m(&self) -> MutexGuard<'_, Model>` with `Model: MixedModel` and the
-/// inherent `save_fit`, `restore_fit`, `y` of both models.
+/// inherent `save_fit`, `restore_fit`, `warnings`, `y` of both models.
 macro_rules! mixed_model_methods {
     ($class:ty, { $($own:tt)* }) => {
         #[pymethods]
@@ -390,6 +390,15 @@ macro_rules! mixed_model_methods {
             /// Restore a fit saved by `save_fit` without optimizing.
             fn restore_fit(&self, py: Python<'_>, text: &str) -> PyResult<()> {
                 py.detach(|| self.m().restore_fit(text)).map_err(to_pyerr)
+            }
+            /// The model's warnings as (kind, term, message).
+            fn model_warnings(&self) -> Vec<(&'static str, Option<String>, String)> {
+                super::convert::warning_tuples(self.m().warnings())
+            }
+            /// Did the last fit's optimizer converge (None before a fit)?
+            #[getter]
+            fn converged(&self) -> Option<bool> {
+                self.m().fit_record().map(|r| r.converged())
             }
         }
     };

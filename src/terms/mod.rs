@@ -58,6 +58,8 @@ pub struct ModelTerms {
     pub missing: Vec<(String, usize)>,
     /// Number of rows in the input data.
     pub input_rows: usize,
+    /// Random-effects terms that look reversed (see [`crate::checks::reversed_terms`]).
+    pub warnings: Vec<crate::checks::ModelWarning>,
 }
 
 impl ModelTerms {
@@ -119,6 +121,7 @@ impl ModelTerms {
         };
         let fixed = FeTerm::new(build_columns(&spec.fixed, &frame)?, frame.nrows());
         let random = build_random(&spec.random, &frame)?;
+        let warnings = crate::checks::reversed_terms(&spec.random, &frame);
         let mut offset: Option<Vec<f64>> = None;
         for (k, expr) in spec.offsets.iter().enumerate() {
             let v = frame.eval(expr, &format!("offset #{}", k + 1))?;
@@ -137,6 +140,7 @@ impl ModelTerms {
             rows: frame.rows.clone(),
             missing: frame.missing.clone(),
             input_rows: frame.original_nrows(),
+            warnings,
             spec,
         })
     }

@@ -39,7 +39,14 @@ CASES = [
     "gcsemv_ML",
     "sleepstudy_dayscat_full_ML",
     "sleepstudy_dayscat_split_ML",
+    "sleepstudy_offset_ML",
+    "sleepstudy_offset_REML",
 ]
+
+
+def sleep_offset(df: pl.DataFrame) -> np.ndarray:
+    """The offset of the lme4 offset fixtures: 10 * ((row % 5) - 2)."""
+    return 10.0 * ((np.arange(df.height) % 5) - 2)
 
 
 def load(case: str) -> dict:
@@ -56,10 +63,17 @@ def model_for(case: str, fx: dict) -> mm.LinearMixedModel:
         df = mm.dataset(fx["dataset"].removesuffix(".parquet"))
     if case.startswith("weighted_") and case != "weighted_toy":
         kw["weights"] = 1.0 + (np.arange(df.height) % 4)
+    if "offset" in case:
+        df = df.with_columns(o=sleep_offset(df))
     if case == "rank_deficient_ML":
         df = df.with_columns((2 * pl.col("Days")).alias("Days2"))
     if "dayscat" in case:
         kw["contrasts"] = {"Days": mm.DummyCoding()}
+    if fx.get("check_nobs_vs_nRE") == "warning":
+        # lme4 was run with check.nobs.vs.nRE = "warning": 180 random effects, 180 rows.
+        kw["check_nobs"] = "warn"
+        with pytest.warns(mm.ModelCheckWarning):
+            return mm.LinearMixedModel(fx["formula"], df, **kw)
     with pytest.warns() if case in ("rank_deficient_ML", "gcsemv_ML") else _nullcontext():
         return mm.LinearMixedModel(fx["formula"], df, **kw)
 
@@ -152,6 +166,34 @@ def test_fit_reaches_lme4_optimum(case):
         if hasattr(m, "dropped_columns")
         else True
     )
+
+
+@pytest.mark.parametrize("reml", [False, True])
+def test_offset_keyword_equals_offset_term(reml):
+    """`offset=` (a column name or values) and `offset(o)` in the formula are one model,
+    equal to lme4's fit with `lmer(..., offset = o)`."""
+    fx = load("sleepstudy_offset_REML" if reml else "sleepstudy_offset_ML")
+    df = mm.dataset("sleepstudy")
+    df = df.with_columns(o=sleep_offset(df))
+    term = model_for("sleepstudy_offset_" + ("REML" if reml else "ML"), fx).fit(reml=reml)
+    plain = "Reaction ~ 1 + Days + (1 + Days | Subject)"
+    by_values = mm.lmm(plain, df, reml=reml, offset=sleep_offset(df))
+    by_name = mm.LinearMixedModel(plain, df, offset="o").fit(reml=reml)
+    for m in (by_values, by_name):
+        np.testing.assert_array_equal(m.theta, term.theta)
+        np.testing.assert_array_equal(m.beta, term.beta)
+        np.testing.assert_array_equal(m.fitted(), term.fitted())
+        assert m.objective == term.objective
+    best = fx["offset_keyword"]["objective"]
+    assert term.objective <= best + 1e-6 * abs(best)
+    np.testing.assert_allclose(term.beta, fx["offset_keyword"]["beta"], rtol=1e-4)
+    # Fitted values include the offset; without it the fit is a different model.
+    np.testing.assert_allclose(term.fitted()[:10], fx["fitted_head"], rtol=1e-4)
+    without = mm.lmm(plain, df, reml=reml)
+    assert abs(without.beta[1] - term.beta[1]) > 1.0
+    # A refit with a new response keeps the offset.
+    refit = by_values.refit(np.asarray(df["Reaction"]))
+    np.testing.assert_allclose(refit.beta, term.beta, rtol=1e-12)
 
 
 def test_rank_deficient_reports_dropped_column():
