@@ -4,6 +4,7 @@
 
 mod extract;
 mod fit;
+mod gradient;
 mod objective;
 mod restore;
 mod summary;

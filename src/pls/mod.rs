@@ -10,6 +10,7 @@
 //! weights. The engine knows nothing of families, σ or the criterion: the
 //! models turn its quantities into objectives and estimates.
 
+mod gradient;
 mod solve;
 
 use std::sync::Arc;
