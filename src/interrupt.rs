@@ -9,8 +9,8 @@
 //! polls the hook while it waits. Once the flag is set the computation
 //! returns [`Error::Interrupted`] and the model is left unfitted.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
@@ -22,11 +22,25 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
 pub type PollHook = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// A flag shared between a computation and whoever may stop it.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Interrupt {
     flag: Arc<AtomicBool>,
     hook: Option<PollHook>,
-    next_poll: Arc<Mutex<Option<Instant>>>,
+    /// The clock's origin for `next_poll`.
+    origin: Instant,
+    /// Nanoseconds after `origin` when the hook is next due (0: now).
+    next_poll: Arc<AtomicU64>,
+}
+
+impl Default for Interrupt {
+    fn default() -> Self {
+        Interrupt {
+            flag: Arc::default(),
+            hook: None,
+            origin: Instant::now(),
+            next_poll: Arc::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Interrupt {
@@ -61,7 +75,7 @@ impl Interrupt {
     /// Clear the flag (before a new computation).
     pub fn reset(&self) {
         self.flag.store(false, Ordering::Relaxed);
-        *self.next_poll.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.next_poll.store(0, Ordering::Relaxed);
     }
 
     /// Has the computation been asked to stop?
@@ -86,15 +100,18 @@ impl Interrupt {
             return false;
         }
         if let Some(hook) = &self.hook {
-            let now = Instant::now();
-            let due = {
-                let mut next = self.next_poll.lock().unwrap_or_else(|e| e.into_inner());
-                let due = next.is_none_or(|t| now >= t);
-                if due {
-                    *next = Some(now + POLL_INTERVAL);
-                }
-                due
-            };
+            let now = self.origin.elapsed().as_nanos() as u64;
+            let next = self.next_poll.load(Ordering::Relaxed);
+            let due = now >= next
+                && self
+                    .next_poll
+                    .compare_exchange(
+                        next,
+                        now + POLL_INTERVAL.as_nanos() as u64,
+                        Ordering::Relaxed,
+                        Ordering::Relaxed,
+                    )
+                    .is_ok();
             if due && hook() {
                 self.trigger();
             }

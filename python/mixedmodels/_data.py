@@ -18,6 +18,21 @@ from ._errors import ArgumentError, ArgumentTypeError, DataError, DataTypeError
 
 MISSING_CODE = np.uint32(0xFFFFFFFF)
 
+#: Up to this many rows, level codes are looked up in Python: polars's own route
+#: (an expression evaluated through a lazy frame) costs about 25 µs whatever the
+#: length, which dominated the construction of small models (dyestuff: 3.5 µs
+#: instead of 28 µs); the lookup costs about 0.08 µs a row.
+SMALL_COLUMN = 256
+
+
+def _codes_by_lookup(values: list, levels: list[str]) -> np.ndarray:
+    """uint32 codes of ``values`` (strings or None) in ``levels``, None → MISSING_CODE."""
+    index = {level: code for code, level in enumerate(levels)}
+    missing = int(MISSING_CODE)
+    return np.fromiter(
+        (missing if v is None else index[v] for v in values), dtype=np.uint32, count=len(values)
+    )
+
 
 def to_polars(data: Any) -> pl.DataFrame:
     """Accept a polars DataFrame, a pandas DataFrame, a pyarrow Table or a dict of columns."""
@@ -42,6 +57,8 @@ def to_polars(data: Any) -> pl.DataFrame:
 
 
 def _encode_codes(values: pl.Series, levels: list[str]) -> np.ndarray:
+    if values.len() <= SMALL_COLUMN:
+        return _codes_by_lookup(values.to_list(), levels)
     codes = values.cast(pl.Enum(levels)).to_physical().cast(pl.UInt32)
     return codes.fill_null(int(MISSING_CODE)).to_numpy().astype(np.uint32, copy=False)
 
@@ -51,6 +68,8 @@ def encode_column(name: str, s: pl.Series) -> tuple:
     dtype = s.dtype
     if isinstance(dtype, pl.Enum):
         levels = [str(v) for v in dtype.categories.to_list()]
+        if s.len() <= SMALL_COLUMN:
+            return (_codes_by_lookup(s.to_list(), levels), levels)
         physical = s.to_physical()
         if physical.null_count():
             physical = physical.cast(pl.UInt32).fill_null(int(MISSING_CODE))

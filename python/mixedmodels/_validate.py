@@ -23,6 +23,8 @@ Rule = Callable[[str, Any], None]
 
 
 def _boolean(name: str, value: Any) -> None:
+    if type(value) is bool:  # the common case, without the slower checks below
+        return
     if not isinstance(value, bool | np.bool_):
         raise ArgumentTypeError(
             f"`{name}` must be True or False, got {value!r} ({type(value).__name__})",
@@ -34,6 +36,8 @@ def _integer(low: int, high: int | None = None, optional: bool = False) -> Rule:
     def check(name: str, value: Any) -> None:
         if value is None and optional:
             return
+        if type(value) is int and value >= low and (high is None or value <= high):
+            return  # the common case, without the ABC checks below
         if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
             raise ArgumentTypeError(
                 f"`{name}` must be an integer, got {value!r} ({type(value).__name__})",
@@ -48,6 +52,8 @@ def _integer(low: int, high: int | None = None, optional: bool = False) -> Rule:
 
 def _choice(*choices: str) -> Rule:
     def check(name: str, value: Any) -> None:
+        if type(value) is str and value in choices:
+            return
         if not isinstance(value, str):
             raise ArgumentTypeError(
                 f"`{name}` must be a string, got {value!r} ({type(value).__name__})",
@@ -61,7 +67,7 @@ def _choice(*choices: str) -> Rule:
 
 
 def _positive_real(name: str, value: Any) -> None:
-    if value is None:
+    if value is None or (type(value) is float and math.isfinite(value) and value > 0):
         return
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ArgumentTypeError(

@@ -220,7 +220,7 @@ impl GeneralizedLinearMixedModel {
         }
         // Try tiny diagonal entries of θ at their bound of zero.
         let beta_opt = (!fast).then(|| self.beta.clone());
-        let (theta, _, zeroed) = zero_trials(&self.layout.clone(), theta, fmin, &mut |trial| {
+        let (theta, _, zeroed) = zero_trials(&self.layout.diagonal(), theta, fmin, &mut |trial| {
             let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), settings.pirls_tol);
             log.push(trial, &self.beta, v, !fast);
             v

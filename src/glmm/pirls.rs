@@ -47,15 +47,8 @@ impl GeneralizedLinearMixedModel {
     /// Returns the penalised deviance Σ dᵢ + ‖u‖².
     pub(crate) fn update_eta(&mut self) -> f64 {
         self.eta.copy_from_slice(&self.xb);
-        let off = self.u_offsets();
-        let b: Vec<Vec<f64>> = self
-            .terms
-            .random
-            .iter()
-            .enumerate()
-            .map(|(k, t)| t.b_from_u(&self.engine.lambdas()[k], &self.u[off[k]..off[k + 1]]))
-            .collect();
-        self.terms.add_z_b(&b, &mut self.eta);
+        self.terms
+            .add_z_lambda_u(self.engine.lambdas(), &self.u, &mut self.eta);
         self.update_mu()
     }
 

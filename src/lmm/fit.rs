@@ -101,11 +101,12 @@ impl LinearMixedModel {
             (result, stage)
         };
         let fmin = self.objective_at(&result.x)?;
-        let (theta, fmin, zeroed) = zero_trials(&self.layout.clone(), result.x, fmin, &mut |th| {
-            let v = self.objective_for_optimizer(th);
-            log.push(th, &[], v, false);
-            v
-        });
+        let (theta, fmin, zeroed) =
+            zero_trials(&self.layout.diagonal(), result.x, fmin, &mut |th| {
+                let v = self.objective_for_optimizer(th);
+                log.push(th, &[], v, false);
+                v
+            });
         self.set_theta(&theta)?;
         Ok(FitRecord {
             settings: settings.clone(),

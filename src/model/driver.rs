@@ -74,19 +74,20 @@ pub(crate) fn run_stage(
     Ok((result, record))
 }
 
-/// Try each diagonal θ entry in (0, [`ZERO_TRIAL`]) at zero (as
+/// Try each diagonal θ entry (`diagonal[i]`: is θ[i] on λ's diagonal) in
+/// (0, [`ZERO_TRIAL`]) at zero (as
 /// MixedModels.jl does), keeping it there if the objective rises by at
 /// most [`ZERO_TOL`]. `eval` evaluates the objective (+∞ where it fails)
 /// and logs the evaluation. Returns θ, the objective and the zeroed indices.
 pub(crate) fn zero_trials(
-    layout: &ThetaLayout,
+    diagonal: &[bool],
     mut theta: Vec<f64>,
     mut fmin: f64,
     eval: &mut dyn FnMut(&[f64]) -> f64,
 ) -> (Vec<f64>, f64, Vec<usize>) {
     let mut zeroed = Vec::new();
-    for (i, e) in layout.entries().iter().enumerate() {
-        if e.is_diagonal() && theta[i] > 0.0 && theta[i] < ZERO_TRIAL {
+    for (i, &diag) in diagonal.iter().enumerate() {
+        if diag && theta[i] > 0.0 && theta[i] < ZERO_TRIAL {
             let mut trial = theta.clone();
             trial[i] = 0.0;
             let f0 = eval(&trial);

@@ -94,6 +94,11 @@ impl ThetaLayout {
         &self.entries
     }
 
+    /// For each θ entry: is it on λ's diagonal (bounded below by 0)?
+    pub fn diagonal(&self) -> Vec<bool> {
+        self.entries.iter().map(ThetaEntry::is_diagonal).collect()
+    }
+
     /// The range of θ belonging to term `k`.
     pub fn term_range(&self, k: usize) -> std::ops::Range<usize> {
         self.offsets[k]..self.offsets[k + 1]

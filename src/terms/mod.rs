@@ -170,25 +170,50 @@ impl ModelTerms {
         }
     }
 
+    /// out += ZΛu, u stacked term by term (per term column-major v × ℓ)
+    /// and λ per term (column-major v × v): the conditional-mode form of
+    /// [`add_z_b`](Self::add_z_b), without allocating for scalar terms
+    /// (z·λ·u per row), as PIRLS needs it at every step.
+    pub fn add_z_lambda_u(&self, lambdas: &[Vec<f64>], u: &[f64], out: &mut [f64]) {
+        let mut offset = 0;
+        for (term, lam) in self.random.iter().zip(lambdas) {
+            let q = term.nranef();
+            let u = &u[offset..offset + q];
+            offset += q;
+            if term.ncols() == 1 {
+                let lam = lam[0];
+                for ((o, &z), &l) in out.iter_mut().zip(&term.z).zip(&term.refs) {
+                    *o += z * lam * u[l as usize];
+                }
+                continue;
+            }
+            add_term_z_b(term, &term.b_from_u(lam, u), out);
+        }
+    }
+
     /// out += Zb, b per term column-major v × ℓ (b = Λu): the one place
     /// where random effects meet the rows.
     pub fn add_z_b<B: AsRef<[f64]>>(&self, b: &[B], out: &mut [f64]) {
         for (term, b) in self.random.iter().zip(b) {
-            let b = b.as_ref();
-            let v = term.ncols();
-            if v == 1 {
-                for ((o, &z), &l) in out.iter_mut().zip(&term.z).zip(&term.refs) {
-                    *o += z * b[l as usize];
-                }
-                continue;
-            }
-            for (i, o) in out.iter_mut().enumerate() {
-                let l = term.refs[i] as usize;
-                *o += (0..v)
-                    .map(|c| term.z[i * v + c] * b[l * v + c])
-                    .sum::<f64>();
-            }
+            add_term_z_b(term, b.as_ref(), out);
         }
+    }
+}
+
+/// out += Z_k b_k for one term (b column-major v × ℓ).
+fn add_term_z_b(term: &ReTerm, b: &[f64], out: &mut [f64]) {
+    let v = term.ncols();
+    if v == 1 {
+        for ((o, &z), &l) in out.iter_mut().zip(&term.z).zip(&term.refs) {
+            *o += z * b[l as usize];
+        }
+        return;
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let l = term.refs[i] as usize;
+        *o += (0..v)
+            .map(|c| term.z[i * v + c] * b[l * v + c])
+            .sum::<f64>();
     }
 }
 

@@ -188,3 +188,27 @@ def test_fulldummy_in_random_effects_term():
     assert m2.reterms[0].columns == ["(Intercept)", "Machine: B", "Machine: C"]
     m3 = mm.LinearMixedModel("score ~ 1 + Machine + (0 + Machine | Worker)", df)
     assert m3.reterms[0].columns == ["Machine: A", "Machine: B", "Machine: C"]
+
+
+@pytest.mark.parametrize("kind", ["enum", "string", "categorical", "boolean"])
+def test_small_and_large_columns_get_the_same_codes(kind):
+    """Columns of up to SMALL_COLUMN rows are coded by a Python lookup, longer ones by
+    polars: both give the same codes and levels, nulls included."""
+    from mixedmodels._data import SMALL_COLUMN, encode_column
+
+    base = [True, False, None, True] if kind == "boolean" else ["b", "a", None, "c", "a"]
+    dtype = {
+        "enum": pl.Enum(["c", "b", "a"]),
+        "string": pl.String,
+        "categorical": pl.Categorical,
+        "boolean": pl.Boolean,
+    }[kind]
+    small = pl.Series("x", base * 3, dtype=dtype)
+    large = pl.Series("x", base * (SMALL_COLUMN // len(base) + 1), dtype=dtype)
+    assert small.len() <= SMALL_COLUMN < large.len()
+    codes_small, levels_small = encode_column("x", small)
+    codes_large, levels_large = encode_column("x", large)
+    assert levels_small == levels_large
+    assert codes_small.dtype == codes_large.dtype == np.uint32
+    assert (codes_large[: small.len()] == codes_small).all()
+    assert (codes_small == 0xFFFFFFFF).sum() == 3
