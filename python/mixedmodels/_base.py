@@ -177,6 +177,28 @@ class MixedModel(RichDisplay):
         return self.theta
 
     @property
+    def theta_names(self) -> list[str]:
+        """lme4's names of the θ entries (``getME(m, "theta")``).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)",
+        ...                         mm.dataset("sleepstudy"))
+        >>> m.theta_names
+        ['Subject.(Intercept)', 'Subject.Days.(Intercept)', 'Subject.Days']
+        >>> m.component_names
+        ['sd_(Intercept)|Subject', 'cor_Days.(Intercept)|Subject', 'sd_Days|Subject']
+        """
+        return self._core.theta_names
+
+    @property
+    def component_names(self) -> list[str]:
+        """Names of the variance components that correspond to θ's entries, as lme4's
+        ``confint(oldNames = FALSE)`` names them (the residual's is ``sigma``)."""
+        return self._core.component_names
+
+    @property
     @needs_fit
     def beta(self) -> np.ndarray:
         """Fixed-effects estimates β̂ (columns of X kept)."""

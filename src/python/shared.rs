@@ -246,6 +246,12 @@ macro_rules! mixed_model_methods {
             fn theta_names(&self) -> Vec<String> {
                 self.m().layout().names().to_vec()
             }
+            /// The variance components of θ's entries, lme4's `confint` names
+            /// (`sd_(Intercept)|Subject`, `cor_Days.(Intercept)|Subject`, …).
+            #[getter]
+            fn component_names(&self) -> Vec<String> {
+                self.m().layout().component_names().to_vec()
+            }
             #[getter]
             fn lowerbd<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
                 PyArray1::from_vec(py, self.m().layout().lower())

@@ -44,6 +44,8 @@ pub struct ThetaLayout {
     /// Offset of each term's θ in the whole θ (K + 1 entries).
     offsets: Vec<usize>,
     names: Vec<String>,
+    /// The variance-component names of the θ entries (sd_/cor_ style).
+    component_names: Vec<String>,
 }
 
 impl ThetaLayout {
@@ -51,18 +53,19 @@ impl ThetaLayout {
     pub fn new(terms: &[ReTerm]) -> Self {
         let mut entries = Vec::new();
         let mut names = Vec::new();
+        let mut component_names = Vec::new();
         let mut offsets = vec![0];
         for (k, t) in terms.iter().enumerate() {
             for &(row, col) in &t.theta_index {
                 entries.push(ThetaEntry { term: k, row, col });
-                names.push(if row == col {
-                    format!("{}.{}", t.grouping, t.column_names[row])
+                let (g, r, c) = (&t.grouping, &t.column_names[row], &t.column_names[col]);
+                if row == col {
+                    names.push(format!("{g}.{r}"));
+                    component_names.push(format!("sd_{r}|{g}"));
                 } else {
-                    format!(
-                        "{}.{}.{}",
-                        t.grouping, t.column_names[row], t.column_names[col]
-                    )
-                });
+                    names.push(format!("{g}.{r}.{c}"));
+                    component_names.push(format!("cor_{r}.{c}|{g}"));
+                }
             }
             offsets.push(entries.len());
         }
@@ -71,6 +74,7 @@ impl ThetaLayout {
             sizes: terms.iter().map(ReTerm::ncols).collect(),
             offsets,
             names,
+            component_names,
         }
     }
 
@@ -109,6 +113,15 @@ impl ThetaLayout {
     /// for the entry in row `Days`, column `(Intercept)`.
     pub fn names(&self) -> &[String] {
         &self.names
+    }
+
+    /// The names of the variance components that correspond to the θ
+    /// entries, as lme4's `confint(oldNames = FALSE)` names them:
+    /// `sd_(Intercept)|Subject` for a diagonal entry (a standard deviation),
+    /// `cor_Days.(Intercept)|Subject` for the entry in row `Days`, column
+    /// `(Intercept)` (a correlation). The residual's is `sigma`.
+    pub fn component_names(&self) -> &[String] {
+        &self.component_names
     }
 
     /// The starting θ: 1 on λ's diagonal, 0 off it (lme4, MixedModels.jl).
@@ -265,6 +278,15 @@ mod tests {
                 "Subject.Days.(Intercept)",
                 "Subject.Days",
                 "Item.(Intercept)"
+            ]
+        );
+        assert_eq!(
+            layout.component_names(),
+            [
+                "sd_(Intercept)|Subject",
+                "cor_Days.(Intercept)|Subject",
+                "sd_Days|Subject",
+                "sd_(Intercept)|Item"
             ]
         );
         assert_eq!(layout.initial(), vec![1.0, 0.0, 1.0, 1.0]);

@@ -220,3 +220,19 @@ def test_likelihood_ratio_test_l12():
     np.testing.assert_allclose(
         mm.likelihoodratiotest(inner, nested)["p"][1], 0.5233767965780878, atol=1e-4
     )
+
+
+def test_theta_and_component_names_follow_lme4():
+    """θ's names as lme4's getME(m, "theta"), the components' as confint(oldNames=FALSE)."""
+    m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+    assert m.theta_names == ["Subject.(Intercept)", "Subject.Days.(Intercept)", "Subject.Days"]
+    assert m.component_names == [
+        "sd_(Intercept)|Subject",
+        "cor_Days.(Intercept)|Subject",
+        "sd_Days|Subject",
+    ]
+    g = mm.GeneralizedLinearMixedModel(
+        "r2 ~ 1 + Anger + (1 | id) + (1 | item)", mm.dataset("verbagg"), "bernoulli"
+    )
+    assert g.theta_names == ["id.(Intercept)", "item.(Intercept)"]
+    assert g.component_names == ["sd_(Intercept)|id", "sd_(Intercept)|item"]
