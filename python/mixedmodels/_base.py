@@ -20,6 +20,7 @@ from . import _core
 from ._data import encode_columns, to_polars
 from ._display import RichDisplay, check_format
 from ._errors import (
+    ArgumentError,
     ArgumentTypeError,
     ConvergenceWarning,
     MissingDataWarning,
@@ -28,6 +29,7 @@ from ._errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
+from ._validate import check_arguments
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +59,25 @@ def warn(warning: Warning) -> None:
     warnings.warn(warning, stacklevel=level)
 
 
+def _vector(name: str, value: Any) -> list[float] | None:
+    """A parameter vector (``theta``, ``beta``) as a list of floats, or None; refuse
+    values that are not a one-dimensional array of numbers, naming the parameter."""
+    if value is None:
+        return None
+    try:
+        v = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(
+            f"`{name}` must be a one-dimensional array of numbers, got {type(value).__name__}",
+            parameter=name,
+        ) from None
+    if v.ndim != 1:
+        raise ArgumentError(
+            f"`{name}` must be one-dimensional, got an array of shape {v.shape}", parameter=name
+        )
+    return v.tolist()
+
+
 def needs_fit(method: F) -> F:
     """Decorate an extractor (method or property getter) that needs estimates: on a
     model neither fitted nor evaluated at a given θ it raises :class:`NotFittedError`
@@ -76,6 +97,8 @@ class MixedModel(RichDisplay):
     :class:`GeneralizedLinearMixedModel`; ``self._core`` is the native model."""
 
     _core: Any
+    # Does the model have a residual standard deviation σ (``simulate``'s ``sigma``)?
+    _has_sigma: bool = True
     # Set once the model holds estimates without a fit (evaluated at a given θ).
     _evaluated: bool = False
 
@@ -283,6 +306,74 @@ class MixedModel(RichDisplay):
         """Conditional covariance of the random effects per grouping factor
         (levels × v × v)."""
         return {t[0]: cv for t, cv in zip(self._terms(), self._core.condvar(), strict=True)}
+
+    def simulate(
+        self,
+        *,
+        seed: int,
+        n: int = 1,
+        theta: Any = None,
+        beta: Any = None,
+        sigma: float | None = None,
+    ) -> np.ndarray:
+        """Draw responses from the model (unconditional on the random effects).
+
+        Each replicate draws spherical random effects u ~ N(0, σ²I) (σ = 1 for a
+        generalized model), forms the linear predictor η = offset + Xβ + ZΛθu and draws
+        the response given η: for a linear mixed model y = η + σε/√w (ε standard normal,
+        w the case weights), so that Var y = σ²(ZΛΛᵀZᵀ + W⁻¹); for a
+        generalized one from its family through the link (Bernoulli 0/1, Binomial
+        proportions of the trials given as prior weights, Poisson counts).
+
+        Parameters
+        ----------
+        seed : int
+            Seed of the random generator, 0 ≤ seed < 2**64. Replicate j is drawn from
+            its own stream (ChaCha8 seeded with ``seed``, stream j): it depends only on
+            ``seed`` and j, not on ``n``.
+        n : int, default 1
+            Number of replicates.
+        theta : array_like, optional
+            Covariance parameters θ (default: the fitted θ̂).
+        beta : array_like, optional
+            Fixed effects β, one per kept column of X (default: the fitted β̂).
+        sigma : float, optional
+            Residual standard deviation σ > 0 (default: σ̂); linear mixed models only.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(nobs,)`` for ``n=1``, else ``(nobs, n)``: one column per replicate,
+            on the scale of the model's response (:attr:`y`).
+
+        Raises
+        ------
+        NotFittedError
+            A parameter is left to its fitted value on a model without estimates.
+        ArgumentError
+            A bad ``seed``, ``n``, ``theta``, ``beta`` or ``sigma`` (named by
+            ``parameter``), or ``sigma`` given to a generalized linear mixed model.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+        >>> m.simulate(seed=42, n=3).shape
+        (180, 3)
+        >>> bool((m.simulate(seed=1) == m.simulate(seed=1)).all())
+        True
+        """
+        check_arguments(seed=seed, n=n, sigma=sigma)
+        if theta is None or beta is None or (sigma is None and self._has_sigma):
+            self._require_fit("simulate")
+        draws = self._core.simulate(
+            int(seed),
+            int(n),
+            _vector("theta", theta),
+            _vector("beta", beta),
+            None if sigma is None else float(sigma),
+        )
+        return draws[:, 0] if n == 1 else draws
 
     @property
     def optsum(self) -> dict | None:

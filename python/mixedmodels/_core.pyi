@@ -103,6 +103,14 @@ class _MixedModel:
     def model_warnings(self) -> list[tuple[str, str | None, str]]: ...
     @property
     def converged(self) -> bool | None: ...
+    def simulate(
+        self,
+        seed: int,
+        n: int = 1,
+        theta: list[float] | None = None,
+        beta: list[float] | None = None,
+        sigma: float | None = None,
+    ) -> npt.NDArray[np.float64]: ...
 
 class LinearMixedModel(_MixedModel):
     def __init__(

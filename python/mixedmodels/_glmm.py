@@ -59,6 +59,8 @@ class GeneralizedLinearMixedModel(MixedModel):
     2372.46
     """
 
+    _has_sigma = False
+
     def __init__(
         self,
         formula: str,

@@ -87,6 +87,8 @@ RULES: dict[str, Rule] = {
     "missing": _choice("drop", "raise"),
     "check_nobs": _choice("error", "warn", "ignore"),
     "sigma": _positive_real,
+    "seed": _integer(0, 2**64 - 1),
+    "n": _integer(1),
 }
 
 

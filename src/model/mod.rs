@@ -12,11 +12,13 @@
 pub(crate) mod driver;
 pub mod persist;
 mod record;
+pub mod simulate;
 mod tables;
 
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
+pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};
 
 use crate::error::Result;

@@ -401,6 +401,26 @@ macro_rules! mixed_model_methods {
             fn model_warnings(&self) -> Vec<(&'static str, Option<String>, String)> {
                 super::convert::warning_tuples(self.m().warnings())
             }
+            /// Responses drawn from the model: column-major nobs × n (see
+            /// `mixedmodels::model::simulate`), drawn with the GIL released.
+            #[pyo3(signature = (seed, n=1, theta=None, beta=None, sigma=None))]
+            fn simulate<'py>(
+                &self,
+                py: Python<'py>,
+                seed: u64,
+                n: usize,
+                theta: Option<Vec<f64>>,
+                beta: Option<Vec<f64>>,
+                sigma: Option<f64>,
+            ) -> PyResult<Bound<'py, PyArray2<f64>>> {
+                let guard = self.m();
+                let m = &*guard;
+                let options = crate::model::SimulateOptions { n, theta, beta, sigma };
+                let draws = py
+                    .detach(|| crate::model::simulate(m, seed, &options))
+                    .map_err(to_pyerr)?;
+                Ok(shared::colmajor(py, m.nobs(), n, draws))
+            }
             /// Did the last fit's optimizer converge (None before a fit)?
             #[getter]
             fn converged(&self) -> Option<bool> {
