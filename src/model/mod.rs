@@ -11,9 +11,11 @@
 
 pub(crate) mod driver;
 pub mod persist;
+mod predict;
 mod record;
 mod tables;
 
+pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
