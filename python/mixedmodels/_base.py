@@ -29,7 +29,6 @@ from ._errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-
 from ._validate import _boolean, _choice
 
 F = TypeVar("F", bound=Callable[..., Any])

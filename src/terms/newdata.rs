@@ -344,7 +344,7 @@ fn label_of(c: &Column, i: usize, training: Option<&TrainingColumn>) -> String {
 /// The complete rows of a column in a fixed- or random-effects term, coded
 /// against the training levels when it was a factor there.
 fn recode(name: &str, c: &Column, training: &TrainingColumn, rows: &[usize]) -> Result<Column> {
-    let (labels, lookup): (&[String], Box<dyn Fn(usize) -> Option<u32> + '_>) = match training {
+    let (labels, codes): (Vec<String>, Vec<Option<u32>>) = match training {
         TrainingColumn::Numeric {
             factor_values: None,
             ..
@@ -363,20 +363,22 @@ fn recode(name: &str, c: &Column, training: &TrainingColumn, rows: &[usize]) -> 
             integer,
         } => {
             let labels: Vec<String> = values.iter().map(|&v| number_label(v, *integer)).collect();
-            let codes = match c {
-                Column::Numeric { values: new, .. } => rows
-                    .iter()
-                    .map(|&i| values.iter().position(|&v| v == new[i]).map(|p| p as u32))
-                    .collect::<Vec<_>>(),
-                Column::Categorical { codes, levels } => rows
-                    .iter()
-                    .map(|&i| {
-                        let l = &levels[codes[i] as usize];
-                        labels.iter().position(|t| t == l).map(|p| p as u32)
-                    })
-                    .collect(),
-            };
-            return finish(name, c, rows, codes, labels);
+            let codes = rows
+                .iter()
+                .map(|&i| {
+                    let found = match c {
+                        Column::Numeric { values: new, .. } => {
+                            values.iter().position(|&v| v == new[i])
+                        }
+                        Column::Categorical { codes, levels } => {
+                            let l = &levels[codes[i] as usize];
+                            labels.iter().position(|t| t == l)
+                        }
+                    };
+                    found.map(|p| p as u32)
+                })
+                .collect();
+            (labels, codes)
         }
         TrainingColumn::Categorical { levels } => {
             let index: HashMap<&str, u32> = levels
@@ -384,12 +386,14 @@ fn recode(name: &str, c: &Column, training: &TrainingColumn, rows: &[usize]) -> 
                 .enumerate()
                 .map(|(i, l)| (l.as_str(), i as u32))
                 .collect();
-            let f = move |i: usize| index.get(label_of(c, i, None).as_str()).copied();
-            (levels.as_slice(), Box::new(f))
+            let codes = rows
+                .iter()
+                .map(|&i| index.get(label_of(c, i, None).as_str()).copied())
+                .collect();
+            (levels.clone(), codes)
         }
     };
-    let codes = rows.iter().map(|&i| lookup(i)).collect();
-    finish(name, c, rows, codes, labels.to_vec())
+    finish(name, c, rows, codes, labels)
 }
 
 /// The coded column, or an error naming the labels not among the training levels.
@@ -435,7 +439,7 @@ mod tests {
         let data = Data::new()
             .with_column("y", Column::numeric(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]))
             .unwrap()
-            .with_column("x", Column::numeric(vec![0.0, 1.0, 2.0, 0.0, 1.0, 2.0]))
+            .with_column("x", Column::numeric(vec![0.0, 1.0, 2.0, 1.0, 2.0, 0.0]))
             .unwrap()
             .with_column("f", Column::from_strings(&["a", "b", "c", "a", "b", "c"]))
             .unwrap()

@@ -174,5 +174,28 @@ def test_arguments_are_checked(sleep, sleep_new):
     with pytest.raises(mm.DataError) as e:
         sleep.predict(pl.DataFrame({"Subject": ["308"]}))
     assert e.value.column == "Days"
+    unfitted = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy"))
     with pytest.raises(mm.NotFittedError):
-        mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy")).predict()
+        unfitted.predict()
+
+
+@pytest.mark.parametrize(
+    ("formula", "dataset", "family"),
+    [
+        ("strength ~ 1 + (1 | batch / cask)", "pastes", None),
+        ("diameter ~ 1 + (1 | plate) + (1 | sample)", "penicillin", None),
+        (
+            "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
+            "contraception",
+            "bernoulli",
+        ),
+    ],
+)
+def test_training_data_as_newdata_reproduce_fitted(formula, dataset, family):
+    """Interaction grouping factors, crossed terms, functions and factors: the training
+    rows given as new data (shuffled) predict the fitted values."""
+    d = mm.dataset(dataset)
+    m = mm.lmm(formula, d) if family is None else mm.glmm(formula, d, family)
+    order = np.random.default_rng(1).permutation(d.height)
+    got = m.predict(d[order])
+    np.testing.assert_allclose(got, m.fitted()[order], rtol=1e-12)
