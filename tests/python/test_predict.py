@@ -199,3 +199,21 @@ def test_training_data_as_newdata_reproduce_fitted(formula, dataset, family):
     order = np.random.default_rng(1).permutation(d.height)
     got = m.predict(d[order])
     np.testing.assert_allclose(got, m.fitted()[order], rtol=1e-12)
+
+
+def test_population_replaces_only_the_terms_with_new_levels():
+    """Crossed terms: a new plate drops that term's effect and keeps the sample's."""
+    m = mm.lmm("diameter ~ 1 + (1 | plate) + (1 | sample)", mm.dataset("penicillin"))
+    new = pl.DataFrame({"plate": ["zz", "zz", "a"], "sample": ["C", "yy", "C"]})
+    got = m.predict(new, new_levels="population")
+    sample = dict(zip(*m.ranef()["sample"].to_dict(as_series=False).values(), strict=True))
+    plate = dict(zip(*m.ranef()["plate"].to_dict(as_series=False).values(), strict=True))
+    beta0 = m.beta[0]
+    np.testing.assert_allclose(
+        got, [beta0 + sample["C"], beta0, beta0 + plate["a"] + sample["C"]], rtol=1e-12
+    )
+    with pytest.raises(mm.DataError) as e:
+        m.predict(new)
+    # The first term with new levels (plate, 24 levels, sorts first) is named, with its levels.
+    assert e.value.column in ("plate", "sample") and e.value.level in ("zz", "yy")
+    assert e.value.level in str(e.value)
