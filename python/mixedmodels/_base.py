@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from . import _core
-from ._data import encode_columns, to_polars
+from ._data import encode_columns, per_row_values, to_polars
 from ._display import RichDisplay, check_format
 from ._errors import (
     ArgumentError,
@@ -29,7 +29,7 @@ from ._errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
-from ._validate import check_arguments
+from ._validate import _boolean, _choice, check_arguments
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -306,6 +306,72 @@ class MixedModel(RichDisplay):
         """Conditional covariance of the random effects per grouping factor
         (levels × v × v)."""
         return {t[0]: cv for t, cv in zip(self._terms(), self._core.condvar(), strict=True)}
+
+    @needs_fit
+    def predict(
+        self,
+        newdata: Any = None,
+        *,
+        random_effects: bool = True,
+        new_levels: str = "error",
+        type: str = "response",
+        offset: Any = None,
+    ) -> np.ndarray:
+        """Predictions for the fitted rows or for new data (lme4's ``predict.merMod``).
+
+        Parameters
+        ----------
+        newdata : polars, pandas or pyarrow table, or dict of columns, optional
+            Rows to predict, with the columns the formula's fixed- and random-effects
+            terms and offsets use (not the response). Factors are coded with the fitted
+            model's levels and contrasts; a level of a factor in a fixed-effects (or
+            random-effects) column not seen in fitting is a :class:`DataError` with
+            ``column`` and ``level``. Without it: the fitted rows (equal to ``fitted()``
+            with ``random_effects=True``).
+        random_effects : bool
+            Add the conditional modes of the random effects (True) or predict the
+            population mean Xβ̂ + offset (False).
+        new_levels : {"error", "population", "missing"}
+            A row whose grouping-factor level was not seen in fitting: refuse with a
+            :class:`DataError` naming the grouping factor (``column``) and the first
+            such ``level``; use random effects 0 for that term; or predict NaN.
+        type : {"response", "link"}
+            The mean μ = g⁻¹(η) or the linear predictor η (the same for a linear
+            mixed model).
+        offset : array-like, optional
+            One value per row of ``newdata``, added to the formula's ``offset(...)``
+            terms (evaluated in ``newdata``); an offset given to the constructor is not
+            carried over to new data. Refused (:class:`ArgumentError`) without
+            ``newdata``.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row of ``newdata`` (NaN where a used value is missing), or per
+            observation used in fitting.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm, polars as pl
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+        >>> new = pl.DataFrame({"Subject": ["308", "999"], "Days": [0.0, 3.0]})
+        >>> m.predict(new, new_levels="population").round(2).tolist()
+        [254.22, 282.81]
+        """
+        _boolean("random_effects", random_effects)
+        _choice("error", "population", "missing")("new_levels", new_levels)
+        _choice("response", "link")("type", type)
+        columns = None
+        if newdata is not None:
+            df = to_polars(newdata)
+            columns = encode_columns(df, self._core.predictor_variables(random_effects))
+            offset = per_row_values(df, offset, "offset")
+        elif offset is not None:
+            raise ArgumentError(
+                "`offset` is for new data; the fitted rows use the model's own offset",
+                parameter="offset",
+            )
+        return self._core.predict(columns, random_effects, new_levels, type, offset)
 
     def simulate(
         self,

@@ -11,10 +11,12 @@
 
 pub(crate) mod driver;
 pub mod persist;
+mod predict;
 mod record;
 pub mod simulate;
 mod tables;
 
+pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };

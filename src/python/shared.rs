@@ -10,7 +10,7 @@ use pyo3::types::{PyDict, PyList};
 
 use super::convert::to_pyerr;
 use crate::error::Error;
-use crate::model::MixedModel;
+use crate::model::{MixedModel, NewLevels, Predict, PredictOptions, PredictScale};
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
 pub type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
@@ -213,6 +213,28 @@ pub fn fitlog<'py>(py: Python<'py>, m: &impl MixedModel) -> Option<FitLog<'py>> 
         PyArray1::from_vec(py, o.fitlog.iter().map(|e| e.objective).collect()),
         o.fitlog.iter().map(|e| e.joint).collect(),
     ))
+}
+
+/// Predictions for the fitted rows (`columns` None) or for new data given
+/// as encoded columns (see [`Predict`]), computed with the GIL released.
+pub fn predict<'py, M: Predict + Sync>(
+    py: Python<'py>,
+    m: &M,
+    columns: Option<&Bound<'py, PyDict>>,
+    options: (bool, &str, &str, Option<Vec<f64>>),
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    let (random_effects, new_levels, scale, offset) = options;
+    let options = PredictOptions {
+        random_effects,
+        new_levels: NewLevels::from_name(new_levels).map_err(to_pyerr)?,
+        scale: PredictScale::from_name(scale).map_err(to_pyerr)?,
+        offset,
+    };
+    let data = columns.map(super::convert::data_from_dict).transpose()?;
+    let out = py
+        .detach(|| m.predict(data.as_ref(), &options))
+        .map_err(to_pyerr)?;
+    Ok(PyArray1::from_vec(py, out))
 }
 
 /// The `#[pymethods]` block of a model class: the class's own methods
@@ -420,6 +442,25 @@ macro_rules! mixed_model_methods {
                     .detach(|| crate::model::simulate(m, seed, &options))
                     .map_err(to_pyerr)?;
                 Ok(shared::colmajor(py, m.nobs(), n, draws))
+            }
+            /// Predictions: fitted rows (`columns` None) or new data (encoded columns).
+            #[pyo3(signature = (columns, random_effects=true, new_levels="error", scale="response", offset=None))]
+            fn predict<'py>(
+                &self,
+                py: Python<'py>,
+                columns: Option<&Bound<'py, PyDict>>,
+                random_effects: bool,
+                new_levels: &str,
+                scale: &str,
+                offset: Option<Vec<f64>>,
+            ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let options = (random_effects, new_levels, scale, offset);
+                shared::predict(py, &*self.m(), columns, options)
+            }
+            /// The columns a prediction reads from new data.
+            #[pyo3(signature = (random_effects=true))]
+            fn predictor_variables(&self, random_effects: bool) -> Vec<String> {
+                crate::terms::predictor_variables(&self.m().terms().spec, random_effects)
             }
             /// Did the last fit's optimizer converge (None before a fit)?
             #[getter]

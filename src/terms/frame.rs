@@ -144,6 +144,28 @@ impl ModelFrame {
         })
     }
 
+    /// A frame over data already restricted to complete rows (`rows`: their
+    /// indices in data of `original_nrows` rows), as new data for prediction.
+    pub(crate) fn from_rows(
+        data: Data,
+        rows: Vec<usize>,
+        contrasts: &HashMap<String, Coding>,
+        original_nrows: usize,
+    ) -> Self {
+        ModelFrame {
+            rows,
+            missing: Vec::new(),
+            data,
+            contrasts: contrasts.clone(),
+            original_nrows,
+        }
+    }
+
+    /// The column `name` of the retained rows, as given.
+    pub(crate) fn column(&self, name: &str) -> Result<&Column> {
+        self.data.column(name)
+    }
+
     /// Number of retained rows.
     pub fn nrows(&self) -> usize {
         self.data.nrows()

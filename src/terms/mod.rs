@@ -5,6 +5,7 @@ mod columns;
 mod fixed;
 mod frame;
 mod layout;
+mod newdata;
 mod random;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ pub use columns::{build_columns, Columns};
 pub use fixed::{FeTerm, RANK_TOL};
 pub use frame::{BinomialCounts, MissingPolicy, ModelFrame, Variable};
 pub use layout::{ThetaEntry, ThetaLayout};
+pub use newdata::{predictor_variables, NewRows, NewTermRows, TrainingCoding, TrainingColumn};
 pub use random::{build_random, ReTerm};
 
 use crate::contrasts::Coding;
@@ -58,6 +60,8 @@ pub struct ModelTerms {
     pub missing: Vec<(String, usize)>,
     /// Number of rows in the input data.
     pub input_rows: usize,
+    /// How the training data coded each variable (levels, contrasts), for new data.
+    pub coding: TrainingCoding,
     /// Random-effects terms that look reversed (see [`crate::checks::reversed_terms`]).
     pub warnings: Vec<crate::checks::ModelWarning>,
 }
@@ -122,6 +126,7 @@ impl ModelTerms {
         let fixed = FeTerm::new(build_columns(&spec.fixed, &frame)?, frame.nrows());
         let random = build_random(&spec.random, &frame)?;
         let warnings = crate::checks::reversed_terms(&spec.random, &frame);
+        let coding = TrainingCoding::from_frame(&spec, &frame, &options.contrasts)?;
         let mut offset: Option<Vec<f64>> = None;
         for (k, expr) in spec.offsets.iter().enumerate() {
             let v = frame.eval(expr, &format!("offset #{}", k + 1))?;
@@ -141,6 +146,7 @@ impl ModelTerms {
             missing: frame.missing.clone(),
             input_rows: frame.original_nrows(),
             warnings,
+            coding,
             spec,
         })
     }
