@@ -110,9 +110,28 @@ class MixedModel(RichDisplay):
     def _after_fit(self) -> None:
         """The checks after every fit: warn when the optimizer stopped without
         converging, when the native checks of the fit found the estimates unidentified
-        (the response constant within groups, σ̂ → 0), and when the estimate is singular
-        (θ at a bound)."""
+        (the response constant within groups, σ̂ → 0), when the convergence certificate
+        (the projected gradient at the estimates) failed, and when the estimate is
+        singular (θ at a bound)."""
         fit_warnings = [w for w in self._core.model_warnings() if w[0] not in BUILD_CHECKS]
+        if self._core.certificate_ok is False:
+            o = self._core.optsum()
+            c = o["certificate"]
+            pairs = ", ".join(
+                f"{n}: {g:.3g}" for n, g in zip(c["components"], c["failing_gradient"], strict=True)
+            )
+            warn(
+                ConvergenceWarning(
+                    "the convergence certificate failed: the projected gradient at the "
+                    f"estimates exceeds its tolerance {c['tolerance']:.1g} (relative to the "
+                    f"objective) in {pairs}" + (" after a restart" if c["restarted"] else ""),
+                    return_code=o["return_code"],
+                    evaluations=o["evaluations"],
+                    reason="certificate",
+                    components=list(c["components"]),
+                    gradient=[float(g) for g in c["failing_gradient"]],
+                ),
+            )
         if fit_warnings or self._core.converged is False:
             o = self._core.optsum()
             for kind, term, message in fit_warnings:

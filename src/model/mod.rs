@@ -9,11 +9,13 @@
 //! results; `driver` runs the optimizer stages and the zero trials for both
 //! models and watches for interruption.
 
+pub mod certificate;
 pub(crate) mod driver;
 pub mod persist;
 mod record;
 mod tables;
 
+pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
