@@ -76,6 +76,7 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
     /// objective evaluations of the optimizer; `certificate_restart = False`
     /// keeps a failed convergence certificate without restarting).
     #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None))]
+    #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the settings
     fn fit_from(
         &self,
         py: Python<'_>,
