@@ -114,24 +114,33 @@ class MixedModel(RichDisplay):
         (the projected gradient at the estimates) failed, and when the estimate is
         singular (θ at a bound)."""
         fit_warnings = [w for w in self._core.model_warnings() if w[0] not in BUILD_CHECKS]
+        cert: dict = {}
         if self._core.certificate_ok is False:
-            o = self._core.optsum()
-            c = o["certificate"]
-            pairs = ", ".join(
-                f"{n}: {g:.3g}" for n, g in zip(c["components"], c["failing_gradient"], strict=True)
-            )
-            warn(
-                ConvergenceWarning(
-                    "the convergence certificate failed: the projected gradient at the "
-                    f"estimates exceeds its tolerance {c['tolerance']:.1g} (relative to the "
-                    f"objective) in {pairs}" + (" after a restart" if c["restarted"] else ""),
-                    return_code=o["return_code"],
-                    evaluations=o["evaluations"],
-                    reason="certificate",
-                    components=list(c["components"]),
-                    gradient=[float(g) for g in c["failing_gradient"]],
-                ),
-            )
+            c = self._core.optsum()["certificate"]
+            cert = {
+                "components": list(c["components"]),
+                "gradient": [float(g) for g in c["failing_gradient"]],
+            }
+            if not fit_warnings:
+                # An unidentified fit (below) has no optimum to certify; its warning
+                # carries the certificate's components instead.
+                o = self._core.optsum()
+                pairs = ", ".join(
+                    f"{n}: {g:.3g}"
+                    for n, g in zip(cert["components"], cert["gradient"], strict=True)
+                )
+                warn(
+                    ConvergenceWarning(
+                        "the convergence certificate failed: the projected gradient at the "
+                        f"estimates exceeds its tolerance {c['tolerance']:.1g} (relative to "
+                        f"the objective) in {pairs}"
+                        + (" after a restart" if c["restarted"] else ""),
+                        return_code=o["return_code"],
+                        evaluations=o["evaluations"],
+                        reason="certificate",
+                        **cert,
+                    ),
+                )
         if fit_warnings or self._core.converged is False:
             o = self._core.optsum()
             for kind, term, message in fit_warnings:
@@ -142,6 +151,7 @@ class MixedModel(RichDisplay):
                         evaluations=o["evaluations"],
                         reason=kind,
                         term=term,
+                        **cert,
                     ),
                 )
             if not o["converged"]:

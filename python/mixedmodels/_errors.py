@@ -384,9 +384,10 @@ class ConvergenceWarning(MixedModelWarning):
     term : str or None
         The grouping factor involved, if any.
     components : list of str or None
-        With ``reason == "certificate"``: the parameters (θ names, and for a joint GLMM
-        fit also coefficient names) whose projected gradient fails the convergence
-        certificate at the returned estimates (``optsum["certificate"]``).
+        When the convergence certificate failed (``reason == "certificate"``, or an
+        unidentified fit, which has no optimum to certify): the parameters (θ names, and
+        for a joint GLMM fit also coefficient names) whose projected gradient fails the
+        convergence certificate at the returned estimates (``optsum["certificate"]``).
     gradient : list of float or None
         The gradient of the objective in those components, in the same order.
 

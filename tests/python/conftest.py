@@ -1,6 +1,7 @@
-"""Every fit in the suite must pass its convergence certificate: a test fails when a
-``ConvergenceWarning`` with ``reason == "certificate"`` is emitted, unless it is marked
-``certificate_fails`` (the tests that provoke the failure on purpose)."""
+"""Every fit in the suite must pass its convergence certificate: a test errors when a
+``ConvergenceWarning`` with ``reason == "certificate"`` reaches it uncaptured (warnings a
+test captures itself, with ``pytest.warns`` or ``catch_warnings``, are its own business),
+unless it is marked ``certificate_fails`` (the tests that provoke the failure on purpose)."""
 
 from __future__ import annotations
 
