@@ -199,3 +199,35 @@ fn generalized_linear_mixed_models_certify() {
         }
     }
 }
+
+#[test]
+fn a_capped_joint_glmm_fit_restarts_in_beta_and_theta() {
+    let data = dataset("contraception");
+    let formula = "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)";
+    for restart in [false, true] {
+        let mut m = glmm(&data, formula, Family::Bernoulli, &GlmmOptions::default());
+        let settings = FitSettings {
+            max_evaluations: 6,
+            certificate_restart: restart,
+            ..FitSettings::default()
+        };
+        let r = m.fit_with(&settings).unwrap().clone();
+        report(&format!("contraception capped at 6, restart {restart}"), &r);
+        let c = &r.certificate;
+        assert_eq!(c.scope, CertificateScope::BetaTheta);
+        assert_eq!(c.restarted, restart);
+        assert_eq!(r.evaluations, r.fitlog.len());
+        assert_eq!(r.stages.iter().map(|s| s.evaluations).sum::<usize>(), 12);
+        if restart {
+            // One evaluation for the standard errors, the gradient (2 per
+            // component: 7 β, 1 θ) twice and the restart's 6 evaluations.
+            assert_eq!(c.evaluations, 1 + 2 * 16 + 6);
+        } else {
+            assert_eq!(c.status, CertificateStatus::Failed);
+            assert_eq!(c.evaluations, 1 + 16);
+            assert!(!c.failing.is_empty());
+        }
+        // The status agrees with the failing components.
+        assert_eq!(c.status == CertificateStatus::Failed, !c.failing.is_empty());
+    }
+}
