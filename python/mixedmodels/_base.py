@@ -294,7 +294,23 @@ class MixedModel(RichDisplay):
     @property
     def optsum(self) -> dict | None:
         """The fit record: settings, initial and final values, fmin, evaluations, return
-        code, time, and the optimizer stages (None before a fit)."""
+        code, time, the optimizer stages, and the convergence certificate (None before a
+        fit).
+
+        ``optsum["certificate"]`` is a dict: ``status`` (``"certified"``, ``"failed"``,
+        ``"not checked"``), ``scope`` (``"theta"`` or ``"beta_theta"``), ``method``,
+        ``tolerance``, ``gradient`` with its parameter ``names``, the ``failing`` indices
+        with their ``components`` (names) and ``failing_gradient``, ``max_scaled`` (the
+        largest scaled gradient), ``restarted``, and its own ``evaluations`` and
+        ``seconds`` (not counted in the fit's).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.optsum["certificate"]["status"]
+        'certified'
+        """
         return self._core.optsum()
 
     def fitlog(self) -> pl.DataFrame:
