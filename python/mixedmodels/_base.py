@@ -133,9 +133,37 @@ class MixedModel(RichDisplay):
     def _after_fit(self) -> None:
         """The checks after every fit: warn when the optimizer stopped without
         converging, when the native checks of the fit found the estimates unidentified
-        (the response constant within groups, σ̂ → 0), and when the estimate is singular
-        (θ at a bound)."""
+        (the response constant within groups, σ̂ → 0), when the convergence certificate
+        (the projected gradient at the estimates) failed, and when the estimate is
+        singular (θ at a bound)."""
         fit_warnings = [w for w in self._core.model_warnings() if w[0] not in BUILD_CHECKS]
+        cert: dict = {}
+        if self._core.certificate_ok is False:
+            c = self._core.optsum()["certificate"]
+            cert = {
+                "components": list(c["components"]),
+                "gradient": [float(g) for g in c["failing_gradient"]],
+            }
+            if not fit_warnings:
+                # An unidentified fit (below) has no optimum to certify; its warning
+                # carries the certificate's components instead.
+                o = self._core.optsum()
+                pairs = ", ".join(
+                    f"{n}: {g:.3g}"
+                    for n, g in zip(cert["components"], cert["gradient"], strict=True)
+                )
+                warn(
+                    ConvergenceWarning(
+                        "the convergence certificate failed: the projected gradient at the "
+                        f"estimates exceeds its tolerance {c['tolerance']:.1g} (relative to "
+                        f"the objective) in {pairs}"
+                        + (" after a restart" if c["restarted"] else ""),
+                        return_code=o["return_code"],
+                        evaluations=o["evaluations"],
+                        reason="certificate",
+                        **cert,
+                    ),
+                )
         if fit_warnings or self._core.converged is False:
             o = self._core.optsum()
             for kind, term, message in fit_warnings:
@@ -146,6 +174,7 @@ class MixedModel(RichDisplay):
                         evaluations=o["evaluations"],
                         reason=kind,
                         term=term,
+                        **cert,
                     ),
                 )
             if not o["converged"]:
@@ -444,7 +473,23 @@ class MixedModel(RichDisplay):
     @property
     def optsum(self) -> dict | None:
         """The fit record: settings, initial and final values, fmin, evaluations, return
-        code, time, and the optimizer stages (None before a fit)."""
+        code, time, the optimizer stages, and the convergence certificate (None before a
+        fit).
+
+        ``optsum["certificate"]`` is a dict: ``status`` (``"certified"``, ``"failed"``,
+        ``"not checked"``), ``scope`` (``"theta"`` or ``"beta_theta"``), ``method``,
+        ``tolerance``, ``gradient`` with its parameter ``names``, the ``failing`` indices
+        with their ``components`` (names) and ``failing_gradient``, ``max_scaled`` (the
+        largest scaled gradient), ``restarted``, and its own ``evaluations`` and
+        ``seconds`` (not counted in the fit's).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.optsum["certificate"]["status"]
+        'certified'
+        """
         return self._core.optsum()
 
     def fitlog(self) -> pl.DataFrame:

@@ -120,6 +120,8 @@ class _MixedModel:
         beta: list[float] | None = None,
         sigma: float | None = None,
     ) -> npt.NDArray[np.float64]: ...
+    @property
+    def certificate_ok(self) -> bool | None: ...
 
 class LinearMixedModel(_MixedModel):
     def __init__(
@@ -143,6 +145,7 @@ class LinearMixedModel(_MixedModel):
         rho_begin: float | None = None,
         rho_end: float | None = None,
         max_evaluations: int | None = None,
+        certificate_restart: bool | None = None,
     ) -> None: ...
     def objective_at(self, theta: list[float]) -> float: ...
     def set_reml(self, reml: bool) -> None: ...

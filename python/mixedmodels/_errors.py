@@ -366,8 +366,8 @@ class MixedModelWarning(UserWarning):
 
 class ConvergenceWarning(MixedModelWarning):
     """The optimizer stopped without converging (evaluation budget used up, or a
-    failure), or it converged to estimates that are not identified; the estimates are
-    the best point found.
+    failure), its optimum failed the convergence certificate, or it converged to
+    estimates that are not identified; the estimates are the best point found.
 
     Attributes
     ----------
@@ -379,9 +379,17 @@ class ConvergenceWarning(MixedModelWarning):
         None when the optimizer did not converge; ``"constant_within_groups"`` when the
         response is constant within every level of grouping factor ``term``, and
         ``"residual_vanishes"`` when σ̂ went to zero (the residual variance is not
-        identified).
+        identified); ``"certificate"`` when the convergence certificate (the projected
+        gradient at the estimates) failed, also after a restart.
     term : str or None
         The grouping factor involved, if any.
+    components : list of str or None
+        When the convergence certificate failed (``reason == "certificate"``, or an
+        unidentified fit, which has no optimum to certify): the parameters (θ names, and
+        for a joint GLMM fit also coefficient names) whose projected gradient fails the
+        convergence certificate at the returned estimates (``optsum["certificate"]``).
+    gradient : list of float or None
+        The gradient of the objective in those components, in the same order.
 
     Examples
     --------
@@ -399,12 +407,16 @@ class ConvergenceWarning(MixedModelWarning):
         evaluations: int,
         reason: str | None = None,
         term: str | None = None,
+        components: list[str] | None = None,
+        gradient: list[float] | None = None,
     ) -> None:
         super().__init__(message)
         self.return_code = return_code
         self.evaluations = evaluations
         self.reason = reason
         self.term = term
+        self.components = components
+        self.gradient = gradient
 
 
 class SingularFitWarning(MixedModelWarning):

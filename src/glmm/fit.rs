@@ -31,7 +31,7 @@ const THETA_STEP: f64 = 0.05;
 /// tight optimum (tests/glmm_reference.rs); 1e-3 saved a few more
 /// evaluations but moved a coefficient near zero (Contraception's age²) by
 /// 1e-4 relative.
-const JOINT_RHO_END: f64 = 3e-4;
+pub(super) const JOINT_RHO_END: f64 = 3e-4;
 /// PIRLS tolerance (see `pirls.rs`) in the θ-only stage when the joint stage
 /// follows: that stage only needs a good start (its BOBYQA stops at a radius
 /// of 3e-2), and a looser tolerance saves a Newton step in about a quarter
@@ -96,7 +96,7 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// For the optimizer: the objective, or +∞ (state restored) if PIRLS fails.
-    fn evaluate_or_inf(&mut self, theta: &[f64], beta: Option<&[f64]>, tol: f64) -> f64 {
+    pub(super) fn evaluate_or_inf(&mut self, theta: &[f64], beta: Option<&[f64]>, tol: f64) -> f64 {
         let saved = (self.beta.clone(), self.u.clone(), self.started);
         match self.evaluate_inner(theta, beta, tol) {
             Ok(v) if v.is_finite() => v,
@@ -220,11 +220,14 @@ impl GeneralizedLinearMixedModel {
         }
         // Try tiny diagonal entries of θ at their bound of zero.
         let beta_opt = (!fast).then(|| self.beta.clone());
-        let (theta, _, zeroed) = zero_trials(&self.layout.diagonal(), theta, fmin, &mut |trial| {
+        let (theta, fz, zeroed) = zero_trials(&self.layout.diagonal(), theta, fmin, &mut |trial| {
             let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), settings.pirls_tol);
             log.push(trial, &self.beta, v, !fast);
             v
         });
+        // The convergence certificate (its evaluations are not logged).
+        let (theta, beta_opt, certificate) =
+            self.certificate(settings, theta, beta_opt, fz, &interrupt)?;
         let fmin = self
             .evaluate(&theta, beta_opt.as_deref(), nagq)
             .map_err(|e| self.explain_failure(e))?;
@@ -251,6 +254,7 @@ impl GeneralizedLinearMixedModel {
             seconds: timer.elapsed().as_secs_f64(),
             stages,
             fitlog: log.entries,
+            certificate,
         })
     }
 
@@ -274,7 +278,7 @@ impl GeneralizedLinearMixedModel {
 /// Coordinates of the joint stage: β = β₀ + c R_X⁻¹ x_β (R_X from the fast
 /// fit, so that the β part of the objective's Hessian, ≈ 2R_XᵀR_X, is a
 /// multiple of the identity) and θ = θ₀ + s x_θ.
-struct JointMap {
+pub(super) struct JointMap {
     beta0: Vec<f64>,
     theta0: Vec<f64>,
     /// L_XX = R_Xᵀ, row-major p × p lower triangular.
@@ -284,7 +288,7 @@ struct JointMap {
 }
 
 impl JointMap {
-    fn new(m: &GeneralizedLinearMixedModel, theta: &[f64]) -> Self {
+    pub(super) fn new(m: &GeneralizedLinearMixedModel, theta: &[f64]) -> Self {
         let p = m.beta.len();
         let l = m.engine.l_xy();
         let mut lxx = vec![0.0; p * p];
@@ -303,7 +307,7 @@ impl JointMap {
     }
 
     /// (β, θ) at x.
-    fn params(&self, x: &[f64]) -> Vec<f64> {
+    pub(super) fn params(&self, x: &[f64]) -> Vec<f64> {
         let p = self.beta0.len();
         // Solve L_XXᵀ d = c x_β by back substitution.
         let mut d: Vec<f64> = x[..p].iter().map(|v| v * self.c).collect();
@@ -320,7 +324,7 @@ impl JointMap {
     }
 
     /// Lower bounds in x for θ's lower bounds.
-    fn lower(&self, lower_theta: &[f64]) -> Vec<f64> {
+    pub(super) fn lower(&self, lower_theta: &[f64]) -> Vec<f64> {
         let p = self.beta0.len();
         std::iter::repeat_n(f64::NEG_INFINITY, p)
             .chain(

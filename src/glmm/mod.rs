@@ -25,6 +25,7 @@
 //! ```
 
 mod agq;
+mod certify;
 mod extract;
 mod family;
 mod fastmath;

@@ -1,14 +1,17 @@
 //! Fitting: minimise the objective over θ with BOBYQA under θ's bounds,
 //! then try tiny diagonal θ entries at their bound (the shared driver in
-//! `model::driver`), and keep the fit record.
+//! `model::driver`), check the convergence certificate with the analytic
+//! gradient (`model::certificate`), and keep the fit record.
 
 use std::time::Instant;
 
 use super::LinearMixedModel;
 use crate::error::Result;
+use crate::interrupt::Interrupt;
+use crate::model::certificate::{certify, Certify};
 use crate::model::driver::{run_fit, run_stage, theta_optimizer, zero_trials, FitLog};
-use crate::model::{FitRecord, FitSettings, MixedModel, Stage};
-use crate::optim::{OptResult, ReturnCode};
+use crate::model::{CertificateScope, FitRecord, FitSettings, MixedModel, Stage};
+use crate::optim::{Bobyqa, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 
 impl LinearMixedModel {
@@ -107,6 +110,24 @@ impl LinearMixedModel {
                 log.push(th, &[], v, false);
                 v
             });
+        let (theta, fmin, certificate) = {
+            let mut check = Certifier {
+                model: self,
+                optimizer: &optimizer,
+                lower: &lower,
+                upper: &upper,
+                interrupt: &interrupt,
+            };
+            certify(
+                &mut check,
+                theta,
+                fmin,
+                &lower,
+                settings,
+                CertificateScope::Theta,
+                "analytic",
+            )?
+        };
         self.set_theta(&theta)?;
         Ok(FitRecord {
             settings: settings.clone(),
@@ -122,11 +143,47 @@ impl LinearMixedModel {
             seconds: timer.elapsed().as_secs_f64(),
             stages: vec![stage],
             fitlog: log.entries,
+            certificate,
         })
     }
 
     /// The record of the last fit, if fitted.
     pub fn optsum(&self) -> Option<&FitRecord> {
         self.record.as_ref()
+    }
+}
+
+/// The certificate's view of an LMM: the analytic gradient (one
+/// factorization and the gradient's solves, counted as one evaluation) and
+/// a restart of the θ stage.
+struct Certifier<'a> {
+    model: &'a mut LinearMixedModel,
+    optimizer: &'a Bobyqa,
+    lower: &'a [f64],
+    upper: &'a [f64],
+    interrupt: &'a Interrupt,
+}
+
+impl Certify for Certifier<'_> {
+    fn gradient(&mut self, x: &[f64], _f: f64) -> Result<(Vec<f64>, usize)> {
+        if x.is_empty() {
+            return Ok((vec![], 0));
+        }
+        Ok((self.model.gradient_at(x)?, 1))
+    }
+
+    fn restart(&mut self, x: &[f64]) -> Result<(Vec<f64>, f64, usize)> {
+        let model = &mut *self.model;
+        let mut f = |th: &[f64]| model.objective_for_optimizer(th);
+        let (result, stage) = run_stage(
+            Stage::Theta,
+            self.optimizer,
+            &mut f,
+            x,
+            self.lower,
+            self.upper,
+            self.interrupt,
+        )?;
+        Ok((result.x, result.fmin, stage.evaluations))
     }
 }

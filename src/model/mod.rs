@@ -9,6 +9,7 @@
 //! results; `driver` runs the optimizer stages and the zero trials for both
 //! models and watches for interruption.
 
+pub mod certificate;
 pub(crate) mod driver;
 pub mod persist;
 mod predict;
@@ -16,6 +17,7 @@ mod record;
 pub mod simulate;
 mod tables;
 
+pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,

@@ -6,6 +6,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
 use super::record::{FitLogEntry, FitRecord, FitSettings, Stage, StageRecord};
 use crate::error::{Error, Result};
 use crate::optim::ReturnCode;
@@ -119,6 +120,53 @@ fn code_from_json(v: &Value) -> Result<ReturnCode> {
     })
 }
 
+fn certificate_to_json(c: &Certificate) -> Value {
+    json!({
+        "status": c.status.name(),
+        "scope": c.scope.name(),
+        "method": c.method,
+        "tolerance": num(c.tolerance),
+        "gradient": nums(&c.gradient),
+        "failing": c.failing,
+        "max_scaled": num(c.max_scaled),
+        "restarted": c.restarted,
+        "evaluations": c.evaluations,
+        "seconds": num(c.seconds),
+    })
+}
+
+fn certificate_from_json(v: &Value) -> Result<Certificate> {
+    let c = v.as_object().ok_or_else(|| bad("certificate"))?;
+    Ok(Certificate {
+        status: get(c, "status")?
+            .as_str()
+            .and_then(CertificateStatus::from_name)
+            .ok_or_else(|| bad("status"))?,
+        scope: get(c, "scope")?
+            .as_str()
+            .and_then(CertificateScope::from_name)
+            .ok_or_else(|| bad("scope"))?,
+        method: get(c, "method")?
+            .as_str()
+            .ok_or_else(|| bad("method"))?
+            .to_string(),
+        tolerance: read_num(get(c, "tolerance")?, "tolerance")?,
+        gradient: read_nums(get(c, "gradient")?, "gradient")?,
+        failing: get(c, "failing")?
+            .as_array()
+            .ok_or_else(|| bad("failing"))?
+            .iter()
+            .map(|v| read_usize(v, "failing"))
+            .collect::<Result<_>>()?,
+        max_scaled: read_num(get(c, "max_scaled")?, "max_scaled")?,
+        restarted: get(c, "restarted")?
+            .as_bool()
+            .ok_or_else(|| bad("restarted"))?,
+        evaluations: read_usize(get(c, "evaluations")?, "evaluations")?,
+        seconds: read_num(get(c, "seconds")?, "seconds")?,
+    })
+}
+
 /// The saved form of a fit of the model `id`, with the GLMM's conditional
 /// modes `u` (empty for LMMs), as a JSON string.
 pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
@@ -172,6 +220,8 @@ pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
             "max_evaluations": s.max_evaluations,
             "pirls_tol": num(s.pirls_tol),
             "threads": s.threads,
+            "certificate_tol": num(s.certificate_tol),
+            "certificate_restart": s.certificate_restart,
         },
         "initial": nums(&record.initial),
         "finitial": num(record.finitial),
@@ -186,6 +236,7 @@ pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
         "seconds": num(record.seconds),
         "stages": stages,
         "fitlog": fitlog,
+        "certificate": certificate_to_json(&record.certificate),
     });
     serde_json::to_string_pretty(&doc).expect("a JSON value serialises")
 }
@@ -272,6 +323,15 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
             Value::Null => None,
             v => Some(read_usize(v, "threads")?),
         },
+        // Optional: files written before the certificate lack them.
+        certificate_tol: match s.get("certificate_tol") {
+            None => CERTIFICATE_TOL,
+            Some(v) => read_num(v, "certificate_tol")?,
+        },
+        certificate_restart: match s.get("certificate_restart") {
+            None => true,
+            Some(v) => v.as_bool().ok_or_else(|| bad("certificate_restart"))?,
+        },
     };
     let stages = get(o, "stages")?
         .as_array()
@@ -330,6 +390,10 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
         seconds: read_num(get(o, "seconds")?, "seconds")?,
         stages,
         fitlog,
+        certificate: match o.get("certificate") {
+            None => Certificate::not_checked(CertificateScope::Theta),
+            Some(v) => certificate_from_json(v)?,
+        },
     };
     if record.final_theta.len() != id.theta_names.len()
         || record.final_beta.len() != id.coef_names.len()
@@ -386,6 +450,18 @@ mod tests {
                 objective: f64::INFINITY,
                 joint: false,
             }],
+            certificate: Certificate {
+                status: CertificateStatus::Failed,
+                scope: CertificateScope::BetaTheta,
+                method: "central differences".into(),
+                tolerance: 1e-4,
+                gradient: vec![0.5, -0.0, 1e-300, 3.25],
+                failing: vec![0, 3],
+                max_scaled: 0.5,
+                restarted: true,
+                evaluations: 17,
+                seconds: 2e-3,
+            },
         }
     }
 
@@ -408,6 +484,21 @@ mod tests {
         assert_eq!(back, r);
         assert_eq!(u, vec![0.5, -1e-300]);
         assert_eq!(back.final_beta[1].to_bits(), (0.1f64 + 0.2).to_bits());
+    }
+
+    #[test]
+    fn a_file_without_the_certificate_reads_as_not_checked() {
+        let text = to_json(&id(), &record(), &[]);
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        let o = doc.as_object_mut().unwrap();
+        o.remove("certificate");
+        let s = o["settings"].as_object_mut().unwrap();
+        s.remove("certificate_tol");
+        s.remove("certificate_restart");
+        let (back, _) = from_json(&doc.to_string(), &id()).unwrap();
+        assert_eq!(back.certificate.status, CertificateStatus::NotChecked);
+        assert_eq!(back.settings, FitSettings::default());
+        assert_eq!(back.fitlog, record().fitlog);
     }
 
     #[test]

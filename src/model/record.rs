@@ -2,6 +2,7 @@
 //! every model (MixedModels.jl's `OptSummary`). Settings are read from the
 //! record by the fit, not passed through signatures.
 
+use super::certificate::Certificate;
 use crate::optim::ReturnCode;
 
 /// PIRLS (GLMMs) has converged when a full step moves no linear predictor by
@@ -32,6 +33,10 @@ pub struct FitSettings {
     pub pirls_tol: f64,
     /// Threads for the dense kernels (None: all).
     pub threads: Option<usize>,
+    /// Tolerance of the convergence certificate (see `model::certificate`).
+    pub certificate_tol: f64,
+    /// Restart once from the best point when the certificate fails.
+    pub certificate_restart: bool,
 }
 
 impl Default for FitSettings {
@@ -47,6 +52,8 @@ impl Default for FitSettings {
             max_evaluations: b.max_evaluations,
             pirls_tol: PIRLS_TOL,
             threads: None,
+            certificate_tol: super::certificate::CERTIFICATE_TOL,
+            certificate_restart: true,
         }
     }
 }
@@ -132,6 +139,8 @@ pub struct FitRecord {
     pub stages: Vec<StageRecord>,
     /// Every evaluation, in order.
     pub fitlog: Vec<FitLogEntry>,
+    /// The convergence certificate at the optimum.
+    pub certificate: Certificate,
 }
 
 impl FitRecord {

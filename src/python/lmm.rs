@@ -73,8 +73,10 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
     }
 
     /// Fit from a given θ with BOBYQA settings (`max_evaluations` caps the
-    /// objective evaluations of the optimizer).
-    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None))]
+    /// objective evaluations of the optimizer; `certificate_restart = False`
+    /// keeps a failed convergence certificate without restarting).
+    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None))]
+    #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the settings
     fn fit_from(
         &self,
         py: Python<'_>,
@@ -83,6 +85,7 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
         rho_begin: Option<f64>,
         rho_end: Option<f64>,
         max_evaluations: Option<usize>,
+        certificate_restart: Option<bool>,
     ) -> PyResult<()> {
         let mut settings = FitSettings {
             reml,
@@ -97,6 +100,9 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
         }
         if let Some(r) = rho_end {
             settings.rho_end = r;
+        }
+        if let Some(r) = certificate_restart {
+            settings.certificate_restart = r;
         }
         py.detach(|| self.m().fit_with(&settings, Some(&start)).map(|_| ()))
             .map_err(to_pyerr)

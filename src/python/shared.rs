@@ -10,7 +10,9 @@ use pyo3::types::{PyDict, PyList};
 
 use super::convert::to_pyerr;
 use crate::error::Error;
-use crate::model::{MixedModel, NewLevels, Predict, PredictOptions, PredictScale};
+use crate::model::{
+    Certificate, CertificateScope, MixedModel, NewLevels, Predict, PredictOptions, PredictScale,
+};
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
 pub type CoefColumns = (Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
@@ -146,6 +148,42 @@ pub fn reterms<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Bound<'py,
     Ok(list)
 }
 
+/// The convergence certificate as a dict: status, scope, method, tolerance,
+/// the gradient with its parameter names, the failing components (indices,
+/// names and gradient values), the largest scaled violation, the restart
+/// flag, its own evaluations and seconds.
+fn certificate<'py>(
+    py: Python<'py>,
+    m: &impl MixedModel,
+    c: &Certificate,
+) -> PyResult<Bound<'py, PyDict>> {
+    let theta_names = m.layout().names().to_vec();
+    let names: Vec<String> = match c.scope {
+        CertificateScope::Theta => theta_names,
+        CertificateScope::BetaTheta => m.coef_names().into_iter().chain(theta_names).collect(),
+    };
+    let d = PyDict::new(py);
+    d.set_item("status", c.status.name())?;
+    d.set_item("scope", c.scope.name())?;
+    d.set_item("method", &c.method)?;
+    d.set_item("tolerance", c.tolerance)?;
+    d.set_item("gradient", &c.gradient)?;
+    d.set_item("names", &names)?;
+    d.set_item("failing", &c.failing)?;
+    let components: Vec<String> = c
+        .failing
+        .iter()
+        .map(|&i| names.get(i).cloned().unwrap_or_else(|| i.to_string()))
+        .collect();
+    d.set_item("components", components)?;
+    d.set_item("failing_gradient", c.failing_gradient())?;
+    d.set_item("max_scaled", c.max_scaled)?;
+    d.set_item("restarted", c.restarted)?;
+    d.set_item("evaluations", c.evaluations)?;
+    d.set_item("seconds", c.seconds)?;
+    Ok(d)
+}
+
 /// The fit record as a dict (None before a fit): settings, optimum, counts,
 /// return code and timing, with per-stage entries.
 pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Bound<'py, PyDict>>> {
@@ -175,6 +213,7 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     d.set_item("rho_end", o.last_stage().rho_end)?;
     d.set_item("zeroed", &o.zeroed)?;
     d.set_item("seconds", o.seconds)?;
+    d.set_item("certificate", certificate(py, m, &o.certificate)?)?;
     let theta_stage = &o.stages[0];
     d.set_item("evaluations_fast_stage", theta_stage.evaluations)?;
     d.set_item("seconds_fast_stage", theta_stage.seconds)?;
@@ -466,6 +505,13 @@ macro_rules! mixed_model_methods {
             #[getter]
             fn converged(&self) -> Option<bool> {
                 self.m().fit_record().map(|r| r.converged())
+            }
+            /// Did the last fit's convergence certificate not fail (None before a fit)?
+            #[getter]
+            fn certificate_ok(&self) -> Option<bool> {
+                self.m().fit_record().map(|r| {
+                    r.certificate.status != crate::model::CertificateStatus::Failed
+                })
             }
         }
     };

@@ -119,6 +119,8 @@ def test_response_constant_within_groups_warns_after_the_fit(sleep):
     conv = [x for x in w if isinstance(x, mm.ConvergenceWarning)]
     assert [(x.reason, x.term) for x in conv] == [("constant_within_groups", "Subject")]
     assert conv[0].return_code.startswith("converged")
+    # No finite optimum: the certificate fails, and this warning names its components.
+    assert conv[0].components == ["Subject.(Intercept)"] and len(conv[0].gradient) == 1
     # The ordinary model gives none.
     _, w = recorded(lambda: mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", sleep))
     assert not w

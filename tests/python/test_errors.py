@@ -325,13 +325,15 @@ def test_no_warning_for_a_converged_regular_fit(ss):
         mm.glmm("use ~ 1 + age + (1 | district)", mm.dataset("contraception"))
 
 
+@pytest.mark.certificate_fails
 def test_convergence_warning_after_a_capped_fit(ss):
     m = mm.LinearMixedModel(SLEEP, ss)
     m._core.fit_from(False, [1.0, 0.0, 1.0], max_evaluations=4)
     assert m.optsum["return_code"].startswith("stopped")
     with pytest.warns(mm.ConvergenceWarning) as record:
         m._after_fit()  # the check LinearMixedModel.fit runs after every fit
-    (w,) = [r.message for r in record if isinstance(r.message, mm.ConvergenceWarning)]
+    conv = [r.message for r in record if isinstance(r.message, mm.ConvergenceWarning)]
+    (w,) = [c for c in conv if c.reason is None]  # the certificate's is tested below
     assert w.return_code == m.optsum["return_code"]
     assert w.evaluations == m.optsum["evaluations"]
     with warnings.catch_warnings():
@@ -361,3 +363,48 @@ def test_rank_deficiency_warning_columns(ss):
     (w,) = [r.message for r in record]
     assert w.columns == ["D3", "D4"]
     assert m.fixefnames == ["(Intercept)", "Days"]
+
+
+@pytest.mark.certificate_fails
+def test_certificate_fails_after_a_capped_fit(ss):
+    for restart in (False, True):
+        m = mm.LinearMixedModel(SLEEP, ss)
+        m._core.fit_from(False, [1.0, 0.0, 1.0], max_evaluations=4, certificate_restart=restart)
+        c = m.optsum["certificate"]
+        assert c["status"] == "failed"
+        assert c["restarted"] is restart
+        assert c["evaluations"] == (6 if restart else 1)
+        assert m.optsum["evaluations_fast_stage"] == 4  # the certificate's are apart
+        with pytest.warns(mm.ConvergenceWarning) as record:
+            m._after_fit()
+        ws = [r.message for r in record if isinstance(r.message, mm.ConvergenceWarning)]
+        (cert,) = [w for w in ws if w.reason == "certificate"]
+        (capped,) = [w for w in ws if w.reason is None]  # the cap still warns
+        assert capped.evaluations == m.optsum["evaluations"]
+        names = m._core.theta_names
+        assert cert.components == [names[i] for i in c["failing"]]
+        assert cert.components and len(cert.gradient) == len(cert.components)
+        assert cert.gradient == [c["gradient"][i] for i in c["failing"]]
+        theta, f = m.optsum["final"], m.optsum["fmin"]
+        for i, g in zip(c["failing"], cert.gradient, strict=True):
+            assert abs(g) * max(abs(theta[i]), 1.0) > c["tolerance"] * abs(f)
+
+
+def test_certificate_after_a_cap_the_restart_fixes():
+    m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+    m._core.fit_from(False, [1.0], max_evaluations=8)
+    c = m.optsum["certificate"]
+    assert (c["status"], c["restarted"]) == ("certified", True)
+    with pytest.warns(mm.ConvergenceWarning) as record:
+        m._after_fit()  # the cap of the first pass still warns, the certificate does not
+    assert [r.message.reason for r in record] == [None]
+
+
+def test_singular_fit_certifies_at_the_bound():
+    with pytest.warns(mm.SingularFitWarning):
+        m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff2"))
+    c = m.optsum["certificate"]
+    assert c["status"] == "certified"
+    assert m.optsum["final"] == [0.0]
+    assert c["gradient"][0] >= 0.0
+    assert c["names"] == m._core.theta_names

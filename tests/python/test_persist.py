@@ -103,3 +103,27 @@ def test_pickle_round_trip():
     unfitted = pickle.loads(pickle.dumps(mm.LinearMixedModel(SLEEP, ss)))
     assert not unfitted._core.is_fitted
     same_bits(unfitted.fit().objective, mm.lmm(SLEEP, ss).objective)
+
+
+def test_save_restore_keeps_the_certificate(tmp_path):
+    ss = mm.dataset("sleepstudy")
+    m = mm.LinearMixedModel(SLEEP, ss)
+    m._core.fit_from(False, [1.0, 0.0, 1.0], max_evaluations=4, certificate_restart=False)
+    c = m.optsum["certificate"]
+    assert c["status"] == "failed"
+    path = tmp_path / "capped.json"
+    m.save(path)
+    r = mm.restore(path, SLEEP, ss)
+    assert r.optsum["certificate"] == c
+    g = mm.glmm(
+        "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        mm.dataset("cbpp"),
+        family="binomial",
+    )
+    g.save(path)
+    back = mm.restore(
+        path, "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)", mm.dataset("cbpp")
+    )
+    assert back.optsum["certificate"] == g.optsum["certificate"]
+    assert back.optsum["certificate"]["status"] == "certified"
+    assert back.optsum["certificate"]["scope"] == "beta_theta"

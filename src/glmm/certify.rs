@@ -1,0 +1,202 @@
+//! The convergence certificate of a GLMM fit (`model::certificate`): the
+//! gradient by central differences of the objective in θ (fast fits, β from
+//! PIRLS) or in (β, θ) (joint fits, β fixed in PIRLS), with step
+//! h_i = 1e-4·max(|x_i|, s_i), s_i the unit of the component (1 for θ, the
+//! standard error for β) (forward differences at a bound): 2 evaluations
+//! per free component, 1 per bounded one (plus one at the optimum then).
+//! Joint fits of [`CERTIFICATE_FULL_ROWS`] rows or more are checked in θ
+//! only, β fixed, and the record says so (scope `theta`).
+
+use super::fit::{JointMap, JOINT_RHO_END};
+use super::GeneralizedLinearMixedModel;
+use crate::error::Result;
+use crate::interrupt::Interrupt;
+use crate::model::certificate::{
+    central_gradient, certify, Certificate, Certify, CERTIFICATE_FULL_ROWS, DIFFERENCE_STEP,
+};
+use crate::model::driver::{run_stage, theta_optimizer};
+use crate::model::{CertificateScope, FitSettings, MixedModel, Stage};
+use crate::optim::Bobyqa;
+
+/// The certificate's view of a GLMM fit.
+struct Certifier<'a> {
+    model: &'a mut GeneralizedLinearMixedModel,
+    settings: &'a FitSettings,
+    /// β in the checked parameters (joint scope), first.
+    p: usize,
+    /// β held fixed when only θ is checked in a joint fit.
+    fixed_beta: Option<Vec<f64>>,
+    /// Lower bounds of the checked parameters.
+    lower: Vec<f64>,
+    /// Units of the checked parameters (standard errors for β, 1 for θ).
+    units: Vec<f64>,
+    interrupt: &'a Interrupt,
+}
+
+impl Certifier<'_> {
+    fn objective(&mut self, x: &[f64]) -> f64 {
+        let tol = self.settings.pirls_tol;
+        if self.p > 0 {
+            let (b, th) = x.split_at(self.p);
+            self.model.evaluate_or_inf(th, Some(b), tol)
+        } else {
+            self.model
+                .evaluate_or_inf(x, self.fixed_beta.as_deref(), tol)
+        }
+    }
+}
+
+impl Certify for Certifier<'_> {
+    fn gradient(&mut self, x: &[f64], f: f64) -> Result<(Vec<f64>, usize)> {
+        let lower = self.lower.clone();
+        let units = self.units.clone();
+        let near_bound = x
+            .iter()
+            .zip(&lower)
+            .zip(&units)
+            .any(|((v, l), s)| v - DIFFERENCE_STEP * v.abs().max(*s) < *l);
+        // The forward difference needs f from the same evaluator.
+        let (fx, extra) = if near_bound {
+            (self.objective(x), 1)
+        } else {
+            (f, 0)
+        };
+        let (g, used) = central_gradient(&mut |y| self.objective(y), x, fx, &lower, &units);
+        self.interrupt.check()?;
+        Ok((g, used + extra))
+    }
+
+    fn restart(&mut self, x: &[f64]) -> Result<(Vec<f64>, f64, usize)> {
+        let settings = self.settings;
+        let interrupt = self.interrupt;
+        let layout = self.model.layout.clone();
+        let theta_lower = layout.lower();
+        let theta_upper = layout.upper();
+        if self.p == 0 {
+            let bobyqa = theta_optimizer(
+                &layout,
+                settings.rho_begin,
+                settings.rho_end,
+                settings.max_evaluations,
+                interrupt,
+            );
+            let mut f = |th: &[f64]| self.objective(th);
+            let (r, st) = run_stage(
+                Stage::Theta,
+                &bobyqa,
+                &mut f,
+                x,
+                &theta_lower,
+                &theta_upper,
+                interrupt,
+            )?;
+            return Ok((r.x, r.fmin, st.evaluations));
+        }
+        // Joint: whitened coordinates around x, as the joint stage.
+        let p = self.p;
+        let (b, th) = x.split_at(p);
+        self.model.evaluate(th, Some(b), self.model.nagq)?;
+        let map = JointMap::new(self.model, th);
+        let n = x.len();
+        let lo = map.lower(&theta_lower);
+        let hi = vec![f64::INFINITY; n];
+        let joint = Bobyqa {
+            rho_begin: 1.0,
+            rho_end: JOINT_RHO_END,
+            max_evaluations: settings.max_evaluations,
+            stop: Some(interrupt.flag().clone().into()),
+            ..Bobyqa::default()
+        };
+        let mut f = |z: &[f64]| self.objective(&map.params(z));
+        let (r, st) = run_stage(
+            Stage::Joint,
+            &joint,
+            &mut f,
+            &vec![0.0; n],
+            &lo,
+            &hi,
+            interrupt,
+        )?;
+        Ok((map.params(&r.x), r.fmin, st.evaluations))
+    }
+
+    fn units(&self, n: usize) -> Vec<f64> {
+        debug_assert_eq!(n, self.units.len());
+        self.units.clone()
+    }
+}
+
+impl GeneralizedLinearMixedModel {
+    /// Check the certificate at (θ, β) (β: `Some` for a joint fit, whose
+    /// objective at the point is `f`), restarting once if it fails. Returns
+    /// θ, β (`Some` for a joint fit) and the certificate; the model's state
+    /// is left at some evaluation (the caller re-evaluates).
+    pub(super) fn certificate(
+        &mut self,
+        settings: &FitSettings,
+        theta: Vec<f64>,
+        beta: Option<Vec<f64>>,
+        f: f64,
+        interrupt: &Interrupt,
+    ) -> Result<(Vec<f64>, Option<Vec<f64>>, Certificate)> {
+        let theta_lower = self.layout.lower();
+        let full = beta.is_some() && self.eta.len() < CERTIFICATE_FULL_ROWS;
+        if full {
+            let b = beta.unwrap_or_default();
+            let p = b.len();
+            // Standard errors at the optimum (one evaluation, counted).
+            self.evaluate(&theta, Some(&b), self.nagq)?;
+            let units: Vec<f64> = self
+                .stderror()
+                .into_iter()
+                .map(|s| if s.is_finite() && s > 0.0 { s } else { 1.0 })
+                .chain(std::iter::repeat_n(1.0, theta.len()))
+                .collect();
+            let x: Vec<f64> = b.iter().chain(&theta).copied().collect();
+            let lower: Vec<f64> = std::iter::repeat_n(f64::NEG_INFINITY, p)
+                .chain(theta_lower.iter().copied())
+                .collect();
+            let mut c = Certifier {
+                model: self,
+                settings,
+                p,
+                fixed_beta: None,
+                lower: lower.clone(),
+                units,
+                interrupt,
+            };
+            let (x, _, mut cert) = certify(
+                &mut c,
+                x,
+                f,
+                &lower,
+                settings,
+                CertificateScope::BetaTheta,
+                "central differences",
+            )?;
+            cert.evaluations += 1;
+            let (b, th) = x.split_at(p);
+            Ok((th.to_vec(), Some(b.to_vec()), cert))
+        } else {
+            let mut c = Certifier {
+                model: self,
+                settings,
+                p: 0,
+                fixed_beta: beta.clone(),
+                lower: theta_lower.clone(),
+                units: vec![1.0; theta.len()],
+                interrupt,
+            };
+            let (th, _, cert) = certify(
+                &mut c,
+                theta,
+                f,
+                &theta_lower,
+                settings,
+                CertificateScope::Theta,
+                "central differences",
+            )?;
+            Ok((th, beta, cert))
+        }
+    }
+}
