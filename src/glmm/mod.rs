@@ -162,20 +162,7 @@ impl GeneralizedLinearMixedModel {
             });
         }
         let warnings = crate::checks::build_checks(&terms, options.check_nobs, true)?;
-        let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
-            match v {
-                None => Ok(None),
-                Some(w) if w.len() != data.nrows() => Err(Error::argument(
-                    what,
-                    format!(
-                        "{what} has length {}, the data have {} rows",
-                        w.len(),
-                        data.nrows()
-                    ),
-                )),
-                Some(w) => Ok(Some(terms.rows.iter().map(|&i| w[i]).collect())),
-            }
-        };
+        let per_row = |v: &Option<Vec<f64>>, what: &str| terms.rows_used(v.as_deref(), what);
         let weights = per_row(&options.weights, "weights")?;
         let extra_offset = per_row(&options.offset, "offset")?;
         if let Some(o) = &extra_offset {

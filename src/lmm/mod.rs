@@ -79,20 +79,7 @@ impl LinearMixedModel {
             zerocorr: options.zerocorr.clone(),
         };
         let terms = ModelTerms::new(formula, data, &term_options)?;
-        let per_row = |v: &Option<Vec<f64>>, what: &str| -> Result<Option<Vec<f64>>> {
-            match v {
-                None => Ok(None),
-                Some(w) if w.len() != data.nrows() => Err(Error::argument(
-                    what,
-                    format!(
-                        "{what} has length {}, the data have {} rows",
-                        w.len(),
-                        data.nrows()
-                    ),
-                )),
-                Some(w) => Ok(Some(terms.rows.iter().map(|&i| w[i]).collect())),
-            }
-        };
+        let per_row = |v: &Option<Vec<f64>>, what: &str| terms.rows_used(v.as_deref(), what);
         let weights = per_row(&options.weights, "weights")?;
         let offset = per_row(&options.offset, "offset")?;
         Self::from_terms(terms, weights, offset, options)

@@ -157,6 +157,24 @@ impl ModelTerms {
         self.counts.as_ref().map(BinomialCounts::trials)
     }
 
+    /// The values of the rows used, from one value per row of the input data
+    /// (`weights=`, `offset=`); an error naming `what` when the length is not
+    /// the number of input rows.
+    pub fn rows_used(&self, values: Option<&[f64]>, what: &str) -> Result<Option<Vec<f64>>> {
+        match values {
+            None => Ok(None),
+            Some(w) if w.len() != self.input_rows => Err(Error::argument(
+                what,
+                format!(
+                    "{what} has length {}, the data have {} rows",
+                    w.len(),
+                    self.input_rows
+                ),
+            )),
+            Some(w) => Ok(Some(self.rows.iter().map(|&i| w[i]).collect())),
+        }
+    }
+
     /// Number of observations used.
     pub fn nobs(&self) -> usize {
         self.fixed.nrows
