@@ -1,16 +1,18 @@
 //! Checks that refuse or flag models lme4 refuses or warns about: too few
 //! observations for the grouping factors or random effects (lme4's
 //! `check.nobs.vs.nlev` and `check.nobs.vs.nRE`), random-effects terms that
-//! look reversed, and, after a linear mixed model's fit, a residual variance
-//! that is not identified.
+//! look reversed (found while the terms are built, `terms::reversed_terms`),
+//! and, after a linear mixed model's fit, a residual variance that is not
+//! identified.
 //!
 //! A check that does not refuse reports a [`ModelWarning`]: a kind, the term
 //! involved and a sentence. The models keep them (`warnings()`); the Python
 //! layer turns each kind into its warning class.
 
 use crate::error::{Error, Result};
-use crate::formula::RandomSpec;
-use crate::terms::{ModelFrame, ModelTerms, ReTerm, Variable};
+pub use crate::terms::reversed_terms;
+use crate::terms::{ModelTerms, ReTerm};
+pub use crate::warning::{ModelWarning, WarningKind};
 
 /// What to do when a check of the data against the model fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,47 +39,6 @@ impl CheckAction {
             )),
         }
     }
-}
-
-/// What a [`ModelWarning`] is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WarningKind {
-    /// A grouping factor has too many levels for the observations.
-    NobsVsNlev,
-    /// A random-effects term has too many random effects for the observations.
-    NobsVsNre,
-    /// A random-effects term looks reversed (`(Subject | Days)`).
-    ReversedTerm,
-    /// After the fit: the response is constant within every level of a
-    /// grouping factor, so the residual variance is not identified.
-    ConstantWithinGroups,
-    /// After the fit: the residual standard deviation went to zero.
-    ResidualVanishes,
-}
-
-impl WarningKind {
-    /// The kind's name (`nobs_vs_nlev`, `nobs_vs_nre`, `reversed_term`,
-    /// `constant_within_groups`, `residual_vanishes`).
-    pub fn name(self) -> &'static str {
-        match self {
-            WarningKind::NobsVsNlev => "nobs_vs_nlev",
-            WarningKind::NobsVsNre => "nobs_vs_nre",
-            WarningKind::ReversedTerm => "reversed_term",
-            WarningKind::ConstantWithinGroups => "constant_within_groups",
-            WarningKind::ResidualVanishes => "residual_vanishes",
-        }
-    }
-}
-
-/// A warning about a model: its kind, the term involved and why.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelWarning {
-    /// What the warning is about.
-    pub kind: WarningKind,
-    /// The grouping factor or random-effects term involved, if any.
-    pub term: Option<String>,
-    /// The sentence saying why.
-    pub message: String,
 }
 
 /// lme4's `check.nobs.vs.nlev` and `check.nobs.vs.nRE` on `n` observations:
@@ -161,56 +122,6 @@ pub fn build_checks(
         }
         Err(e) => Err(e),
     }
-}
-
-/// Random-effects terms that look reversed: the grouping factor is a numeric
-/// column (not given a coding) while the term's expression holds a factor,
-/// as in `(Subject | Days)`, or the grouping factor is a numeric column with
-/// non-integer values (a continuous variable). Names the term.
-pub fn reversed_terms(specs: &[RandomSpec], frame: &ModelFrame) -> Vec<ModelWarning> {
-    let numeric = |name: &str| match frame.variable(name) {
-        Ok(Variable::Numeric(v)) => Some(v),
-        _ => None,
-    };
-    let mut out = Vec::new();
-    for spec in specs {
-        let grouping: Vec<(&String, Vec<f64>)> = spec
-            .grouping
-            .iter()
-            .filter_map(|g| numeric(g).map(|v| (g, v)))
-            .collect();
-        let Some((g, values)) = grouping.first() else {
-            continue;
-        };
-        let factor = spec
-            .effects
-            .terms
-            .iter()
-            .flat_map(|t| t.columns())
-            .find(|c| matches!(frame.variable(c), Ok(Variable::Factor { .. })));
-        let continuous = values.iter().any(|v| v.fract() != 0.0);
-        let why = match (factor, continuous) {
-            (Some(f), _) => format!(
-                "its grouping factor `{g}` is a numeric column while `{f}`, a factor, is inside \
-                 the random-effects expression"
-            ),
-            (None, true) => format!(
-                "its grouping factor `{g}` is a numeric column with non-integer values (a \
-                 continuous variable)"
-            ),
-            (None, false) => continue,
-        };
-        out.push(ModelWarning {
-            kind: WarningKind::ReversedTerm,
-            term: Some(spec.label.clone()),
-            message: format!(
-                "the random-effects term `{}` looks reversed: {why}; the grouping factor goes on \
-                 the right of `|` (e.g. `(1 + Days | Subject)`, not `(Subject | Days)`)",
-                spec.label
-            ),
-        });
-    }
-    out
 }
 
 /// σ̂ below this fraction of the response's standard deviation counts as

@@ -40,6 +40,7 @@ pub mod pls;
 pub mod present;
 pub mod stats;
 pub mod terms;
+pub mod warning;
 
 pub use error::{Error, Result};
 pub use glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};

@@ -7,6 +7,7 @@ mod frame;
 mod layout;
 mod newdata;
 mod random;
+mod reversed;
 
 use std::collections::HashMap;
 
@@ -16,6 +17,7 @@ pub use frame::{BinomialCounts, MissingPolicy, ModelFrame, Variable};
 pub use layout::{ThetaEntry, ThetaLayout};
 pub use newdata::{predictor_variables, NewRows, NewTermRows, TrainingCoding, TrainingColumn};
 pub use random::{build_random, ReTerm};
+pub use reversed::reversed_terms;
 
 use crate::contrasts::Coding;
 use crate::data::Data;
@@ -62,8 +64,8 @@ pub struct ModelTerms {
     pub input_rows: usize,
     /// How the training data coded each variable (levels, contrasts), for new data.
     pub coding: TrainingCoding,
-    /// Random-effects terms that look reversed (see [`crate::checks::reversed_terms`]).
-    pub warnings: Vec<crate::checks::ModelWarning>,
+    /// Random-effects terms that look reversed (see [`reversed_terms`]).
+    pub warnings: Vec<crate::warning::ModelWarning>,
 }
 
 impl ModelTerms {
@@ -125,7 +127,7 @@ impl ModelTerms {
         };
         let fixed = FeTerm::new(build_columns(&spec.fixed, &frame)?, frame.nrows());
         let random = build_random(&spec.random, &frame)?;
-        let warnings = crate::checks::reversed_terms(&spec.random, &frame);
+        let warnings = reversed_terms(&spec.random, &frame);
         let coding = TrainingCoding::from_frame(&spec, &frame, &options.contrasts)?;
         let mut offset: Option<Vec<f64>> = None;
         for (k, expr) in spec.offsets.iter().enumerate() {
