@@ -28,6 +28,7 @@ pub mod checks;
 pub mod contrasts;
 pub mod data;
 pub mod error;
+pub mod family;
 pub mod formula;
 pub mod glmm;
 pub mod inference;

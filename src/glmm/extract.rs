@@ -4,7 +4,7 @@
 
 use super::{Family, GeneralizedLinearMixedModel};
 use crate::error::{Error, Result};
-use crate::model::{check_new_response, FitRecord, MixedModel};
+use crate::model::{check_new_response, FitRecord, MixedModel, Predict, Simulate};
 use crate::terms::{ModelTerms, ThetaLayout};
 
 /// Kinds of residuals of a GLMM.
@@ -178,5 +178,29 @@ impl GeneralizedLinearMixedModel {
                 }
             })
             .collect()
+    }
+}
+
+impl Predict for GeneralizedLinearMixedModel {
+    fn prediction_link(&self) -> super::Link {
+        self.link()
+    }
+
+    fn fitted_offset(&self) -> Option<&[f64]> {
+        self.offset()
+    }
+}
+
+impl Simulate for GeneralizedLinearMixedModel {
+    fn linear_offset(&self) -> Option<&[f64]> {
+        self.offset()
+    }
+
+    fn response_distribution(&self) -> crate::model::ResponseDistribution {
+        crate::model::ResponseDistribution::Family {
+            family: self.family(),
+            link: self.link(),
+            weights: self.prior_weights().to_vec(),
+        }
     }
 }

@@ -27,8 +27,6 @@
 mod agq;
 mod certify;
 mod extract;
-mod family;
-mod fastmath;
 mod fit;
 mod observations;
 mod pirls;
@@ -37,9 +35,9 @@ mod restore;
 mod separation;
 mod summary;
 
+pub use crate::family::{normal_cdf, normal_quantile, Family, Link};
 pub use agq::gauss_hermite_normal;
 pub use extract::ResidualKind;
-pub use family::{normal_cdf, normal_quantile, Family, Link};
 pub use separation::Separation;
 
 use std::collections::HashMap;

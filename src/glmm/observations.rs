@@ -1,11 +1,11 @@
 //! The per-observation loops of PIRLS and of adaptive quadrature: μ = g⁻¹(η)
 //! and the unit deviances. Family and link are matched once, outside the
 //! loops; the common canonical pairs have branch-free bodies (with the exp
-//! and log of [`super::fastmath`]) that the compiler vectorises, compiled
+//! and log of [`crate::family::fastmath`]) that the compiler vectorises, compiled
 //! twice and chosen at run time (AVX2 + FMA, or the x86-64 baseline).
 
-use super::fastmath::{exp_finite, ln_positive};
 use super::{Family, Link};
+use crate::family::fastmath::{exp_finite, ln_positive};
 
 /// μ = g⁻¹(η) and the unit deviances of a run of observations. The family
 /// and link are matched once, outside the loops, so that each loop is

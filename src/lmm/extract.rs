@@ -4,7 +4,7 @@
 
 use super::LinearMixedModel;
 use crate::error::{Error, Result};
-use crate::model::{check_new_response, FitRecord, MixedModel};
+use crate::model::{check_new_response, FitRecord, MixedModel, Predict, Simulate};
 use crate::terms::{ModelTerms, ThetaLayout};
 
 impl MixedModel for LinearMixedModel {
@@ -166,5 +166,27 @@ impl LinearMixedModel {
     pub fn deviance(&self) -> Result<f64> {
         self.refuse_reml("the deviance")?;
         Ok(self.objective_value())
+    }
+}
+
+impl Predict for LinearMixedModel {
+    fn prediction_link(&self) -> crate::family::Link {
+        crate::family::Link::Identity
+    }
+
+    fn fitted_offset(&self) -> Option<&[f64]> {
+        self.offset()
+    }
+}
+
+impl Simulate for LinearMixedModel {
+    fn linear_offset(&self) -> Option<&[f64]> {
+        self.offset()
+    }
+
+    fn response_distribution(&self) -> crate::model::ResponseDistribution {
+        crate::model::ResponseDistribution::Gaussian {
+            weights: self.weights(),
+        }
     }
 }

@@ -9,8 +9,7 @@
 
 use crate::data::Data;
 use crate::error::{Error, Result};
-use crate::glmm::{GeneralizedLinearMixedModel, Link};
-use crate::lmm::LinearMixedModel;
+use crate::family::Link;
 use crate::terms::NewRows;
 
 use super::MixedModel;
@@ -193,25 +192,5 @@ pub trait Predict: MixedModel {
             out[row] = e + options.offset.as_ref().map_or(0.0, |o| o[row]);
         }
         Ok(out)
-    }
-}
-
-impl Predict for LinearMixedModel {
-    fn prediction_link(&self) -> Link {
-        Link::Identity
-    }
-
-    fn fitted_offset(&self) -> Option<&[f64]> {
-        self.offset()
-    }
-}
-
-impl Predict for GeneralizedLinearMixedModel {
-    fn prediction_link(&self) -> Link {
-        self.link()
-    }
-
-    fn fitted_offset(&self) -> Option<&[f64]> {
-        self.offset()
     }
 }

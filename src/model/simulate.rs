@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use super::MixedModel;
 use crate::error::{Error, Result};
-use crate::glmm::Family;
+use crate::family::Family;
 
 /// The generator of replicate `j` for `seed`: ChaCha8 seeded by
 /// `seed_from_u64(seed)` on stream `j`.
@@ -57,7 +57,7 @@ pub enum ResponseDistribution {
         /// The response distribution.
         family: Family,
         /// The link g with η = g(μ).
-        link: crate::glmm::Link,
+        link: crate::family::Link,
         /// The prior weights (trials for Binomial).
         weights: Vec<f64>,
     },
@@ -219,30 +219,4 @@ fn draw(
         }
     }
     Ok(())
-}
-
-impl Simulate for crate::LinearMixedModel {
-    fn linear_offset(&self) -> Option<&[f64]> {
-        self.offset()
-    }
-
-    fn response_distribution(&self) -> ResponseDistribution {
-        ResponseDistribution::Gaussian {
-            weights: self.weights(),
-        }
-    }
-}
-
-impl Simulate for crate::GeneralizedLinearMixedModel {
-    fn linear_offset(&self) -> Option<&[f64]> {
-        self.offset()
-    }
-
-    fn response_distribution(&self) -> ResponseDistribution {
-        ResponseDistribution::Family {
-            family: self.family(),
-            link: self.link(),
-            weights: self.prior_weights().to_vec(),
-        }
-    }
 }

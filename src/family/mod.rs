@@ -8,9 +8,11 @@
 
 use std::f64::consts::{PI, SQRT_2};
 
-use super::fastmath::{exp_finite, ln_positive};
+pub(crate) mod fastmath;
+
 use crate::error::{Error, Result};
 use crate::stats::{erfc, ln_gamma};
+use fastmath::{exp_finite, ln_positive};
 
 /// Smallest probability a mean is allowed to reach (R's `DBL_EPSILON` clamps).
 const EPS: f64 = f64::EPSILON;
