@@ -5,7 +5,6 @@ from either native model."""
 from __future__ import annotations
 
 import functools
-import math
 import os
 import sys
 import warnings
@@ -188,11 +187,7 @@ class MixedModel(RichDisplay):
                 )
         if self._core.is_singular:
             theta = [float(t) for t in self._core.theta]
-            indices = [
-                i
-                for i, (t, lb) in enumerate(zip(theta, self._core.lowerbd, strict=True))
-                if math.isfinite(lb) and abs(t - lb) < 1e-8
-            ]
+            indices = list(self._core.at_bound)
             warn(
                 SingularFitWarning(
                     "boundary (singular) fit: some variance components are estimated as zero "

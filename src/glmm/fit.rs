@@ -76,9 +76,10 @@ impl GeneralizedLinearMixedModel {
             self.beta.copy_from_slice(b);
         }
         self.pirls(beta.is_none(), false, PIRLS_TOL)?;
-        // L at the working weights of the final (β, û) exactly, so that the
-        // state can be rebuilt from (θ, β, û) alone (restore).
-        self.install_mode()?;
+        // L (of the engine with X) at the working weights of the final η
+        // exactly — PIRLS leaves η = o + Xβ + ZΛû — so that the state can be
+        // rebuilt from (θ, β, û) alone (restore, `install_mode`).
+        self.reweight(false)?;
         self.nagq = nagq;
         self.current_objective()
     }

@@ -152,8 +152,8 @@ impl GeneralizedLinearMixedModel {
     /// Run PIRLS at the current θ to the conditional mode û (and β̂ when
     /// `vary_beta`), starting from the current (β, u), or from the family's
     /// starting μ if no PIRLS solution is held. With `reduced` (fixed β
-    /// only), the inner model without X does the work. On return the inner
-    /// model's L is factored at the weights of the final η (to `tol`,
+    /// only), the engine without X does the work. On return that engine's L
+    /// is factored at the weights of the final η (to `tol`,
     /// [`PIRLS_TOL`] but in the θ-only stage of a fit). Returns Σ dᵢ + ‖û‖².
     pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool, tol: f64) -> Result<f64> {
         let reduced = reduced && !vary_beta;

@@ -349,6 +349,12 @@ macro_rules! mixed_model_methods {
             fn is_singular(&self) -> bool {
                 self.m().is_singular()
             }
+            /// Indices of the θ entries on their bound of zero (singular components).
+            #[getter]
+            fn at_bound(&self) -> Vec<usize> {
+                let m = self.m();
+                m.layout().at_bound(m.theta(), crate::model::SINGULAR_TOL)
+            }
             fn loglikelihood(&self) -> PyResult<f64> {
                 self.m().loglikelihood().map_err(to_pyerr)
             }
