@@ -28,6 +28,7 @@ mod agq;
 mod certify;
 mod extract;
 mod fit;
+mod influence;
 mod observations;
 mod pirls;
 mod response;

@@ -5,6 +5,7 @@
 mod extract;
 mod fit;
 mod gradient;
+mod influence;
 mod objective;
 mod restore;
 mod summary;

@@ -11,6 +11,7 @@
 
 pub mod certificate;
 pub(crate) mod driver;
+mod influence;
 pub mod persist;
 mod predict;
 mod record;
@@ -18,6 +19,7 @@ pub mod simulate;
 mod tables;
 
 pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
+pub use influence::Influence;
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,

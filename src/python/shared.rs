@@ -519,6 +519,58 @@ macro_rules! mixed_model_methods {
                     r.certificate.status != crate::model::CertificateStatus::Failed
                 })
             }
+
+            // ---- for the model summaries of python/mixedmodels/_performance.py and
+            // _tidy.py (R², ICC, VIF, glance, augment): influence diagnostics, the
+            // fixed-effects terms of X's columns, the random-effects terms' labels.
+
+            /// lme4's hat values (`hatvalues.merMod`), computed with the GIL released.
+            fn hatvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                let m = self.m();
+                let h = py.detach(|| crate::model::Influence::hatvalues(&*m));
+                PyArray1::from_vec(py, h)
+            }
+            /// Pearson residuals (lme4's `residuals(m, type = "pearson")`).
+            fn pearson_residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::pearson_residuals(&*self.m()))
+            }
+            /// Cook's distances (lme4's `cooks.distance.merMod`), GIL released.
+            fn cooks_distance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                let m = self.m();
+                let d = py.detach(|| crate::model::Influence::cooks_distance(&*m));
+                PyArray1::from_vec(py, d)
+            }
+            /// The offset of the fitted rows (formula terms and option), None without.
+            #[getter]
+            fn offset<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+                crate::model::Predict::fitted_offset(&*self.m())
+                    .map(|o| PyArray1::from_slice(py, o))
+            }
+            /// (labels of the formula's fixed-effects terms, the term index of each
+            /// kept column of X, None for the intercept): R's `assign`, 0-based.
+            fn fixed_terms(&self) -> (Vec<String>, Vec<Option<usize>>) {
+                let m = self.m();
+                let t = m.terms();
+                let labels = t.spec.fixed.terms.iter().map(|x| x.label()).collect();
+                (labels, t.fixed.kept_term_of())
+            }
+            /// The formula of the null model of R²'s distribution-specific variance:
+            /// the response, an intercept and the random-effects terms as written
+            /// (`y ~ 1 + (1 + Days | Subject)`); no offset terms (pass `offset`).
+            fn null_model_formula(&self) -> String {
+                let m = self.m();
+                let spec = &m.terms().spec;
+                let random: Vec<String> = spec.random.iter().map(|r| r.label.clone()).collect();
+                format!("{} ~ 1 + {}", spec.response.label(), random.join(" + "))
+            }
+            /// lme4's `sqrtrwt` (see `mixedmodels::model::Influence`).
+            fn sqrt_residual_weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::sqrt_residual_weights(&*self.m()))
+            }
+            /// lme4's `sqrtXwt` (see `mixedmodels::model::Influence`).
+            fn sqrt_working_weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::sqrt_working_weights(&*self.m()))
+            }
         }
     };
 }
