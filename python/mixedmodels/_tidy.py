@@ -173,7 +173,7 @@ def augment(model: Any, data: Any = None) -> pl.DataFrame:
     >>> a.columns[:3], a.height
     (['Reaction', 'Days', 'Subject'], 180)
     >>> round(a[".hat"].sum(), 2)  # the trace of the hat matrix
-    29.85
+    28.61
     """
     model = _check_model(model, "augment")
     df = _augment_data(model, data)
