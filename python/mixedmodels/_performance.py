@@ -1,7 +1,9 @@
 """Summaries of a fitted model's variance, as R's performance, insight and lme4 compute
 them: Nakagawa's marginal and conditional R², the intraclass correlation (ICC), the
 principal components of the random-effects covariances (``rePCA``) and variance
-inflation factors (VIF) of the fixed effects.
+inflation factors (VIF) of the fixed effects. The numbers come from the Rust core
+(``mixedmodels::model::{variance, collinearity, repca}``); this module refits the null
+model a log-link Poisson model needs, issues the warnings and builds the tables.
 
 The variance decomposition follows ``insight::get_variance`` (insight 0.19, the engine
 of performance 0.10's ``r2_nakagawa`` and ``icc``):
@@ -38,21 +40,14 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from ._base import MixedModel, warn
-from ._errors import ArgumentError, ArgumentTypeError, ModelCheckWarning, SingularFitWarning
+from ._errors import ArgumentTypeError, ModelCheckWarning, SingularFitWarning
 
-# Distribution-specific variances of the binomial links on the latent scale.
-_BINOMIAL_LINK_VARIANCE = {
-    "LogitLink": math.pi**2 / 3,
-    "ProbitLink": 1.0,
-    "CloglogLink": math.pi**2 / 6,
-}
 # insight's warning threshold for the Poisson null-model mean.
 _SMALL_POISSON_MEAN = 6.0
 
@@ -79,33 +74,7 @@ def _check_tolerance(tolerance: Any) -> float:
             f"`tolerance` must be a number, got {type(tolerance).__name__}",
             parameter="tolerance",
         )
-    if not (tolerance >= 0 and math.isfinite(tolerance)):
-        raise ArgumentError(
-            f"`tolerance` must be finite and non-negative, got {tolerance}", parameter="tolerance"
-        )
     return float(tolerance)
-
-
-def _singular_indices(model: MixedModel, tolerance: float) -> list[int]:
-    """θ entries on λ's diagonal (lower bound 0) smaller than ``tolerance`` in absolute
-    value: insight's test of a singular fit."""
-    theta = np.asarray(model._core.theta)
-    lower = np.asarray(model._core.lowerbd)
-    return [int(i) for i in np.flatnonzero((lower == 0) & (np.abs(theta) < tolerance))]
-
-
-def _mean_quadratic_form(x: np.ndarray, names: list[str], columns: list[str], cov: np.ndarray):
-    """insight's mean random-effect variance of one term: (1/n) Σᵢ zᵢᵀ Σ zᵢ with zᵢ the
-    term's columns read from X by name; returns (value, columns not found in X)."""
-    if "(Intercept)" not in names:
-        x = np.column_stack([np.ones(x.shape[0]), x])
-        names = ["(Intercept)", *names]
-    index = {n: j for j, n in enumerate(names)}
-    keep = [k for k, c in enumerate(columns) if c in index]
-    missing = [c for c in columns if c not in index]
-    z = x[:, [index[columns[k]] for k in keep]]
-    s = cov[np.ix_(keep, keep)]
-    return float(np.einsum("ij,jk,ik->", z, s, z) / x.shape[0]), missing
 
 
 def _poisson_null_mean(model: MixedModel) -> float:
@@ -140,23 +109,26 @@ def _poisson_null_mean(model: MixedModel) -> float:
     return mean
 
 
-def _distribution_variance(model: MixedModel) -> float:
-    """The distribution-specific variance of the family and link (see the module)."""
-    if not _is_glmm(model):
-        return float(model._core.sigma) ** 2
-    family, link = model._core.family, model._core.link
-    if family in ("Bernoulli", "Binomial") and link in _BINOMIAL_LINK_VARIANCE:
-        return _BINOMIAL_LINK_VARIANCE[link]
-    if family == "Poisson" and link == "LogLink":
-        return math.log1p(1.0 / _poisson_null_mean(model))
-    if family == "Poisson" and link == "SqrtLink":
-        return 0.25
-    raise ArgumentError(
-        f"no distribution-specific variance for family `{family}` with link `{link}`: R² and "
-        "ICC support Bernoulli/Binomial with logit, probit or cloglog links and Poisson with "
-        "log or sqrt links",
-        parameter="model",
-    )
+def _decomposition(model: MixedModel, tolerance: Any) -> dict[str, Any]:
+    """The native decomposition (with the null model's mean where needed), after the
+    warning about random-effects columns missing from X."""
+    tolerance = _check_tolerance(tolerance)
+    core = model._core
+    null_mean = _poisson_null_mean(model) if core.needs_null_mean else None
+    v = core.variance_decomposition(null_mean, tolerance)
+    if v["not_in_x"]:
+        missing = [c for c in v["not_in_x"] if not c.startswith("(Intercept)|")]
+        if missing:
+            warn(
+                ModelCheckWarning(
+                    f"random-effects columns {', '.join(missing)} are not columns of the "
+                    "fixed-effects matrix: their variance is left out of the random-effect "
+                    "variance (as insight does); add them as fixed effects",
+                    check="random_slope_not_fixed",
+                    term=missing[0],
+                )
+            )
+    return v
 
 
 def variance_decomposition(model: Any, *, tolerance: float = 1e-5) -> dict[str, Any]:
@@ -198,62 +170,20 @@ def variance_decomposition(model: Any, *, tolerance: float = 1e-5) -> dict[str, 
     (909.0, 654.9)
     """
     model = _check_model(model, "variance_decomposition")
-    tolerance = _check_tolerance(tolerance)
-    core = model._core
-    x = np.asarray(core.X)
-    names = list(core.coef_names)
-    n = x.shape[0]
-    eta_fixed = x @ np.asarray(core.beta)
-    fixed = float(np.var(eta_fixed, ddof=1)) if n > 1 else 0.0
-    terms, _ = core.varcorr()
-    levels = [len(t["levels"]) for t in core.reterms()]
-    random = dispersion = 0.0
-    intercept: dict[str, float] = {}
-    slope: dict[str, float] = {}
-    not_in_x: list[str] = []
-    glmm = _is_glmm(model)
-    for term, nlev in zip(terms, levels, strict=True):
-        cov = np.asarray(term["covariance"])
-        columns = list(term["columns"])
-        value, missing = _mean_quadratic_form(x, names, columns, cov)
-        not_in_x += [f"{c}|{term['group']}" for c in missing if c != "(Intercept)"]
-        if nlev == n:
-            # An observation-level term: dispersion of a GLMM; insight leaves it out of
-            # a linear mixed model.
-            dispersion += value if glmm else 0.0
-        else:
-            random += value
-        start = 0
-        if columns and columns[0] == "(Intercept)":
-            intercept[term["group"]] = float(cov[0, 0])
-            start = 1
-        for j in range(start, len(columns)):
-            slope[f"{term['group']}.{columns[j]}"] = float(cov[j, j])
-    if not_in_x:
-        warn(
-            ModelCheckWarning(
-                f"random-effects columns {', '.join(not_in_x)} are not columns of the "
-                "fixed-effects matrix: their variance is left out of the random-effect "
-                "variance (as insight does); add them as fixed effects",
-                check="random_slope_not_fixed",
-                term=not_in_x[0],
-            )
-        )
-    distribution = _distribution_variance(model)
-    singular = bool(_singular_indices(model, tolerance))
+    v = _decomposition(model, tolerance)
     return {
-        "fixed": fixed,
-        "random": None if singular else random,
-        "residual": distribution + dispersion,
-        "distribution": distribution,
-        "dispersion": dispersion,
-        "intercept": intercept,
-        "slope": slope,
+        "fixed": v["fixed"],
+        "random": v["random"],
+        "residual": v["residual"],
+        "distribution": v["distribution"],
+        "dispersion": v["dispersion"],
+        "intercept": dict(v["intercept"]),
+        "slope": dict(v["slope"]),
     }
 
 
-def _warn_singular(model: MixedModel, tolerance: float, what: str) -> None:
-    indices = _singular_indices(model, tolerance)
+def _warn_singular(model: MixedModel, v: dict[str, Any], tolerance: float, what: str) -> None:
+    indices = list(v["singular"])
     warn(
         SingularFitWarning(
             f"{what}: some variance components are (nearly) zero (θ entries {indices} below "
@@ -301,15 +231,12 @@ def r2(model: Any, *, tolerance: float = 1e-5) -> dict[str, float]:
     >>> {k: round(v, 4) for k, v in mm.r2(m).items()}
     {'marginal': 0.2876, 'conditional': 0.7928}
     """
-    _check_model(model, "r2")
-    v = variance_decomposition(model, tolerance=tolerance)
-    f, e = v["fixed"], v["residual"]
+    model = _check_model(model, "r2")
+    v = _decomposition(model, tolerance)
     if v["random"] is None:
-        _warn_singular(model, tolerance, "r2")
-        return {"marginal": f / (f + e), "conditional": math.nan}
-    r = v["random"]
-    total = f + r + e
-    return {"marginal": f / total, "conditional": (f + r) / total}
+        _warn_singular(model, v, tolerance, "r2")
+    marginal, conditional = v["r2"]
+    return {"marginal": marginal, "conditional": conditional}
 
 
 def icc(model: Any, *, by_group: bool = False, tolerance: float = 1e-5) -> Any:
@@ -353,15 +280,14 @@ def icc(model: Any, *, by_group: bool = False, tolerance: float = 1e-5) -> Any:
     >>> mm.icc(m, by_group=True)["group"].to_list()
     ['Batch']
     """
-    _check_model(model, "icc")
+    model = _check_model(model, "icc")
     if not isinstance(by_group, bool):
         raise ArgumentTypeError(
             f"`by_group` must be a bool, got {type(by_group).__name__}", parameter="by_group"
         )
-    v = variance_decomposition(model, tolerance=tolerance)
-    r, e, f = v["random"], v["residual"], v["fixed"]
-    if r is None:
-        _warn_singular(model, tolerance, "icc")
+    v = _decomposition(model, tolerance)
+    if v["random"] is None:
+        _warn_singular(model, v, tolerance, "icc")
     if by_group:
         if v["slope"]:
             warn(
@@ -370,14 +296,13 @@ def icc(model: Any, *, by_group: bool = False, tolerance: float = 1e-5) -> Any:
                     check="random_slopes",
                 )
             )
-        groups = list(v["intercept"])
-        values = [math.nan if r is None else v["intercept"][g] / (r + e) for g in groups]
+        groups = [g for g, _ in v["icc_by_group"]]
+        values = [x for _, x in v["icc_by_group"]]
         return pl.DataFrame(
             {"group": groups, "icc": values}, schema={"group": pl.String, "icc": pl.Float64}
         )
-    if r is None:
-        return {"adjusted": math.nan, "unadjusted": math.nan}
-    return {"adjusted": r / (r + e), "unadjusted": r / (f + r + e)}
+    adjusted, unadjusted = v["icc"]
+    return {"adjusted": adjusted, "unadjusted": unadjusted}
 
 
 @dataclass(frozen=True)
@@ -463,32 +388,17 @@ def rePCA(model: Any) -> dict[str, RePCA]:
     [0.946, 0.054]
     """
     model = _check_model(model, "rePCA")
-    core = model._core
-    blocks: dict[str, list[tuple[list[str], np.ndarray]]] = {}
-    for term, lam in zip(core.reterms(), core.lambda_, strict=True):
-        blocks.setdefault(term["name"], []).append((list(term["columns"]), np.asarray(lam)))
-    out = {}
-    for group, parts in blocks.items():
-        size = sum(lam.shape[0] for _, lam in parts)
-        full = np.zeros((size, size))
-        at = 0
-        for _, lam in parts:
-            k = lam.shape[0]
-            full[at : at + k, at : at + k] = lam
-            at += k
-        u, s, _ = np.linalg.svd(full)
-        var = s**2
-        total = var.sum()
-        proportion = var / total if total > 0 else np.full_like(var, math.nan)
-        out[group] = RePCA(
-            group=group,
-            columns=[c for cols, _ in parts for c in cols],
-            sdev=s,
-            rotation=u,
-            proportion=proportion,
-            cumulative=np.cumsum(proportion),
+    return {
+        d["group"]: RePCA(
+            group=d["group"],
+            columns=list(d["columns"]),
+            sdev=d["sdev"],
+            rotation=d["rotation"],
+            proportion=d["proportion"],
+            cumulative=d["cumulative"],
         )
-    return out
+        for d in model._core.re_pca()
+    }
 
 
 def vif(model: Any, *, ci: float | None = 0.95) -> pl.DataFrame:
@@ -533,75 +443,34 @@ def vif(model: Any, *, ci: float | None = 0.95) -> pl.DataFrame:
     ['recipe', 'temp']
     """
     model = _check_model(model, "vif")
-    if ci is not None and (
-        isinstance(ci, bool) or not isinstance(ci, (int, float)) or not 0 < ci < 1
-    ):
-        raise ArgumentError(f"`ci` must be a number in (0, 1) or None, got {ci!r}", parameter="ci")
-    core = model._core
-    labels, term_of = core.fixed_terms()
-    if len(labels) < 2:
-        raise ArgumentError(
-            f"variance inflation factors need at least two fixed-effects terms; the model has "
-            f"{len(labels)}",
-            parameter="model",
+    if ci is not None and (isinstance(ci, bool) or not isinstance(ci, (int, float))):
+        raise ArgumentTypeError(
+            f"`ci` must be a number or None, got {type(ci).__name__}", parameter="ci"
         )
-    v = np.asarray(core.vcov)
-    keep = [j for j, t in enumerate(term_of) if t is not None]
-    if len(keep) == len(term_of):
+    rows, has_intercept = model._core.collinearity(None if ci is None else float(ci))
+    if not has_intercept:
         warn(
             ModelCheckWarning(
                 "the model has no intercept: VIFs may not be sensible", check="no_intercept"
             )
         )
-    v = v[np.ix_(keep, keep)]
-    assign = np.asarray([term_of[j] for j in keep])
-    s = np.sqrt(np.diag(v))
-    corr = v / np.outer(s, s)
-    det_all = np.linalg.det(corr)
-    terms, values = [], []
-    for t, label in enumerate(labels):
-        inside = assign == t
-        if not inside.any():
-            continue
-        rest = ~inside
-        d_in = np.linalg.det(corr[np.ix_(inside, inside)])
-        d_out = np.linalg.det(corr[np.ix_(rest, rest)]) if rest.any() else 1.0
-        terms.append(label)
-        values.append(d_in * d_out / det_all)
-    vifs = np.asarray(values)
-    if any(" & " in t for t in terms) and (vifs > 10).any():
+    columns = [
+        "term",
+        "vif",
+        "vif_ci_low",
+        "vif_ci_high",
+        "se_factor",
+        "tolerance",
+        "tolerance_ci_low",
+        "tolerance_ci_high",
+    ]
+    table = pl.DataFrame(
+        rows, schema={c: pl.String if c == "term" else pl.Float64 for c in columns}, orient="row"
+    )
+    if any(" & " in t for t in table["term"]) and (table["vif"] > 10).any():
         warn(
             ModelCheckWarning(
                 "the model has interaction terms: VIFs might be inflated", check="interaction_vif"
             )
         )
-    low, high = _vif_intervals(vifs, core.nobs, len(core.beta), ci)
-    return pl.DataFrame(
-        {
-            "term": terms,
-            "vif": vifs,
-            "vif_ci_low": 1 / (1 - low),
-            "vif_ci_high": 1 / (1 - high),
-            "se_factor": np.sqrt(vifs),
-            "tolerance": 1 / vifs,
-            "tolerance_ci_low": 1 - high,
-            "tolerance_ci_high": 1 - low,
-        }
-    )
-
-
-def _vif_intervals(vifs: np.ndarray, n: int, p: int, ci: float | None):
-    """performance's interval of R² = 1 − 1/VIF (a logit-scale normal interval with the
-    standard error of a multiple correlation's square): (low, high) of R²."""
-    if ci is None:
-        nan = np.full_like(vifs, math.nan)
-        return nan, nan
-    r = 1 - 1 / vifs
-    z = NormalDist().inv_cdf((1 + ci) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logit = np.log(r / (1 - r))
-        se = np.sqrt((1 - r**2) ** 2 * (n - p - 1) ** 2 / ((n**2 - 1) * (n + 3)))
-        se_logit = se / (r * (1 - r))
-        low = 1 / (1 + np.exp(-(logit - z * se_logit)))
-        high = 1 / (1 + np.exp(-(logit + z * se_logit)))
-    return low, high
+    return table

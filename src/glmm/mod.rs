@@ -35,6 +35,7 @@ mod response;
 mod restore;
 mod separation;
 mod summary;
+mod variance;
 
 pub use crate::family::{normal_cdf, normal_quantile, Family, Link};
 pub use agq::gauss_hermite_normal;

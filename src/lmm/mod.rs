@@ -9,6 +9,7 @@ mod influence;
 mod objective;
 mod restore;
 mod summary;
+mod variance;
 
 pub use crate::model::{CoefRow, FitLogEntry, FitRecord, VarCorr, VarCorrTerm};
 
