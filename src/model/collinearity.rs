@@ -58,7 +58,10 @@ fn r2_interval(vif: f64, n: f64, p: f64, ci: f64) -> (f64, f64) {
     let se = ((1.0 - r * r).powi(2) * (n - p - 1.0).powi(2) / ((n * n - 1.0) * (n + 3.0))).sqrt();
     let se_logit = se / (r * (1.0 - r));
     let logistic = |x: f64| 1.0 / (1.0 + (-x).exp());
-    (logistic(logit - z * se_logit), logistic(logit + z * se_logit))
+    (
+        logistic(logit - z * se_logit),
+        logistic(logit + z * se_logit),
+    )
 }
 
 /// The VIFs of `m`'s fixed-effects terms with intervals at level `ci`

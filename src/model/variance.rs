@@ -127,11 +127,7 @@ impl VarianceDecomposition {
         let (mut intercept, mut slope, mut not_in_x) = (Vec::new(), Vec::new(), Vec::new());
         for (term, vc) in terms.random.iter().zip(m.varcorr().terms) {
             let (value, missing) = mean_quadratic_form(m, &vc.columns, &vc.covariance);
-            not_in_x.extend(
-                missing
-                    .iter()
-                    .map(|c| format!("{c}|{}", vc.group)),
-            );
+            not_in_x.extend(missing.iter().map(|c| format!("{c}|{}", vc.group)));
             if term.nlevels() == n {
                 if m.observation_level_dispersion() {
                     dispersion += value;
