@@ -46,7 +46,7 @@ import numpy as np
 import polars as pl
 
 from ._base import MixedModel, warn
-from ._errors import ArgumentTypeError, ModelCheckWarning, SingularFitWarning
+from ._errors import ArgumentError, ArgumentTypeError, ModelCheckWarning, SingularFitWarning
 
 # insight's warning threshold for the Poisson null-model mean.
 _SMALL_POISSON_MEAN = 6.0
@@ -448,6 +448,12 @@ def vif(model: Any, *, ci: float | None = 0.95) -> pl.DataFrame:
             f"`ci` must be a number or None, got {type(ci).__name__}", parameter="ci"
         )
     rows, has_intercept = model._core.collinearity(None if ci is None else float(ci))
+    if len(rows) < 2:
+        raise ArgumentError(
+            "variance inflation factors need at least two fixed-effects terms; the model has "
+            f"{len(rows)}",
+            parameter="model",
+        )
     if not has_intercept:
         warn(
             ModelCheckWarning(

@@ -65,8 +65,9 @@ fn r2_interval(vif: f64, n: f64, p: f64, ci: f64) -> (f64, f64) {
 }
 
 /// The VIFs of `m`'s fixed-effects terms with intervals at level `ci`
-/// (None: NaN intervals). Errors name `model` (fewer than two terms) or
-/// `ci` (outside (0, 1)).
+/// (None: NaN intervals); an error names `ci` outside (0, 1). With a single
+/// term its VIF is 1 (performance refuses fewer than two terms; the Python
+/// face does too).
 pub fn collinearity(m: &impl MixedModel, ci: Option<f64>) -> Result<Collinearity> {
     if let Some(c) = ci {
         if !(c > 0.0 && c < 1.0) {
@@ -75,15 +76,6 @@ pub fn collinearity(m: &impl MixedModel, ci: Option<f64>) -> Result<Collinearity
     }
     let terms = m.terms();
     let labels: Vec<String> = terms.spec.fixed.terms.iter().map(|t| t.label()).collect();
-    if labels.len() < 2 {
-        return Err(Error::argument(
-            "model",
-            format!(
-                "variance inflation factors need at least two fixed-effects terms; the model has {}",
-                labels.len()
-            ),
-        ));
-    }
     let term_of = terms.fixed.kept_term_of();
     let p = term_of.len();
     let keep: Vec<usize> = (0..p).filter(|&j| term_of[j].is_some()).collect();
