@@ -22,7 +22,7 @@ pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
-pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions};
+pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions, Simulator};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};
 
 use crate::error::Result;
