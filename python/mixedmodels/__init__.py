@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
     EffectsCoding,
@@ -98,6 +99,7 @@ __all__ = [
     "Normal",
     "NotFittedError",
     "NotNestedError",
+    "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
     "RankDeficiencyWarning",
@@ -116,6 +118,8 @@ __all__ = [
     "glmm",
     "likelihoodratiotest",
     "lmm",
+    "load_bootstrap",
+    "parametricbootstrap",
     "restore",
     "save",
 ]
