@@ -215,19 +215,35 @@ class ParametricBootstrap:
         if g["sigma"] is not None:
             parameters.append(("sigma", "sigma", g["sigma"]))
         parameters += [
-            (name, column, v)
-            for name, column, v in zip(coef, beta_columns, g["beta"], strict=True)
+            (name, column, v) for name, column, v in zip(coef, beta_columns, g["beta"], strict=True)
         ]
         return cls(table, parameters, formula, int(raw["seed"]))
 
     @property
     def n(self) -> int:
-        """The number of replicates."""
+        """The number of replicates.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> mm.parametricbootstrap(m, 5, seed=1, progress=False).n
+        5
+        """
         return self.table.height
 
     @property
     def nonconverged(self) -> int:
-        """The number of replicates whose fit failed or did not converge."""
+        """The number of replicates whose fit failed or did not converge (their rows
+        have ``converged`` false and the reason in ``warning``).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> mm.parametricbootstrap(m, 20, seed=1, progress=False).nonconverged
+        0
+        """
         return int((~self.table["converged"]).sum())
 
     def confint(self, level: float = 0.95, method: str = "shortest") -> pl.DataFrame:
@@ -365,8 +381,7 @@ class ParametricBootstrap:
         failed = self.nonconverged
         note = f", {failed} not converged" if failed else ""
         return (
-            f"ParametricBootstrap: {self.n} replicates of {self.formula} "
-            f"(seed {self.seed}{note})"
+            f"ParametricBootstrap: {self.n} replicates of {self.formula} (seed {self.seed}{note})"
         )
 
 

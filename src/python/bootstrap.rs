@@ -44,7 +44,12 @@ pub fn run<'py, M: Refit>(
     let n = b.replicates.len();
     let (p, k) = (b.coef_names.len(), b.theta_names.len());
     let rows = |f: &dyn Fn(&crate::inference::bootstrap::Replicate) -> &[f64], width: usize| {
-        rowmajor(py, n, width, b.replicates.iter().flat_map(|r| f(r).to_vec()).collect())
+        rowmajor(
+            py,
+            n,
+            width,
+            b.replicates.iter().flat_map(|r| f(r).to_vec()).collect(),
+        )
     };
     let d = PyDict::new(py);
     d.set_item("seed", b.seed)?;
