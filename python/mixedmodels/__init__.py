@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
     EffectsCoding,
@@ -100,6 +101,7 @@ __all__ = [
     "Normal",
     "NotFittedError",
     "NotNestedError",
+    "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
     "RankDeficiencyWarning",
@@ -122,6 +124,8 @@ __all__ = [
     "icc",
     "likelihoodratiotest",
     "lmm",
+    "load_bootstrap",
+    "parametricbootstrap",
     "r2",
     "rePCA",
     "restore",
