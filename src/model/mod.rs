@@ -14,6 +14,7 @@ pub(crate) mod driver;
 pub mod persist;
 mod predict;
 mod record;
+pub mod scaling;
 pub mod simulate;
 mod tables;
 
