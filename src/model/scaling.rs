@@ -58,7 +58,11 @@ impl ThetaScaling {
     /// The gradient with respect to θ̃ from the gradient with respect to θ
     /// (∂f/∂θ̃_i = u_i ∂f/∂θ_i), for optimizers that use gradients.
     pub fn gradient_to_scaled(&self, gradient: &[f64]) -> Vec<f64> {
-        gradient.iter().zip(&self.units).map(|(g, u)| g * u).collect()
+        gradient
+            .iter()
+            .zip(&self.units)
+            .map(|(g, u)| g * u)
+            .collect()
     }
 
     /// The driver's [`run_stage`] on θ̃: `f`, `x0`, the bounds and the
@@ -139,7 +143,10 @@ mod tests {
         assert_eq!(s.units(), [1.0, u, u]);
         let theta = [0.3, -1.7e-7, 2.9e-7];
         assert_eq!(s.to_original(&s.to_scaled(&theta)), theta);
-        assert_eq!(s.gradient_to_scaled(&[1.0, 2.0, 3.0]), [1.0, 2.0 * u, 3.0 * u]);
+        assert_eq!(
+            s.gradient_to_scaled(&[1.0, 2.0, 3.0]),
+            [1.0, 2.0 * u, 3.0 * u]
+        );
     }
 
     #[test]
