@@ -11,7 +11,7 @@
 
 use crate::optim::SignSymmetry;
 
-use super::units::{column_rms, column_scale};
+use super::units::{column_scale, column_size};
 use super::ReTerm;
 
 /// Initial step of BOBYQA for off-diagonal θ relative to diagonal ones:
@@ -63,7 +63,7 @@ impl ThetaLayout {
         for (k, t) in terms.iter().enumerate() {
             let v = t.ncols();
             let scales: Vec<f64> = (0..v)
-                .map(|j| column_scale(column_rms(&t.z, v, j)))
+                .map(|j| column_scale(column_size(&t.z, v, j)))
                 .collect();
             for &(row, col) in &t.theta_index {
                 entries.push(ThetaEntry { term: k, row, col });
@@ -331,8 +331,8 @@ mod tests {
 
     #[test]
     fn units_follow_the_rows_of_lambda() {
-        // Column x has root mean square 1000 (unit 2⁻¹⁰ for λ's row x), the
-        // intercept 1 (unit 1).
+        // Column x has size 1000 (unit 2⁻¹⁰ for λ's row x), the intercept 1
+        // (unit 1).
         let mut t = term("g", &["(Intercept)", "x"], vec![(0, 0), (1, 0), (1, 1)]);
         t.z = vec![1.0, 1000.0, 1.0, -1000.0];
         let layout = ThetaLayout::new(&[t]);
