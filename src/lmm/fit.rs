@@ -16,7 +16,8 @@ use crate::optim::{Bobyqa, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 
 impl LinearMixedModel {
-    /// Fit by ML (`reml = false`) or REML from θ₀ (1 on λ diagonals, 0 off)
+    /// Fit by ML (`reml = false`) or REML from θ₀ (the identity in θ's
+    /// units: 1 on λ's diagonal for columns of ordinary size, 0 off it)
     /// with the default settings.
     pub fn fit(&mut self, reml: bool) -> Result<&FitRecord> {
         let settings = FitSettings {
