@@ -61,6 +61,7 @@ from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._persist import restore, save
+from ._profile import ProfileResult, profile
 
 __all__ = [
     "ArgumentError",
@@ -99,6 +100,7 @@ __all__ = [
     "NotFittedError",
     "NotNestedError",
     "Poisson",
+    "ProfileResult",
     "ProbitLink",
     "RankDeficiencyWarning",
     "ReTerm",
@@ -116,6 +118,7 @@ __all__ = [
     "glmm",
     "likelihoodratiotest",
     "lmm",
+    "profile",
     "restore",
     "save",
 ]

@@ -13,6 +13,4 @@ pub use compare::{check_models, ComparedModel, Comparison, RESPONSE_TOL};
 pub use confint::{wald_confint, ConfintRow};
 pub use lrt::{likelihood_ratio_test, LrtRow};
 pub use nesting::{fixed_not_nested, random_not_nested, NESTED_TOL};
-pub use profile::{
-    confint_glmm, confint_lmm, profile_glmm, profile_lmm, Profile, ProfileSettings,
-};
+pub use profile::{confint_glmm, confint_lmm, profile_glmm, profile_lmm, Profile, ProfileSettings};

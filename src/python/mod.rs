@@ -7,6 +7,7 @@ mod glmm;
 mod lmm;
 mod lrt;
 mod present;
+mod profile;
 mod shared;
 
 use pyo3::prelude::*;
@@ -58,6 +59,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
+    profile::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

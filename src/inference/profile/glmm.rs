@@ -11,7 +11,7 @@
 //! coordinates and β.
 
 use super::lmm::{minimize, RELATIVE_FIRST_STEP};
-use super::sdcor::{sdcor_from_theta, theta_from_sdcor};
+use super::sdcor::{feasible_others, sdcor_from_theta, theta_from_sdcor};
 use super::{
     interval, model_parameters, steps, BasePoint, Conditional, ConditionalFit, Parameter,
     ParameterKind, Profile, ProfileSettings,
@@ -130,7 +130,9 @@ impl<'a> GlmmProfiler<'a> {
             let best = if fmin < f0 { x } else { start };
             (best[..nt].to_vec(), best[nt..].to_vec())
         };
-        let ctx = context(model, layout, theta_hat, beta_hat, stderror, zeta_step, interrupt);
+        let ctx = context(
+            model, layout, theta_hat, beta_hat, stderror, zeta_step, interrupt,
+        );
         Ok(GlmmProfiler {
             model,
             ctx,
@@ -325,10 +327,18 @@ impl ConditionalFit for GlmmProfiler<'_> {
             Some((theta, beta)) => model.objective_at_fixed(&theta, &beta),
             None => f64::INFINITY,
         };
+        let start = match kind {
+            ParameterKind::Cor(k) => {
+                let mut x = feasible_others(&ctx.layout, k, value, &start[..nt - 1]);
+                x.extend_from_slice(&start[nt - 1..]);
+                x
+            }
+            _ => start.to_vec(),
+        };
         let (deviance, nuisance) = minimize(
             &ctx.interrupt,
             &mut f,
-            start,
+            &start,
             (&bounds.0, &bounds.1),
             symmetries,
             Some(scales),

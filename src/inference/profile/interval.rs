@@ -58,7 +58,8 @@ fn end<'f>(
 ) -> Result<Option<f64>> {
     let pts = &profile.curves[i];
     let par = &profile.parameters[i];
-    let Some(center) = (0..pts.len()).min_by(|&a, &b| pts[a].zeta.abs().total_cmp(&pts[b].zeta.abs()))
+    let Some(center) =
+        (0..pts.len()).min_by(|&a, &b| pts[a].zeta.abs().total_cmp(&pts[b].zeta.abs()))
     else {
         return Ok(None);
     };
@@ -90,7 +91,10 @@ fn end<'f>(
         };
         return Ok(at_bound.then_some(v));
     };
-    let mut ordered: Vec<(f64, f64)> = run.iter().map(|&j| (pts[j].zeta, pts[j].values[i])).collect();
+    let mut ordered: Vec<(f64, f64)> = run
+        .iter()
+        .map(|&j| (pts[j].zeta, pts[j].values[i]))
+        .collect();
     ordered.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (zs, ps): (Vec<f64>, Vec<f64>) = ordered.into_iter().unzip();
     let (p_in, p_out) = (pts[inner].values[i], pts[outer].values[i]);

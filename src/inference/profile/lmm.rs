@@ -24,7 +24,7 @@
 //! optimum (θ coordinates with the layout's sign symmetries; sdcor ones
 //! within [0, ∞) and [−1, 1]).
 
-use super::sdcor::{sdcor_from_theta, theta_from_sdcor};
+use super::sdcor::{feasible_others, sdcor_from_theta, theta_from_sdcor};
 use super::{
     interval, model_parameters, steps, BasePoint, Conditional, ConditionalFit, Parameter,
     ParameterKind, Profile, ProfileSettings,
@@ -173,7 +173,15 @@ impl<'a> LmmProfiler<'a> {
                 restore.clone()
             }
         };
-        let ctx = context(model, layout, theta_hat, n, log_weights, zeta_step, interrupt)?;
+        let ctx = context(
+            model,
+            layout,
+            theta_hat,
+            n,
+            log_weights,
+            zeta_step,
+            interrupt,
+        )?;
         Ok(LmmProfiler {
             model,
             ctx,
@@ -332,7 +340,13 @@ fn beta_fixed(model: &LinearMixedModel, j: usize, b: f64) -> (f64, Vec<f64>) {
     let vjj = v[j * p + j];
     let r2 = model.pwrss() + d * d / vjj;
     let fitted: Vec<f64> = (0..p)
-        .map(|i| if i == j { b } else { beta[i] + v[i * p + j] / vjj * d })
+        .map(|i| {
+            if i == j {
+                b
+            } else {
+                beta[i] + v[i * p + j] / vjj * d
+            }
+        })
         .collect();
     (r2, fitted)
 }
@@ -489,7 +503,8 @@ impl ConditionalFit for LmmProfiler<'_> {
                         None => f64::INFINITY,
                     }
                 };
-                minimize(&ctx.interrupt, &mut f, start, (&lo, &hi), vec![], None)?
+                let start = feasible_others(&ctx.layout, k, value, start);
+                minimize(&ctx.interrupt, &mut f, &start, (&lo, &hi), vec![], None)?
             }
         };
         if !deviance.is_finite() {

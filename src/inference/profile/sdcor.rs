@@ -44,7 +44,8 @@ pub fn sdcor_from_theta(layout: &ThetaLayout, theta: &[f64]) -> Vec<f64> {
         .map(|e| {
             let (v, lam) = (sizes[e.term], &lambdas[e.term]);
             // Σ_rc = Σ_m λ_rm λ_cm with λ column-major (λ_rm at m·v + r).
-            let sigma = |r: usize, c: usize| (0..v).map(|m| lam[m * v + r] * lam[m * v + c]).sum::<f64>();
+            let sigma =
+                |r: usize, c: usize| (0..v).map(|m| lam[m * v + r] * lam[m * v + c]).sum::<f64>();
             if e.is_diagonal() {
                 sigma(e.row, e.row).sqrt()
             } else {
@@ -94,6 +95,40 @@ pub fn theta_from_sdcor(layout: &ThetaLayout, sdcor: &[f64]) -> Option<Vec<f64>>
         }
     }
     Some(theta)
+}
+
+/// The sdcor coordinates `others` (all but entry `k`, in θ order) made
+/// consistent with entry `k` (a correlation) at `value`: where the
+/// correlations of k's term do not form a covariance matrix, the term's other
+/// correlations are shrunk toward 0 (by factors of 0.9) until they do. A
+/// conditional fit at a correlation near ±1 may start from a neighbour's
+/// optimum that is not a covariance any more.
+pub fn feasible_others(layout: &ThetaLayout, k: usize, value: f64, others: &[f64]) -> Vec<f64> {
+    let with_k = |x: &[f64]| {
+        let mut full = x.to_vec();
+        full.insert(k, value);
+        full
+    };
+    if theta_from_sdcor(layout, &with_k(others)).is_some() {
+        return others.to_vec();
+    }
+    let term = layout.entries()[k].term;
+    // Indices into `others` of the term's other correlations.
+    let shrink: Vec<usize> = layout
+        .term_range(term)
+        .filter(|&i| i != k && !layout.entries()[i].is_diagonal())
+        .map(|i| if i > k { i - 1 } else { i })
+        .collect();
+    let mut x = others.to_vec();
+    for _ in 0..200 {
+        for &i in &shrink {
+            x[i] *= 0.9;
+        }
+        if theta_from_sdcor(layout, &with_k(&x)).is_some() {
+            return x;
+        }
+    }
+    others.to_vec()
 }
 
 /// Lower Cholesky factor (row-major) of a symmetric positive semidefinite
@@ -163,5 +198,11 @@ mod tests {
         // correlations of three columns that no covariance matrix has
         let lay3 = layout(vec![(0, 0), (1, 0), (2, 0), (1, 1), (2, 1), (2, 2)], 3);
         assert!(theta_from_sdcor(&lay3, &[1.0, 0.9, 0.9, 1.0, -0.9, 1.0]).is_none());
+        // ... made consistent by shrinking the other correlations of the term
+        let others = feasible_others(&lay3, 4, -0.9, &[1.0, 0.9, 0.9, 1.0, 1.0]);
+        assert!(others[1].abs() < 0.9 && others[2].abs() < 0.9 && others[4] == 1.0);
+        let mut full = others.clone();
+        full.insert(4, -0.9);
+        assert!(theta_from_sdcor(&lay3, &full).is_some());
     }
 }

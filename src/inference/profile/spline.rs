@@ -68,12 +68,7 @@ impl MonotoneCubic {
         let h10 = s3 - 2.0 * s2 + s;
         let h01 = -2.0 * s3 + 3.0 * s2;
         let h11 = s3 - s2;
-        Some(
-            h00 * self.y[k]
-                + h10 * h * self.d[k]
-                + h01 * self.y[k + 1]
-                + h11 * h * self.d[k + 1],
-        )
+        Some(h00 * self.y[k] + h10 * h * self.d[k] + h01 * self.y[k + 1] + h11 * h * self.d[k + 1])
     }
 }
 
