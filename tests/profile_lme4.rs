@@ -319,7 +319,7 @@ fn lmm_wald_intervals_match_lme4() {
         m.set_reml(fx["REML"].as_bool().unwrap()).unwrap();
         m.objective_at(&floats(&fx["theta"])).unwrap();
         assert_eq!(
-            &m.layout().component_names()[..],
+            m.layout().component_names(),
             &strings(&fx["names_ours"])[..m.layout().len()]
         );
         for (level, key) in [(0.95, "wald_95"), (0.90, "wald_90")] {

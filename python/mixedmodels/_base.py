@@ -367,10 +367,10 @@ class MixedModel(RichDisplay):
 
         Examples
         --------
-        >>> import mixedmodels as mm
+        >>> import mixedmodels as mm, polars as pl
         >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
-        >>> m.confint().filter(parameter="Days").select("lower", "upper").round(3).rows()
-        [(7.438, 13.497)]
+        >>> m.confint().filter(parameter="Days").select(pl.col("lower", "upper").round(3)).rows()
+        [(7.523, 13.412)]
         >>> m.confint("profile")["parameter"].to_list()[:2]
         ['sd_(Intercept)|Subject', 'cor_Days.(Intercept)|Subject']
         """
@@ -382,9 +382,7 @@ class MixedModel(RichDisplay):
         allowed = {"wald": (), "profile": ("profile",), "boot": ("bootstrap", "n", "seed")}
         for name, value in given.items():
             if value is not None and name not in allowed[method]:
-                raise ArgumentError(
-                    f"`{name}` does not apply to method={method!r}", parameter=name
-                )
+                raise ArgumentError(f"`{name}` does not apply to method={method!r}", parameter=name)
         if method == "wald":
             return _profile.confint_frame(_core.wald_confint(self._core, level))
         if method == "profile":

@@ -243,7 +243,9 @@ class Profile:
     ) -> tuple[list[str], list[float], list[float | None], list[float | None]]:
         """(names, estimates, lower, upper) from the points alone (monotone spline)."""
 
-def profile_model(model: LinearMixedModel | GeneralizedLinearMixedModel, threshold: float = 4.0) -> Profile:
+def profile_model(
+    model: LinearMixedModel | GeneralizedLinearMixedModel, threshold: float = 4.0
+) -> Profile:
     """Profile every parameter of a fitted model up to |ζ| = ``threshold``."""
 
 def profile_confint(

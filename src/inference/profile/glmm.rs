@@ -171,7 +171,8 @@ impl<'a> GlmmProfiler<'a> {
             restore,
         };
         let dev = profiler.ctx.base;
-        if !((dev - profile.deviance).abs() <= RESUME_TOL * dev.abs().max(1.0)) {
+        let same = (dev - profile.deviance).abs() <= RESUME_TOL * dev.abs().max(1.0);
+        if !same {
             return Err(changed());
         }
         Ok(profiler)
