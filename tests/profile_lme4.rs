@@ -456,3 +456,32 @@ fn bad_requests_are_typed_errors() {
         Err(Error::NotFitted { .. })
     ));
 }
+
+/// An interrupt (Ctrl-C in Python) stops a profile between evaluations; the model
+/// is left at its fitted θ.
+#[test]
+fn interrupted_profile_leaves_the_model_as_fitted() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let d = dataset("oxboys");
+    let mut m = LinearMixedModel::new(
+        "height ~ 1 + age + I(age^2) + (1 + age + I(age^2) | Subject)",
+        &d,
+        &LmmOptions::default(),
+    )
+    .unwrap();
+    m.fit(false).unwrap();
+    let theta = m.theta().to_vec();
+    // The hook is asked at most every 50 ms: the second time, after the profile
+    // has started (it takes several tenths of a second), it says stop.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    m.set_interrupt(mixedmodels::interrupt::Interrupt::with_hook(Arc::new(
+        move || counter.fetch_add(1, Ordering::Relaxed) >= 1,
+    )));
+    let result = profile_lmm(&mut m, &ProfileSettings::default());
+    assert!(matches!(result, Err(Error::Interrupted)), "{result:?}");
+    assert!(calls.load(Ordering::Relaxed) >= 2);
+    assert_eq!(m.theta(), &theta[..]);
+    assert!(m.is_fitted());
+}
