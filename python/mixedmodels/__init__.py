@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
     EffectsCoding,
@@ -60,8 +61,10 @@ from ._families import (
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
 from ._profile import ProfileResult, profile
+from ._tidy import augment, glance
 
 __all__ = [
     "ArgumentError",
@@ -99,10 +102,12 @@ __all__ = [
     "Normal",
     "NotFittedError",
     "NotNestedError",
+    "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
     "ProfileResult",
     "RankDeficiencyWarning",
+    "RePCA",
     "ReTerm",
     "RefitWarning",
     "RestoreError",
@@ -113,12 +118,21 @@ __all__ = [
     "SqrtLink",
     "VarCorr",
     "__version__",
+    "augment",
     "dataset",
     "datasets",
+    "glance",
     "glmm",
+    "icc",
     "likelihoodratiotest",
     "lmm",
+    "load_bootstrap",
+    "parametricbootstrap",
     "profile",
+    "r2",
+    "rePCA",
     "restore",
     "save",
+    "variance_decomposition",
+    "vif",
 ]

@@ -334,8 +334,9 @@ class MixedModel(RichDisplay):
         Hessian). ``"profile"`` gives likelihood-profile intervals (:func:`profile`, ends
         refined on the exact profile; a REML fit is profiled on the ML deviance, so its
         estimates are the ML ones, as lme4's). ``"boot"`` gives the intervals of a
-        parametric bootstrap: pass its result as ``bootstrap``, or ``n`` and ``seed`` to
-        run ``mixedmodels.parametricbootstrap`` where it is available.
+        parametric bootstrap (its ``confint(level=level)``: shortest coverage intervals):
+        pass a :func:`parametricbootstrap` result as ``bootstrap``, or ``n`` and ``seed``
+        to run one here.
 
         Parameters
         ----------
@@ -362,8 +363,8 @@ class MixedModel(RichDisplay):
         ------
         ArgumentError
             A bad ``method`` or ``level``, a keyword that does not belong to the method, a
-            ``profile`` of another model, or ``method="boot"`` without a bootstrap result
-            where no bootstrap is available (all naming the parameter).
+            ``profile`` of another model, or ``method="boot"`` running a bootstrap without
+            a ``seed`` (all naming the parameter).
 
         Examples
         --------
@@ -395,21 +396,15 @@ class MixedModel(RichDisplay):
                 )
             return profile.confint(level)
         if bootstrap is None:
-            import mixedmodels
+            from ._bootstrap import parametricbootstrap
 
-            run = getattr(mixedmodels, "parametricbootstrap", None)
-            if run is None:
-                raise ArgumentError(
-                    "method='boot' needs a bootstrap result (`bootstrap=`); this version has "
-                    "no parametric bootstrap to run",
-                    parameter="method",
-                )
             if seed is None:
                 raise ArgumentError(
                     "running a bootstrap for method='boot' needs a `seed`", parameter="seed"
                 )
-            check_arguments(n=500 if n is None else n, seed=seed)
-            bootstrap = run(self, n=500 if n is None else n, seed=seed)
+            n = 500 if n is None else n
+            check_arguments(n=n, seed=seed)
+            bootstrap = parametricbootstrap(self, n, seed=seed, progress=False)
         return bootstrap.confint(level=level)
 
     @needs_fit

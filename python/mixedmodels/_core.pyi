@@ -1,5 +1,6 @@
 """Type stubs of the native module (built from src/python/ by maturin)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,10 @@ def likelihood_ratio_table(
 def likelihood_ratio_check(models: list[dict[str, Any]], check_nested: bool = True) -> bool:
     """Refuse models a likelihood-ratio test cannot compare (typed errors); returns
     whether all have the same fixed effects."""
+
+def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
+    """The coverage interval at ``level`` of the finite ``values`` by ``method``
+    (``shortest`` or ``percentile``)."""
 
 class _MixedModel:
     """Stub-only base: the methods both native model classes have
@@ -124,6 +129,37 @@ class _MixedModel:
     ) -> npt.NDArray[np.float64]: ...
     @property
     def certificate_ok(self) -> bool | None: ...
+    # For the model summaries (_performance.py, _tidy.py).
+    def hatvalues(self) -> npt.NDArray[np.float64]: ...
+    def pearson_residuals(self) -> npt.NDArray[np.float64]: ...
+    def cooks_distance(self) -> npt.NDArray[np.float64]: ...
+    @property
+    def offset(self) -> npt.NDArray[np.float64] | None: ...
+    @property
+    def needs_null_mean(self) -> bool: ...
+    def variance_decomposition(
+        self, null_mean: float | None = None, tolerance: float = 1e-5
+    ) -> dict[str, Any]: ...
+    def collinearity(
+        self, ci: float | None = 0.95
+    ) -> tuple[list[tuple[str, float, float, float, float, float, float, float]], bool]: ...
+    def re_pca(self) -> list[dict[str, Any]]: ...
+    def null_model_formula(self) -> str: ...
+    def sqrt_residual_weights(self) -> npt.NDArray[np.float64]: ...
+    def sqrt_working_weights(self) -> npt.NDArray[np.float64]: ...
+    def parametric_bootstrap(
+        self,
+        n: int,
+        seed: int,
+        threads: int | None = None,
+        theta: list[float] | None = None,
+        beta: list[float] | None = None,
+        sigma: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """The parametric bootstrap (GIL released): the replicates' ``objective``,
+        ``sigma``, ``beta``, ``theta``, ``components``, ``converged``, ``warning``, the
+        names and the ``generating`` values."""
 
 class LinearMixedModel(_MixedModel):
     def __init__(

@@ -1,8 +1,10 @@
 //! Inference across fitted models: likelihood-ratio tests, and the checks
 //! that the models may be compared by one (same family, rows and response;
 //! nested fixed and random effects); confidence intervals of one model's
-//! parameters (Wald, `confint.rs`; likelihood profiles, `profile/`).
+//! parameters (Wald, `confint.rs`; likelihood profiles, `profile/`); and the
+//! parametric bootstrap of one fitted model ([`bootstrap`]).
 
+pub mod bootstrap;
 mod compare;
 pub mod confint;
 mod lrt;

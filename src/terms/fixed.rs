@@ -23,6 +23,10 @@ pub struct FeTerm {
     pub x: Vec<f64>,
     /// Number of rows.
     pub nrows: usize,
+    /// For each of `names`, the index of the formula's fixed-effects term it
+    /// came from (into `ModelSpec::fixed.terms`; `None` for the intercept):
+    /// R's `assign` attribute of the model matrix, 0-based.
+    pub term_of: Vec<Option<usize>>,
 }
 
 impl FeTerm {
@@ -39,6 +43,7 @@ impl FeTerm {
             dropped,
             x,
             nrows,
+            term_of: columns.term_of,
         }
     }
 
@@ -58,6 +63,11 @@ impl FeTerm {
             .iter()
             .map(|&j| self.names[j].clone())
             .collect()
+    }
+
+    /// The term index (see [`FeTerm::term_of`]) of each kept column of X.
+    pub fn kept_term_of(&self) -> Vec<Option<usize>> {
+        self.kept.iter().map(|&j| self.term_of[j]).collect()
     }
 
     /// Column `j` of X.

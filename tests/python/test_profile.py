@@ -192,14 +192,12 @@ def test_bootstrap_hook():
             return pl.DataFrame({"level": [level]})
 
     assert m.confint("boot", 0.9, bootstrap=Result())["level"].item() == 0.9
-    if not hasattr(mm, "parametricbootstrap"):
-        with pytest.raises(mm.ArgumentError) as e:
-            m.confint("boot", n=10, seed=1)
-        assert e.value.parameter == "method"
-    else:
-        with pytest.raises(mm.ArgumentError) as e:
-            m.confint("boot", n=10)
-        assert e.value.parameter == "seed"
+    with pytest.raises(mm.ArgumentError) as e:
+        m.confint("boot", n=10)
+    assert e.value.parameter == "seed"
+    ci = m.confint("boot", 0.9, n=20, seed=5)
+    want = mm.parametricbootstrap(m, 20, seed=5, progress=False).confint(level=0.9)
+    assert ci.equals(want)
 
 
 def test_models_that_cannot_be_profiled():
