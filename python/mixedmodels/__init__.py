@@ -63,6 +63,7 @@ from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
+from ._profile import ProfileResult, profile
 from ._tidy import augment, glance
 
 __all__ = [
@@ -104,6 +105,7 @@ __all__ = [
     "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
+    "ProfileResult",
     "RankDeficiencyWarning",
     "RePCA",
     "ReTerm",
@@ -126,6 +128,7 @@ __all__ = [
     "lmm",
     "load_bootstrap",
     "parametricbootstrap",
+    "profile",
     "r2",
     "rePCA",
     "restore",

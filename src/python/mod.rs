@@ -8,6 +8,7 @@ mod glmm;
 mod lmm;
 mod lrt;
 mod present;
+mod profile;
 mod shared;
 
 use pyo3::prelude::*;
@@ -60,6 +61,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
+    profile::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
