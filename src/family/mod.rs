@@ -221,6 +221,18 @@ impl Link {
         }
     }
 
+    /// Is η inside the link's domain? The square-root link is the positive
+    /// root (R's `poisson(link = "sqrt")` refuses η ≤ 0): without this, μ = η²
+    /// gives every negative η the mean of −η, and PIRLS can settle in a
+    /// spurious mode with negative linear predictors.
+    #[inline]
+    pub fn valid_eta(self, eta: f64) -> bool {
+        match self {
+            Link::Sqrt => eta > 0.0,
+            _ => true,
+        }
+    }
+
     /// dμ/dη at η (bounded away from zero for the probability and log links).
     #[inline]
     pub fn mu_eta(self, eta: f64) -> f64 {

@@ -13,6 +13,7 @@
 use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
+use crate::family::Link;
 use crate::parallel::PARALLEL_LOOP_ROWS;
 use crate::pls::PlsEngine;
 
@@ -76,6 +77,10 @@ impl GeneralizedLinearMixedModel {
         } else {
             (kernel(0..half, mu_a, dev_a), kernel(half..n, mu_b, dev_b))
         };
+        if link == Link::Sqrt && !self.eta.iter().all(|&e| link.valid_eta(e)) {
+            // Outside the link's domain: no step may end here.
+            return f64::INFINITY;
+        }
         s1 + s2 + self.u.iter().map(|v| v * v).sum::<f64>()
     }
 
@@ -158,8 +163,16 @@ impl GeneralizedLinearMixedModel {
     pub(crate) fn pirls(&mut self, vary_beta: bool, reduced: bool, tol: f64) -> Result<f64> {
         let reduced = reduced && !vary_beta;
         self.update_xb();
-        let mut pdev_old = if self.started {
-            self.update_eta()
+        let resume = if self.started {
+            let pdev = self.update_eta();
+            // A held state outside the link's domain (possible only for the
+            // square-root link) is no start: begin afresh as below.
+            (pdev.is_finite() || !vary_beta).then_some(pdev)
+        } else {
+            None
+        };
+        let mut pdev_old = if let Some(pdev) = resume {
+            pdev
         } else if vary_beta {
             // Start as glm does: μ from the data, η = g(μ); no step halving
             // against this point, which is not of the form o + Xβ + ZΛu.
