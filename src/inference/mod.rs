@@ -3,6 +3,7 @@
 //! nested fixed and random effects).
 
 mod compare;
+pub mod ddf;
 mod lrt;
 mod nesting;
 

@@ -132,6 +132,7 @@ mod tests {
             dropped: vec![],
             x: cols.concat(),
             nrows: cols[0].len(),
+            term_of: vec![None; cols.len()],
         }
     }
 

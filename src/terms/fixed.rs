@@ -23,6 +23,9 @@ pub struct FeTerm {
     pub x: Vec<f64>,
     /// Number of rows.
     pub nrows: usize,
+    /// For each generated column (as `names`), the index of the formula
+    /// term it came from (`None` for the intercept).
+    pub term_of: Vec<Option<usize>>,
 }
 
 impl FeTerm {
@@ -39,6 +42,7 @@ impl FeTerm {
             dropped,
             x,
             nrows,
+            term_of: columns.term_of,
         }
     }
 
