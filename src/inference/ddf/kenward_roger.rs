@@ -128,7 +128,7 @@ impl KenwardRoger {
             for j in i..n_par {
                 let qij = &q_mats[pair_index(i, j, n_par)];
                 let v = k_mat[(i, j)] - 2.0 * elementwise_sum(&phi, qij)
-                    + trace_of_product(&phi_pi, &(&p_list[j] * &phi));
+                    + elementwise_sum(&phi_pi, &(&p_list[j] * &phi));
                 ie2[(i, j)] = v;
                 ie2[(j, i)] = v;
             }
