@@ -11,11 +11,11 @@
 mod common;
 
 use common::*;
+use mixedmodels::data::Data;
 use mixedmodels::inference::ddf::{
     anova, coeftable_ddf, contrast_test, hypotheses, matrix_from_rows, wald_anova, AnovaType,
     DdfMethod, KenwardRoger, Satterthwaite,
 };
-use mixedmodels::data::Data;
 use mixedmodels::{
     Error, Family, GeneralizedLinearMixedModel, GlmmOptions, LinearMixedModel, LmmOptions,
     MixedModel,
@@ -152,7 +152,12 @@ fn check_case(case: &str) {
             for (i, row) in l_want.iter().enumerate() {
                 for (j, w) in row.iter().enumerate() {
                     let d = (h.l[(i, j)] - w).abs();
-                    assert!(d <= 1e-6, "{what} {}: L[{i},{j}] {} vs {w}", h.term, h.l[(i, j)]);
+                    assert!(
+                        d <= 1e-6,
+                        "{what} {}: L[{i},{j}] {} vs {w}",
+                        h.term,
+                        h.l[(i, j)]
+                    );
                     worst.l = worst.l.max(d);
                 }
             }
@@ -161,7 +166,11 @@ fn check_case(case: &str) {
         for (k, r) in rows.iter().enumerate() {
             let t = r.test.unwrap();
             let what = format!("{what} {}", r.term);
-            assert_eq!(t.num_df as f64, floats(&block["num_df"])[k], "{what}: num_df");
+            assert_eq!(
+                t.num_df as f64,
+                floats(&block["num_df"])[k],
+                "{what}: num_df"
+            );
             worst.df(t.den_df, floats(&block["den_df"])[k], &what);
             worst.stat(t.f, floats(&block["F"])[k], &what);
             worst.p(t.p, floats(&block["p"])[k], &what);
@@ -250,8 +259,18 @@ fn cbpp_wald() {
     let want = &fx["coef"];
     for (j, r) in m.coeftable().iter().enumerate() {
         let (se, z) = (floats(&want["stderror"])[j], floats(&want["z"])[j]);
-        assert!((r.stderror - se).abs() <= 1e-3 * se, "{}: se {} vs {se}", r.name, r.stderror);
-        assert!((r.z - z).abs() <= 1e-3 * z.abs().max(1.0), "{}: z {} vs {z}", r.name, r.z);
+        assert!(
+            (r.stderror - se).abs() <= 1e-3 * se,
+            "{}: se {} vs {se}",
+            r.name,
+            r.stderror
+        );
+        assert!(
+            (r.z - z).abs() <= 1e-3 * z.abs().max(1.0),
+            "{}: z {} vs {z}",
+            r.name,
+            r.z
+        );
         assert!((r.p - floats(&want["p"])[j]).abs() <= 1e-4, "{}: p", r.name);
     }
     for kind in [AnovaType::One, AnovaType::Two, AnovaType::Three] {

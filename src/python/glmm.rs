@@ -28,7 +28,7 @@ pub struct PyGeneralizedLinearMixedModel {
 }
 
 impl PyGeneralizedLinearMixedModel {
-    fn m(&self) -> MutexGuard<'_, GeneralizedLinearMixedModel> {
+    pub(super) fn m(&self) -> MutexGuard<'_, GeneralizedLinearMixedModel> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -20,7 +20,7 @@ pub struct PyLinearMixedModel {
 }
 
 impl PyLinearMixedModel {
-    fn m(&self) -> MutexGuard<'_, LinearMixedModel> {
+    pub(super) fn m(&self) -> MutexGuard<'_, LinearMixedModel> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -3,6 +3,7 @@
 //! rest of the crate.
 
 mod convert;
+mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
@@ -58,6 +59,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
+    ddf::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -214,7 +214,11 @@ pub fn doolittle_lower(x: &Mat<f64>) -> Mat<f64> {
             for k in 0..i {
                 v -= l[(j, k)] * u[(k, i)];
             }
-            l[(j, i)] = if u[(i, i)].abs() < EPS { 0.0 } else { v / u[(i, i)] };
+            l[(j, i)] = if u[(i, i)].abs() < EPS {
+                0.0
+            } else {
+                v / u[(i, i)]
+            };
         }
     }
     for i in 0..n {
@@ -288,9 +292,8 @@ fn numeric_atoms(terms: &ModelTerms) -> HashMap<String, bool> {
 /// For each term, the terms containing it (lmerTest's `containment`).
 fn containment(spec: &TermsSpec, numeric: &HashMap<String, bool>) -> Vec<Vec<usize>> {
     let vars = |t: &Term| -> Vec<String> { t.atoms.iter().map(atom_name).collect() };
-    let nums = |v: &[String]| -> Vec<String> {
-        v.iter().filter(|a| numeric[*a]).cloned().collect()
-    };
+    let nums =
+        |v: &[String]| -> Vec<String> { v.iter().filter(|a| numeric[*a]).cloned().collect() };
     spec.terms
         .iter()
         .map(|a| {
@@ -374,7 +377,10 @@ fn zapsmall(m: &mut Mat<f64>) {
 fn least_squares(x: &Mat<f64>, y: &Mat<f64>) -> Result<Mat<f64>> {
     let xtx = x.transpose() * x;
     let inv = super::linalg::spd_inverse(&xtx).ok_or_else(|| {
-        Error::argument("type", "the fixed-effects model matrix is not of full column rank")
+        Error::argument(
+            "type",
+            "the fixed-effects model matrix is not of full column rank",
+        )
     })?;
     Ok(&inv * (x.transpose() * y))
 }
@@ -417,7 +423,9 @@ fn residuals(x: &Mat<f64>, y: &Mat<f64>) -> Mat<f64> {
 
 /// X (kept columns) as a matrix.
 fn x_matrix(fixed: &FeTerm) -> Mat<f64> {
-    Mat::from_fn(fixed.nrows, fixed.rank(), |i, j| fixed.x[j * fixed.nrows + i])
+    Mat::from_fn(fixed.nrows, fixed.rank(), |i, j| {
+        fixed.x[j * fixed.nrows + i]
+    })
 }
 
 fn type3(terms: &ModelTerms, data: &Data, contained: &[Vec<usize>]) -> Result<Vec<TermHypothesis>> {

@@ -71,8 +71,7 @@ pub struct CoefDfRow {
 pub fn coeftable_ddf(m: &mut LinearMixedModel, method: DdfMethod) -> Result<Vec<CoefDfRow>> {
     let tests = LmmTests::new(m, method)?;
     let p = m.rank();
-    Ok(m
-        .coef_names()
+    Ok(m.coef_names()
         .into_iter()
         .enumerate()
         .map(|(j, name)| {

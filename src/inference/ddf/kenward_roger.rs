@@ -184,9 +184,8 @@ impl KenwardRoger {
         let (df, scaling) = self.df_and_scaling(&lr, q);
         let beta_star = shifted_beta(l, rhs, &self.beta)?;
         let lb = &lr * Mat::from_fn(p, 1, |j, _| beta_star[j]);
-        let inner = spd_inverse(&(&lr * &self.phi_adj * lr.transpose())).ok_or_else(|| {
-            Error::argument("L", "L·Φ_A·Lᵀ is not positive definite")
-        })?;
+        let inner = spd_inverse(&(&lr * &self.phi_adj * lr.transpose()))
+            .ok_or_else(|| Error::argument("L", "L·Φ_A·Lᵀ is not positive definite"))?;
         let wald = (lb.transpose() * &inner * &lb)[(0, 0)];
         Ok(FTest::new(q as usize, df, scaling * wald / q))
     }

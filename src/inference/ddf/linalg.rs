@@ -12,13 +12,6 @@ pub fn from_row_major(v: &[f64], p: usize) -> Mat<f64> {
     Mat::from_fn(p, p, |i, j| v[i * p + j])
 }
 
-/// The matrix as rows of values.
-pub fn to_rows(m: &Mat<f64>) -> Vec<Vec<f64>> {
-    (0..m.nrows())
-        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
-        .collect()
-}
-
 /// A matrix from rows (all of length `ncols`).
 pub fn from_rows(rows: &[Vec<f64>], ncols: usize) -> Mat<f64> {
     Mat::from_fn(rows.len(), ncols, |i, j| rows[i][j])
@@ -132,5 +125,8 @@ pub fn row_rank(l: &Mat<f64>, tol: f64) -> usize {
         Err(_) => return 0,
     };
     let top = values.first().copied().unwrap_or(0.0).max(0.0);
-    values.iter().filter(|&&v| v > tol * tol * top && v > 0.0).count()
+    values
+        .iter()
+        .filter(|&&v| v > tol * tol * top && v > 0.0)
+        .count()
 }

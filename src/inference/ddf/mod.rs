@@ -190,12 +190,19 @@ pub fn check_hypothesis(l: &Mat<f64>, rhs: &[f64], p: usize) -> Result<()> {
         ));
     }
     if (0..l.nrows()).any(|i| (0..p).any(|j| !l[(i, j)].is_finite())) {
-        return Err(Error::argument("L", "the hypothesis matrix holds non-finite values"));
+        return Err(Error::argument(
+            "L",
+            "the hypothesis matrix holds non-finite values",
+        ));
     }
     if rhs.len() != l.nrows() {
         return Err(Error::argument(
             "rhs",
-            format!("needs one value per row of L ({}), got {}", l.nrows(), rhs.len()),
+            format!(
+                "needs one value per row of L ({}), got {}",
+                l.nrows(),
+                rhs.len()
+            ),
         ));
     }
     if rhs.iter().any(|v| !v.is_finite()) {
@@ -213,7 +220,11 @@ pub fn shifted_beta(l: &Mat<f64>, rhs: &[f64], beta: &[f64]) -> Result<Vec<f64>>
     let (inv, _) = linalg::sym_pinv_positive(&llt, 1e-10 * linalg::trace(&llt).abs())?;
     let r = Mat::from_fn(rhs.len(), 1, |i, _| rhs[i]);
     let shift = l.transpose() * (&inv * &r);
-    Ok(beta.iter().enumerate().map(|(j, b)| b - shift[(j, 0)]).collect())
+    Ok(beta
+        .iter()
+        .enumerate()
+        .map(|(j, b)| b - shift[(j, 0)])
+        .collect())
 }
 
 /// The covariance of β̂ of any model as a matrix.

@@ -104,7 +104,11 @@ impl Satterthwaite {
                 let (gp, vp) = eval(&tp)?;
                 tp[j] = theta_hat[j] - h;
                 let (gm, vm) = eval(&tp)?;
-                let g: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * h)).collect();
+                let g: Vec<f64> = gp
+                    .iter()
+                    .zip(&gm)
+                    .map(|(a, b)| (a - b) / (2.0 * h))
+                    .collect();
                 let v = (&vp - &vm) * (1.0 / (2.0 * h));
                 Ok((g, v))
             };
