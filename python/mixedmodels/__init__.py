@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from ._anova import Anova, anova, contrast_test
 from ._contrasts import (
     DummyCoding,
     EffectsCoding,
@@ -63,6 +64,7 @@ from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._persist import restore, save
 
 __all__ = [
+    "Anova",
     "ArgumentError",
     "ArgumentTypeError",
     "Bernoulli",
@@ -111,6 +113,8 @@ __all__ = [
     "SqrtLink",
     "VarCorr",
     "__version__",
+    "anova",
+    "contrast_test",
     "dataset",
     "datasets",
     "glmm",
