@@ -175,7 +175,7 @@ fn select_rows(m: &Mat<f64>, rows: &[usize]) -> Mat<f64> {
 
 /// XᵀX of the kept columns.
 fn crossprod(fixed: &FeTerm) -> Mat<f64> {
-    let (n, p) = (fixed.nrows, fixed.rank());
+    let p = fixed.rank();
     let mut out = Mat::<f64>::zeros(p, p);
     for a in 0..p {
         for b in a..p {
@@ -188,7 +188,6 @@ fn crossprod(fixed: &FeTerm) -> Mat<f64> {
             out[(a, b)] = v;
             out[(b, a)] = v;
         }
-        let _ = n;
     }
     out
 }

@@ -379,7 +379,7 @@ fn structure_terms(
     p: usize,
 ) -> (Vec<Mat<f64>>, Vec<Mat<f64>>, Mat<f64>) {
     let q = re.q;
-    let (s2, s4, s6) = (sigma2, sigma2 * sigma2, sigma2 * sigma2 * sigma2);
+    let (s4, s6) = (sigma2 * sigma2, sigma2 * sigma2 * sigma2);
     let sub = |m: &Mat<f64>, r0, c0, nr, nc| m.as_ref().submatrix(r0, c0, nr, nc).to_owned();
     let s1_zx = sub(&s.s1, 0, q, q, p);
     let s1_zz = sub(&s.s1, 0, 0, q, q);
@@ -431,6 +431,5 @@ fn structure_terms(
             k[(j, i)] = kij;
         }
     }
-    let _ = s2;
     (p_list, q_mats, k)
 }
