@@ -11,7 +11,8 @@
 mod common;
 
 use common::*;
-use mixedmodels::data::Data;
+use mixedmodels::contrasts::Coding;
+use mixedmodels::data::{Column, Data};
 use mixedmodels::inference::ddf::{
     anova, coeftable_ddf, contrast_test, hypotheses, matrix_from_rows, wald_anova, AnovaType,
     DdfMethod, KenwardRoger, Satterthwaite,
@@ -56,12 +57,22 @@ fn matrix(v: &Value) -> Vec<Vec<f64>> {
 fn fit_case(case: &str) -> (LinearMixedModel, Value, Data) {
     let fx = json(&format!("tests/fixtures/{case}.json"));
     let data = dataset(fx["dataset"].as_str().unwrap());
-    let mut m = LinearMixedModel::new(
-        fx["formula"].as_str().unwrap(),
-        &data,
-        &LmmOptions::default(),
-    )
-    .unwrap();
+    // R's contr.sum (the last level is -1 in every column) is effects coding
+    // with the last level as base.
+    let mut options = LmmOptions::default();
+    if let Some(codings) = fx["codings"].as_object() {
+        for (name, coding) in codings {
+            assert_eq!(coding.as_str(), Some("contr.sum"));
+            let Ok(Column::Categorical { levels, .. }) = data.column(name) else {
+                panic!("{name} is not categorical");
+            };
+            let base = levels.last().unwrap().clone();
+            options
+                .contrasts
+                .insert(name.clone(), Coding::Effects(Some(base)));
+        }
+    }
+    let mut m = LinearMixedModel::new(fx["formula"].as_str().unwrap(), &data, &options).unwrap();
     m.fit(fx["REML"].as_bool().unwrap()).unwrap();
     let want = fx["fit"]["objective"].as_f64().unwrap();
     assert!(
@@ -209,6 +220,12 @@ fn cake_split_plot_reml() {
     check_case("ddf_cake_REML");
 }
 
+/// Sum-to-zero coding: type-3 hypotheses made on treatment coding and mapped.
+#[test]
+fn cake_sum_coding_reml() {
+    check_case("ddf_cake_sum_REML");
+}
+
 #[test]
 fn cake_split_plot_ml() {
     check_case("ddf_cake_ML");
@@ -227,6 +244,13 @@ fn penicillin_reml() {
 #[test]
 fn pastes_reml() {
     check_case("ddf_pastes_REML");
+}
+
+/// A singular fit: the Hessian's differences cross θ's bound (lmerTest: df 29,
+/// Kenward–Roger 5).
+#[test]
+fn dyestuff2_singular_reml() {
+    check_case("ddf_dyestuff2_singular_REML");
 }
 
 #[test]
