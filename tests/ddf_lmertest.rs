@@ -215,6 +215,13 @@ fn sleepstudy_ml() {
     check_case("ddf_sleepstudy_ML");
 }
 
+/// Uncorrelated random effects (`||`): the variance parameters are the
+/// diagonal of the term's covariance.
+#[test]
+fn sleepstudy_zerocorr_reml() {
+    check_case("ddf_sleepstudy_zerocorr_REML");
+}
+
 #[test]
 fn cake_split_plot_reml() {
     check_case("ddf_cake_REML");
