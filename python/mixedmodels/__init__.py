@@ -61,7 +61,9 @@ from ._families import (
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
+from ._tidy import augment, glance
 
 __all__ = [
     "Anova",
@@ -103,6 +105,7 @@ __all__ = [
     "Poisson",
     "ProbitLink",
     "RankDeficiencyWarning",
+    "RePCA",
     "ReTerm",
     "RefitWarning",
     "RestoreError",
@@ -115,11 +118,18 @@ __all__ = [
     "__version__",
     "anova",
     "contrast_test",
+    "augment",
     "dataset",
     "datasets",
+    "glance",
     "glmm",
+    "icc",
     "likelihoodratiotest",
     "lmm",
+    "r2",
+    "rePCA",
     "restore",
     "save",
+    "variance_decomposition",
+    "vif",
 ]

@@ -15,14 +15,16 @@
 mod build;
 mod factor;
 mod kernels;
+mod row_norms;
 mod selinv;
 mod solve;
 
 pub use build::{allocate_l, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
+pub use row_norms::RowNorms;
 pub use selinv::SparseQuadratic;
-pub use solve::backward_solve_transposed;
+pub use solve::{backward_solve_transposed, forward_solve};
 
 use faer::Mat;
 

@@ -30,6 +30,8 @@ pub struct SparseQuadratic {
     generation: u32,
     /// Indices in use, in insertion order.
     touched: Vec<usize>,
+    /// Scratch: the trailing indices in use (reused across right-hand sides).
+    trailing: Vec<usize>,
 }
 
 impl SparseQuadratic {
@@ -78,6 +80,7 @@ impl SparseQuadratic {
             stamp: vec![0; n],
             generation: 1,
             touched: Vec::new(),
+            trailing: Vec::new(),
         }
     }
 
@@ -114,7 +117,8 @@ impl SparseQuadratic {
         self.forward_prefix(l, sizes_v);
         let t0 = self.offsets[self.first];
         let mut sum = 0.0;
-        let mut trailing = Vec::new();
+        let mut trailing = std::mem::take(&mut self.trailing);
+        trailing.clear();
         for &i in &self.touched {
             if i < t0 {
                 sum += self.x[i] * self.x[i];
@@ -133,6 +137,7 @@ impl SparseQuadratic {
             }
             sum += xa * acc;
         }
+        self.trailing = trailing;
         sum
     }
 

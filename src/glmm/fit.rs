@@ -61,19 +61,7 @@ impl GeneralizedLinearMixedModel {
         self.check_nagq(nagq)?;
         self.install_theta(theta)?;
         if let Some(b) = beta {
-            if b.len() != self.beta.len() {
-                return Err(Error::argument(
-                    "beta",
-                    format!("β must have length {}, got {}", self.beta.len(), b.len()),
-                ));
-            }
-            if let Some(i) = b.iter().position(|v| !v.is_finite()) {
-                return Err(Error::argument(
-                    "beta",
-                    format!("β[{i}] = {} is not finite", b[i]),
-                ));
-            }
-            self.beta.copy_from_slice(b);
+            self.install_beta(b)?;
         }
         self.pirls(beta.is_none(), false, PIRLS_TOL)?;
         // L (of the engine with X) at the working weights of the final η
@@ -82,6 +70,24 @@ impl GeneralizedLinearMixedModel {
         self.reweight(false)?;
         self.nagq = nagq;
         self.current_objective()
+    }
+
+    /// Install a fixed β (checked: its length and finite entries).
+    pub(super) fn install_beta(&mut self, beta: &[f64]) -> Result<()> {
+        if beta.len() != self.beta.len() {
+            return Err(Error::argument(
+                "beta",
+                format!("β must have length {}, got {}", self.beta.len(), beta.len()),
+            ));
+        }
+        if let Some(i) = beta.iter().position(|v| !v.is_finite()) {
+            return Err(Error::argument(
+                "beta",
+                format!("β[{i}] = {} is not finite", beta[i]),
+            ));
+        }
+        self.beta.copy_from_slice(beta);
+        Ok(())
     }
 
     /// As [`evaluate`](Self::evaluate) for the optimizer, with PIRLS to

@@ -28,12 +28,15 @@ mod agq;
 mod certify;
 mod extract;
 mod fit;
+mod gradient;
+mod influence;
 mod observations;
 mod pirls;
 mod response;
 mod restore;
 mod separation;
 mod summary;
+mod variance;
 
 pub use crate::family::{normal_cdf, normal_quantile, Family, Link};
 pub use agq::gauss_hermite_normal;

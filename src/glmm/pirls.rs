@@ -139,7 +139,7 @@ impl GeneralizedLinearMixedModel {
 
     /// The engine without fixed effects (built on first use, with the
     /// current θ installed).
-    fn ensure_reduced(&mut self) -> Result<()> {
+    pub(super) fn ensure_reduced(&mut self) -> Result<()> {
         if self.engine_u.is_none() {
             let n = self.eta.len();
             let mut e = PlsEngine::new(self.terms.clone(), false, vec![0.0; n], None, self.threads);

@@ -5,9 +5,11 @@
 mod extract;
 mod fit;
 mod gradient;
+mod influence;
 mod objective;
 mod restore;
 mod summary;
+mod variance;
 
 pub use crate::model::{CoefRow, FitLogEntry, FitRecord, VarCorr, VarCorrTerm};
 

@@ -10,20 +10,28 @@
 //! models and watches for interruption.
 
 pub mod certificate;
+pub mod collinearity;
 pub(crate) mod driver;
+mod influence;
 pub mod persist;
 mod predict;
 mod record;
+pub mod repca;
 pub mod simulate;
 mod tables;
+pub mod variance;
 
 pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
+pub use collinearity::{collinearity, Collinearity, VifRow};
+pub use influence::Influence;
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
+pub use repca::{re_pca, RePca};
 pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};
+pub use variance::{DistributionVariance, VarianceDecomposition};
 
 use crate::error::Result;
 use crate::terms::{ModelTerms, ThetaLayout};

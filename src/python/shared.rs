@@ -276,6 +276,75 @@ pub fn predict<'py, M: Predict + Sync>(
     Ok(PyArray1::from_vec(py, out))
 }
 
+/// VIF rows (term, vif, its interval, √vif, tolerance, its interval) and
+/// whether X has an intercept.
+pub type VifColumns = (Vec<(String, f64, f64, f64, f64, f64, f64, f64)>, bool);
+
+/// Nakagawa's decomposition as a dict: fixed, random (None when singular),
+/// distribution, dispersion, residual, intercept and slope (lists of
+/// (name, variance)), not_in_x, singular (θ indices), r2 (marginal,
+/// conditional), icc (adjusted, unadjusted), icc_by_group.
+pub fn variance_decomposition<'py, M: crate::model::DistributionVariance>(
+    py: Python<'py>,
+    m: &M,
+    null_mean: Option<f64>,
+    tolerance: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    if !(tolerance >= 0.0 && tolerance.is_finite()) {
+        return Err(to_pyerr(Error::argument(
+            "tolerance",
+            format!("must be finite and non-negative, got {tolerance}"),
+        )));
+    }
+    let v = crate::model::VarianceDecomposition::new(m, null_mean, tolerance).map_err(to_pyerr)?;
+    let d = PyDict::new(py);
+    d.set_item("fixed", v.fixed)?;
+    d.set_item("random", v.random)?;
+    d.set_item("distribution", v.distribution)?;
+    d.set_item("dispersion", v.dispersion)?;
+    d.set_item("residual", v.residual)?;
+    d.set_item("intercept", v.intercept.clone())?;
+    d.set_item("slope", v.slope.clone())?;
+    d.set_item("not_in_x", v.not_in_x.clone())?;
+    d.set_item("singular", v.singular.clone())?;
+    d.set_item("r2", v.r2())?;
+    d.set_item("icc", v.icc())?;
+    d.set_item("icc_by_group", v.icc_by_group())?;
+    Ok(d)
+}
+
+/// The VIF table of a model (see `mixedmodels::model::collinearity`).
+pub fn collinearity(m: &impl MixedModel, ci: Option<f64>) -> PyResult<VifColumns> {
+    let c = crate::model::collinearity(m, ci).map_err(to_pyerr)?;
+    let rows = c
+        .rows
+        .into_iter()
+        .map(|r| {
+            let (vl, vh) = r.vif_ci;
+            let (tl, th) = r.tolerance_ci;
+            (r.term, r.vif, vl, vh, r.se_factor, r.tolerance, tl, th)
+        })
+        .collect();
+    Ok((rows, c.has_intercept))
+}
+
+/// lme4's rePCA as a list of dicts (rotation as a k × k array).
+pub fn re_pca<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for p in crate::model::re_pca(m).map_err(to_pyerr)? {
+        let k = p.sdev.len();
+        let d = PyDict::new(py);
+        d.set_item("group", p.group)?;
+        d.set_item("columns", p.columns)?;
+        d.set_item("sdev", PyArray1::from_vec(py, p.sdev))?;
+        d.set_item("rotation", colmajor(py, k, k, p.rotation))?;
+        d.set_item("proportion", PyArray1::from_vec(py, p.proportion))?;
+        d.set_item("cumulative", PyArray1::from_vec(py, p.cumulative))?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
 /// The `#[pymethods]` block of a model class: the class's own methods
 /// (`$own`) and the methods every model class shares. The class must have
 /// `fn m(&self) -> MutexGuard<'_, Model>` with `Model: MixedModel` and the
@@ -518,6 +587,78 @@ macro_rules! mixed_model_methods {
                 self.m().fit_record().map(|r| {
                     r.certificate.status != crate::model::CertificateStatus::Failed
                 })
+            }
+
+            // ---- for the model summaries of python/mixedmodels/_performance.py and
+            // _tidy.py (R², ICC, VIF, glance, augment): influence diagnostics, the
+            // fixed-effects terms of X's columns, the random-effects terms' labels.
+
+            /// lme4's hat values (`hatvalues.merMod`), computed with the GIL released.
+            fn hatvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                let m = self.m();
+                let h = py.detach(|| crate::model::Influence::hatvalues(&*m));
+                PyArray1::from_vec(py, h)
+            }
+            /// Pearson residuals (lme4's `residuals(m, type = "pearson")`).
+            fn pearson_residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::pearson_residuals(&*self.m()))
+            }
+            /// Cook's distances (lme4's `cooks.distance.merMod`), GIL released.
+            fn cooks_distance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                let m = self.m();
+                let d = py.detach(|| crate::model::Influence::cooks_distance(&*m));
+                PyArray1::from_vec(py, d)
+            }
+            /// The offset of the fitted rows (formula terms and option), None without.
+            #[getter]
+            fn offset<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+                crate::model::Predict::fitted_offset(&*self.m())
+                    .map(|o| PyArray1::from_slice(py, o))
+            }
+            /// Does the distribution-specific variance need the null model's mean?
+            #[getter]
+            fn needs_null_mean(&self) -> bool {
+                crate::model::DistributionVariance::needs_null_mean(&*self.m())
+            }
+            /// Nakagawa's variance decomposition with R² and ICCs (see
+            /// `mixedmodels::model::variance`).
+            #[pyo3(signature = (null_mean=None, tolerance=1e-5))]
+            fn variance_decomposition<'py>(
+                &self,
+                py: Python<'py>,
+                null_mean: Option<f64>,
+                tolerance: f64,
+            ) -> PyResult<Bound<'py, PyDict>> {
+                shared::variance_decomposition(py, &*self.m(), null_mean, tolerance)
+            }
+            /// Variance inflation factors: (rows of (term, vif, vif_ci_low,
+            /// vif_ci_high, se_factor, tolerance, tolerance_ci_low, tolerance_ci_high),
+            /// whether X has an intercept).
+            #[pyo3(signature = (ci=Some(0.95)))]
+            fn collinearity(&self, ci: Option<f64>) -> PyResult<shared::VifColumns> {
+                shared::collinearity(&*self.m(), ci)
+            }
+            /// lme4's rePCA: per grouping factor a dict (group, columns, sdev,
+            /// rotation, proportion, cumulative).
+            fn re_pca<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+                shared::re_pca(py, &*self.m())
+            }
+            /// The formula of the null model of R²'s distribution-specific variance:
+            /// the response, an intercept and the random-effects terms as written
+            /// (`y ~ 1 + (1 + Days | Subject)`); no offset terms (pass `offset`).
+            fn null_model_formula(&self) -> String {
+                let m = self.m();
+                let spec = &m.terms().spec;
+                let random: Vec<String> = spec.random.iter().map(|r| r.label.clone()).collect();
+                format!("{} ~ 1 + {}", spec.response.label(), random.join(" + "))
+            }
+            /// lme4's `sqrtrwt` (see `mixedmodels::model::Influence`).
+            fn sqrt_residual_weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::sqrt_residual_weights(&*self.m()))
+            }
+            /// lme4's `sqrtXwt` (see `mixedmodels::model::Influence`).
+            fn sqrt_working_weights<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+                PyArray1::from_vec(py, crate::model::Influence::sqrt_working_weights(&*self.m()))
             }
         }
     };

@@ -23,8 +23,9 @@ pub struct FeTerm {
     pub x: Vec<f64>,
     /// Number of rows.
     pub nrows: usize,
-    /// For each generated column (as `names`), the index of the formula
-    /// term it came from (`None` for the intercept).
+    /// For each of `names`, the index of the formula's fixed-effects term it
+    /// came from (into `ModelSpec::fixed.terms`; `None` for the intercept):
+    /// R's `assign` attribute of the model matrix, 0-based.
     pub term_of: Vec<Option<usize>>,
 }
 
@@ -62,6 +63,11 @@ impl FeTerm {
             .iter()
             .map(|&j| self.names[j].clone())
             .collect()
+    }
+
+    /// The term index (see [`FeTerm::term_of`]) of each kept column of X.
+    pub fn kept_term_of(&self) -> Vec<Option<usize>> {
+        self.kept.iter().map(|&j| self.term_of[j]).collect()
     }
 
     /// Column `j` of X.

@@ -165,7 +165,7 @@ pub fn hypotheses(
 
 /// The term (index into the formula's terms) of each column of X.
 fn column_terms(fixed: &FeTerm) -> Vec<Option<usize>> {
-    fixed.kept.iter().map(|&j| fixed.term_of[j]).collect()
+    fixed.kept_term_of()
 }
 
 /// Rows `rows` of `m` as a matrix.

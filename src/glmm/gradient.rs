@@ -1,0 +1,414 @@
+//! The analytic gradient of the Laplace objective of a GLMM with respect to
+//! (θ, β), and of the `fast` objective (β from PIRLS with u) with respect to θ.
+//!
+//! # The objective
+//!
+//! At (θ, β) PIRLS finds the conditional mode û of the penalised deviance
+//! P(u) = Σᵢ dᵢ(ηᵢ) + ‖u‖², η = o + Xβ + ZΛu, and the objective is
+//!
+//!   f = Σᵢ dᵢ(η̂ᵢ) + ‖û‖² + log det Ω,  Ω = ΛᵀZᵀW(η̂)ZΛ + I,
+//!
+//! with W the working (Fisher scoring) weights at the mode,
+//! wᵢ = pᵢ μ′(ηᵢ)²/V(μᵢ) (pᵢ the prior weight; pᵢV(μᵢ) for the canonical
+//! link). For `fast` (lme4's nAGQ = 0) β̂ is found with û, jointly
+//! minimising P over (u, β), and f is the same expression at (û, β̂).
+//!
+//! # Derivatives along the mode
+//!
+//! Write rᵢ = −½ ∂dᵢ/∂ηᵢ = pᵢ(yᵢ − μᵢ)μ′ᵢ/Vᵢ and Dᵢ = −∂rᵢ/∂ηᵢ =
+//! wᵢ − pᵢ(yᵢ − μᵢ)(μ″ᵢ/Vᵢ − μ′ᵢ²V′ᵢ/Vᵢ²), the observed information in ηᵢ
+//! (equal to wᵢ for the canonical link). The mode satisfies ½∂P/∂u =
+//! −ΛᵀZᵀr + u = 0 (and −Xᵀr = 0 for `fast`); the Hessian of ½P is
+//! H = ΛᵀZᵀDZΛ + I (for `fast` the joint H_J over (u, β) with the blocks
+//! ΛᵀZᵀDX and XᵀDX). A θ entry k sits at (row, col) of a term's λ, so
+//! ∂Λ/∂θ_k = Λ_k has a 1 at (l·v + row, l·v + col) in every level l.
+//!
+//! * Penalised deviance: by the envelope theorem (û, and β̂ for `fast`,
+//!   are stationary) only the explicit dependence counts:
+//!   ∂/∂θ_k = −2 rᵀZΛ_kû, ∂/∂β = −2Xᵀr (Laplace only).
+//! * log det Ω at fixed W: ∂_k of [`PlsEngine::logdet_gradient`](crate::pls::PlsEngine::logdet_gradient).
+//! * log det Ω through W: ∂ log det Ω/∂wᵢ = hᵢ = zᵢᵀΛΩ⁻¹Λᵀzᵢ
+//!   ([`PlsEngine::logdet_weight_gradient`](crate::pls::PlsEngine::logdet_weight_gradient)),
+//!   so with sᵢ = hᵢ ∂wᵢ/∂ηᵢ the contribution is sᵀ dη̂, where
+//!   dη̂ = ZΛ_kû + ZΛ dû for θ_k (plus X dβ̂ for `fast`) and X + ZΛ dû
+//!   for β (Laplace). The implicit function theorem on the stationarity
+//!   equations gives dû = −H⁻¹ ∂(½∂P/∂u)/∂θ_k; one adjoint solve,
+//!   v = H⁻¹ΛᵀZᵀs (for `fast` [v_u; v_β] = H_J⁻¹[ΛᵀZᵀs; Xᵀs]), serves
+//!   all k.
+//!
+//! Collecting terms, with a = ZΛv_u (+ Xv_β for `fast`) and
+//! q = s − 2r − D∘a (elementwise):
+//!
+//!   ∂f/∂θ_k = ∂_k log det Ω|_W + Σ_l [(Zᵀq)_{l,row} û_{l,col} + (Zᵀr)_{l,row} v_{l,col}],
+//!   ∂f/∂β = Xᵀq  (Laplace).
+//!
+//! For the canonical link D = W, so H (H_J) is L Lᵀ of the factor PIRLS left
+//! (its leading blocks); otherwise H is factored once more, with the
+//! observed weights D in the engine without X (D ≥ 0 for every family and
+//! link allowed here: their log-likelihoods are concave in η), and for
+//! `fast` the X rows enter through the Schur complement
+//! XᵀDX − (ΛᵀZᵀDX)ᵀH⁻¹(ΛᵀZᵀDX).
+//!
+//! # Cost
+//!
+//! One PIRLS (as [`evaluate`](GeneralizedLinearMixedModel::evaluate)), the
+//! θ derivative of log det Ω at fixed W (as for a linear mixed model), one
+//! sparse solve per observation for h, two triangular solves, and O(n·v)
+//! per term; plus one factorization without X for a non-canonical link.
+
+use super::pirls::PIRLS_TOL;
+use super::{Family, GeneralizedLinearMixedModel, Link};
+use crate::blocks::{backward_solve_transposed, forward_solve};
+use crate::error::{Error, Result};
+use crate::terms::ModelTerms;
+
+/// Per-observation derivatives at the mode (see the module docs).
+struct ModeDerivatives {
+    /// rᵢ = −½ ∂dᵢ/∂ηᵢ.
+    r: Vec<f64>,
+    /// ∂wᵢ/∂ηᵢ of the working weights.
+    dw: Vec<f64>,
+    /// Observed information Dᵢ = −∂rᵢ/∂ηᵢ (wᵢ for the canonical link).
+    d: Vec<f64>,
+}
+
+impl GeneralizedLinearMixedModel {
+    /// The Laplace objective and its gradient at θ with β fixed
+    /// (`Some(β)`: gradient with respect to (θ, β), laid out [θ…, β…]), or
+    /// the `fast` objective (`None`: β from PIRLS with u, lme4's nAGQ = 0)
+    /// and its gradient with respect to θ.
+    ///
+    /// The objective is f = Σᵢ dᵢ(η̂ᵢ) + ‖û‖² + log det Ω with
+    /// Ω = ΛᵀZᵀWZΛ + I at the conditional mode (the value
+    /// [`evaluate`](Self::evaluate) returns with nAGQ = 1). With, at the mode,
+    /// rᵢ = −½∂dᵢ/∂ηᵢ, the working weights wᵢ and Dᵢ = −∂rᵢ/∂ηᵢ (= wᵢ for the
+    /// canonical link), sᵢ = (∂ log det Ω/∂wᵢ)(∂wᵢ/∂ηᵢ), the adjoint
+    /// v = H⁻¹ΛᵀZᵀs (H = ΛᵀZᵀDZΛ + I, the Hessian of ½ the penalised
+    /// deviance in u; for `fast` [v_u; v_β] = H_J⁻¹[ΛᵀZᵀs; Xᵀs] with the
+    /// joint Hessian in (u, β)) and q = s − 2r − D∘(ZΛv_u + Xv_β):
+    ///
+    /// ∂f/∂θ_k = ∂_k log det Ω|_W + Σ_l [(Zᵀq)_{l,row} û_{l,col} + (Zᵀr)_{l,row} v_{l,col}],
+    /// ∂f/∂β = Xᵀq,
+    ///
+    /// θ_k sitting at (row, col) of its term's λ and l running over the
+    /// term's levels. The first term is the derivative at fixed weights (as
+    /// for a linear mixed model); the rest follows from the envelope theorem
+    /// for the penalised deviance and the implicit function theorem for û
+    /// (and β̂) in log det Ω (derivation in the source of this module).
+    ///
+    /// The model's state is left as `evaluate` leaves it (β, u, η, μ at the
+    /// mode, L factored there); its nAGQ is not changed (the Laplace
+    /// approximation is differentiated whatever nAGQ is). Fails as
+    /// `evaluate` does (θ or β invalid, PIRLS not converging).
+    ///
+    /// As for the linear mixed model, this is the two-sided derivative of a
+    /// function that stays smooth across λ's zero diagonal; at a diagonal
+    /// entry on its bound 0 it is the one-sided derivative into the
+    /// feasible region.
+    pub fn objective_and_gradient(
+        &mut self,
+        theta: &[f64],
+        beta: Option<&[f64]>,
+    ) -> Result<(f64, Vec<f64>)> {
+        self.install_theta(theta)?;
+        if let Some(b) = beta {
+            self.install_beta(b)?;
+        }
+        let fast = beta.is_none();
+        self.pirls(fast, false, PIRLS_TOL)?;
+        // L of the engine with X at the working weights of the final η
+        // exactly, as `evaluate` leaves it.
+        self.reweight(false)?;
+        let objective = self.pdev() + self.engine.logdet_z();
+        let gradient = self.mode_gradient(fast)?;
+        Ok((objective, gradient))
+    }
+
+    /// The gradient at the mode held (after PIRLS and a reweight of the
+    /// engine with X at the final η): with respect to (θ, β) for the
+    /// Laplace objective, θ only for `fast`.
+    fn mode_gradient(&mut self, fast: bool) -> Result<Vec<f64>> {
+        let md = self.mode_derivatives();
+        let terms = self.terms.clone();
+        let (nre, p) = (self.u.len(), self.beta.len());
+        // s = h ∘ ∂w/∂η: the derivative of log det Ω along η through W.
+        let mut s = self.engine.logdet_weight_gradient();
+        s.iter_mut().zip(&md.dw).for_each(|(h, dw)| *h *= dw);
+        // The adjoint right-hand side [ΛᵀZᵀs; Xᵀs] (X rows for `fast` only).
+        let mut v = vec![0.0; nre + if fast { p } else { 0 }];
+        add_lambda_t_z_t(&terms, self.engine.lambdas(), &s, &mut v[..nre]);
+        if fast {
+            for (j, vj) in v[nre..].iter_mut().enumerate() {
+                *vj = dot(terms.fixed.column(j), &s);
+            }
+        }
+        if self.link == self.family.canonical_link() {
+            self.solve_fisher(&mut v, fast);
+        } else {
+            self.solve_observed(&mut v, fast, &md.d)?;
+        }
+        // a = ZΛv_u (+ Xv_β); q = s − 2r − D∘a.
+        let mut q = vec![0.0; s.len()];
+        terms.add_z_lambda_u(self.engine.lambdas(), &v[..nre], &mut q);
+        if fast {
+            terms.add_x_beta(&v[nre..], &mut q);
+        }
+        for i in 0..q.len() {
+            q[i] = s[i] - 2.0 * md.r[i] - md.d[i] * q[i];
+        }
+        let mut grad = self.engine.logdet_gradient(&self.layout, false);
+        let mut offset = 0;
+        let mut ztq = Vec::new();
+        let mut ztr = Vec::new();
+        for (t, term) in terms.random.iter().enumerate() {
+            let range = self.layout.term_range(t);
+            let (vt, nl) = (term.ncols(), term.nlevels());
+            let (ut, vv) = (
+                &self.u[offset..offset + nl * vt],
+                &v[offset..offset + nl * vt],
+            );
+            offset += nl * vt;
+            if range.is_empty() {
+                continue;
+            }
+            zt_times(term, &q, &mut ztq);
+            zt_times(term, &md.r, &mut ztr);
+            for (g, e) in grad[range.clone()]
+                .iter_mut()
+                .zip(&self.layout.entries()[range])
+            {
+                *g += (0..nl)
+                    .map(|l| {
+                        ztq[l * vt + e.row] * ut[l * vt + e.col]
+                            + ztr[l * vt + e.row] * vv[l * vt + e.col]
+                    })
+                    .sum::<f64>();
+            }
+        }
+        if !fast {
+            grad.extend((0..p).map(|j| dot(terms.fixed.column(j), &q)));
+        }
+        Ok(grad)
+    }
+
+    /// r, ∂w/∂η and D at the current η and μ (module docs).
+    fn mode_derivatives(&self) -> ModeDerivatives {
+        let n = self.eta.len();
+        let (family, link) = (self.family, self.link);
+        let canonical = link == family.canonical_link();
+        let mut md = ModeDerivatives {
+            r: vec![0.0; n],
+            dw: vec![0.0; n],
+            d: vec![0.0; n],
+        };
+        for i in 0..n {
+            let (eta, mu, y, pw) = (self.eta[i], self.mu[i], self.resp.y[i], self.resp.wt[i]);
+            let var = family.variance(mu);
+            let dvar = variance_derivative(family, mu);
+            if canonical {
+                // μ′ = V(μ), μ″ = V′(μ)V(μ): r = p(y − μ), w = D = pV, ∂w/∂η = pV′V.
+                md.r[i] = pw * (y - mu);
+                md.d[i] = pw * var;
+                md.dw[i] = pw * dvar * var;
+            } else {
+                let me = link.mu_eta(eta);
+                let me2 = mu_eta_derivative(link, eta, mu, me);
+                let w = pw * me * me / var;
+                md.r[i] = pw * (y - mu) * me / var;
+                md.dw[i] = pw * (2.0 * me * me2 / var - me * me * me * dvar / (var * var));
+                md.d[i] = w - pw * (y - mu) * (me2 / var - me * me * dvar / (var * var));
+            }
+        }
+        md
+    }
+
+    /// x ← Ω⁻¹x with the factor of the engine with X at the mode: Ω the
+    /// random-effects part (Laplace) or, for `fast`, the (u, β) part (the
+    /// canonical link, where the Hessian of ½P is Ω).
+    fn solve_fisher(&self, x: &mut [f64], fast: bool) {
+        let mut offsets = self.engine.re_offsets();
+        let mut nblocks = offsets.len() - 1;
+        if fast {
+            offsets.push(x.len());
+            nblocks += 1;
+        }
+        let l = self.engine.l_blocks();
+        forward_solve(l, &offsets, nblocks, x);
+        backward_solve_transposed(l, &offsets, nblocks, x);
+    }
+
+    /// x ← H⁻¹x with H the Hessian of ½P at the mode for a non-canonical
+    /// link: ΛᵀZᵀDZΛ + I factored in the engine without X at the weights
+    /// D, and for `fast` the X rows through the Schur complement.
+    fn solve_observed(&mut self, x: &mut [f64], fast: bool, d: &[f64]) -> Result<()> {
+        self.ensure_reduced()?;
+        let eu = self
+            .engine_u
+            .as_mut()
+            .expect("the engine without X was just built");
+        // Rounding aside, D ≥ 0 (concave log-likelihoods in η). The
+        // response is not used, but its row of L must factor: a constant
+        // (the penalised residual of 0 would end the factorization).
+        eu.set_weighted_response_with(|z, sqrtw| {
+            z.fill(1.0);
+            sqrtw
+                .iter_mut()
+                .zip(d)
+                .for_each(|(w, d)| *w = d.max(0.0).sqrt());
+        });
+        self.factorizations += 1;
+        eu.refactor()?;
+        let eu = self.engine_u.as_ref().expect("built above");
+        let offsets = eu.re_offsets();
+        let nblocks = offsets.len() - 1;
+        let nre = offsets[nblocks];
+        let l = eu.l_blocks();
+        if !fast {
+            forward_solve(l, &offsets, nblocks, x);
+            backward_solve_transposed(l, &offsets, nblocks, x);
+            return Ok(());
+        }
+        // H_J = [H C; Cᵀ XᵀDX], C = ΛᵀZᵀDX. With H = L Lᵀ and F = L⁻¹C:
+        // S = XᵀDX − FᵀF, y = L⁻¹x_u, x_β ← S⁻¹(x_β − Fᵀy), x_u ← L⁻ᵀ(y − F x_β).
+        let terms = &self.terms;
+        let p = x.len() - nre;
+        let mut f = vec![0.0; nre * p];
+        let mut dx = vec![0.0; d.len()];
+        let mut s = vec![0.0; p * p];
+        for j in 0..p {
+            let xj = terms.fixed.column(j);
+            dx.iter_mut()
+                .zip(xj.iter().zip(d))
+                .for_each(|(o, (x, d))| *o = x * d);
+            for k in 0..=j {
+                s[j * p + k] = dot(terms.fixed.column(k), &dx);
+            }
+            let fj = &mut f[j * nre..(j + 1) * nre];
+            add_lambda_t_z_t(terms, eu.lambdas(), &dx, fj);
+            forward_solve(l, &offsets, nblocks, fj);
+        }
+        for j in 0..p {
+            for k in 0..=j {
+                s[j * p + k] -= dot(&f[j * nre..(j + 1) * nre], &f[k * nre..(k + 1) * nre]);
+            }
+        }
+        let (xu, xb) = x.split_at_mut(nre);
+        forward_solve(l, &offsets, nblocks, xu);
+        for (j, b) in xb.iter_mut().enumerate() {
+            *b -= dot(&f[j * nre..(j + 1) * nre], xu);
+        }
+        cholesky_solve_lower(&mut s, p, xb)?;
+        for (j, b) in xb.iter().enumerate() {
+            for (u, fj) in xu.iter_mut().zip(&f[j * nre..(j + 1) * nre]) {
+                *u -= fj * b;
+            }
+        }
+        backward_solve_transposed(l, &offsets, nblocks, xu);
+        Ok(())
+    }
+}
+
+/// dV/dμ of the family's variance function.
+fn variance_derivative(family: Family, mu: f64) -> f64 {
+    match family {
+        Family::Bernoulli | Family::Binomial => 1.0 - 2.0 * mu,
+        Family::Poisson => 1.0,
+    }
+}
+
+/// d²μ/dη² at η, given μ = g⁻¹(η) and `me` = dμ/dη there.
+fn mu_eta_derivative(link: Link, eta: f64, mu: f64, me: f64) -> f64 {
+    match link {
+        Link::Logit => me * (1.0 - 2.0 * mu),
+        Link::Probit => -eta * me,
+        Link::Cloglog => me * (1.0 - eta.min(700.0).exp()),
+        Link::Log => me,
+        Link::Identity => 0.0,
+        Link::Inverse => 2.0 / (eta * eta * eta),
+        Link::Sqrt => 2.0,
+    }
+}
+
+/// out += ΛᵀZᵀa (stacked term by term, per term column-major v × ℓ).
+fn add_lambda_t_z_t(terms: &ModelTerms, lambdas: &[Vec<f64>], a: &[f64], out: &mut [f64]) {
+    let mut offset = 0;
+    for (term, lam) in terms.random.iter().zip(lambdas) {
+        let v = term.ncols();
+        let o = &mut out[offset..offset + term.nranef()];
+        offset += term.nranef();
+        if v == 1 {
+            let lam = lam[0];
+            for ((&ai, &z), &l) in a.iter().zip(&term.z).zip(&term.refs) {
+                o[l as usize] += lam * z * ai;
+            }
+            continue;
+        }
+        for (i, &ai) in a.iter().enumerate() {
+            let l = term.refs[i] as usize;
+            let zi = &term.z[i * v..(i + 1) * v];
+            for r in 0..v {
+                // (λᵀzᵢ)_r, λ lower triangular and column-major.
+                let val: f64 = (r..v).map(|c| lam[r * v + c] * zi[c]).sum();
+                o[l * v + r] += val * ai;
+            }
+        }
+    }
+}
+
+/// out ← Z_tᵀa for one term (column-major v × ℓ), resized as needed.
+fn zt_times(term: &crate::terms::ReTerm, a: &[f64], out: &mut Vec<f64>) {
+    let v = term.ncols();
+    out.clear();
+    out.resize(term.nranef(), 0.0);
+    for (i, (&l, &ai)) in term.refs.iter().zip(a).enumerate() {
+        let dst = &mut out[l as usize * v..(l as usize + 1) * v];
+        for (d, z) in dst.iter_mut().zip(&term.z[i * v..(i + 1) * v]) {
+            *d += z * ai;
+        }
+    }
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Solve S x = b in place for a small symmetric positive definite S (its
+/// lower triangle row-major p × p, overwritten by its Cholesky factor).
+fn cholesky_solve_lower(s: &mut [f64], p: usize, b: &mut [f64]) -> Result<()> {
+    for j in 0..p {
+        let mut djj = s[j * p + j];
+        for k in 0..j {
+            djj -= s[j * p + k] * s[j * p + k];
+        }
+        if djj.is_nan() || djj <= 0.0 {
+            return Err(Error::NotPositiveDefinite {
+                term: "the fixed effects (Hessian of the penalised deviance)".into(),
+                row: j,
+            });
+        }
+        let djj = djj.sqrt();
+        s[j * p + j] = djj;
+        for i in j + 1..p {
+            let mut sij = s[i * p + j];
+            for k in 0..j {
+                sij -= s[i * p + k] * s[j * p + k];
+            }
+            s[i * p + j] = sij / djj;
+        }
+    }
+    for i in 0..p {
+        let mut v = b[i];
+        for k in 0..i {
+            v -= s[i * p + k] * b[k];
+        }
+        b[i] = v / s[i * p + i];
+    }
+    for i in (0..p).rev() {
+        let mut v = b[i];
+        for k in i + 1..p {
+            v -= s[k * p + i] * b[k];
+        }
+        b[i] = v / s[i * p + i];
+    }
+    Ok(())
+}
