@@ -8,6 +8,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 """
 
 from ._anova import Anova, anova, contrast_test
+from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
     EffectsCoding,
@@ -102,6 +103,7 @@ __all__ = [
     "Normal",
     "NotFittedError",
     "NotNestedError",
+    "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
     "RankDeficiencyWarning",
@@ -126,6 +128,8 @@ __all__ = [
     "icc",
     "likelihoodratiotest",
     "lmm",
+    "load_bootstrap",
+    "parametricbootstrap",
     "r2",
     "rePCA",
     "restore",

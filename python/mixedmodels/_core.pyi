@@ -1,5 +1,6 @@
 """Type stubs of the native module (built from src/python/ by maturin)."""
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,10 @@ def f_test_render(
     label: str, test: tuple[int, float, float, float], caption: str, format: str = "text"
 ) -> str:
     """One F test as a table rendered in ``format``."""
+
+def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
+    """The coverage interval at ``level`` of the finite ``values`` by ``method``
+    (``shortest`` or ``percentile``)."""
 
 class _MixedModel:
     """Stub-only base: the methods both native model classes have
@@ -180,6 +185,19 @@ class _MixedModel:
     def null_model_formula(self) -> str: ...
     def sqrt_residual_weights(self) -> npt.NDArray[np.float64]: ...
     def sqrt_working_weights(self) -> npt.NDArray[np.float64]: ...
+    def parametric_bootstrap(
+        self,
+        n: int,
+        seed: int,
+        threads: int | None = None,
+        theta: list[float] | None = None,
+        beta: list[float] | None = None,
+        sigma: float | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """The parametric bootstrap (GIL released): the replicates' ``objective``,
+        ``sigma``, ``beta``, ``theta``, ``components``, ``converged``, ``warning``, the
+        names and the ``generating`` values."""
 
 class LinearMixedModel(_MixedModel):
     def __init__(

@@ -2,7 +2,7 @@
 //! [X y] block), recomputed for every θ (Bates et al. 2015, section 3.4;
 //! MixedModels.jl `updateL!`).
 
-use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
 use faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch;
 use faer::{Mat, Par};
 
@@ -14,8 +14,21 @@ use super::{tri, Block};
 /// that evaluating the objective allocates nothing.
 pub struct Workspace {
     buffer: MemBuffer,
+    /// The buffer's size and alignment (a copy gets a fresh buffer of it).
+    req: StackReq,
     /// Parallelism of the dense kernels.
     pub par: Par,
+}
+
+impl Clone for Workspace {
+    /// A workspace of the same size with its own (uninitialised) scratch.
+    fn clone(&self) -> Self {
+        Workspace {
+            buffer: MemBuffer::new(self.req),
+            req: self.req,
+            par: self.par,
+        }
+    }
 }
 
 impl Workspace {
@@ -32,6 +45,7 @@ impl Workspace {
         let req = cholesky_in_place_scratch::<f64>(largest, par, Default::default());
         Workspace {
             buffer: MemBuffer::new(req),
+            req,
             par,
         }
     }

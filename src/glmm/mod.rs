@@ -83,7 +83,10 @@ pub struct GlmmOptions {
 
 /// A generalized linear mixed-effects model: terms, θ layout, family and
 /// link, the penalised least-squares engines PIRLS works in, and the current
-/// state (β, θ, u, η, μ).
+/// state (β, θ, u, η, μ). A clone is an independent model (the terms are
+/// shared) that shares the original's interrupt flag until given its own by
+/// [`set_interrupt`](Self::set_interrupt).
+#[derive(Clone)]
 pub struct GeneralizedLinearMixedModel {
     pub(crate) terms: Arc<ModelTerms>,
     pub(crate) layout: ThetaLayout,
@@ -255,6 +258,16 @@ impl GeneralizedLinearMixedModel {
     /// Use `interrupt` for this model's fits.
     pub fn set_interrupt(&mut self, interrupt: Interrupt) {
         self.interrupt = interrupt;
+    }
+
+    /// Use `threads` for the dense kernels and the per-observation loops of
+    /// later fits (None: all).
+    pub fn set_threads(&mut self, threads: Option<usize>) {
+        self.threads = threads;
+        self.engine.set_threads(threads);
+        if let Some(e) = &mut self.engine_u {
+            e.set_threads(threads);
+        }
     }
 
     /// The response distribution.

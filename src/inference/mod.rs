@@ -1,7 +1,9 @@
 //! Inference across fitted models: likelihood-ratio tests, and the checks
 //! that the models may be compared by one (same family, rows and response;
-//! nested fixed and random effects).
+//! nested fixed and random effects); and the parametric bootstrap of one
+//! fitted model ([`bootstrap`]).
 
+pub mod bootstrap;
 mod compare;
 pub mod ddf;
 mod lrt;

@@ -51,7 +51,10 @@ pub struct LmmOptions {
 }
 
 /// A linear mixed-effects model: its terms, the θ layout, the penalised
-/// least-squares engine and, once fitted, the fit record.
+/// least-squares engine and, once fitted, the fit record. A clone is an
+/// independent model (the terms are shared) that shares the original's
+/// interrupt flag until given its own by [`set_interrupt`](Self::set_interrupt).
+#[derive(Clone)]
 pub struct LinearMixedModel {
     /// Terms built from the formula and data.
     pub terms: Arc<ModelTerms>,
@@ -229,6 +232,12 @@ impl LinearMixedModel {
     /// Threads for the dense kernels (None: all available).
     pub fn threads(&self) -> Option<usize> {
         self.threads
+    }
+
+    /// Use `threads` for the dense kernels of later fits (None: all).
+    pub fn set_threads(&mut self, threads: Option<usize>) {
+        self.threads = threads;
+        self.engine.set_threads(threads);
     }
 
     /// The response vector (as given: the offset is not subtracted).

@@ -29,7 +29,7 @@ pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
 };
 pub use repca::{re_pca, RePca};
-pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions};
+pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions, Simulator};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};
 pub use variance::{DistributionVariance, VarianceDecomposition};
 

@@ -73,109 +73,168 @@ pub trait Simulate: MixedModel {
 }
 
 /// Draw `options.n` responses from `m`: a column-major nobs × n buffer
-/// (column j is replicate j, drawn by [`replicate_rng`]`(seed, j)`).
+/// (column j is replicate j, drawn by [`replicate_rng`]`(seed, j)`; see
+/// [`Simulator`]).
 ///
-/// Errors ([`Error::Argument`] naming the parameter): n = 0; θ rejected by
-/// the layout; β of the wrong length or not finite; σ not positive and
-/// finite, or σ given for a model without one (a generalized model);
-/// Binomial trials that are not whole numbers.
+/// Errors ([`Error::Argument`] naming the parameter): n = 0, and those of
+/// [`Simulator::new`].
 pub fn simulate<M: Simulate + Sync>(
     m: &M,
     seed: u64,
     options: &SimulateOptions,
 ) -> Result<Vec<f64>> {
-    let nobs = m.nobs();
     if options.n == 0 {
         return Err(Error::argument(
             "n",
             "the number of replicates must be at least 1",
         ));
     }
-    let theta = match &options.theta {
-        Some(t) => {
-            m.layout()
-                .check(t)
-                .map_err(|msg| Error::argument("theta", msg))?;
-            t.clone()
-        }
-        None => m.theta().to_vec(),
-    };
-    let p = m.terms().fixed.rank();
-    let beta = match &options.beta {
-        Some(b) if b.len() != p => {
-            return Err(Error::argument(
-                "beta",
-                format!(
-                    "β must have length {p} (the kept columns of X), got {}",
-                    b.len()
-                ),
-            ))
-        }
-        Some(b) if b.iter().any(|v| !v.is_finite()) => {
-            return Err(Error::argument("beta", "β must be finite"))
-        }
-        Some(b) => b.clone(),
-        None => m.beta(),
-    };
-    let dist = m.response_distribution();
-    let sigma = match (&dist, options.sigma) {
-        (ResponseDistribution::Family { family, .. }, Some(_)) => {
-            return Err(Error::argument(
-                "sigma",
-                format!(
-                    "a {} model has no residual standard deviation; sigma is for linear mixed \
-                     models only",
-                    family.name()
-                ),
-            ))
-        }
-        (_, Some(s)) if !(s.is_finite() && s > 0.0) => {
-            return Err(Error::argument(
-                "sigma",
-                format!("sigma must be positive and finite, got {s}"),
-            ))
-        }
-        (_, Some(s)) => s,
-        (_, None) => m.scale(),
-    };
-    if let ResponseDistribution::Family {
-        family: Family::Binomial,
-        weights,
-        ..
-    } = &dist
-    {
-        if let Some(i) = weights.iter().position(|w| w.fract() != 0.0) {
-            return Err(Error::argument(
-                "weights",
-                format!(
-                    "simulating a Binomial response needs whole numbers of trials (the prior \
-                     weights); observation {i} has {}",
-                    weights[i]
-                ),
-            ));
-        }
-    }
-    let terms = m.terms();
-    let lambdas = m.layout().lambdas(&theta);
-    let q: usize = terms.random.iter().map(|t| t.nranef()).sum();
-    let mut fixed = m
-        .linear_offset()
-        .map_or_else(|| vec![0.0; nobs], <[f64]>::to_vec);
-    terms.add_x_beta(&beta, &mut fixed);
+    let simulator = Simulator::new(
+        m,
+        seed,
+        options.theta.as_deref(),
+        options.beta.as_deref(),
+        options.sigma,
+    )?;
+    let nobs = m.nobs();
     let mut out = vec![0.0; nobs * options.n];
     out.par_chunks_mut(nobs.max(1))
         .enumerate()
-        .try_for_each(|(j, y)| {
-            let mut rng = replicate_rng(seed, j as u64);
-            // u ~ N(0, σ²I): b = Λu has covariance σ²ΛΛᵀ (σ = 1 for a GLMM).
-            let u: Vec<f64> = (0..q)
-                .map(|_| sigma * rng.sample::<f64, _>(StandardNormal))
-                .collect();
-            y.copy_from_slice(&fixed);
-            terms.add_z_lambda_u(&lambdas, &u, y);
-            draw(&dist, sigma, &mut rng, y)
-        })?;
+        .try_for_each(|(j, y)| simulator.replicate(j as u64, y))?;
     Ok(out)
+}
+
+/// The draws of one simulation, with the parameters checked and the fixed
+/// part o + Xβ and each term's λ computed once: replicate j is a function
+/// of (seed, j) alone, whoever draws it and in whatever order (the
+/// parametric bootstrap draws replicate j as [`simulate`]'s column j).
+#[derive(Debug, Clone)]
+pub struct Simulator<'a> {
+    terms: &'a crate::terms::ModelTerms,
+    seed: u64,
+    lambdas: Vec<Vec<f64>>,
+    /// o + Xβ of the rows used.
+    fixed: Vec<f64>,
+    /// Number of spherical random effects.
+    q: usize,
+    sigma: f64,
+    dist: ResponseDistribution,
+}
+
+impl<'a> Simulator<'a> {
+    /// Prepare draws from `m` with the given parameters (None: the model's
+    /// current value).
+    ///
+    /// Errors ([`Error::Argument`] naming the parameter): θ rejected by the
+    /// layout; β of the wrong length or not finite; σ not positive and
+    /// finite, or σ given for a model without one (a generalized model);
+    /// Binomial trials that are not whole numbers.
+    pub fn new<M: Simulate>(
+        m: &'a M,
+        seed: u64,
+        theta: Option<&[f64]>,
+        beta: Option<&[f64]>,
+        sigma: Option<f64>,
+    ) -> Result<Self> {
+        let theta = match theta {
+            Some(t) => {
+                m.layout()
+                    .check(t)
+                    .map_err(|msg| Error::argument("theta", msg))?;
+                t.to_vec()
+            }
+            None => m.theta().to_vec(),
+        };
+        let p = m.terms().fixed.rank();
+        let beta = match beta {
+            Some(b) if b.len() != p => {
+                return Err(Error::argument(
+                    "beta",
+                    format!(
+                        "β must have length {p} (the kept columns of X), got {}",
+                        b.len()
+                    ),
+                ))
+            }
+            Some(b) if b.iter().any(|v| !v.is_finite()) => {
+                return Err(Error::argument("beta", "β must be finite"))
+            }
+            Some(b) => b.to_vec(),
+            None => m.beta(),
+        };
+        let dist = m.response_distribution();
+        let sigma = match (&dist, sigma) {
+            (ResponseDistribution::Family { family, .. }, Some(_)) => {
+                return Err(Error::argument(
+                    "sigma",
+                    format!(
+                        "a {} model has no residual standard deviation; sigma is for linear \
+                         mixed models only",
+                        family.name()
+                    ),
+                ))
+            }
+            (_, Some(s)) if !(s.is_finite() && s > 0.0) => {
+                return Err(Error::argument(
+                    "sigma",
+                    format!("sigma must be positive and finite, got {s}"),
+                ))
+            }
+            (_, Some(s)) => s,
+            (_, None) => m.scale(),
+        };
+        if let ResponseDistribution::Family {
+            family: Family::Binomial,
+            weights,
+            ..
+        } = &dist
+        {
+            if let Some(i) = weights.iter().position(|w| w.fract() != 0.0) {
+                return Err(Error::argument(
+                    "weights",
+                    format!(
+                        "simulating a Binomial response needs whole numbers of trials (the \
+                         prior weights); observation {i} has {}",
+                        weights[i]
+                    ),
+                ));
+            }
+        }
+        let terms = m.terms();
+        let lambdas = m.layout().lambdas(&theta);
+        let q = terms.random.iter().map(|t| t.nranef()).sum();
+        let mut fixed = m
+            .linear_offset()
+            .map_or_else(|| vec![0.0; m.nobs()], <[f64]>::to_vec);
+        terms.add_x_beta(&beta, &mut fixed);
+        Ok(Simulator {
+            terms,
+            seed,
+            lambdas,
+            fixed,
+            q,
+            sigma,
+            dist,
+        })
+    }
+
+    /// Number of observations of a replicate.
+    pub fn nobs(&self) -> usize {
+        self.fixed.len()
+    }
+
+    /// Draw replicate `j` into `y` (length [`nobs`](Self::nobs)) from
+    /// [`replicate_rng`]`(seed, j)`.
+    pub fn replicate(&self, j: u64, y: &mut [f64]) -> Result<()> {
+        let mut rng = replicate_rng(self.seed, j);
+        // u ~ N(0, σ²I): b = Λu has covariance σ²ΛΛᵀ (σ = 1 for a GLMM).
+        let u: Vec<f64> = (0..self.q)
+            .map(|_| self.sigma * rng.sample::<f64, _>(StandardNormal))
+            .collect();
+        y.copy_from_slice(&self.fixed);
+        self.terms.add_z_lambda_u(&self.lambdas, &u, y);
+        draw(&self.dist, self.sigma, &mut rng, y)
+    }
 }
 
 /// Replace η in `y` by a response drawn given η.

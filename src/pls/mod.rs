@@ -21,7 +21,9 @@ use crate::blocks::{allocate_l, tri, update_l, Block, Structure, Workspace};
 use crate::error::{Error, Result};
 use crate::terms::{ModelTerms, ThetaLayout};
 
-/// The blocked penalised least-squares system of a model and its factor.
+/// The blocked penalised least-squares system of a model and its factor. A
+/// clone is independent (its own A, L and scratch; the terms are shared).
+#[derive(Clone)]
 pub struct PlsEngine {
     terms: Arc<ModelTerms>,
     structure: Structure,
@@ -115,6 +117,11 @@ impl PlsEngine {
     /// Parallelism of the dense kernels.
     pub fn par(&self) -> Par {
         self.ws.par
+    }
+
+    /// Use `threads` for the dense kernels from now on (None: all).
+    pub fn set_threads(&mut self, threads: Option<usize>) {
+        self.ws.par = parallelism(threads);
     }
 
     /// θ installed last.

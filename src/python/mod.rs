@@ -2,6 +2,7 @@
 //! `mixedmodels._core`. It converts and forwards; all numerics live in the
 //! rest of the crate.
 
+mod bootstrap;
 mod convert;
 mod ddf;
 mod glmm;
@@ -57,6 +58,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(likelihood_ratio_test, m)?)?;
     m.add_function(wrap_pyfunction!(present::likelihood_ratio_table, m)?)?;
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
+    m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
     ddf::register(m)?;

@@ -557,6 +557,26 @@ macro_rules! mixed_model_methods {
                     .map_err(to_pyerr)?;
                 Ok(shared::colmajor(py, m.nobs(), n, draws))
             }
+            /// The parametric bootstrap (see `mixedmodels::inference::bootstrap`),
+            /// run with the GIL released; `progress` is called with the replicates done.
+            #[pyo3(signature = (n, seed, threads=None, theta=None, beta=None, sigma=None, progress=None))]
+            #[allow(clippy::too_many_arguments)] // mirrors the Python function's keyword arguments
+            fn parametric_bootstrap<'py>(
+                &self,
+                py: Python<'py>,
+                n: usize,
+                seed: u64,
+                threads: Option<usize>,
+                theta: Option<Vec<f64>>,
+                beta: Option<Vec<f64>>,
+                sigma: Option<f64>,
+                progress: Option<Py<PyAny>>,
+            ) -> PyResult<Bound<'py, PyDict>> {
+                let options = crate::inference::bootstrap::BootstrapOptions {
+                    n, seed, theta, beta, sigma, threads,
+                };
+                super::bootstrap::run(py, &*self.m(), options, progress)
+            }
             /// Predictions: fitted rows (`columns` None) or new data (encoded columns).
             #[pyo3(signature = (columns, random_effects=true, new_levels="error", scale="response", offset=None))]
             fn predict<'py>(

@@ -1,0 +1,151 @@
+//! The parametric bootstrap (lme4's `bootMer`, MixedModels.jl's
+//! `parametricbootstrap`): draw `n` responses from a fitted model, refit the
+//! model to each and collect the estimates.
+//!
+//! Replicate k's response is [`simulate`](crate::model::simulate)'s column
+//! k for the same seed (ChaCha8 on stream k, see
+//! [`Simulator`](crate::model::Simulator)), so a replicate depends only on
+//! (seed, k): the table is the same whatever the number of threads.
+//! Replicates are refitted on a pool of `threads` rayon workers, each
+//! holding one clone of the fitted model (its terms shared, its symbolic
+//! work kept: only the response changes, see [`Refit`]); the calling thread
+//! reports progress and watches for interruption. A fit that fails or
+//! does not converge is kept as a row that says so, not dropped.
+//!
+//! [`intervals`] holds the coverage intervals computed from the replicates
+//! (the shortest, MixedModels.jl's `shortestcovint`, and percentile ones).
+
+pub mod intervals;
+mod refit;
+mod run;
+
+pub use intervals::{coverage_interval, IntervalMethod};
+pub use refit::{variance_components, Refit};
+pub use run::{parametric_bootstrap, BootstrapOptions};
+
+use crate::error::Result;
+
+/// The estimates of one replicate (NaN everywhere for a fit that failed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replicate {
+    /// The objective at the optimum (−2ℓ, REML criterion or the GLMM's deviance).
+    pub objective: f64,
+    /// The residual standard deviation (None for models without one).
+    pub sigma: Option<f64>,
+    /// Fixed effects β̂.
+    pub beta: Vec<f64>,
+    /// Covariance parameters θ̂.
+    pub theta: Vec<f64>,
+    /// θ̂ as variance components, one per θ entry (see [`variance_components`]).
+    pub components: Vec<f64>,
+    /// Did the optimizer converge and the convergence certificate not fail?
+    pub converged: bool,
+    /// Why the fit failed or did not converge, if it did not.
+    pub warning: Option<String>,
+}
+
+/// The parameter values the responses were drawn from, in the shape of a
+/// replicate's estimates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratingValues {
+    /// The fitted model's objective.
+    pub objective: f64,
+    /// σ (None for models without one).
+    pub sigma: Option<f64>,
+    /// β.
+    pub beta: Vec<f64>,
+    /// θ.
+    pub theta: Vec<f64>,
+    /// θ as variance components.
+    pub components: Vec<f64>,
+}
+
+/// The replicates of a parametric bootstrap, in replicate order, with the
+/// names of their columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParametricBootstrap {
+    /// The seed of the draws.
+    pub seed: u64,
+    /// Names of β's coefficients.
+    pub coef_names: Vec<String>,
+    /// lme4's names of θ (`Subject.(Intercept)`, …).
+    pub theta_names: Vec<String>,
+    /// lme4's names of the variance components (`sd_(Intercept)|Subject`, …).
+    pub component_names: Vec<String>,
+    /// The values the responses were drawn from.
+    pub generating: GeneratingValues,
+    /// One entry per replicate, replicate k at index k.
+    pub replicates: Vec<Replicate>,
+}
+
+/// One row of [`ParametricBootstrap::confint`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    /// The parameter (lme4's `confint(oldNames = FALSE)` name).
+    pub parameter: String,
+    /// The value the responses were drawn from.
+    pub estimate: f64,
+    /// Lower end.
+    pub lower: f64,
+    /// Upper end.
+    pub upper: f64,
+}
+
+impl ParametricBootstrap {
+    /// Does the model have a residual standard deviation?
+    pub fn has_sigma(&self) -> bool {
+        self.generating.sigma.is_some()
+    }
+
+    /// The parameters of [`confint`](Self::confint) in lme4's
+    /// `confint(oldNames = FALSE)` order: the variance components, `sigma`
+    /// (if the model has one), then the fixed effects; with the value each
+    /// was drawn from.
+    pub fn parameters(&self) -> Vec<(String, f64)> {
+        let g = &self.generating;
+        let components = self
+            .component_names
+            .iter()
+            .cloned()
+            .zip(g.components.clone());
+        let sigma = g.sigma.map(|s| ("sigma".to_string(), s));
+        let beta = self.coef_names.iter().cloned().zip(g.beta.clone());
+        components.chain(sigma).chain(beta).collect()
+    }
+
+    /// The replicates' values of parameter `i` of [`parameters`](Self::parameters).
+    pub fn values(&self, i: usize) -> Vec<f64> {
+        let k = self.component_names.len();
+        let s = usize::from(self.has_sigma());
+        self.replicates
+            .iter()
+            .map(|r| {
+                if i < k {
+                    r.components[i]
+                } else if i < k + s {
+                    r.sigma.unwrap_or(f64::NAN)
+                } else {
+                    r.beta[i - k - s]
+                }
+            })
+            .collect()
+    }
+
+    /// Coverage intervals of every parameter at `level` by `method`, from
+    /// the replicates with a finite value (see [`coverage_interval`]).
+    pub fn confint(&self, level: f64, method: IntervalMethod) -> Result<Vec<IntervalRow>> {
+        self.parameters()
+            .into_iter()
+            .enumerate()
+            .map(|(i, (parameter, estimate))| {
+                let (lower, upper) = coverage_interval(&self.values(i), level, method)?;
+                Ok(IntervalRow {
+                    parameter,
+                    estimate,
+                    lower,
+                    upper,
+                })
+            })
+            .collect()
+    }
+}
