@@ -1,8 +1,8 @@
 //! The convergence certificate of a GLMM fit (`model::certificate`): the
 //! gradient by central differences of the objective in θ (fast fits, β from
 //! PIRLS) or in (β, θ) (joint fits, β fixed in PIRLS), with step
-//! h_i = 1e-4·max(|x_i|, s_i), s_i the unit of the component (1 for θ, the
-//! standard error for β) (forward differences at a bound): 2 evaluations
+//! h_i = 1e-4·max(|x_i|, s_i), s_i the unit of the component (θ's unit from
+//! the θ layout, the standard error for β) (forward differences at a bound): 2 evaluations
 //! per free component, 1 per bounded one (plus one at the optimum then).
 //! Joint fits of [`CERTIFICATE_FULL_ROWS`] rows or more are checked in θ
 //! only, β fixed, and the record says so (scope `theta`).
@@ -15,6 +15,7 @@ use crate::model::certificate::{
     central_gradient, certify, Certificate, Certify, CERTIFICATE_FULL_ROWS, DIFFERENCE_STEP,
 };
 use crate::model::driver::{run_stage, theta_optimizer};
+use crate::model::scaling::ThetaScaling;
 use crate::model::{CertificateScope, FitSettings, MixedModel, Stage};
 use crate::optim::Bobyqa;
 
@@ -28,7 +29,8 @@ struct Certifier<'a> {
     fixed_beta: Option<Vec<f64>>,
     /// Lower bounds of the checked parameters.
     lower: Vec<f64>,
-    /// Units of the checked parameters (standard errors for β, 1 for θ).
+    /// Units of the checked parameters (standard errors for β, the layout's
+    /// units for θ).
     units: Vec<f64>,
     interrupt: &'a Interrupt,
 }
@@ -80,8 +82,9 @@ impl Certify for Certifier<'_> {
                 settings.max_evaluations,
                 interrupt,
             );
+            let scaling = ThetaScaling::new(&layout);
             let mut f = |th: &[f64]| self.objective(th);
-            let (r, st) = run_stage(
+            let (r, st) = scaling.run_stage(
                 Stage::Theta,
                 &bobyqa,
                 &mut f,
@@ -150,7 +153,7 @@ impl GeneralizedLinearMixedModel {
                 .stderror()
                 .into_iter()
                 .map(|s| if s.is_finite() && s > 0.0 { s } else { 1.0 })
-                .chain(std::iter::repeat_n(1.0, theta.len()))
+                .chain(self.layout.units().iter().copied())
                 .collect();
             let x: Vec<f64> = b.iter().chain(&theta).copied().collect();
             let lower: Vec<f64> = std::iter::repeat_n(f64::NEG_INFINITY, p)
@@ -178,13 +181,14 @@ impl GeneralizedLinearMixedModel {
             let (b, th) = x.split_at(p);
             Ok((th.to_vec(), Some(b.to_vec()), cert))
         } else {
+            let units = self.layout.units().to_vec();
             let mut c = Certifier {
                 model: self,
                 settings,
                 p: 0,
                 fixed_beta: beta.clone(),
                 lower: theta_lower.clone(),
-                units: vec![1.0; theta.len()],
+                units,
                 interrupt,
             };
             let (th, _, cert) = certify(

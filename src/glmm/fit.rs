@@ -6,14 +6,16 @@
 //! the fast fit (MixedModels.jl; lme4's second stage). Both stages use BOBYQA
 //! under θ's lower bounds; in the joint stage β is unbounded and each
 //! coordinate is scaled so that the initial trust-region radius is a fixed
-//! fraction of its standard error from the fast fit (θ: an absolute step).
+//! fraction of its standard error from the fast fit (θ: a fixed step in its
+//! units, `model::scaling`).
 
 use std::time::Instant;
 
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::model::driver::{run_fit, run_stage, theta_optimizer, zero_trials, FitLog};
+use crate::model::driver::{run_fit, run_stage, theta_optimizer, FitLog};
+use crate::model::scaling::ThetaScaling;
 use crate::model::{FitRecord, FitSettings, Stage};
 use crate::optim::Bobyqa;
 use crate::parallel::PARALLEL_ROWS;
@@ -154,7 +156,9 @@ impl GeneralizedLinearMixedModel {
         let finitial = self
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
-        // Stage 1: θ only, with the layout's scales and sign symmetries.
+        // Stage 1: θ only, with the layout's scales and sign symmetries, on
+        // θ in its units (as the zero trials).
+        let scaling = ThetaScaling::new(&self.layout);
         let (rho_end, stage_tol) = if fast {
             (settings.rho_end, settings.pirls_tol)
         } else {
@@ -173,7 +177,7 @@ impl GeneralizedLinearMixedModel {
                 log.push(th, &self.beta, v, false);
                 v
             };
-            run_stage(
+            scaling.run_stage(
                 Stage::Theta,
                 &bobyqa,
                 &mut f,
@@ -227,7 +231,8 @@ impl GeneralizedLinearMixedModel {
         }
         // Try tiny diagonal entries of θ at their bound of zero.
         let beta_opt = (!fast).then(|| self.beta.clone());
-        let (theta, fz, zeroed) = zero_trials(&self.layout.diagonal(), theta, fmin, &mut |trial| {
+        let diagonal = self.layout.diagonal();
+        let (theta, fz, zeroed) = scaling.zero_trials(&diagonal, theta, fmin, &mut |trial| {
             let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), settings.pirls_tol);
             log.push(trial, &self.beta, v, !fast);
             v
@@ -284,14 +289,16 @@ impl GeneralizedLinearMixedModel {
 
 /// Coordinates of the joint stage: β = β₀ + c R_X⁻¹ x_β (R_X from the fast
 /// fit, so that the β part of the objective's Hessian, ≈ 2R_XᵀR_X, is a
-/// multiple of the identity) and θ = θ₀ + s x_θ.
+/// multiple of the identity) and θ = θ₀ + s D x_θ (D: θ's units, so that
+/// both parts are independent of the units of the predictors).
 pub(super) struct JointMap {
     beta0: Vec<f64>,
     theta0: Vec<f64>,
     /// L_XX = R_Xᵀ, row-major p × p lower triangular.
     lxx: Vec<f64>,
     c: f64,
-    s: f64,
+    /// The step of each θ entry: s times its unit.
+    s: Vec<f64>,
 }
 
 impl JointMap {
@@ -309,7 +316,7 @@ impl JointMap {
             theta0: theta.to_vec(),
             lxx,
             c: BETA_STEP,
-            s: THETA_STEP,
+            s: m.layout.units().iter().map(|u| THETA_STEP * u).collect(),
         }
     }
 
@@ -326,7 +333,12 @@ impl JointMap {
             d[i] = acc / self.lxx[i * p + i];
         }
         let beta = self.beta0.iter().zip(&d).map(|(b, d)| b + d);
-        let theta = self.theta0.iter().zip(&x[p..]).map(|(t, x)| t + self.s * x);
+        let theta = self
+            .theta0
+            .iter()
+            .zip(&x[p..])
+            .zip(&self.s)
+            .map(|((t, x), s)| t + s * x);
         beta.chain(theta).collect()
     }
 
@@ -338,7 +350,8 @@ impl JointMap {
                 lower_theta
                     .iter()
                     .zip(&self.theta0)
-                    .map(|(l, t)| (l - t) / self.s),
+                    .zip(&self.s)
+                    .map(|((l, t), s)| (l - t) / s),
             )
             .collect()
     }

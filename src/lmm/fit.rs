@@ -9,13 +9,15 @@ use super::LinearMixedModel;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::model::certificate::{central_gradient, certify, Certify};
-use crate::model::driver::{run_fit, run_stage, theta_optimizer, zero_trials, FitLog};
+use crate::model::driver::{run_fit, theta_optimizer, FitLog};
+use crate::model::scaling::ThetaScaling;
 use crate::model::{CertificateScope, FitRecord, FitSettings, MixedModel, Stage};
 use crate::optim::{Bobyqa, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 
 impl LinearMixedModel {
-    /// Fit by ML (`reml = false`) or REML from θ₀ (1 on λ diagonals, 0 off)
+    /// Fit by ML (`reml = false`) or REML from θ₀ (the identity in θ's
+    /// units: 1 on λ's diagonal for columns of ordinary size, 0 off it)
     /// with the default settings.
     pub fn fit(&mut self, reml: bool) -> Result<&FitRecord> {
         let settings = FitSettings {
@@ -58,6 +60,8 @@ impl LinearMixedModel {
         let upper = self.layout.upper();
         let mut log = FitLog::default();
         let interrupt = self.interrupt.clone();
+        // The optimizer, zero trials and certificate work on θ in its units.
+        let scaling = ThetaScaling::new(&self.layout);
         let optimizer = theta_optimizer(
             &self.layout,
             settings.rho_begin,
@@ -91,7 +95,7 @@ impl LinearMixedModel {
                 log.push(th, &[], v, false);
                 v
             };
-            let (result, mut stage) = run_stage(
+            let (result, mut stage) = scaling.run_stage(
                 Stage::Theta,
                 &optimizer,
                 &mut f,
@@ -105,7 +109,7 @@ impl LinearMixedModel {
         };
         let fmin = self.objective_at(&result.x)?;
         let (theta, fmin, zeroed) =
-            zero_trials(&self.layout.diagonal(), result.x, fmin, &mut |th| {
+            scaling.zero_trials(&self.layout.diagonal(), result.x, fmin, &mut |th| {
                 let v = self.objective_for_optimizer(th);
                 log.push(th, &[], v, false);
                 v
@@ -114,6 +118,7 @@ impl LinearMixedModel {
             let mut check = Certifier {
                 model: self,
                 optimizer: &optimizer,
+                scaling: &scaling,
                 lower: &lower,
                 upper: &upper,
                 interrupt: &interrupt,
@@ -173,6 +178,7 @@ const DENSE_GRADIENT_LIMIT: usize = 256;
 struct Certifier<'a> {
     model: &'a mut LinearMixedModel,
     optimizer: &'a Bobyqa,
+    scaling: &'a ThetaScaling,
     lower: &'a [f64],
     upper: &'a [f64],
     interrupt: &'a Interrupt,
@@ -206,10 +212,10 @@ impl Certify for Certifier<'_> {
         if self.analytic() {
             return Ok((self.model.gradient_at(x)?, 1));
         }
-        let units = vec![1.0; x.len()];
+        let units = self.scaling.units();
         let model = &mut *self.model;
         let mut obj = |th: &[f64]| model.objective_for_optimizer(th);
-        let (g, evaluations) = central_gradient(&mut obj, x, f, self.lower, &units);
+        let (g, evaluations) = central_gradient(&mut obj, x, f, self.lower, units);
         // Leave the model at x, where the certificate is judged.
         model.set_theta(x)?;
         Ok((g, evaluations))
@@ -218,7 +224,7 @@ impl Certify for Certifier<'_> {
     fn restart(&mut self, x: &[f64]) -> Result<(Vec<f64>, f64, usize)> {
         let model = &mut *self.model;
         let mut f = |th: &[f64]| model.objective_for_optimizer(th);
-        let (result, stage) = run_stage(
+        let (result, stage) = self.scaling.run_stage(
             Stage::Theta,
             self.optimizer,
             &mut f,
@@ -228,5 +234,10 @@ impl Certify for Certifier<'_> {
             self.interrupt,
         )?;
         Ok((result.x, result.fmin, stage.evaluations))
+    }
+
+    fn units(&self, n: usize) -> Vec<f64> {
+        debug_assert_eq!(n, self.scaling.units().len());
+        self.scaling.units().to_vec()
     }
 }

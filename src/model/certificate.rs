@@ -2,15 +2,19 @@
 //! projected gradient (KKT conditions under the bounds) at the optimum.
 //!
 //! With f the objective at the optimum x, g its gradient and s_i the unit
-//! of component i (1 for θ; the standard error for a GLMM's β in a joint
-//! fit, the unit in which its joint stage measures β), component i passes when
+//! of component i (θ's unit from its random-effects column, 1 for columns
+//! of ordinary size, see `model::scaling`; the standard error for a GLMM's β
+//! in a joint fit, the unit in which its joint stage measures β), component
+//! i passes when
 //!
 //! * x_i is free (above its lower bound): |g_i|·max(|x_i|, s_i) ≤ tol·max(|f|, 1);
 //! * x_i is on its (finite) lower bound: g_i·max(|x_i|, s_i) ≥ −tol·max(|f|, 1)
 //!   (g_i the one-sided derivative into the feasible region).
 //!
 //! That is, the first-order change of f for a relative change of x_i (or a
-//! change of one unit, if larger) is below tol relative to f. A unit of 1
+//! change of one unit, if larger) is below tol relative to f: the check of
+//! x_i/s_i with unit 1, so it does not depend on the units of the
+//! predictors. A unit of 1
 //! for β would not do: a coefficient of a covariate with a large range
 //! (Contraception's age², |β| = 0.005, standard error 0.0007) has a gradient
 //! in the hundreds for a change of f far below the optimizer's precision.
@@ -237,7 +241,7 @@ pub(crate) trait Certify {
 }
 
 /// Where a failing component on its bound is moved before the restart,
-/// relative to max(|x_i|, 1).
+/// relative to max(|x_i|, s_i).
 const INWARD_STEP: f64 = 1e-2;
 
 /// Check the certificate at `x` (objective `f`), restarting once from the
@@ -265,7 +269,7 @@ pub(crate) fn certify(
         let mut start = x.clone();
         for &i in &failing {
             if start[i] <= lower[i] {
-                start[i] = lower[i] + INWARD_STEP * start[i].abs().max(1.0);
+                start[i] = lower[i] + INWARD_STEP * start[i].abs().max(units[i]);
             }
         }
         let (x2, f2, used) = model.restart(&start)?;

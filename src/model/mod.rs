@@ -7,7 +7,8 @@
 //! The default methods build the tables (coefficients, variance components)
 //! once for both. [`FitRecord`] is the one record of a fit's settings and
 //! results; `driver` runs the optimizer stages and the zero trials for both
-//! models and watches for interruption.
+//! models and watches for interruption; `scaling` runs them on θ in the
+//! units of its random-effects columns.
 
 pub mod certificate;
 pub mod collinearity;
@@ -17,6 +18,7 @@ pub mod persist;
 mod predict;
 mod record;
 pub mod repca;
+pub mod scaling;
 pub mod simulate;
 mod tables;
 pub mod variance;
@@ -36,7 +38,9 @@ pub use variance::{DistributionVariance, VarianceDecomposition};
 use crate::error::Result;
 use crate::terms::{ModelTerms, ThetaLayout};
 
-/// θ entries on λ's diagonal closer to 0 than this count as at their bound.
+/// θ entries on λ's diagonal closer to 0 than this times their unit
+/// ([`ThetaLayout::units`]; 1 for random-effects columns of ordinary size)
+/// count as at their bound.
 pub const SINGULAR_TOL: f64 = 1e-8;
 
 /// What every fitted mixed model answers.

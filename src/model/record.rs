@@ -23,9 +23,9 @@ pub struct FitSettings {
     pub fast: bool,
     /// Quadrature points of the GLMM objective (1: Laplace).
     pub nagq: usize,
-    /// BOBYQA's initial trust-region radius on θ.
+    /// BOBYQA's initial trust-region radius on θ (in θ's units, `model::scaling`).
     pub rho_begin: f64,
-    /// BOBYQA's final trust-region radius on θ.
+    /// BOBYQA's final trust-region radius on θ (in θ's units).
     pub rho_end: f64,
     /// Most objective evaluations per stage.
     pub max_evaluations: usize,

@@ -1,7 +1,8 @@
 //! The layout of the covariance parameters θ, owned by the random-effects
 //! terms: where each θ entry sits in its term's relative covariance factor
-//! λ, its starting value and bounds, its name, and which groups of entries
-//! may change sign together without changing the model.
+//! λ, its unit (from the size of its random-effects column, `units.rs`),
+//! starting value and bounds, its name, and which groups of entries may
+//! change sign together without changing the model.
 //!
 //! θ lists, term by term, the structurally non-zero entries of each λ's
 //! lower triangle column by column (lme4's and MixedModels.jl's order), so
@@ -10,6 +11,7 @@
 
 use crate::optim::SignSymmetry;
 
+use super::units::{column_scale, column_size};
 use super::ReTerm;
 
 /// Initial step of BOBYQA for off-diagonal θ relative to diagonal ones:
@@ -46,6 +48,8 @@ pub struct ThetaLayout {
     names: Vec<String>,
     /// The variance-component names of the θ entries (sd_/cor_ style).
     component_names: Vec<String>,
+    /// The unit of each θ entry (a power of two; see [`super::units`]).
+    units: Vec<f64>,
 }
 
 impl ThetaLayout {
@@ -54,10 +58,16 @@ impl ThetaLayout {
         let mut entries = Vec::new();
         let mut names = Vec::new();
         let mut component_names = Vec::new();
+        let mut units = Vec::new();
         let mut offsets = vec![0];
         for (k, t) in terms.iter().enumerate() {
+            let v = t.ncols();
+            let scales: Vec<f64> = (0..v)
+                .map(|j| column_scale(column_size(&t.z, v, j)))
+                .collect();
             for &(row, col) in &t.theta_index {
                 entries.push(ThetaEntry { term: k, row, col });
+                units.push(1.0 / scales[row]);
                 let (g, r, c) = (&t.grouping, &t.column_names[row], &t.column_names[col]);
                 if row == col {
                     names.push(format!("{g}.{r}"));
@@ -75,6 +85,7 @@ impl ThetaLayout {
             offsets,
             names,
             component_names,
+            units,
         }
     }
 
@@ -124,11 +135,20 @@ impl ThetaLayout {
         &self.component_names
     }
 
-    /// The starting θ: 1 on λ's diagonal, 0 off it (lme4, MixedModels.jl).
+    /// The unit of each θ entry: 1 over the scale of its row's
+    /// random-effects column, a power of two (1 for columns of ordinary
+    /// size; see [`super::units`]). Fits work on θ divided by it.
+    pub fn units(&self) -> &[f64] {
+        &self.units
+    }
+
+    /// The starting θ: its unit on λ's diagonal, 0 off it (the identity in
+    /// scaled units; lme4's and MixedModels.jl's start when every unit is 1).
     pub fn initial(&self) -> Vec<f64> {
         self.entries
             .iter()
-            .map(|e| if e.is_diagonal() { 1.0 } else { 0.0 })
+            .zip(&self.units)
+            .map(|(e, &u)| if e.is_diagonal() { u } else { 0.0 })
             .collect()
     }
 
@@ -152,10 +172,11 @@ impl ThetaLayout {
     }
 
     /// Zero-based θ indices whose value lies on its bound of zero (within
-    /// `tol`): the variance components estimated at the boundary.
+    /// `tol` of its [unit](Self::units)): the variance components estimated
+    /// at the boundary.
     pub fn at_bound(&self, theta: &[f64], tol: f64) -> Vec<usize> {
         (0..self.len())
-            .filter(|&i| self.entries[i].is_diagonal() && theta[i].abs() < tol)
+            .filter(|&i| self.entries[i].is_diagonal() && theta[i].abs() < tol * self.units[i])
             .collect()
     }
 
@@ -306,6 +327,21 @@ mod tests {
         assert!(layout.check(&[1.0, f64::NAN, 0.0, 1.0]).is_err());
         assert!(layout.check(&[1.0]).is_err());
         assert_eq!(layout.at_bound(&[1.0, 0.0, 0.0, 1e-12], 1e-8), vec![2, 3]);
+    }
+
+    #[test]
+    fn units_follow_the_rows_of_lambda() {
+        // Column x has size 1000 (unit 2⁻¹⁰ for λ's row x), the intercept 1
+        // (unit 1).
+        let mut t = term("g", &["(Intercept)", "x"], vec![(0, 0), (1, 0), (1, 1)]);
+        t.z = vec![1.0, 1000.0, 1.0, -1000.0];
+        let layout = ThetaLayout::new(&[t]);
+        let u = 2f64.powi(-10);
+        assert_eq!(layout.units(), [1.0, u, u]);
+        assert_eq!(layout.initial(), vec![1.0, 0.0, u]);
+        // At bound relative to the unit: 1e-9·u is, 1e-9 is not.
+        assert_eq!(layout.at_bound(&[1.0, 0.0, 1e-9 * u], 1e-8), vec![2]);
+        assert!(layout.at_bound(&[1.0, 0.0, 1e-9], 1e-8).is_empty());
     }
 
     #[test]

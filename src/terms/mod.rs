@@ -8,6 +8,7 @@ mod layout;
 mod newdata;
 mod random;
 mod reversed;
+pub mod units;
 
 use std::collections::HashMap;
 
