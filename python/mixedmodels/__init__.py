@@ -64,6 +64,7 @@ from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
+from ._profile import ProfileResult, profile
 from ._tidy import augment, glance
 
 __all__ = [
@@ -106,6 +107,7 @@ __all__ = [
     "ParametricBootstrap",
     "Poisson",
     "ProbitLink",
+    "ProfileResult",
     "RankDeficiencyWarning",
     "RePCA",
     "ReTerm",
@@ -130,6 +132,7 @@ __all__ = [
     "lmm",
     "load_bootstrap",
     "parametricbootstrap",
+    "profile",
     "r2",
     "rePCA",
     "restore",

@@ -372,6 +372,102 @@ class MixedModel(RichDisplay):
         return contrast_test(self, L, rhs=rhs, ddf=ddf)
 
     @needs_fit
+    def confint(
+        self,
+        method: str = "wald",
+        level: float = 0.95,
+        *,
+        profile: Any = None,
+        bootstrap: Any = None,
+        n: int | None = None,
+        seed: int | None = None,
+    ) -> pl.DataFrame:
+        """Confidence intervals of the parameters, named as lme4's
+        ``confint(m, oldNames = FALSE)``: ``sd_(Intercept)|Subject``,
+        ``cor_Days.(Intercept)|Subject``, ``sigma`` (linear models), then the
+        coefficients.
+
+        ``"wald"`` gives β̂ ± z·se(β̂) with z = Φ⁻¹((1 + level)/2) at the model's estimates
+        and no interval (null) for the variance components and σ, as lme4 (for a
+        generalized model the standard errors are :meth:`stderror`'s, from R_X: lme4's
+        ``vcov(use.hessian = FALSE)``; lme4's ``confint`` uses a finite-difference
+        Hessian). ``"profile"`` gives likelihood-profile intervals (:func:`profile`, ends
+        refined on the exact profile; a REML fit is profiled on the ML deviance, so its
+        estimates are the ML ones, as lme4's). ``"boot"`` gives the intervals of a
+        parametric bootstrap (its ``confint(level=level)``: shortest coverage intervals):
+        pass a :func:`parametricbootstrap` result as ``bootstrap``, or ``n`` and ``seed``
+        to run one here.
+
+        Parameters
+        ----------
+        method : {"wald", "profile", "boot"}, default "wald"
+            How the intervals are computed.
+        level : float, default 0.95
+            The confidence level, 0 < level < 1.
+        profile : ProfileResult, optional
+            A profile of this model to reuse (``method="profile"`` only).
+        bootstrap : optional
+            A bootstrap result with a ``confint(level=...)`` method (``method="boot"``).
+        n : int, optional
+            Bootstrap replicates when running one (``method="boot"``; default 500).
+        seed : int, optional
+            Seed of a bootstrap run (``method="boot"``; required to run one).
+
+        Returns
+        -------
+        polars.DataFrame
+            ``parameter``, ``estimate``, ``lower``, ``upper`` (null where the method gives
+            no end).
+
+        Raises
+        ------
+        ArgumentError
+            A bad ``method`` or ``level``, a keyword that does not belong to the method, a
+            ``profile`` of another model, or ``method="boot"`` running a bootstrap without
+            a ``seed`` (all naming the parameter).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm, polars as pl
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+        >>> m.confint().filter(parameter="Days").select(pl.col("lower", "upper").round(3)).rows()
+        [(7.523, 13.412)]
+        >>> m.confint("profile")["parameter"].to_list()[:2]
+        ['sd_(Intercept)|Subject', 'cor_Days.(Intercept)|Subject']
+        """
+        from . import _profile
+
+        _choice("wald", "profile", "boot")("method", method)
+        level = _profile.check_level(level)
+        given = {"profile": profile, "bootstrap": bootstrap, "n": n, "seed": seed}
+        allowed = {"wald": (), "profile": ("profile",), "boot": ("bootstrap", "n", "seed")}
+        for name, value in given.items():
+            if value is not None and name not in allowed[method]:
+                raise ArgumentError(f"`{name}` does not apply to method={method!r}", parameter=name)
+        if method == "wald":
+            return _profile.confint_frame(_core.wald_confint(self._core, level))
+        if method == "profile":
+            if profile is None:
+                profile = _profile.profile(self)
+            elif not isinstance(profile, _profile.ProfileResult) or profile._model is not self:
+                raise ArgumentError(
+                    "`profile` must be a ProfileResult of this model (mm.profile(model))",
+                    parameter="profile",
+                )
+            return profile.confint(level)
+        if bootstrap is None:
+            from ._bootstrap import parametricbootstrap
+
+            if seed is None:
+                raise ArgumentError(
+                    "running a bootstrap for method='boot' needs a `seed`", parameter="seed"
+                )
+            n = 500 if n is None else n
+            check_arguments(n=n, seed=seed)
+            bootstrap = parametricbootstrap(self, n, seed=seed, progress=False)
+        return bootstrap.confint(level=level)
+
+    @needs_fit
     def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
         """Conditional modes per grouping factor: a table with the level and one column per
         random-effects column (``uscale=True``: spherical u instead of b)."""

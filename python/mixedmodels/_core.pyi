@@ -290,3 +290,44 @@ class GeneralizedLinearMixedModel(_MixedModel):
     def residuals(self, kind: str = "deviance") -> npt.NDArray[np.float64]: ...
     @property
     def prior_weights(self) -> npt.NDArray[np.float64]: ...
+
+class Profile:
+    """The profile of every parameter of a model (src/python/profile.rs)."""
+
+    @property
+    def parameters(self) -> list[str]: ...
+    @property
+    def estimates(self) -> list[float]: ...
+    @property
+    def deviance(self) -> float: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    @property
+    def refitted_ml(self) -> bool: ...
+    @property
+    def conditional_fits(self) -> int: ...
+    def points(
+        self,
+    ) -> tuple[list[int], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """(index of the profiled parameter, ζ, every parameter's value) per point."""
+    def confint(
+        self, level: float
+    ) -> tuple[list[str], list[float], list[float | None], list[float | None]]:
+        """(names, estimates, lower, upper) from the points alone (monotone spline)."""
+
+def profile_model(
+    model: LinearMixedModel | GeneralizedLinearMixedModel, threshold: float = 4.0
+) -> Profile:
+    """Profile every parameter of a fitted model up to |ζ| = ``threshold``."""
+
+def profile_confint(
+    model: LinearMixedModel | GeneralizedLinearMixedModel, profile: Profile, level: float
+) -> tuple[list[str], list[float], list[float | None], list[float | None]]:
+    """Profile intervals of ``level``, refined by root finding on the model's exact profile."""
+
+def wald_confint(
+    model: LinearMixedModel | GeneralizedLinearMixedModel, level: float
+) -> tuple[list[str], list[float], list[float | None], list[float | None]]:
+    """Wald intervals of ``level`` (None for the variance components, as lme4)."""

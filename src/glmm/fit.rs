@@ -116,6 +116,13 @@ impl GeneralizedLinearMixedModel {
         }
     }
 
+    /// The objective at (θ, β) for callers that minimise it over both (the
+    /// conditional fits of a profile): +∞ where θ is invalid or PIRLS fails
+    /// (the state is then restored). `beta` must have the length of β.
+    pub(crate) fn objective_at_fixed(&mut self, theta: &[f64], beta: &[f64]) -> f64 {
+        self.evaluate_or_inf(theta, Some(beta), PIRLS_TOL)
+    }
+
     /// Fit the model: `fast` optimises θ only (β from PIRLS); otherwise
     /// (β, θ) are then optimised jointly. `nagq` = 1 uses the Laplace
     /// approximation, > 1 adaptive Gauss–Hermite quadrature (one scalar term only).

@@ -1,14 +1,22 @@
 //! Inference across fitted models: likelihood-ratio tests, and the checks
 //! that the models may be compared by one (same family, rows and response;
-//! nested fixed and random effects); and the parametric bootstrap of one
-//! fitted model ([`bootstrap`]).
+//! nested fixed and random effects); confidence intervals of one model's
+//! parameters (Wald, `confint.rs`; likelihood profiles, `profile/`); and the
+//! parametric bootstrap of one fitted model ([`bootstrap`]).
 
 pub mod bootstrap;
 mod compare;
+<<<<<<< HEAD
 pub mod ddf;
+=======
+pub mod confint;
+>>>>>>> main
 mod lrt;
 mod nesting;
+pub mod profile;
 
 pub use compare::{check_models, ComparedModel, Comparison, RESPONSE_TOL};
+pub use confint::{wald_confint, ConfintRow};
 pub use lrt::{likelihood_ratio_test, LrtRow};
 pub use nesting::{fixed_not_nested, random_not_nested, NESTED_TOL};
+pub use profile::{confint_glmm, confint_lmm, profile_glmm, profile_lmm, Profile, ProfileSettings};

@@ -9,6 +9,7 @@ mod glmm;
 mod lmm;
 mod lrt;
 mod present;
+mod profile;
 mod shared;
 
 use pyo3::prelude::*;
@@ -61,7 +62,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
+<<<<<<< HEAD
     ddf::register(m)?;
+=======
+    profile::register(m)?;
+>>>>>>> main
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
