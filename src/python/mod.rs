@@ -62,11 +62,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
-<<<<<<< HEAD
     ddf::register(m)?;
-=======
     profile::register(m)?;
->>>>>>> main
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
