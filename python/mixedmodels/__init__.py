@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from ._anova import Anova, anova, contrast_test
 from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
@@ -67,6 +68,7 @@ from ._profile import ProfileResult, profile
 from ._tidy import augment, glance
 
 __all__ = [
+    "Anova",
     "ArgumentError",
     "ArgumentTypeError",
     "Bernoulli",
@@ -118,7 +120,9 @@ __all__ = [
     "SqrtLink",
     "VarCorr",
     "__version__",
+    "anova",
     "augment",
+    "contrast_test",
     "dataset",
     "datasets",
     "glance",

@@ -306,10 +306,70 @@ class MixedModel(RichDisplay):
         return v
 
     @needs_fit
-    def coeftable(self) -> pl.DataFrame:
-        """Fixed-effects table: name, estimate, standard error, z and p."""
+    def coeftable(self, ddf: str | None = None) -> pl.DataFrame:
+        """Fixed-effects table: name, estimate, standard error, z and p; with ``ddf``,
+        t tests on degrees of freedom instead.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger"} or None, default None
+            None: large-sample z tests (columns ``z``, ``p``; the only tests of a
+            generalized linear mixed model, for which ``ddf`` raises
+            :class:`ArgumentError`). For a linear mixed model, Satterthwaite's
+            degrees of freedom (lmerTest) or Kenward and Roger's (pbkrtest, REML fits
+            only; the standard errors then come from the adjusted covariance): columns
+            ``df``, ``t`` and ``p`` from t with ``df`` degrees of freedom.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``name``, ``estimate``, ``stderror``, then ``z``, ``p`` or ``df``, ``t``, ``p``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)",
+        ...            mm.dataset("sleepstudy"), reml=True)
+        >>> m.coeftable(ddf="satterthwaite")["df"].round(3).to_list()
+        [17.0, 17.0]
+        """
+        if ddf is not None:
+            from ._anova import coeftable_with_df
+
+            return coeftable_with_df(self, ddf)
         names, est, se, z, p = self._core.coeftable()
         return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
+
+    @needs_fit
+    def contrast_test(self, L: Any, rhs: Any = None, ddf: str | None = None) -> pl.DataFrame:
+        """Joint test of Lβ = rhs: :func:`mixedmodels.contrast_test` of this model.
+
+        Parameters
+        ----------
+        L : array_like
+            Hypothesis matrix, one row per combination of the coefficients (columns in
+            the order of :attr:`fixefnames`; a vector is one row).
+        rhs : array_like or float, optional
+            Hypothesised values (default 0).
+        ddf : {"satterthwaite", "kenward-roger"} or None, default None
+            Denominator degrees of freedom (None: large-sample Wald test).
+
+        Returns
+        -------
+        polars.DataFrame
+            One row: ``num_df``, ``den_df``, ``F``, ``p``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)",
+        ...            mm.dataset("sleepstudy"), reml=True)
+        >>> m.contrast_test([[1, 0], [0, 1]], ddf="kenward-roger")["num_df"][0]
+        2
+        """
+        from ._anova import contrast_test
+
+        return contrast_test(self, L, rhs=rhs, ddf=ddf)
 
     @needs_fit
     def confint(

@@ -29,6 +29,44 @@ def likelihood_ratio_check(models: list[dict[str, Any]], check_nested: bool = Tr
     """Refuse models a likelihood-ratio test cannot compare (typed errors); returns
     whether all have the same fixed effects."""
 
+def lmm_coeftable_ddf(
+    model: LinearMixedModel, ddf: str
+) -> tuple[list[str], list[float], list[float], list[float], list[float], list[float]]:
+    """Coefficient table with t tests on ``ddf``'s df: (names, estimates, standard
+    errors, df, t, p)."""
+
+def lmm_coeftable_ddf_render(model: LinearMixedModel, ddf: str, format: str = "text") -> str:
+    """The coefficient table with t tests on ``ddf``'s df, rendered."""
+
+def contrast_test_of(
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    l: list[list[float]],
+    rhs: list[float] | None = None,
+    ddf: str | None = None,
+) -> tuple[int, float, float, float]:
+    """Test of Lβ = rhs: (num_df, den_df, F, p); ``ddf`` None gives the Wald test."""
+
+def anova_of(
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    columns: dict[str, Any] | None,
+    kind: int,
+    ddf: str | None = None,
+) -> list[tuple[str, tuple[int, float, float, float] | None]]:
+    """Per-term F tests of type ``kind`` (``columns``: the model's data, for type 3)."""
+
+def anova_render(
+    rows: list[tuple[str, tuple[int, float, float, float] | None]],
+    kind: int,
+    method: str | None = None,
+    format: str = "text",
+) -> str:
+    """An analysis-of-variance table rendered in ``format``."""
+
+def f_test_render(
+    label: str, test: tuple[int, float, float, float], caption: str, format: str = "text"
+) -> str:
+    """One F test as a table rendered in ``format``."""
+
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
     (``shortest`` or ``percentile``)."""

@@ -2,11 +2,13 @@
 //! that the models may be compared by one (same family, rows and response;
 //! nested fixed and random effects); confidence intervals of one model's
 //! parameters (Wald, `confint.rs`; likelihood profiles, `profile/`); and the
-//! parametric bootstrap of one fitted model ([`bootstrap`]).
+//! parametric bootstrap of one fitted model ([`bootstrap`]); denominator
+//! degrees of freedom, t and F tests of the fixed effects ([`ddf`]).
 
 pub mod bootstrap;
 mod compare;
 pub mod confint;
+pub mod ddf;
 mod lrt;
 mod nesting;
 pub mod profile;

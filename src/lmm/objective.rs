@@ -23,6 +23,21 @@ impl LinearMixedModel {
         self.engine.refactor()
     }
 
+    /// Install θ and refactor L without enforcing θ's lower bounds (length
+    /// and finiteness are still checked): for derivatives by differences
+    /// across a bound, where the objective is smooth (a λ column of either
+    /// sign gives the same ΛΛᵀ). Restore a feasible θ afterwards.
+    pub(crate) fn set_theta_unbounded(&mut self, theta: &[f64]) -> Result<()> {
+        if theta.len() != self.layout.len() || theta.iter().any(|v| !v.is_finite()) {
+            return Err(Error::argument(
+                "theta",
+                format!("needs {} finite values", self.layout.len()),
+            ));
+        }
+        self.engine.install_theta(&self.layout, theta);
+        self.engine.refactor()
+    }
+
     /// Evaluate the objective (−2 log-likelihood, or the REML criterion) at θ
     /// without changing the fitted state's optimum record.
     pub fn objective_at(&mut self, theta: &[f64]) -> Result<f64> {

@@ -4,6 +4,7 @@
 
 mod bootstrap;
 mod convert;
+mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
@@ -61,6 +62,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     glmm::register(m)?;
+    ddf::register(m)?;
     profile::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

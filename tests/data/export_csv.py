@@ -30,6 +30,7 @@ NAMES = [
     "mmmec",
     "oxide",
     "arabidopsis",
+    "kb07",
 ]
 root = pathlib.Path(__file__).resolve().parents[2]
 out = root / "tests" / "data"

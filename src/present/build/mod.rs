@@ -1,12 +1,14 @@
 //! Builders: tables and summaries made from the models' public extractors.
 
 mod coef;
+mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
 mod varcorr;
 
 pub use coef::coef_table;
+pub use ddf::{anova_document, coef_df_table, f_test_document, WALD_NOTE};
 pub use glmm::{glmm_summary, write_glmm_summary};
 pub use lmm::{lmm_summary, write_lmm_summary};
 pub use lrt::lrt_table;
