@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from . import plot
 from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
     DummyCoding,
@@ -27,6 +28,7 @@ from ._errors import (
     DataTypeError,
     FormulaError,
     MissingDataWarning,
+    MissingDependencyError,
     MixedModelError,
     MixedModelWarning,
     ModelCheckWarning,
@@ -93,6 +95,7 @@ __all__ = [
     "LogLink",
     "LogitLink",
     "MissingDataWarning",
+    "MissingDependencyError",
     "MixedModelError",
     "MixedModelWarning",
     "ModelCheckWarning",
@@ -126,6 +129,7 @@ __all__ = [
     "lmm",
     "load_bootstrap",
     "parametricbootstrap",
+    "plot",
     "r2",
     "rePCA",
     "restore",
