@@ -8,6 +8,7 @@ qnorm(ppoints(6)) (the Q–Q plotting positions of six levels)."""
 
 from __future__ import annotations
 
+import pickle
 import sys
 
 import numpy as np
@@ -178,6 +179,21 @@ def test_shrinkageplot_one_column_is_level_means(dyes):
     assert len(levels) == 6
 
 
+def test_shrinkageplot_crossed_terms_modes_are_the_penalised_means():
+    """With crossed terms the within-level fit is to the partial residual given the
+    other term's modes; a scalar term's mode is then that level's mean times
+    n/(n + θ⁻²), the penalised least-squares solution (the modes' own equations)."""
+    data = mm.dataset("penicillin")
+    data = data.filter(pl.int_range(pl.len()) % 7 != 3)  # unbalanced: 124 of 144 rows
+    m = mm.lmm("diameter ~ 1 + (1 | plate) + (1 | sample)", data)
+    theta = m.theta[m.theta_names.index("sample.(Intercept)")]
+    unshrunk, shrunk, _ = shrinkage_parts(mm.plot.shrinkageplot(m, "sample").axes[0])
+    levels = [str(v) for v in m.ranef()["sample"]["sample"]]
+    n = np.array([data.filter(pl.col("sample").cast(pl.String) == lv).height for lv in levels])
+    assert sorted(set(n)) != [24]
+    np.testing.assert_allclose(shrunk[:, 0], unshrunk[:, 0] * n / (n + theta**-2), rtol=1e-9)
+
+
 def test_shrinkageplot_refuses_a_glmm():
     g = mm.glmm(CBPP, mm.dataset("cbpp"), family=mm.Binomial())
     with pytest.raises(mm.ArgumentError) as e:
@@ -302,3 +318,5 @@ def test_missing_matplotlib_is_a_typed_error(sleep, monkeypatch):
     assert isinstance(e.value, ImportError)
     assert e.value.package == "matplotlib"
     assert e.value.feature == "mixedmodels.plot"
+    again = pickle.loads(pickle.dumps(e.value))
+    assert (type(again), again.package, str(again)) == (type(e.value), "matplotlib", str(e.value))
