@@ -27,14 +27,26 @@ def pyplot() -> Any:
     return plt
 
 
-def figure_and_axes(ax: Any, panels: int, *, panel_size: tuple[float, float]) -> tuple[Any, list]:
-    """The figure and ``panels`` axes to draw on: new ones side by side when ``ax`` is
-    None, else ``ax`` (one Axes when ``panels == 1``, else a sequence of that many)."""
+def figure_and_axes(
+    ax: Any, panels: int, *, panel_size: tuple[float, float], max_columns: int | None = None
+) -> tuple[Any, list]:
+    """The figure and ``panels`` axes to draw on: new ones (side by side, in rows of at
+    most ``max_columns``) when ``ax`` is None, else ``ax`` (one Axes when ``panels ==
+    1``, else a sequence of that many)."""
     plt = pyplot()
     if ax is None:
         width, height = panel_size
-        fig, axes = plt.subplots(1, panels, figsize=(width * panels, height), squeeze=False)
-        return fig, list(axes.ravel())
+        ncols = panels if max_columns is None else min(panels, max_columns)
+        nrows = -(-panels // ncols)
+        fig, grid = plt.subplots(
+            nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False
+        )
+        axes = list(grid.ravel())
+        for surplus in axes[panels:]:
+            fig.delaxes(surplus)
+        if nrows > 1:
+            fig.set_layout_engine("constrained")
+        return fig, axes[:panels]
     from matplotlib.axes import Axes
 
     given = [ax] if isinstance(ax, Axes) else ax

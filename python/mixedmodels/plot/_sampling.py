@@ -88,7 +88,7 @@ def bootstrap_density(
         )
     by_name = {name: (column, value) for name, column, value in boot._parameters}
     chosen = names_or_all("parameters", parameters, list(by_name))
-    fig, axes = figure_and_axes(ax, len(chosen), panel_size=(3.5, 3.0))
+    fig, axes = figure_and_axes(ax, len(chosen), panel_size=(3.5, 3.0), max_columns=3)
     for a, name in zip(axes, chosen, strict=True):
         column, estimate = by_name[name]
         x = boot.table[column].drop_nulls().to_numpy().astype(np.float64)
@@ -185,7 +185,7 @@ def zetaplot(
         getattr(profile, "confint", None)
     )
     ends = {level: profile.confint(level) for level in levels} if has_confint else {}
-    fig, axes = figure_and_axes(ax, len(chosen), panel_size=(3.5, 3.0))
+    fig, axes = figure_and_axes(ax, len(chosen), panel_size=(3.5, 3.0), max_columns=3)
     for a, name in zip(axes, chosen, strict=True):
         rows = table.filter(pl.col("parameter") == name).sort("value")
         zeta = rows["zeta"].to_numpy().astype(np.float64)
