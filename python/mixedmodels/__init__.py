@@ -7,6 +7,7 @@ A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars f
 >>> print(m)  # doctest: +SKIP
 """
 
+from . import plot
 from ._anova import Anova, anova, contrast_test
 from ._bootstrap import ParametricBootstrap, load_bootstrap, parametricbootstrap
 from ._contrasts import (
@@ -28,6 +29,7 @@ from ._errors import (
     DataTypeError,
     FormulaError,
     MissingDataWarning,
+    MissingDependencyError,
     MixedModelError,
     MixedModelWarning,
     ModelCheckWarning,
@@ -96,6 +98,7 @@ __all__ = [
     "LogLink",
     "LogitLink",
     "MissingDataWarning",
+    "MissingDependencyError",
     "MixedModelError",
     "MixedModelWarning",
     "ModelCheckWarning",
@@ -132,6 +135,7 @@ __all__ = [
     "lmm",
     "load_bootstrap",
     "parametricbootstrap",
+    "plot",
     "profile",
     "r2",
     "rePCA",

@@ -216,6 +216,33 @@ class ArgumentTypeError(ArgumentError, TypeError):
     """
 
 
+class MissingDependencyError(MixedModelError, ImportError):
+    """An optional dependency needed for a feature is not installed (for the plots:
+    matplotlib, installed by ``pip install "mixedmodels[plot]"``).
+
+    Attributes
+    ----------
+    package : str or None
+        The package to install (``matplotlib``).
+    feature : str or None
+        What needed it (``mixedmodels.plot``).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> e = mm.MissingDependencyError("no matplotlib", package="matplotlib")
+    >>> isinstance(e, ImportError), e.package
+    (True, 'matplotlib')
+    """
+
+    def __init__(
+        self, message: str = "", *, package: str | None = None, feature: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.package = package
+        self.feature = feature
+
+
 class NotFittedError(MixedModelError, AttributeError):
     """A result that needs a fitted model was asked of an unfitted one.
 

@@ -40,6 +40,7 @@ def test_hierarchy():
         (mm.RestoreError, ValueError),
         (mm.ModelComparisonError, ValueError),
         (mm.NotNestedError, ValueError),
+        (mm.MissingDependencyError, ImportError),
     ]:
         assert issubclass(cls, mm.MixedModelError) and issubclass(cls, builtin), cls
     assert issubclass(mm.DataTypeError, mm.DataError)
