@@ -18,9 +18,9 @@ import numpy as np
 import polars as pl
 
 from . import _core
-from ._base import MixedModel, prepare
 from ._display import RichDisplay, check_format
 from ._errors import ArgumentError, ArgumentTypeError
+from ._support import is_model, prepare
 
 _SCHEMA = {
     "num_df": pl.Int64,
@@ -30,8 +30,8 @@ _SCHEMA = {
 }
 
 
-def _check_model(model: Any, what: str) -> MixedModel:
-    if not isinstance(model, MixedModel):
+def _check_model(model: Any, what: str) -> Any:
+    if not is_model(model):
         raise ArgumentTypeError(
             f"{what} needs a mixed model, got {type(model).__name__}", parameter="model"
         )
@@ -87,7 +87,7 @@ def _rhs_of(rhs: Any, nrows: int) -> list[float] | None:
     return v.tolist()
 
 
-def coeftable_with_df(model: MixedModel, ddf: str) -> pl.DataFrame:
+def coeftable_with_df(model: Any, ddf: str) -> pl.DataFrame:
     """The coefficient table of a fitted linear mixed model with t tests on ``ddf``'s
     degrees of freedom (what :meth:`MixedModel.coeftable` returns for ``ddf`` given)."""
     ddf = _check_ddf(ddf)
@@ -98,7 +98,7 @@ def coeftable_with_df(model: MixedModel, ddf: str) -> pl.DataFrame:
     return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "df": df, "t": t, "p": p})
 
 
-def _anova_rows(model: MixedModel, type: int, ddf: str | None) -> list:
+def _anova_rows(model: Any, type: int, ddf: str | None) -> list:
     columns = prepare(model.formula, model._data)[1] if type == 3 else None
     return _core.anova_of(model._core, columns, type, ddf)
 
@@ -119,7 +119,7 @@ def _anova_frame(rows: list) -> pl.DataFrame:
     )
 
 
-def anova(model: MixedModel, type: int = 3, ddf: str | None = None) -> pl.DataFrame:
+def anova(model: Any, type: int = 3, ddf: str | None = None) -> pl.DataFrame:
     """F tests of each fixed-effects term of a fitted model (an analysis-of-variance
     table), with the hypotheses lmerTest builds for each type.
 
@@ -194,7 +194,7 @@ class Anova(RichDisplay):
     >>> print(a)  # doctest: +SKIP
     """
 
-    def __init__(self, model: MixedModel, type: int = 3, ddf: str | None = None):
+    def __init__(self, model: Any, type: int = 3, ddf: str | None = None):
         model = _check_model(model, "Anova")
         self.type = _check_type(type)
         self.ddf = _check_ddf(ddf)
@@ -234,9 +234,7 @@ class Anova(RichDisplay):
         return self.render("text").rstrip("\n")
 
 
-def contrast_test(
-    model: MixedModel, L: Any, rhs: Any = None, ddf: str | None = None
-) -> pl.DataFrame:
+def contrast_test(model: Any, L: Any, rhs: Any = None, ddf: str | None = None) -> pl.DataFrame:
     """Joint test of the hypothesis Lβ = rhs (lmerTest's ``contest(..., joint = TRUE)``).
 
     Parameters

@@ -5,8 +5,6 @@ from either native model."""
 from __future__ import annotations
 
 import functools
-import os
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +18,6 @@ from ._data import encode_columns, per_row_values, to_polars
 from ._display import RichDisplay, check_format
 from ._errors import (
     ArgumentError,
-    ArgumentTypeError,
     ConvergenceWarning,
     MissingDataWarning,
     ModelCheckWarning,
@@ -28,6 +25,7 @@ from ._errors import (
     RankDeficiencyWarning,
     SingularFitWarning,
 )
+from ._support import _vector, warn
 from ._validate import _boolean, _choice, check_arguments
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,46 +33,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Kinds of the native models' warnings found while building a model (the others are
 # checks of a fit).
 BUILD_CHECKS = frozenset({"nobs_vs_nlev", "nobs_vs_nre", "reversed_term"})
-
-
-def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
-    """Check the formula, convert the data and encode the columns the formula uses."""
-    if not isinstance(formula, str):
-        raise ArgumentTypeError(
-            f"formula must be a string, got {type(formula).__name__}", parameter="formula"
-        )
-    df = to_polars(data)
-    info = _core.describe_formula(formula)
-    return df, encode_columns(df, info["variables"])
-
-
-def warn(warning: Warning) -> None:
-    """Issue ``warning`` attributed to the first caller outside this package (the user's
-    line that built or fitted the model, whether directly or through ``lmm``/``glmm``)."""
-    package = os.path.dirname(__file__)
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(package + os.sep):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(warning, stacklevel=level)
-
-
-def _vector(name: str, value: Any) -> list[float] | None:
-    """A parameter vector (``theta``, ``beta``) as a list of floats, or None; refuse
-    values that are not a one-dimensional array of numbers, naming the parameter."""
-    if value is None:
-        return None
-    try:
-        v = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ArgumentTypeError(
-            f"`{name}` must be a one-dimensional array of numbers, got {type(value).__name__}",
-            parameter=name,
-        ) from None
-    if v.ndim != 1:
-        raise ArgumentError(
-            f"`{name}` must be one-dimensional, got an array of shape {v.shape}", parameter=name
-        )
-    return v.tolist()
 
 
 def needs_fit(method: F) -> F:

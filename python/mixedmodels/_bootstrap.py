@@ -18,8 +18,8 @@ from typing import Any
 import polars as pl
 
 from . import _core
-from ._base import MixedModel, _vector
 from ._errors import ArgumentError, ArgumentTypeError, RestoreError
+from ._support import _vector, is_model
 from ._validate import _choice, check_arguments
 
 FORMAT = "mixedmodels-parametric-bootstrap"
@@ -30,7 +30,7 @@ DTYPES = {"Int64": pl.Int64, "Float64": pl.Float64, "Boolean": pl.Boolean, "Stri
 
 
 def parametricbootstrap(
-    model: MixedModel,
+    model: Any,
     n: int,
     *,
     seed: int,
@@ -95,7 +95,7 @@ def parametricbootstrap(
     >>> b.confint(method="percentile")["parameter"].to_list()[3:]
     ['sigma', '(Intercept)', 'Days']
     """
-    if not isinstance(model, MixedModel):
+    if not is_model(model):
         raise ArgumentTypeError(
             f"`model` must be a fitted LinearMixedModel or GeneralizedLinearMixedModel, "
             f"got {type(model).__name__}",

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 
 from . import _core
-from ._base import MixedModel, needs_fit, prepare
+from ._base import MixedModel, needs_fit
 from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
+from ._support import prepare
 from ._validate import check_arguments
 
 

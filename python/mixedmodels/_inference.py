@@ -16,11 +16,12 @@ import numpy as np
 import polars as pl
 
 from . import _core
-from ._base import MixedModel, prepare, warn
+from ._base import MixedModel
 from ._contrasts import contrast_specs
 from ._display import RichDisplay, check_format
 from ._errors import ArgumentError, ArgumentTypeError, RefitWarning
 from ._glmm import GeneralizedLinearMixedModel
+from ._support import prepare, warn
 
 
 @dataclass

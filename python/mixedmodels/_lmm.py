@@ -9,11 +9,12 @@ import numpy as np
 import polars as pl
 
 from . import _core
-from ._base import MixedModel, needs_fit, prepare
+from ._base import MixedModel, needs_fit
 from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
+from ._support import prepare
 from ._validate import check_arguments
 
 

@@ -45,8 +45,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from ._base import MixedModel, warn
+from ._base import MixedModel
 from ._errors import ArgumentError, ArgumentTypeError, ModelCheckWarning, SingularFitWarning
+from ._support import warn
 
 # insight's warning threshold for the Poisson null-model mean.
 _SMALL_POISSON_MEAN = 6.0

@@ -244,9 +244,9 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
     >>> pr.confint().filter(parameter="sigma").select(pl.col("lower", "upper").round(3)).rows()
     [(22.898, 28.858)]
     """
-    from ._base import MixedModel, warn
+    from ._support import is_model, warn
 
-    if not isinstance(model, MixedModel):
+    if not is_model(model):
         raise ArgumentTypeError(
             f"`model` must be a LinearMixedModel or GeneralizedLinearMixedModel, got "
             f"{type(model).__name__}",

@@ -5,23 +5,9 @@
 //! [`crate::inference::profile`].
 
 use crate::error::Result;
-use crate::inference::profile::{level_quantile, model_parameters};
+use crate::inference::confint_row::{level_quantile, ConfintRow};
+use crate::inference::profile::model_parameters;
 use crate::model::MixedModel;
-
-/// One row of a table of confidence intervals.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ConfintRow {
-    /// lme4's name of the parameter (`confint(oldNames = FALSE)`):
-    /// `sd_(Intercept)|Subject`, `cor_Days.(Intercept)|Subject`, `sigma`, or
-    /// a coefficient's name.
-    pub parameter: String,
-    /// The estimate.
-    pub estimate: f64,
-    /// Lower end (None where the method gives none).
-    pub lower: Option<f64>,
-    /// Upper end (None where the method gives none).
-    pub upper: Option<f64>,
-}
 
 /// Wald intervals of `level` for the parameters of `model` at its current
 /// estimates (fitted, or evaluated at given parameters), in

@@ -8,13 +8,15 @@
 pub mod bootstrap;
 mod compare;
 pub mod confint;
+pub mod confint_row;
 pub mod ddf;
 mod lrt;
 mod nesting;
 pub mod profile;
 
 pub use compare::{check_models, ComparedModel, Comparison, RESPONSE_TOL};
-pub use confint::{wald_confint, ConfintRow};
+pub use confint::wald_confint;
+pub use confint_row::ConfintRow;
 pub use lrt::{likelihood_ratio_test, LrtRow};
 pub use nesting::{fixed_not_nested, random_not_nested, NESTED_TOL};
 pub use profile::{confint_glmm, confint_lmm, profile_glmm, profile_lmm, Profile, ProfileSettings};

@@ -6,8 +6,8 @@ use numpy::PyArray1;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use super::arrays::rowmajor;
 use super::convert::to_pyerr;
-use super::shared::rowmajor;
 use crate::inference::bootstrap::{
     coverage_interval as interval, parametric_bootstrap, BootstrapOptions, IntervalMethod, Refit,
 };

@@ -2,6 +2,7 @@
 //! `mixedmodels._core`. It converts and forwards; all numerics live in the
 //! rest of the crate.
 
+mod arrays;
 mod bootstrap;
 mod convert;
 mod ddf;

@@ -7,10 +7,10 @@
 use numpy::{PyArray1, PyArray2};
 use pyo3::prelude::*;
 
+use super::arrays::rowmajor;
 use super::convert::to_pyerr;
 use super::glmm::PyGeneralizedLinearMixedModel;
 use super::lmm::PyLinearMixedModel;
-use super::shared::rowmajor;
 use crate::error::Error;
 use crate::inference::{
     confint_glmm, confint_lmm, profile_glmm, profile_lmm, wald_confint as wald, ConfintRow,

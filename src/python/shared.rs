@@ -3,7 +3,6 @@
 //! [`mixed_model_methods!`], which puts the shared methods into a class's
 //! `#[pymethods]` block beside the class's own.
 
-use ndarray::{Array2, ShapeBuilder};
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
@@ -24,29 +23,7 @@ pub type FitLog<'py> = (
     Vec<bool>,
 );
 
-/// A column-major `rows × cols` buffer as a 2-d array.
-pub fn colmajor<'py>(
-    py: Python<'py>,
-    rows: usize,
-    cols: usize,
-    data: Vec<f64>,
-) -> Bound<'py, PyArray2<f64>> {
-    Array2::from_shape_vec((rows, cols).f(), data)
-        .expect("shape matches data")
-        .into_pyarray(py)
-}
-
-/// A row-major `rows × cols` buffer as a 2-d array.
-pub fn rowmajor<'py>(
-    py: Python<'py>,
-    rows: usize,
-    cols: usize,
-    data: Vec<f64>,
-) -> Bound<'py, PyArray2<f64>> {
-    Array2::from_shape_vec((rows, cols), data)
-        .expect("shape matches data")
-        .into_pyarray(py)
-}
+pub use super::arrays::{colmajor, rowmajor};
 
 /// (names, estimates, standard errors, z, p) of the fixed effects.
 pub fn coeftable(m: &impl MixedModel) -> CoefColumns {

@@ -88,9 +88,7 @@ def test_glmm_and_lmm_are_refused():
     assert refusal(lmm, glmm) == (mm.ModelComparisonError, 2, 1, "family")
     # (the square-root link keeps η > 0; with BROOD, whose all-zero broods pull η to 0, the
     # fit is refused)
-    sqrt = mm.glmm(
-        "TICKS ~ 1 + YEAR + HEIGHT + (1 | LOCATION)", gt, family="poisson", link="sqrt"
-    )
+    sqrt = mm.glmm("TICKS ~ 1 + YEAR + HEIGHT + (1 | LOCATION)", gt, family="poisson", link="sqrt")
     assert refusal(glmm, sqrt, check_nested=False)[3] == "family"
 
 

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::glmm::GeneralizedLinearMixedModel;
-use crate::inference::confint::ConfintRow;
+use crate::inference::confint_row::ConfintRow;
 use crate::interrupt::Interrupt;
 use crate::model::MixedModel;
 use crate::terms::ThetaLayout;

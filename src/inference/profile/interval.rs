@@ -17,7 +17,7 @@ use super::roots::{brent, RootTolerance};
 use super::spline::MonotoneCubic;
 use super::{zeta, ConditionalFit, Profile};
 use crate::error::{Error, Result};
-use crate::inference::confint::ConfintRow;
+use crate::inference::confint_row::ConfintRow;
 
 /// Refinement: stop when ζ is within this of ±z…
 const ZETA_TOL: f64 = 1e-8;

@@ -30,7 +30,7 @@ use super::{
     ParameterKind, Profile, ProfileSettings,
 };
 use crate::error::{Error, Result};
-use crate::inference::confint::ConfintRow;
+use crate::inference::confint_row::ConfintRow;
 use crate::interrupt::Interrupt;
 use crate::lmm::LinearMixedModel;
 use crate::model::driver::{run_stage, theta_optimizer};

@@ -32,8 +32,8 @@ pub use lmm::{confint_lmm, profile_lmm};
 pub use spline::MonotoneCubic;
 
 use crate::error::{Error, Result};
-use crate::family::normal_quantile;
-use crate::inference::confint::ConfintRow;
+pub use crate::inference::confint_row::level_quantile;
+use crate::inference::confint_row::ConfintRow;
 use crate::terms::ThetaLayout;
 
 /// What a profiled parameter is.
@@ -261,17 +261,6 @@ impl Profile {
         }
         Ok(z)
     }
-}
-
-/// z = Φ⁻¹((1 + level)/2), for 0 < level < 1.
-pub fn level_quantile(level: f64) -> Result<f64> {
-    if !(level > 0.0 && level < 1.0) {
-        return Err(Error::argument(
-            "level",
-            format!("the confidence level must lie strictly between 0 and 1, got {level}"),
-        ));
-    }
-    Ok(normal_quantile(0.5 + 0.5 * level))
 }
 
 /// A conditional fit: the deviance minimised with one parameter held fixed.
