@@ -15,12 +15,14 @@
 mod build;
 mod factor;
 mod kernels;
+mod selected_inverse;
 mod selinv;
 mod solve;
 
 pub use build::{allocate_l, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
+pub use selected_inverse::SelectedInverse;
 pub use selinv::SparseQuadratic;
 pub use solve::backward_solve_transposed;
 

@@ -22,8 +22,10 @@
 //! may be infinite), and returns an [`OptResult`].  The objective may return
 //! `+inf` (or NaN, treated as `+inf`) where it is undefined.
 
+mod bfgs;
 mod bobyqa;
 
+pub use bfgs::{Bfgs, FnGradient, GradientObjective, GradientResult};
 pub use bobyqa::{Bobyqa, SignSymmetry, StopFlag};
 
 #[cfg(test)]

@@ -38,143 +38,120 @@
 //! trailing parts meet in O(nnz²). The residuals cost O(n·v).
 
 use super::PlsEngine;
-use crate::blocks::{tri, Block, SparseQuadratic};
+use crate::blocks::{tri, Block, SelectedInverse};
 use crate::terms::ThetaLayout;
 
-/// The rows of one sparse block, CSR-style: the start of each row-level's
-/// list, and the (column level, stored block) pairs.
-type Rows = (Vec<usize>, Vec<(usize, usize)>);
-
-/// Row access to the sparse blocks A[t, s] (s < t): for each block, per level
-/// of term t, the (level of s, stored block) pairs of its row.
-struct RowIndex {
-    /// Per packed block index (t, s), its rows (None when not sparse).
-    rows: Vec<Option<Rows>>,
-}
-
-impl RowIndex {
-    /// Transpose the pattern of every sparse off-diagonal block of `a`.
-    fn new(a: &[Block], k: usize, nlevels: &[usize]) -> Self {
-        let mut rows = vec![None; a.len()];
-        for t in 0..k {
-            for s in 0..t {
-                let Block::Sparse(sp) = &a[tri(t, s)] else {
-                    continue;
-                };
-                let mut ptr = vec![0usize; nlevels[t] + 1];
-                for &r in &sp.rowidx {
-                    ptr[r as usize + 1] += 1;
-                }
-                for i in 0..nlevels[t] {
-                    ptr[i + 1] += ptr[i];
-                }
-                let mut next = ptr.clone();
-                let mut entries = vec![(0, 0); sp.nnz()];
-                for m in 0..sp.ncol_blocks {
-                    for kk in sp.colptr[m]..sp.colptr[m + 1] {
-                        let r = sp.rowidx[kk] as usize;
-                        entries[next[r]] = (m, kk);
-                        next[r] += 1;
-                    }
-                }
-                rows[tri(t, s)] = Some((ptr, entries));
+impl PlsEngine {
+    /// The gradient with respect to θ (in `layout`'s order) of log|L_Z|²
+    /// (`include_x = false`, the ML log-determinant) or of
+    /// log|L_Z|² + log|R_X|² (`include_x = true`, REML's), at the installed
+    /// θ and the current factor: 2 Σ_l e_{l,c}ᵀ Ω⁻¹ PᵀÃ e_{l,r} per θ entry
+    /// (module docs), read off the selected inverse of Ω. Exact (no
+    /// differencing); valid on the boundary.
+    pub fn logdet_gradient(&self, layout: &ThetaLayout, include_x: bool) -> Vec<f64> {
+        let st = &self.structure;
+        let include_x = include_x && st.p > 0;
+        let z = SelectedInverse::new(&self.l, st, include_x, self.ws.par);
+        let mut grad = vec![0.0; layout.len()];
+        for t in 0..st.nterms {
+            let range = layout.term_range(t);
+            if range.is_empty() {
+                continue;
+            }
+            let v = st.v[t];
+            let trace = self.term_trace(&z, t, include_x);
+            for (g, e) in grad[range.clone()].iter_mut().zip(&layout.entries()[range]) {
+                *g = 2.0 * trace[e.col * v + e.row];
             }
         }
-        RowIndex { rows }
+        grad
     }
 
-    /// The (level of s, stored block) pairs in row-level `l` of block (t, s).
-    fn row(&self, t: usize, s: usize, l: usize) -> &[(usize, usize)] {
-        let (ptr, entries) = self.rows[tri(t, s)]
-            .as_ref()
-            .expect("row access to a sparse block");
-        &entries[ptr[l]..ptr[l + 1]]
-    }
-}
-
-/// Append (base + b', (λᵀa)_{b'}) for b' < v, where a_b = `val(b)`; exact
-/// zeros are left out.
-fn push_scaled(
-    out: &mut Vec<(usize, f64)>,
-    base: usize,
-    lam: &[f64],
-    v: usize,
-    val: impl Fn(usize) -> f64,
-) {
-    if v == 1 {
-        let x = lam[0] * val(0);
-        if x != 0.0 {
-            out.push((base, x));
-        }
-        return;
-    }
-    for bp in 0..v {
-        let x: f64 = (bp..v).map(|b| lam[bp * v + b] * val(b)).sum();
-        if x != 0.0 {
-            out.push((base + bp, x));
-        }
-    }
-}
-
-impl PlsEngine {
-    /// w = PᵀÃ e_{t,l,r}: column (t, l, r) of A without the response row,
-    /// each random-effects level's part multiplied by its λᵀ, as entries of
-    /// the stacked index space of `sq` (X rows only when `include_x`).
-    fn scaled_a_column(
-        &self,
-        sq: &SparseQuadratic,
-        rows: &RowIndex,
-        (t, l, r): (usize, usize, usize),
-        include_x: bool,
-        out: &mut Vec<(usize, f64)>,
-    ) {
-        out.clear();
+    /// G_t[c, r] = Σ_l (Ω⁻¹ PᵀÃ)[(t, l, c), (t, l, r)] for term t, stored at
+    /// `c·v + r`: the sum over the non-zeros of A's columns of term t (its
+    /// own block, the blocks it shares with the other terms, and X's when
+    /// `include_x`) of Z's entry times A's, each other term's rows scaled by
+    /// its λᵀ.
+    fn term_trace(&self, z: &SelectedInverse, t: usize, include_x: bool) -> Vec<f64> {
         let st = &self.structure;
-        let (k, vt) = (st.nterms, st.v[t]);
-        let col = l * vt + r;
-        let lam = &self.lambdas;
-        // Term t's own level.
+        let k = st.nterms;
+        let vt = st.v[t];
+        let mut trace = vec![0.0; vt * vt];
+        let mut scaled = Vec::new();
+        // For level l of t and level m of block s: B = λ_sᵀ A_(s,m),(t,l)
+        // (vs × vt, `a(b, r)` = A's entry), then G[c, r] += Σ_b' Z[(t,l,c),(s,m,b')] B[b', r].
+        let mut add = |l: usize, s: usize, m: usize, a: &dyn Fn(usize, usize) -> f64| {
+            let vs = if s < k { st.v[s] } else { 1 };
+            scaled.clear();
+            scaled.resize(vs * vt, 0.0);
+            for r in 0..vt {
+                for bp in 0..vs {
+                    scaled[r * vs + bp] = if s < k {
+                        let lam = &self.lambdas[s];
+                        (bp..vs).map(|b| lam[bp * vs + b] * a(b, r)).sum()
+                    } else {
+                        a(bp, r)
+                    };
+                }
+            }
+            for c in 0..vt {
+                for bp in 0..vs {
+                    let zc = z.get(t, l * vt + c, s, m * vs + bp);
+                    if zc != 0.0 {
+                        for r in 0..vt {
+                            trace[c * vt + r] += zc * scaled[r * vs + bp];
+                        }
+                    }
+                }
+            }
+        };
+        // Term t's own diagonal block.
         let Block::Diag(d) = &self.a[tri(t, t)] else {
             unreachable!("diagonal blocks of A are block diagonal")
         };
-        let blk = d.block(l);
-        push_scaled(out, sq.offset(t) + l * vt, &lam[t], vt, |b| blk[r * vt + b]);
-        // Earlier terms: row (l, r) of A[t, s].
+        for l in 0..st.nlevels[t] {
+            let blk = d.block(l);
+            add(l, t, l, &|b, r| blk[r * vt + b]);
+        }
+        // Earlier terms s < t: A[t, s], rows of t.
         for s in 0..t {
             let vs = st.v[s];
             match &self.a[tri(t, s)] {
                 Block::Sparse(sp) => {
-                    for &(m, kk) in rows.row(t, s, l) {
-                        let blk = sp.block(kk);
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| blk[b * vt + r]);
+                    for m in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[m]..sp.colptr[m + 1] {
+                            let blk = sp.block(kk);
+                            add(sp.rowidx[kk] as usize, s, m, &|b, r| blk[b * vt + r]);
+                        }
                     }
                 }
                 Block::Dense(dm) => {
                     for m in 0..st.nlevels[s] {
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| {
-                            dm[(col, m * vs + b)]
-                        });
+                        for l in 0..st.nlevels[t] {
+                            add(l, s, m, &|b, r| dm[(l * vt + r, m * vs + b)]);
+                        }
                     }
                 }
                 Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
             }
         }
-        // Later terms: column (l, r) of A[s, t].
+        // Later terms s > t: A[s, t], columns of t.
         for s in t + 1..k {
             let vs = st.v[s];
             match &self.a[tri(s, t)] {
                 Block::Sparse(sp) => {
-                    for kk in sp.colptr[l]..sp.colptr[l + 1] {
-                        let m = sp.rowidx[kk] as usize;
-                        let blk = sp.block(kk);
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| blk[r * vs + b]);
+                    for l in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[l]..sp.colptr[l + 1] {
+                            let blk = sp.block(kk);
+                            add(l, s, sp.rowidx[kk] as usize, &|b, r| blk[r * vs + b]);
+                        }
                     }
                 }
                 Block::Dense(dm) => {
-                    for m in 0..st.nlevels[s] {
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| {
-                            dm[(m * vs + b, col)]
-                        });
+                    for l in 0..st.nlevels[t] {
+                        for m in 0..st.nlevels[s] {
+                            add(l, s, m, &|b, r| dm[(m * vs + b, l * vt + r)]);
+                        }
                     }
                 }
                 Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
@@ -184,55 +161,13 @@ impl PlsEngine {
             let Block::Dense(xz) = &self.a[tri(k, t)] else {
                 unreachable!("the [X y] row of A is dense")
             };
-            for j in 0..st.p {
-                let x = xz[(j, col)];
-                if x != 0.0 {
-                    out.push((sq.offset(k) + j, x));
-                }
-            }
-        }
-    }
-
-    /// The gradient with respect to θ (in `layout`'s order) of log|L_Z|²
-    /// (`include_x = false`, the ML log-determinant) or of
-    /// log|L_Z|² + log|R_X|² (`include_x = true`, REML's), at the installed
-    /// θ and the current factor: 2 Σ_l e_{l,c}ᵀ Ω⁻¹ PᵀÃ e_{l,r} per θ entry
-    /// (module docs). Exact (no differencing); valid on the boundary.
-    pub fn logdet_gradient(&self, layout: &ThetaLayout, include_x: bool) -> Vec<f64> {
-        let st = &self.structure;
-        let k = st.nterms;
-        let include_x = include_x && st.p > 0;
-        // The terms, then X (p rows: the response row is never part of the forms).
-        let sizes: Vec<usize> = (0..k).map(|j| st.block_size(j)).chain([st.p]).collect();
-        let mut sq = SparseQuadratic::new(&self.l, &sizes, include_x);
-        let rows = RowIndex::new(&self.a, k, &st.nlevels);
-        let mut grad = vec![0.0; layout.len()];
-        let mut w: Vec<Vec<(usize, f64)>> = Vec::new();
-        for t in 0..k {
-            let range = layout.term_range(t);
-            if range.is_empty() {
-                continue;
-            }
-            let entries = &layout.entries()[range.clone()];
-            let v = st.v[t];
-            // The columns r of λ's entries: only those w are needed.
-            let mut need = vec![false; v];
-            entries.iter().for_each(|e| need[e.row] = true);
-            w.resize_with(v, Vec::new);
             for l in 0..st.nlevels[t] {
-                for (r, wr) in w.iter_mut().enumerate() {
-                    if need[r] {
-                        self.scaled_a_column(&sq, &rows, (t, l, r), include_x, wr);
-                    }
-                }
-                let base = sq.offset(t) + l * v;
-                for (g, e) in grad[range.clone()].iter_mut().zip(entries) {
-                    *g += sq.cross(&self.l, &st.v, &[(base + e.col, 1.0)], &w[e.row]);
+                for j in 0..st.p {
+                    add(l, k, j, &|_, r| xz[(j, l * vt + r)]);
                 }
             }
         }
-        grad.iter_mut().for_each(|g| *g *= 2.0);
-        grad
+        trace
     }
 
     /// The gradient with respect to θ (in `layout`'s order) of the penalised
