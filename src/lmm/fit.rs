@@ -1,7 +1,10 @@
-//! Fitting: minimise the objective over θ with BOBYQA under θ's bounds,
+//! Fitting: minimise the objective over θ under θ's bounds — with the
+//! quasi-Newton method and the analytic gradient (`optimizer = auto` or
+//! `bfgs`; `auto` hands a failed stage over to BOBYQA) or with BOBYQA —
 //! then try tiny diagonal θ entries at their bound (the shared driver in
 //! `model::driver`), check the convergence certificate with the analytic
-//! gradient (`model::certificate`), and keep the fit record.
+//! gradient (`model::certificate`; in `auto` its restart is BOBYQA from the
+//! best point), and keep the fit record.
 
 use std::time::Instant;
 
@@ -9,9 +12,14 @@ use super::LinearMixedModel;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::model::certificate::{central_gradient, certify, Certify};
-use crate::model::driver::{run_fit, run_stage, theta_optimizer, zero_trials, FitLog};
-use crate::model::{CertificateScope, FitRecord, FitSettings, MixedModel, Stage};
-use crate::optim::{Bobyqa, OptResult, ReturnCode};
+use crate::model::driver::{
+    run_fit, run_gradient_stage, run_stage, theta_bfgs, theta_optimizer, zero_trials, FitLog,
+};
+use crate::model::{
+    CertificateScope, FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage, StageOptimizer,
+    StageRecord,
+};
+use crate::optim::{Bfgs, Bobyqa, GradientObjective, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 
 impl LinearMixedModel {
@@ -58,50 +66,84 @@ impl LinearMixedModel {
         let upper = self.layout.upper();
         let mut log = FitLog::default();
         let interrupt = self.interrupt.clone();
-        let optimizer = theta_optimizer(
+        let bobyqa = theta_optimizer(
             &self.layout,
             settings.rho_begin,
             settings.rho_end,
             settings.max_evaluations,
             &interrupt,
         );
-        let (result, stage) = if lower.is_empty() {
+        let bfgs = theta_bfgs(&self.layout, settings.max_evaluations, &interrupt);
+        let mut stages = Vec::new();
+        // The quasi-Newton stage's gradient at its optimum, for the certificate.
+        let mut known_gradient = None;
+        let result = if lower.is_empty() {
             // No random effects: nothing to optimise.
             let f = self.objective_for_optimizer(&[]);
             log.push(&[], &[], f, false);
-            let result = OptResult {
-                x: vec![],
-                fmin: f,
-                evaluations: 1,
-                code: ReturnCode::Converged,
-            };
-            let stage = crate::model::StageRecord {
+            stages.push(StageRecord {
                 stage: Stage::Theta,
+                optimizer: StageOptimizer::Bobyqa,
                 evaluations: 1,
+                gradient_evaluations: 0,
                 factorizations: 1,
                 seconds: timer.elapsed().as_secs_f64(),
                 rho_begin: settings.rho_begin,
                 rho_end: settings.rho_end,
                 return_code: ReturnCode::Converged,
-            };
-            (result, stage)
+            });
+            OptResult {
+                x: vec![],
+                fmin: f,
+                evaluations: 1,
+                code: ReturnCode::Converged,
+            }
         } else {
-            let mut f = |th: &[f64]| {
-                let v = self.objective_for_optimizer(th);
-                log.push(th, &[], v, false);
-                v
-            };
-            let (result, mut stage) = run_stage(
-                Stage::Theta,
-                &optimizer,
-                &mut f,
-                start,
-                &lower,
-                &upper,
-                &interrupt,
-            )?;
-            stage.factorizations = stage.evaluations;
-            (result, stage)
+            let mut quasi_newton = None;
+            if settings.optimizer != OptimizerChoice::Bobyqa {
+                let mut objective = ThetaObjective {
+                    model: self,
+                    log: Some(&mut log),
+                };
+                let (qn, mut stage) = run_gradient_stage(
+                    Stage::Theta,
+                    &bfgs,
+                    &mut objective,
+                    start,
+                    &lower,
+                    &upper,
+                    &interrupt,
+                )?;
+                stage.factorizations = stage.evaluations;
+                stages.push(stage);
+                if !qn.gradient.is_empty() {
+                    known_gradient = Some((qn.x.clone(), qn.gradient.clone()));
+                }
+                quasi_newton = Some(qn.to_opt_result());
+            }
+            match quasi_newton {
+                // A failed quasi-Newton stage (not a used-up budget) hands
+                // over to BOBYQA from its best point in `auto`.
+                Some(qn)
+                    if settings.optimizer == OptimizerChoice::Auto
+                        && matches!(qn.code, ReturnCode::Failure(_)) =>
+                {
+                    let x0 = if qn.fmin.is_finite() { &qn.x[..] } else { start };
+                    let (r, stage) = self.bobyqa_stage(&bobyqa, x0, &mut log, &interrupt)?;
+                    stages.push(stage);
+                    if r.fmin <= qn.fmin {
+                        r
+                    } else {
+                        qn
+                    }
+                }
+                Some(qn) => qn,
+                None => {
+                    let (r, stage) = self.bobyqa_stage(&bobyqa, start, &mut log, &interrupt)?;
+                    stages.push(stage);
+                    r
+                }
+            }
         };
         let fmin = self.objective_at(&result.x)?;
         let (theta, fmin, zeroed) =
@@ -110,13 +152,18 @@ impl LinearMixedModel {
                 log.push(th, &[], v, false);
                 v
             });
+        let restart = match settings.optimizer {
+            OptimizerChoice::Bfgs => Restart::Bfgs(&bfgs),
+            _ => Restart::Bobyqa(&bobyqa),
+        };
         let (theta, fmin, certificate) = {
             let mut check = Certifier {
                 model: self,
-                optimizer: &optimizer,
+                restart,
                 lower: &lower,
                 upper: &upper,
                 interrupt: &interrupt,
+                known_gradient,
             };
             let method = if check.analytic() {
                 "analytic"
@@ -143,13 +190,35 @@ impl LinearMixedModel {
             final_beta: self.engine.beta(),
             fmin,
             evaluations: log.entries.len(),
+            gradient_evaluations: stages.iter().map(|s| s.gradient_evaluations).sum(),
             zeroed,
             factorizations: log.entries.len(),
             seconds: timer.elapsed().as_secs_f64(),
-            stages: vec![stage],
+            stages,
             fitlog: log.entries,
             certificate,
         })
+    }
+
+    /// A BOBYQA stage over θ from `x0`, its evaluations logged.
+    fn bobyqa_stage(
+        &mut self,
+        bobyqa: &Bobyqa,
+        x0: &[f64],
+        log: &mut FitLog,
+        interrupt: &Interrupt,
+    ) -> Result<(OptResult, StageRecord)> {
+        let lower = self.layout.lower();
+        let upper = self.layout.upper();
+        let mut f = |th: &[f64]| {
+            let v = self.objective_for_optimizer(th);
+            log.push(th, &[], v, false);
+            v
+        };
+        let (result, mut stage) =
+            run_stage(Stage::Theta, bobyqa, &mut f, x0, &lower, &upper, interrupt)?;
+        stage.factorizations = stage.evaluations;
+        Ok((result, stage))
     }
 
     /// The record of the last fit, if fitted.
@@ -166,16 +235,51 @@ impl LinearMixedModel {
 /// the gradient, 4 evaluations of 11 ms for the differences).
 const DENSE_GRADIENT_LIMIT: usize = 256;
 
+/// The LMM objective for the quasi-Newton method: each value (logged when
+/// `log` is given) refactors L; the gradient is read off that factor.
+struct ThetaObjective<'a> {
+    model: &'a mut LinearMixedModel,
+    log: Option<&'a mut FitLog>,
+}
+
+impl GradientObjective for ThetaObjective<'_> {
+    fn value(&mut self, theta: &[f64]) -> f64 {
+        let v = self.model.objective_for_optimizer(theta);
+        if let Some(log) = self.log.as_deref_mut() {
+            log.push(theta, &[], v, false);
+        }
+        v
+    }
+
+    fn gradient(&mut self, theta: &[f64], g: &mut [f64]) {
+        // The method asks at its last value's θ, whose factor is current.
+        if self.model.engine.theta() != theta && self.model.set_theta(theta).is_err() {
+            g.fill(f64::NAN);
+            return;
+        }
+        g.copy_from_slice(&self.model.gradient());
+    }
+}
+
+/// The optimizer of the certificate's restart.
+enum Restart<'a> {
+    Bobyqa(&'a Bobyqa),
+    Bfgs(&'a Bfgs),
+}
+
 /// The certificate's view of an LMM: the analytic gradient (one
-/// factorization and the gradient's solves, counted as one evaluation), or
-/// central differences for models with a large dense block (see
-/// [`DENSE_GRADIENT_LIMIT`]), and a restart of the θ stage.
+/// factorization and the gradient's solves, counted as one evaluation; the
+/// quasi-Newton stage's own at its optimum, free), or central differences
+/// for models with a large dense block (see [`DENSE_GRADIENT_LIMIT`]), and
+/// a restart of the θ stage.
 struct Certifier<'a> {
     model: &'a mut LinearMixedModel,
-    optimizer: &'a Bobyqa,
+    restart: Restart<'a>,
     lower: &'a [f64],
     upper: &'a [f64],
     interrupt: &'a Interrupt,
+    /// A gradient already computed, and its θ.
+    known_gradient: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Certifier<'_> {
@@ -203,6 +307,11 @@ impl Certify for Certifier<'_> {
         if x.is_empty() {
             return Ok((vec![], 0));
         }
+        if let Some((at, g)) = &self.known_gradient {
+            if at == x {
+                return Ok((g.clone(), 0));
+            }
+        }
         if self.analytic() {
             return Ok((self.model.gradient_at(x)?, 1));
         }
@@ -217,16 +326,35 @@ impl Certify for Certifier<'_> {
 
     fn restart(&mut self, x: &[f64]) -> Result<(Vec<f64>, f64, usize)> {
         let model = &mut *self.model;
-        let mut f = |th: &[f64]| model.objective_for_optimizer(th);
-        let (result, stage) = run_stage(
-            Stage::Theta,
-            self.optimizer,
-            &mut f,
-            x,
-            self.lower,
-            self.upper,
-            self.interrupt,
-        )?;
-        Ok((result.x, result.fmin, stage.evaluations))
+        match self.restart {
+            Restart::Bobyqa(bobyqa) => {
+                let mut f = |th: &[f64]| model.objective_for_optimizer(th);
+                let (result, stage) = run_stage(
+                    Stage::Theta,
+                    bobyqa,
+                    &mut f,
+                    x,
+                    self.lower,
+                    self.upper,
+                    self.interrupt,
+                )?;
+                Ok((result.x, result.fmin, stage.evaluations))
+            }
+            Restart::Bfgs(bfgs) => {
+                let mut objective = ThetaObjective { model, log: None };
+                let (result, stage) = run_gradient_stage(
+                    Stage::Theta,
+                    bfgs,
+                    &mut objective,
+                    x,
+                    self.lower,
+                    self.upper,
+                    self.interrupt,
+                )?;
+                self.known_gradient = (!result.gradient.is_empty())
+                    .then(|| (result.x.clone(), result.gradient.clone()));
+                Ok((result.x, result.fmin, stage.evaluations))
+            }
+        }
     }
 }

@@ -31,18 +31,19 @@ impl Hessian {
         }
     }
 
-    /// Entry (i, j).
-    pub(super) fn get(&self, i: usize, j: usize) -> f64 {
-        self.b[i * self.n + j]
-    }
-
     /// Update B with the step `s` and gradient change `y`. Before the first
     /// update B is rescaled to (yᵀy / sᵀy) I (Shanno and Phua 1978) when
-    /// sᵀy > 0. The update is Powell's damped BFGS formula (Powell 1978;
-    /// Nocedal and Wright 2006, procedure 18.2): y is replaced by
-    /// r = φ y + (1 − φ) B s with φ chosen so that sᵀr ≥ 0.2 sᵀBs, which
-    /// keeps B positive definite whatever the sign of sᵀy. A step too small
-    /// to carry information (sᵀBs not positive) leaves B unchanged.
+    /// sᵀy > 0. A pair without positive curvature (sᵀy ≤ 0: the objective
+    /// is concave along s, as the profiled deviance is at large θ) or a step
+    /// too small to carry information leaves B unchanged. Otherwise, when
+    /// sᵀy < sᵀBs, B is first scaled by τ = sᵀy / sᵀBs (self-scaling,
+    /// Oren and Luenberger 1974, restricted to τ < 1 as in Al-Baali 1998):
+    /// the deviance's curvature falls as θ grows, and unscaled BFGS keeps
+    /// the large curvature of the first steps in the directions it has not
+    /// revisited. The update is then Powell's damped BFGS formula (Powell
+    /// 1978; Nocedal and Wright 2006, procedure 18.2): y is replaced by
+    /// r = φ y + (1 − φ) B s with φ chosen so that sᵀr ≥ 0.2 sᵀBs (after
+    /// the scaling φ = 1: the damping guards against rounding).
     pub(super) fn update(&mut self, s: &[f64], y: &[f64]) {
         let n = self.n;
         let sy: f64 = s.iter().zip(y).map(|(a, b)| a * b).sum();
@@ -58,9 +59,16 @@ impl Hessian {
         for i in 0..n {
             self.bs[i] = (0..n).map(|j| self.b[i * n + j] * s[j]).sum();
         }
-        let sbs: f64 = s.iter().zip(&self.bs).map(|(a, b)| a * b).sum();
-        if !(sbs > 0.0 && sbs.is_finite()) {
+        let mut sbs: f64 = s.iter().zip(&self.bs).map(|(a, b)| a * b).sum();
+        if !(sbs > 0.0 && sbs.is_finite()) || !(sy > 0.0) {
             return;
+        }
+        if sy < sbs {
+            // Restricted self-scaling: B overestimates the curvature along s.
+            let tau = sy / sbs;
+            self.b.iter_mut().for_each(|v| *v *= tau);
+            self.bs.iter_mut().for_each(|v| *v *= tau);
+            sbs *= tau;
         }
         let phi = if sy >= DAMPING * sbs {
             1.0
@@ -143,7 +151,7 @@ mod tests {
         let y = [2.0, 5.0];
         h.update(&s, &y);
         for i in 0..2 {
-            let bs: f64 = (0..2).map(|j| h.get(i, j) * s[j]).sum();
+            let bs: f64 = (0..2).map(|j| h.b[i * 2 + j] * s[j]).sum();
             assert!((bs - y[i]).abs() < 1e-12, "B s = y");
         }
         // A pair with negative curvature is damped, not taken.

@@ -9,6 +9,12 @@ use crate::optim::{ReturnCode, SignSymmetry, StopFlag};
 /// The gradient tests that need a second condition (a short Newton step, a
 /// small decrease of f) accept a measure up to this multiple of `gtol`.
 const NEAR: f64 = 1e3;
+/// Most consecutive line searches that meet an undefined value of f: the
+/// iterates are then pressing against the edge of f's domain, where no
+/// stationary point lies.
+const MAX_WALLS: usize = 10;
+/// Relative size (to max(|f|, 1)) of a change of f below rounding noise.
+const NOISE: f64 = 1e-14;
 /// Armijo's sufficient-decrease constant.
 const ARMIJO: f64 = 1e-4;
 /// Largest width of the ε-active set (scaled units).
@@ -16,7 +22,7 @@ const ACTIVE_WIDTH: f64 = 1e-3;
 /// Most trial points of one line search.
 const MAX_TRIALS: usize = 40;
 /// A step is capped at this multiple of max(1, ‖x‖∞) (scaled units).
-const MAX_STEP: f64 = 10.0;
+const MAX_STEP: f64 = 2.0;
 /// The line search gives up on steps shorter than this multiple of
 /// max(1, ‖x‖∞) (scaled units): f cannot tell such points apart.
 const MIN_STEP: f64 = 1e-13;
@@ -184,7 +190,12 @@ pub(super) fn run(
     let mut hessian: Option<Hessian> = None;
     // Length of the last accepted step, for a steepest-descent restart.
     let mut last_step = settings.initial_step;
+    // The curvature γ of the last steepest-descent step (|g|∞ / its length),
+    // B's initial γI when the first secant pair has no positive curvature.
+    let mut gamma = 1.0;
     let mut small_decreases = 0;
+    // Consecutive line searches that met an undefined value.
+    let mut walls = 0;
     let mut d = vec![0.0; n];
     let mut zt = vec![0.0; n];
     let mut gt = vec![0.0; n];
@@ -223,6 +234,9 @@ pub(super) fn run(
             for &i in &free {
                 d[i] = if gmax > 0.0 { -g[i] * length / gmax } else { 0.0 };
             }
+            if gmax > 0.0 {
+                gamma = gmax / length;
+            }
         }
         let slope: f64 = (0..n).map(|i| g[i] * d[i]).sum();
         if !(slope < 0.0) {
@@ -238,6 +252,11 @@ pub(super) fn run(
         if newton && m <= NEAR * settings.gtol && dmax <= settings.xtol * zmax {
             return (state, ReturnCode::Converged);
         }
+        // A decrease f cannot resolve: no line search can confirm it.
+        let fscale = state.f.abs().max(1.0);
+        if m <= NEAR * settings.gtol && -slope <= NOISE * fscale {
+            return (state, ReturnCode::FtolReached);
+        }
         if dmax > MAX_STEP * zmax {
             d.iter_mut().for_each(|v| *v *= MAX_STEP * zmax / dmax);
         }
@@ -245,8 +264,9 @@ pub(super) fn run(
         // Projected backtracking line search.
         let mut alpha = 1.0;
         let mut accepted = None;
+        let mut undefined = false;
         for _ in 0..MAX_TRIALS {
-            if alpha * dmax < MIN_STEP * zmax {
+            if alpha * dmax < MIN_STEP * zmax || -alpha * slope <= NOISE * fscale {
                 break;
             }
             for i in 0..n {
@@ -269,17 +289,23 @@ pub(super) fn run(
                 let q = -s * alpha * alpha / (2.0 * (ft - state.f - s * alpha));
                 q.clamp(0.1 * alpha, 0.5 * alpha)
             } else {
+                undefined = true;
                 0.1 * alpha
             };
         }
+        walls = if undefined { walls + 1 } else { 0 };
+        if walls > MAX_WALLS && m > NEAR * settings.gtol {
+            let why = "the objective is undefined next to the best point";
+            return (state, ReturnCode::Failure(why.into()));
+        }
         let Some(ft) = accepted else {
+            if m <= NEAR * settings.gtol {
+                return (state, ReturnCode::FtolReached);
+            }
             if newton {
                 // Restart from steepest descent before giving up.
                 hessian = None;
                 continue;
-            }
-            if m <= NEAR * settings.gtol {
-                return (state, ReturnCode::FtolReached);
             }
             let why = "the line search found no decrease along a descent direction";
             return (state, ReturnCode::Failure(why.into()));
@@ -291,7 +317,7 @@ pub(super) fn run(
         let s: Vec<f64> = (0..n).map(|i| zt[i] - state.z[i]).collect();
         let y: Vec<f64> = (0..n).map(|i| gt[i] - state.g[i]).collect();
         last_step = s.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        hessian.get_or_insert_with(|| Hessian::new(n, 1.0)).update(&s, &y);
+        hessian.get_or_insert_with(|| Hessian::new(n, gamma)).update(&s, &y);
         let decrease = state.f - ft;
         state.z.copy_from_slice(&zt);
         state.g.copy_from_slice(&gt);

@@ -16,11 +16,12 @@
 //!   Armijo condition f(x(α)) ≤ f(x) + 10⁻⁴ gᵀ(x(α) − x) holds; a point
 //!   where f is +∞ or NaN shrinks α tenfold. Only the accepted point gets a
 //!   gradient, so a rejected trial costs one evaluation of f.
-//! * **Update** (`hessian.rs`). Powell's damped BFGS formula on the pair
-//!   (s, y) = (x₊ − x, g₊ − g), after rescaling the initial B = γI by
-//!   yᵀy / sᵀy (Shanno and Phua 1978); damping keeps B positive definite
-//!   without a curvature condition in the line search (Nocedal and Wright
-//!   2006, §18.3).
+//! * **Update** (`hessian.rs`). BFGS on the pair (s, y) = (x₊ − x, g₊ − g),
+//!   after rescaling the initial B = γI by yᵀy / sᵀy (Shanno and Phua
+//!   1978); self-scaled when B overestimates the curvature along s
+//!   (Oren and Luenberger 1974; Al-Baali 1998), skipped when sᵀy ≤ 0, and
+//!   damped (Powell 1978) against rounding, so that B stays positive
+//!   definite without a curvature condition in the line search.
 //! * **Stopping.** With the projected gradient pg (zero for an active
 //!   variable) and the scaled measure m = maxᵢ |pgᵢ|·max(|xᵢ|, 1)/max(|f|, 1)
 //!   (the form of the fit's convergence certificate): converged when
@@ -88,7 +89,7 @@ pub struct Bfgs {
     /// (default 1e-13).
     pub ftol_rel: f64,
     /// Length (max-norm, scaled units) of the first, steepest-descent step
-    /// (default 0.5).
+    /// (default 0.75, BOBYQA's initial radius on θ).
     pub initial_step: f64,
     /// Scales of the variables (default all 1): the method works on
     /// `x_i / scale_i`.
@@ -108,7 +109,7 @@ impl Default for Bfgs {
             gtol: 1e-9,
             xtol: 1e-8,
             ftol_rel: 1e-13,
-            initial_step: 0.5,
+            initial_step: 0.75,
             scales: None,
             sign_symmetries: Vec::new(),
             stop: None,

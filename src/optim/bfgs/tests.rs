@@ -180,11 +180,12 @@ fn undefined_regions_are_backtracked_from() {
         };
         let r = run(&Bfgs::default(), f, &[0.0, 0.0], &[-INF; 2], &[INF; 2]);
         println!("undefined region: {} values, {:?}", r.evaluations, r.code);
-        // The wall is no bound the method knows of: it ends there with a
-        // failed line search (or a tiny gradient change).
+        // The wall is no bound the method knows of: it stops next to it,
+        // failed, after a few line searches that meet it.
+        assert!(matches!(r.code, ReturnCode::Failure(_)));
         assert!(r.fmin.is_finite() && r.x[0] <= 0.8);
-        assert!(r.x[0] > 0.79, "{:?}", r.x);
-        assert!(r.evaluations < 400, "{} values", r.evaluations);
+        assert!(r.x[0] > 0.7, "{:?}", r.x);
+        assert!(r.evaluations < 100, "{} values", r.evaluations);
     }
     // Not finite at the start: a failure that keeps the start.
     let r = run(&Bfgs::default(), |_| (INF, vec![0.0]), &[1.0], &[-INF], &[INF]);
