@@ -94,11 +94,12 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
             .map_err(to_pyerr)
     }
 
-    /// Fit from a given θ with the optimizer's settings (`optimizer` as for
-    /// `fit`; `rho_begin`, `rho_end`: BOBYQA's radii; `max_evaluations`
-    /// caps the objective evaluations of each stage; `certificate_restart =
-    /// False` keeps a failed convergence certificate without restarting).
-    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None, optimizer="auto"))]
+    /// Fit from a given θ with BOBYQA's settings (`rho_begin`, `rho_end`:
+    /// its radii; `max_evaluations` caps the objective evaluations of each
+    /// stage; `certificate_restart = False` keeps a failed convergence
+    /// certificate without restarting); `optimizer` as for `fit`, BOBYQA
+    /// unless given.
+    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None, optimizer="bobyqa"))]
     #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the settings
     fn fit_from(
         &self,
