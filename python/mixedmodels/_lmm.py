@@ -77,7 +77,7 @@ class VarCorr(RichDisplay):
     >>> print(vc)  # doctest: +NORMALIZE_WHITESPACE
     Variance components:
               Column        Variance   Std.Dev.
-    Batch     (Intercept)  1388.3332  37.260344
+    Batch     (Intercept)  1388.3333  37.260345
     Residual               2451.2500  49.510100
     >>> "<table" in vc._repr_html_()
     True

@@ -59,6 +59,12 @@ pub struct SelectedInverse {
     zt: Mat<f64>,
 }
 
+/// The sweep runs on the pool when the trailing part has at least this
+/// many rows (below it each level's work is too small to hand out)...
+const PARALLEL_TRAILING: usize = 64;
+/// ...and the prefix term at least this many levels.
+const PARALLEL_LEVELS: usize = 256;
+
 /// Rows of one column's pattern below its diagonal block: rows `row0 ..
 /// row0 + len` of block `block`, its stored block `stored` when L's block
 /// is sparse, and its first row in the gathered column.
@@ -105,6 +111,7 @@ impl SelectedInverse {
             off: vec![None; tri(nblocks, nblocks) + 1],
             zt,
         };
+        let parallel = !matches!(par, Par::Seq) && t >= PARALLEL_TRAILING;
         let mut sweep = ColumnSweep::default();
         for j in (0..first).rev() {
             // Z's blocks of column j, zero, with L's kinds.
@@ -119,8 +126,37 @@ impl SelectedInverse {
             };
             // Column j reads only later blocks: its diagonal is out meanwhile.
             let mut zjj = std::mem::replace(&mut z.diag[j], BlockDiag::zeros(0, 0));
-            for g in 0..ljj.nblocks {
-                sweep.level(&mut z, l, &sizes, (j, g), ljj.block(g), zjj.block_mut(g));
+            let vj = ljj.v;
+            if parallel && ljj.nblocks >= PARALLEL_LEVELS {
+                // Levels are independent given the later columns: compute
+                // them in chunks on the pool, then write Z's blocks here.
+                use rayon::prelude::*;
+                let chunk = PARALLEL_LEVELS / 4;
+                let zr = &z;
+                let sizes = &sizes;
+                let results: Vec<Vec<(usize, Vec<Segment>, Vec<f64>)>> = zjj
+                    .data
+                    .par_chunks_mut(chunk * vj * vj)
+                    .enumerate()
+                    .map(|(c, blocks)| {
+                        let mut sweep = ColumnSweep::default();
+                        let mut out = Vec::with_capacity(chunk);
+                        for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
+                            let g = c * chunk + k;
+                            sweep.compute(zr, l, sizes, (j, g), ljj.block(g), zg);
+                            out.push((g, sweep.segments.clone(), sweep.w.clone()));
+                        }
+                        out
+                    })
+                    .collect();
+                for (g, segments, w) in results.into_iter().flatten() {
+                    scatter(&mut z, (j, g), &segments, &w);
+                }
+            } else {
+                for g in 0..ljj.nblocks {
+                    sweep.compute(&z, l, &sizes, (j, g), ljj.block(g), zjj.block_mut(g));
+                    scatter(&mut z, (j, g), &sweep.segments, &sweep.w);
+                }
             }
             z.diag[j] = zjj;
         }
@@ -166,6 +202,34 @@ impl SelectedInverse {
     }
 }
 
+/// Write Z_bj = −W for level `g` of prefix term `j` (the pattern's
+/// `segments`, W column-major).
+fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment], w: &[f64]) {
+    let vj = z.v[j];
+    let n = w.len() / vj.max(1);
+    for seg in segments {
+        match z.off[tri(seg.block, j)].as_mut() {
+            Some(Block::Sparse(s)) => {
+                let kk = seg.stored.expect("a sparse block's segment is a stored block");
+                let blk = &mut s.data[kk * s.vr * vj..(kk + 1) * s.vr * vj];
+                for c in 0..vj {
+                    for r in 0..seg.len {
+                        blk[c * seg.len + r] = -w[c * n + seg.at + r];
+                    }
+                }
+            }
+            Some(Block::Dense(m)) => {
+                for c in 0..vj {
+                    for r in 0..seg.len {
+                        m[(seg.row0 + r, g * vj + c)] = -w[c * n + seg.at + r];
+                    }
+                }
+            }
+            _ => unreachable!("Z's blocks of column j are allocated"),
+        }
+    }
+}
+
 /// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle) from the dense trailing blocks.
 fn trailing_inverse(
     l: &[Block],
@@ -175,21 +239,36 @@ fn trailing_inverse(
     t: usize,
     par: Par,
 ) -> Mat<f64> {
-    let mut ltt = Mat::<f64>::zeros(t, t);
-    for i in first..sizes.len() {
-        for j in first..=i {
-            let Block::Dense(m) = &l[tri(i, j)] else {
-                unreachable!("trailing blocks of L are dense")
-            };
-            ltt.submatrix_mut(toff[i], toff[j], sizes[i], sizes[j])
-                .copy_from(m.submatrix(0, 0, sizes[i], sizes[j]));
+    // One trailing block (a model without X, or the ML form of one whose
+    // last term is crossed): L_TT is that block of L itself.
+    let single = match &l[tri(first, first)] {
+        Block::Dense(m) if first + 1 == sizes.len() && m.nrows() == t => Some(m.as_ref()),
+        _ => None,
+    };
+    let copy;
+    let ltt = match single {
+        Some(m) => m,
+        None => {
+            let mut dense = Mat::<f64>::zeros(t, t);
+            for i in first..sizes.len() {
+                for j in first..=i {
+                    let Block::Dense(m) = &l[tri(i, j)] else {
+                        unreachable!("trailing blocks of L are dense")
+                    };
+                    dense
+                        .submatrix_mut(toff[i], toff[j], sizes[i], sizes[j])
+                        .copy_from(m.submatrix(0, 0, sizes[i], sizes[j]));
+                }
+            }
+            copy = dense;
+            copy.as_ref()
         }
-    }
+    };
     let mut zt = Mat::<f64>::zeros(t, t);
     if t > 0 {
         use faer::linalg::cholesky::llt::inverse;
         let mut buf = MemBuffer::new(inverse::inverse_scratch::<f64>(t, par));
-        inverse::inverse(zt.as_mut(), ltt.as_ref(), par, MemStack::new(&mut buf));
+        inverse::inverse(zt.as_mut(), ltt, par, MemStack::new(&mut buf));
     }
     zt
 }
@@ -207,11 +286,12 @@ struct ColumnSweep {
 }
 
 impl ColumnSweep {
-    /// The recurrence for level `g` of prefix term `j`: fill Z's blocks
-    /// below it and its diagonal block `zjj` (v × v).
-    fn level(
+    /// The recurrence for level `g` of prefix term `j`: W = Z_bb U (Z's
+    /// blocks below it are −W, written by [`scatter`]) and its diagonal
+    /// block `zjj` (v × v).
+    fn compute(
         &mut self,
-        z: &mut SelectedInverse,
+        z: &SelectedInverse,
         l: &[Block],
         sizes: &[usize],
         (j, g): (usize, usize),
@@ -272,28 +352,6 @@ impl ColumnSweep {
                         }
                     }
                 }
-            }
-        }
-        // Z_bj = −W.
-        for seg in &self.segments {
-            match z.off[tri(seg.block, j)].as_mut() {
-                Some(Block::Sparse(s)) => {
-                    let kk = seg.stored.expect("a sparse block's segment is a stored block");
-                    let blk = &mut s.data[kk * s.vr * vj..(kk + 1) * s.vr * vj];
-                    for c in 0..vj {
-                        for r in 0..seg.len {
-                            blk[c * seg.len + r] = -self.w[c * n + seg.at + r];
-                        }
-                    }
-                }
-                Some(Block::Dense(m)) => {
-                    for c in 0..vj {
-                        for r in 0..seg.len {
-                            m[(seg.row0 + r, g * vj + c)] = -self.w[c * n + seg.at + r];
-                        }
-                    }
-                }
-                _ => unreachable!("Z's blocks of column j are allocated"),
             }
         }
         // Z_jj = L_jj⁻ᵀ L_jj⁻¹ + Uᵀ W.

@@ -79,8 +79,9 @@ impl PlsEngine {
         let mut trace = vec![0.0; vt * vt];
         let mut scaled = Vec::new();
         // For level l of t and level m of block s: B = λ_sᵀ A_(s,m),(t,l)
-        // (vs × vt, `a(b, r)` = A's entry), then G[c, r] += Σ_b' Z[(t,l,c),(s,m,b')] B[b', r].
-        let mut add = |l: usize, s: usize, m: usize, a: &dyn Fn(usize, usize) -> f64| {
+        // (vs × vt, `a(b, r)` = A's entry), then G[c, r] += Σ_b' Z[(t,l,c),(s,m,b')] B[b', r]
+        // (`z(c, b')` = Z's entry).
+        let mut add = |s: usize, a: &dyn Fn(usize, usize) -> f64, z: &dyn Fn(usize, usize) -> f64| {
             let vs = if s < k { st.v[s] } else { 1 };
             scaled.clear();
             scaled.resize(vs * vt, 0.0);
@@ -96,7 +97,7 @@ impl PlsEngine {
             }
             for c in 0..vt {
                 for bp in 0..vs {
-                    let zc = z.get(t, l * vt + c, s, m * vs + bp);
+                    let zc = z(c, bp);
                     if zc != 0.0 {
                         for r in 0..vt {
                             trace[c * vt + r] += zc * scaled[r * vs + bp];
@@ -105,56 +106,80 @@ impl PlsEngine {
                 }
             }
         };
+        // Z's entry by (block, row) pairs, for blocks read without a pattern.
+        let entry = |l: usize, s: usize, m: usize| {
+            let vs = if s < k { st.v[s] } else { 1 };
+            move |c: usize, bp: usize| z.get(t, l * vt + c, s, m * vs + bp)
+        };
         // Term t's own diagonal block.
         let Block::Diag(d) = &self.a[tri(t, t)] else {
             unreachable!("diagonal blocks of A are block diagonal")
         };
         for l in 0..st.nlevels[t] {
             let blk = d.block(l);
-            add(l, t, l, &|b, r| blk[r * vt + b]);
+            add(t, &|b, r| blk[r * vt + b], &entry(l, t, l));
         }
-        // Earlier terms s < t: A[t, s], rows of t.
+        // Earlier terms s < t: A[t, s], rows of t. Where Z's block is sparse it
+        // has A's pattern (L's), stored block by stored block.
         for s in 0..t {
             let vs = st.v[s];
-            match &self.a[tri(t, s)] {
-                Block::Sparse(sp) => {
+            match (&self.a[tri(t, s)], z.off_block(t, s)) {
+                (Block::Sparse(sp), Some(Block::Sparse(zs))) => {
+                    for m in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[m]..sp.colptr[m + 1] {
+                            let (blk, zb) = (sp.block(kk), zs.block(kk));
+                            add(s, &|b, r| blk[b * vt + r], &|c, bp| zb[bp * vt + c]);
+                        }
+                    }
+                }
+                (Block::Sparse(sp), _) => {
                     for m in 0..sp.ncol_blocks {
                         for kk in sp.colptr[m]..sp.colptr[m + 1] {
                             let blk = sp.block(kk);
-                            add(sp.rowidx[kk] as usize, s, m, &|b, r| blk[b * vt + r]);
+                            let l = sp.rowidx[kk] as usize;
+                            add(s, &|b, r| blk[b * vt + r], &entry(l, s, m));
                         }
                     }
                 }
-                Block::Dense(dm) => {
+                (Block::Dense(dm), _) => {
                     for m in 0..st.nlevels[s] {
                         for l in 0..st.nlevels[t] {
-                            add(l, s, m, &|b, r| dm[(l * vt + r, m * vs + b)]);
+                            add(s, &|b, r| dm[(l * vt + r, m * vs + b)], &entry(l, s, m));
                         }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
             }
         }
         // Later terms s > t: A[s, t], columns of t.
         for s in t + 1..k {
             let vs = st.v[s];
-            match &self.a[tri(s, t)] {
-                Block::Sparse(sp) => {
+            match (&self.a[tri(s, t)], z.off_block(s, t)) {
+                (Block::Sparse(sp), Some(Block::Sparse(zs))) => {
+                    for l in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[l]..sp.colptr[l + 1] {
+                            let (blk, zb) = (sp.block(kk), zs.block(kk));
+                            add(s, &|b, r| blk[r * vs + b], &|c, bp| zb[c * vs + bp]);
+                        }
+                    }
+                }
+                (Block::Sparse(sp), _) => {
                     for l in 0..sp.ncol_blocks {
                         for kk in sp.colptr[l]..sp.colptr[l + 1] {
                             let blk = sp.block(kk);
-                            add(l, s, sp.rowidx[kk] as usize, &|b, r| blk[r * vs + b]);
+                            let m = sp.rowidx[kk] as usize;
+                            add(s, &|b, r| blk[r * vs + b], &entry(l, s, m));
                         }
                     }
                 }
-                Block::Dense(dm) => {
+                (Block::Dense(dm), _) => {
                     for l in 0..st.nlevels[t] {
                         for m in 0..st.nlevels[s] {
-                            add(l, s, m, &|b, r| dm[(m * vs + b, l * vt + r)]);
+                            add(s, &|b, r| dm[(m * vs + b, l * vt + r)], &entry(l, s, m));
                         }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
             }
         }
         if include_x {
@@ -163,7 +188,7 @@ impl PlsEngine {
             };
             for l in 0..st.nlevels[t] {
                 for j in 0..st.p {
-                    add(l, k, j, &|_, r| xz[(j, l * vt + r)]);
+                    add(k, &|_, r| xz[(j, l * vt + r)], &entry(l, k, j));
                 }
             }
         }
@@ -345,5 +370,117 @@ mod tests {
         // λ's first diagonal entry at 0 (central differences still apply:
         // the engine takes any θ) and a scalar term at 0.
         check("y ~ 1 + x + (1 + x | g) + (1 | c)", &[0.0, 0.5, 0.6, 0.0]);
+    }
+
+    /// Synthetic data of `n` rows: `h` (`2G` levels) nested in `g` (`G`
+    /// levels), `c` (`C` levels) crossed with both, a covariate and y.
+    fn grouped(n: usize, groups: usize, crossed: usize) -> Data {
+        let mut state = 99u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let g: Vec<String> = (0..n).map(|i| format!("g{}", i % groups)).collect();
+        let h: Vec<String> = (0..n).map(|i| format!("h{}", i % (2 * groups))).collect();
+        let c: Vec<String> = (0..n)
+            .map(|i| format!("c{}", (i / groups + i) % crossed))
+            .collect();
+        let x: Vec<f64> = (0..n).map(|_| next()).collect();
+        let y: Vec<f64> = (0..n).map(|i| x[i] + ((i % groups) as f64).sin() + next()).collect();
+        Data::new()
+            .with_column("g", Column::from_strings(&g))
+            .unwrap()
+            .with_column("h", Column::from_strings(&h))
+            .unwrap()
+            .with_column("c", Column::from_strings(&c))
+            .unwrap()
+            .with_column("x", Column::numeric(x))
+            .unwrap()
+            .with_column("y", Column::numeric(y))
+            .unwrap()
+    }
+
+    /// The selected inverse against the dense inverse of L Lᵀ (with and
+    /// without X) on every entry of L's pattern, relative to the largest
+    /// entry of the inverse.
+    fn check_selected_inverse(data: &Data, formula: &str, theta: &[f64], threads: usize) {
+        let terms = Arc::new(ModelTerms::new(formula, data, &TermOptions::default()).unwrap());
+        let layout = ThetaLayout::new(&terms.random);
+        let y = match &terms.response {
+            crate::terms::Variable::Numeric(v) => v.clone(),
+            _ => unreachable!(),
+        };
+        let mut e = PlsEngine::new(terms, true, y, None, Some(threads));
+        e.install_theta(&layout, theta);
+        e.refactor().unwrap();
+        let st = &e.structure;
+        let k = st.nterms;
+        for include_x in [false, true] {
+            let nb = if include_x { k + 1 } else { k };
+            let size = |i: usize| if i < k { st.block_size(i) } else { st.p };
+            let mut off = vec![0];
+            (0..nb).for_each(|i| off.push(off[i] + size(i)));
+            let q = off[nb];
+            let mut dense = faer::Mat::<f64>::zeros(q, q);
+            for i in 0..nb {
+                for j in 0..=i {
+                    let b = crate::blocks::to_dense(&e.l[tri(i, j)]);
+                    for c in 0..size(j) {
+                        // A diagonal block's factor is its lower triangle.
+                        for r in (if i == j { c } else { 0 })..size(i) {
+                            dense[(off[i] + r, off[j] + c)] = b[(r, c)];
+                        }
+                    }
+                }
+            }
+            let omega = &dense * dense.transpose();
+            use faer::linalg::solvers::DenseSolveCore;
+            let inv = omega.as_ref().llt(faer::Side::Lower).unwrap().inverse();
+            let scale = (0..q).map(|i| inv[(i, i)].abs()).fold(0.0, f64::max);
+            let z = SelectedInverse::new(&e.l, st, include_x, e.ws.par);
+            let mut checked = 0;
+            for i in 0..nb {
+                for j in 0..=i {
+                    for rj in 0..size(j) {
+                        for ri in 0..size(i) {
+                            let on_pattern = match &e.l[tri(i, j)] {
+                                Block::Diag(d) => ri / d.v == rj / d.v,
+                                Block::Sparse(sp) => sp.find(ri / sp.vr, rj / sp.vc).is_some(),
+                                Block::Dense(_) => true,
+                            };
+                            if !on_pattern {
+                                continue;
+                            }
+                            let want = inv[(off[i] + ri, off[j] + rj)];
+                            let got = z.get(i, ri, j, rj);
+                            assert!(
+                                (got - want).abs() <= 1e-10 * scale,
+                                "{formula} x={include_x}: Z[({i},{ri}),({j},{rj})] {got} vs {want}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+            assert!(checked > 0);
+        }
+    }
+
+    #[test]
+    fn selected_inverse_matches_the_dense_inverse() {
+        let small = grouped(72, 6, 3);
+        for (formula, theta) in [
+            ("y ~ 1 + x + (1 + x | h) + (1 + x | g)", &[0.9, 0.3, 0.7, 1.1, -0.4, 0.5][..]),
+            ("y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)", &[0.8, 0.6, 1.3]),
+            ("y ~ 1 + x + (1 + x | g) + (1 | c)", &[0.8, -0.2, 0.6, 0.0]),
+        ] {
+            check_selected_inverse(&small, formula, theta, 1);
+        }
+        // Enough levels and a large enough crossed block for the sweep to
+        // run on the pool (two nested prefix terms, 600 and 300 levels).
+        let large = grouped(1200, 300, 80);
+        check_selected_inverse(&large, "y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)", &[0.8, 0.6, 1.3], 2);
     }
 }
