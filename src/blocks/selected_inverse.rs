@@ -267,6 +267,8 @@ fn trailing_inverse(
     let mut zt = Mat::<f64>::zeros(t, t);
     if t > 0 {
         use faer::linalg::cholesky::llt::inverse;
+        // About 2t³/3 flops: small inverses stay on this thread.
+        let par = super::kernels::par_for(2 * t * t * t / 3, par);
         let mut buf = MemBuffer::new(inverse::inverse_scratch::<f64>(t, par));
         inverse::inverse(zt.as_mut(), ltt, par, MemStack::new(&mut buf));
     }

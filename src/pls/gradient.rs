@@ -41,6 +41,17 @@ use super::PlsEngine;
 use crate::blocks::{tri, Block, SelectedInverse};
 use crate::terms::ThetaLayout;
 
+/// ⟨A, B⟩ = Σ A_ij B_ij of two matrices of the same shape.
+fn frobenius(a: &faer::Mat<f64>, b: &faer::Mat<f64>) -> f64 {
+    debug_assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
+    (0..a.ncols())
+        .map(|c| {
+            let (x, y) = (a.col(c), b.col(c));
+            (0..a.nrows()).map(|r| x[r] * y[r]).sum::<f64>()
+        })
+        .sum()
+}
+
 impl PlsEngine {
     /// The gradient with respect to θ (in `layout`'s order) of log|L_Z|²
     /// (`include_x = false`, the ML log-determinant) or of
@@ -83,6 +94,11 @@ impl PlsEngine {
         // (`z(c, b')` = Z's entry).
         let mut add = |s: usize, a: &dyn Fn(usize, usize) -> f64, z: &dyn Fn(usize, usize) -> f64| {
             let vs = if s < k { st.v[s] } else { 1 };
+            if vt == 1 && vs == 1 {
+                let lam = if s < k { self.lambdas[s][0] } else { 1.0 };
+                trace[0] += z(0, 0) * lam * a(0, 0);
+                return;
+            }
             scaled.clear();
             scaled.resize(vs * vt, 0.0);
             for r in 0..vt {
@@ -141,6 +157,11 @@ impl PlsEngine {
                         }
                     }
                 }
+                (Block::Dense(dm), Some(Block::Dense(zm))) if vt == 1 && vs == 1 => {
+                    // Scalar terms, both dense with the same shape: λ_s ⟨Z, A⟩.
+                    let sum = frobenius(dm, zm);
+                    add(s, &|_, _| sum, &|_, _| 1.0);
+                }
                 (Block::Dense(dm), _) => {
                     for m in 0..st.nlevels[s] {
                         for l in 0..st.nlevels[t] {
@@ -171,6 +192,10 @@ impl PlsEngine {
                             add(s, &|b, r| blk[r * vs + b], &entry(l, s, m));
                         }
                     }
+                }
+                (Block::Dense(dm), Some(Block::Dense(zm))) if vt == 1 && vs == 1 => {
+                    let sum = frobenius(dm, zm);
+                    add(s, &|_, _| sum, &|_, _| 1.0);
                 }
                 (Block::Dense(dm), _) => {
                     for l in 0..st.nlevels[t] {
