@@ -156,6 +156,9 @@ fn the_quasi_newton_method_alone_and_bobyqa_alone() {
     let b = fit("sleepstudy_ML", &fx, OptimizerChoice::Bobyqa);
     assert_eq!(b.stages.len(), 1);
     assert_eq!(b.stages[0].optimizer, StageOptimizer::Bobyqa);
-    assert_eq!((b.gradient_evaluations, b.stages[0].gradient_evaluations), (0, 0));
+    assert_eq!(
+        (b.gradient_evaluations, b.stages[0].gradient_evaluations),
+        (0, 0)
+    );
     assert_rel(qn.fmin, b.fmin, 1e-10, "sleepstudy optimum");
 }

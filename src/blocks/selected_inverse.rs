@@ -59,6 +59,10 @@ pub struct SelectedInverse {
     zt: Mat<f64>,
 }
 
+/// A level's part of Z's column computed on the pool: the level, its
+/// pattern and W (see [`ColumnSweep::compute`]).
+type LevelResult = (usize, Vec<Segment>, Vec<f64>);
+
 /// The sweep runs on the pool when the trailing part has at least this
 /// many rows (below it each level's work is too small to hand out)...
 const PARALLEL_TRAILING: usize = 64;
@@ -134,7 +138,7 @@ impl SelectedInverse {
                 let chunk = PARALLEL_LEVELS / 4;
                 let zr = &z;
                 let sizes = &sizes;
-                let results: Vec<Vec<(usize, Vec<Segment>, Vec<f64>)>> = zjj
+                let results: Vec<Vec<LevelResult>> = zjj
                     .data
                     .par_chunks_mut(chunk * vj * vj)
                     .enumerate()
@@ -210,7 +214,9 @@ fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment]
     for seg in segments {
         match z.off[tri(seg.block, j)].as_mut() {
             Some(Block::Sparse(s)) => {
-                let kk = seg.stored.expect("a sparse block's segment is a stored block");
+                let kk = seg
+                    .stored
+                    .expect("a sparse block's segment is a stored block");
                 let blk = &mut s.data[kk * s.vr * vj..(kk + 1) * s.vr * vj];
                 for c in 0..vj {
                     for r in 0..seg.len {
@@ -325,7 +331,11 @@ impl ColumnSweep {
         for b in nt0..n {
             let (ib, rb) = self.rows[b];
             let tb = z.toff[ib] + rb;
-            let col = z.zt.col(tb).try_as_col_major().expect("contiguous").as_slice();
+            let col =
+                z.zt.col(tb)
+                    .try_as_col_major()
+                    .expect("contiguous")
+                    .as_slice();
             for c in 0..vj {
                 self.w[c * n + b] += col[tb] * self.u[c * n + b];
             }

@@ -136,7 +136,8 @@ impl GeneralizedLinearMixedModel {
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
         if settings.optimizer == OptimizerChoice::Bfgs {
             // No analytic gradient of the GLMM objective yet: `auto` is BOBYQA.
-            let why = "the quasi-Newton method needs the gradient, available for linear mixed models";
+            let why =
+                "the quasi-Newton method needs the gradient, available for linear mixed models";
             return Err(Error::argument("optimizer", why));
         }
         let (fast, nagq) = (settings.fast, settings.nagq);

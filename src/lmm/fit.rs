@@ -11,7 +11,7 @@ use std::time::Instant;
 use super::LinearMixedModel;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
-use crate::model::certificate::{central_gradient, certify, Certify};
+use crate::model::certificate::{certify, Certify};
 use crate::model::driver::{
     run_fit, run_gradient_stage, run_stage, theta_bfgs, theta_optimizer, zero_trials, FitLog,
 };
@@ -128,7 +128,11 @@ impl LinearMixedModel {
                     if settings.optimizer == OptimizerChoice::Auto
                         && matches!(qn.code, ReturnCode::Failure(_)) =>
                 {
-                    let x0 = if qn.fmin.is_finite() { &qn.x[..] } else { start };
+                    let x0 = if qn.fmin.is_finite() {
+                        &qn.x[..]
+                    } else {
+                        start
+                    };
                     let (r, stage) = self.bobyqa_stage(&bobyqa, x0, &mut log, &interrupt)?;
                     stages.push(stage);
                     if r.fmin <= qn.fmin {
@@ -165,11 +169,6 @@ impl LinearMixedModel {
                 interrupt: &interrupt,
                 known_gradient,
             };
-            let method = if check.analytic() {
-                "analytic"
-            } else {
-                "central differences"
-            };
             certify(
                 &mut check,
                 theta,
@@ -177,7 +176,7 @@ impl LinearMixedModel {
                 &lower,
                 settings,
                 CertificateScope::Theta,
-                method,
+                "analytic",
             )?
         };
         self.set_theta(&theta)?;
@@ -227,14 +226,6 @@ impl LinearMixedModel {
     }
 }
 
-/// Above this size of a dense diagonal block of L (a random-effects term
-/// filled in by crossing), the certificate differences the objective instead
-/// of using the analytic gradient: the gradient's selected inverse of that
-/// block costs about 4t³/3 flops on one thread, against t³/3 in parallel for
-/// a factorization (InstEval's `service * dept` model, t = 1128: 0.13 s for
-/// the gradient, 4 evaluations of 11 ms for the differences).
-const DENSE_GRADIENT_LIMIT: usize = 256;
-
 /// The LMM objective for the quasi-Newton method: each value (logged when
 /// `log` is given) refactors L; the gradient is read off that factor.
 struct ThetaObjective<'a> {
@@ -269,9 +260,11 @@ enum Restart<'a> {
 
 /// The certificate's view of an LMM: the analytic gradient (one
 /// factorization and the gradient's solves, counted as one evaluation; the
-/// quasi-Newton stage's own at its optimum, free), or central differences
-/// for models with a large dense block (see [`DENSE_GRADIENT_LIMIT`]), and
-/// a restart of the θ stage.
+/// quasi-Newton stage's own at its optimum, free) and a restart of the θ
+/// stage. (Models with a large dense block of L once differenced the
+/// objective instead; the selected inverse made the gradient cheaper than
+/// the differences: InstEval `service * dept`, t = 1128, about 54 ms of
+/// CPU against 4 evaluations of 21 ms.)
 struct Certifier<'a> {
     model: &'a mut LinearMixedModel,
     restart: Restart<'a>,
@@ -282,28 +275,8 @@ struct Certifier<'a> {
     known_gradient: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-impl Certifier<'_> {
-    /// Use the analytic gradient (no dense random-effects block of L larger
-    /// than [`DENSE_GRADIENT_LIMIT`])?
-    fn analytic(&self) -> bool {
-        let k = self.model.structure().nterms;
-        self.model
-            .l_blocks()
-            .iter()
-            .enumerate()
-            .all(|(idx, b)| match b {
-                crate::blocks::Block::Dense(m) => {
-                    // Packed lower triangle: block (i, i) sits at i(i+1)/2 + i.
-                    let diagonal_of_a_term = (0..k).any(|i| crate::blocks::tri(i, i) == idx);
-                    !diagonal_of_a_term || m.nrows() <= DENSE_GRADIENT_LIMIT
-                }
-                _ => true,
-            })
-    }
-}
-
 impl Certify for Certifier<'_> {
-    fn gradient(&mut self, x: &[f64], f: f64) -> Result<(Vec<f64>, usize)> {
+    fn gradient(&mut self, x: &[f64], _f: f64) -> Result<(Vec<f64>, usize)> {
         if x.is_empty() {
             return Ok((vec![], 0));
         }
@@ -312,16 +285,7 @@ impl Certify for Certifier<'_> {
                 return Ok((g.clone(), 0));
             }
         }
-        if self.analytic() {
-            return Ok((self.model.gradient_at(x)?, 1));
-        }
-        let units = vec![1.0; x.len()];
-        let model = &mut *self.model;
-        let mut obj = |th: &[f64]| model.objective_for_optimizer(th);
-        let (g, evaluations) = central_gradient(&mut obj, x, f, self.lower, &units);
-        // Leave the model at x, where the certificate is judged.
-        model.set_theta(x)?;
-        Ok((g, evaluations))
+        Ok((self.model.gradient_at(x)?, 1))
     }
 
     fn restart(&mut self, x: &[f64]) -> Result<(Vec<f64>, f64, usize)> {

@@ -86,7 +86,11 @@ pub(crate) fn run_stage(
 /// method works without bounds on θ (it evaluates at the representative
 /// with non-negative diagonal), so a diagonal entry may pass through zero
 /// instead of stopping in a spurious boundary minimum.
-pub(crate) fn theta_bfgs(layout: &ThetaLayout, max_evaluations: usize, interrupt: &Interrupt) -> Bfgs {
+pub(crate) fn theta_bfgs(
+    layout: &ThetaLayout,
+    max_evaluations: usize,
+    interrupt: &Interrupt,
+) -> Bfgs {
     let mut sign_symmetries = layout.sign_symmetries();
     let mut pivot = vec![false; layout.len()];
     sign_symmetries.iter().for_each(|s| pivot[s.pivot] = true);

@@ -20,8 +20,8 @@ mod tables;
 pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
-    return_code_text, FitLogEntry, FitRecord, FitSettings, OptimizerChoice, Stage,
-    StageOptimizer, StageRecord, PIRLS_TOL,
+    return_code_text, FitLogEntry, FitRecord, FitSettings, OptimizerChoice, Stage, StageOptimizer,
+    StageRecord, PIRLS_TOL,
 };
 pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions};
 pub use tables::{CoefRow, VarCorr, VarCorrTerm};

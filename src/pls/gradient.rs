@@ -19,8 +19,9 @@
 //!   where e_{l,c} is the unit vector of random effect (t, l, c) and w_{l,r}
 //!   is column (t, l, r) of Ã with each other level's part multiplied by
 //!   that term's λᵀ (the X part unscaled). w is sparse: the pattern of A's
-//!   column. Each term e_{l,c}ᵀΩ⁻¹w_{l,r} = (L⁻¹e)ᵀ(L⁻¹w) is a sparse cross
-//!   product ([`SparseQuadratic::cross`]). With X (`include_x`) this is the
+//!   column, within L's. So the sum is Σ over A's non-zeros of term t's
+//!   columns of an entry of Z = Ω⁻¹ on L's pattern, the selected inverse
+//!   ([`SelectedInverse`]) times A's entry. With X (`include_x`) this is the
 //!   derivative of log|L_Z|² + log|R_X|² (REML); without X (Ω_Z, the Z rows
 //!   only, the leading part of L) that of log|L_Z|² (ML). No λ⁻¹ appears,
 //!   so the formula holds on the boundary (λ singular) too.
@@ -33,9 +34,10 @@
 //!
 //! # Cost
 //!
-//! [`SparseQuadratic`] forms the inverse of the trailing (dense) part of L
-//! once; then every level costs v sparse solves of e and v of w, whose
-//! trailing parts meet in O(nnz²). The residuals cost O(n·v).
+//! The selected inverse costs about 2t³/3 flops for the dense trailing part
+//! of L (t rows, in parallel) and the square of each prefix column's pattern
+//! per level (see `blocks::selected_inverse`); the sum over A's non-zeros
+//! O(nnz(A)·v²); the residuals O(n·v).
 
 use super::PlsEngine;
 use crate::blocks::{tri, Block, SelectedInverse};
@@ -92,36 +94,37 @@ impl PlsEngine {
         // For level l of t and level m of block s: B = λ_sᵀ A_(s,m),(t,l)
         // (vs × vt, `a(b, r)` = A's entry), then G[c, r] += Σ_b' Z[(t,l,c),(s,m,b')] B[b', r]
         // (`z(c, b')` = Z's entry).
-        let mut add = |s: usize, a: &dyn Fn(usize, usize) -> f64, z: &dyn Fn(usize, usize) -> f64| {
-            let vs = if s < k { st.v[s] } else { 1 };
-            if vt == 1 && vs == 1 {
-                let lam = if s < k { self.lambdas[s][0] } else { 1.0 };
-                trace[0] += z(0, 0) * lam * a(0, 0);
-                return;
-            }
-            scaled.clear();
-            scaled.resize(vs * vt, 0.0);
-            for r in 0..vt {
-                for bp in 0..vs {
-                    scaled[r * vs + bp] = if s < k {
-                        let lam = &self.lambdas[s];
-                        (bp..vs).map(|b| lam[bp * vs + b] * a(b, r)).sum()
-                    } else {
-                        a(bp, r)
-                    };
+        let mut add =
+            |s: usize, a: &dyn Fn(usize, usize) -> f64, z: &dyn Fn(usize, usize) -> f64| {
+                let vs = if s < k { st.v[s] } else { 1 };
+                if vt == 1 && vs == 1 {
+                    let lam = if s < k { self.lambdas[s][0] } else { 1.0 };
+                    trace[0] += z(0, 0) * lam * a(0, 0);
+                    return;
                 }
-            }
-            for c in 0..vt {
-                for bp in 0..vs {
-                    let zc = z(c, bp);
-                    if zc != 0.0 {
-                        for r in 0..vt {
-                            trace[c * vt + r] += zc * scaled[r * vs + bp];
+                scaled.clear();
+                scaled.resize(vs * vt, 0.0);
+                for r in 0..vt {
+                    for bp in 0..vs {
+                        scaled[r * vs + bp] = if s < k {
+                            let lam = &self.lambdas[s];
+                            (bp..vs).map(|b| lam[bp * vs + b] * a(b, r)).sum()
+                        } else {
+                            a(bp, r)
+                        };
+                    }
+                }
+                for c in 0..vt {
+                    for bp in 0..vs {
+                        let zc = z(c, bp);
+                        if zc != 0.0 {
+                            for r in 0..vt {
+                                trace[c * vt + r] += zc * scaled[r * vs + bp];
+                            }
                         }
                     }
                 }
-            }
-        };
+            };
         // Z's entry by (block, row) pairs, for blocks read without a pattern.
         let entry = |l: usize, s: usize, m: usize| {
             let vs = if s < k { st.v[s] } else { 1 };
@@ -413,7 +416,9 @@ mod tests {
             .map(|i| format!("c{}", (i / groups + i) % crossed))
             .collect();
         let x: Vec<f64> = (0..n).map(|_| next()).collect();
-        let y: Vec<f64> = (0..n).map(|i| x[i] + ((i % groups) as f64).sin() + next()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[i] + ((i % groups) as f64).sin() + next())
+            .collect();
         Data::new()
             .with_column("g", Column::from_strings(&g))
             .unwrap()
@@ -497,7 +502,10 @@ mod tests {
     fn selected_inverse_matches_the_dense_inverse() {
         let small = grouped(72, 6, 3);
         for (formula, theta) in [
-            ("y ~ 1 + x + (1 + x | h) + (1 + x | g)", &[0.9, 0.3, 0.7, 1.1, -0.4, 0.5][..]),
+            (
+                "y ~ 1 + x + (1 + x | h) + (1 + x | g)",
+                &[0.9, 0.3, 0.7, 1.1, -0.4, 0.5][..],
+            ),
             ("y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)", &[0.8, 0.6, 1.3]),
             ("y ~ 1 + x + (1 + x | g) + (1 | c)", &[0.8, -0.2, 0.6, 0.0]),
         ] {
@@ -506,6 +514,11 @@ mod tests {
         // Enough levels and a large enough crossed block for the sweep to
         // run on the pool (two nested prefix terms, 600 and 300 levels).
         let large = grouped(1200, 300, 80);
-        check_selected_inverse(&large, "y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)", &[0.8, 0.6, 1.3], 2);
+        check_selected_inverse(
+            &large,
+            "y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)",
+            &[0.8, 0.6, 1.3],
+            2,
+        );
     }
 }

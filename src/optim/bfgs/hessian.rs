@@ -60,7 +60,7 @@ impl Hessian {
             self.bs[i] = (0..n).map(|j| self.b[i * n + j] * s[j]).sum();
         }
         let mut sbs: f64 = s.iter().zip(&self.bs).map(|(a, b)| a * b).sum();
-        if !(sbs > 0.0 && sbs.is_finite()) || !(sy > 0.0) {
+        if !(sbs > 0.0 && sbs.is_finite() && sy > 0.0) {
             return;
         }
         if sy < sbs {

@@ -103,7 +103,8 @@ impl<'a> Wrapped<'a> {
     /// f at z (NaN as +∞), or None when the budget is used up or the stop
     /// flag is set (f is then not called).
     fn value(&mut self, z: &[f64]) -> Option<f64> {
-        if self.evaluations >= self.max_evaluations || self.stop.as_ref().is_some_and(StopFlag::is_set)
+        if self.evaluations >= self.max_evaluations
+            || self.stop.as_ref().is_some_and(StopFlag::is_set)
         {
             return None;
         }
@@ -185,7 +186,10 @@ pub(super) fn run(
     p.gradient(&state.z, &mut state.g);
     state.caller_gradient = p.gx.clone();
     if !state.g.iter().all(|v| v.is_finite()) {
-        return (state, ReturnCode::Failure("the gradient is not finite".into()));
+        return (
+            state,
+            ReturnCode::Failure("the gradient is not finite".into()),
+        );
     }
     let mut hessian: Option<Hessian> = None;
     // Length of the last accepted step, for a steepest-descent restart.
@@ -232,14 +236,19 @@ pub(super) fn run(
                 last_step
             };
             for &i in &free {
-                d[i] = if gmax > 0.0 { -g[i] * length / gmax } else { 0.0 };
+                d[i] = if gmax > 0.0 {
+                    -g[i] * length / gmax
+                } else {
+                    0.0
+                };
             }
             if gmax > 0.0 {
                 gamma = gmax / length;
             }
         }
         let slope: f64 = (0..n).map(|i| g[i] * d[i]).sum();
-        if !(slope < 0.0) {
+        // Not negative, or NaN.
+        if slope.is_nan() || slope >= 0.0 {
             if newton {
                 // Not a descent direction (rounding in B): steepest descent.
                 hessian = None;
@@ -312,12 +321,17 @@ pub(super) fn run(
         };
         p.gradient(&zt, &mut gt);
         if !gt.iter().all(|v| v.is_finite()) {
-            return (state, ReturnCode::Failure("the gradient is not finite".into()));
+            return (
+                state,
+                ReturnCode::Failure("the gradient is not finite".into()),
+            );
         }
         let s: Vec<f64> = (0..n).map(|i| zt[i] - state.z[i]).collect();
         let y: Vec<f64> = (0..n).map(|i| gt[i] - state.g[i]).collect();
         last_step = s.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        hessian.get_or_insert_with(|| Hessian::new(n, gamma)).update(&s, &y);
+        hessian
+            .get_or_insert_with(|| Hessian::new(n, gamma))
+            .update(&s, &y);
         let decrease = state.f - ft;
         state.z.copy_from_slice(&zt);
         state.g.copy_from_slice(&gt);

@@ -44,7 +44,10 @@ fn run(
         opt.minimize(&mut obj, x0, lo, up)
     };
     assert_eq!(result.evaluations, values, "value count must be exact");
-    assert_eq!(result.gradient_evaluations, gradients, "gradient count must be exact");
+    assert_eq!(
+        result.gradient_evaluations, gradients,
+        "gradient count must be exact"
+    );
     result
 }
 
@@ -68,11 +71,19 @@ fn quadratic(n: usize) -> impl Fn(&[f64]) -> (f64, Vec<f64>) {
         }
     };
     let t: Vec<f64> = (0..n)
-        .map(|i| if i % 2 == 0 { -0.5 - 0.05 * i as f64 } else { 0.6 + 0.05 * i as f64 })
+        .map(|i| {
+            if i % 2 == 0 {
+                -0.5 - 0.05 * i as f64
+            } else {
+                0.6 + 0.05 * i as f64
+            }
+        })
         .collect();
     move |x: &[f64]| {
         let r: Vec<f64> = (0..n).map(|i| x[i] - t[i]).collect();
-        let g: Vec<f64> = (0..n).map(|i| (0..n).map(|j| m(i, j) * r[j]).sum()).collect();
+        let g: Vec<f64> = (0..n)
+            .map(|i| (0..n).map(|j| m(i, j) * r[j]).sum())
+            .collect();
         (0.5 * (0..n).map(|i| r[i] * g[i]).sum::<f64>(), g)
     }
 }
@@ -81,13 +92,29 @@ fn quadratic(n: usize) -> impl Fn(&[f64]) -> (f64, Vec<f64>) {
 fn quadratics_without_bounds() {
     for n in [1usize, 2, 5, 10] {
         let f = quadratic(n);
-        let r = run(&Bfgs::default(), &f, &vec![1.0; n], &vec![-INF; n], &vec![INF; n]);
-        println!("quadratic n={n}: {} values, {} iterations", r.evaluations, r.iterations);
-        assert!(matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached), "{r:?}");
+        let r = run(
+            &Bfgs::default(),
+            &f,
+            &vec![1.0; n],
+            &vec![-INF; n],
+            &vec![INF; n],
+        );
+        println!(
+            "quadratic n={n}: {} values, {} iterations",
+            r.evaluations, r.iterations
+        );
+        assert!(
+            matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached),
+            "{r:?}"
+        );
         assert!(r.fmin < 1e-12, "n={n}: {r:?}");
         // Exact line searches would take n steps; damped BFGS with Armijo
         // steps takes a few more.
-        assert!(r.iterations <= 3 * n + 6, "n={n}: {} iterations", r.iterations);
+        assert!(
+            r.iterations <= 3 * n + 6,
+            "n={n}: {} iterations",
+            r.iterations
+        );
     }
 }
 
@@ -109,8 +136,14 @@ fn quadratics_with_active_bounds() {
             }
         }
         let r = run(&Bfgs::default(), &f, &vec![0.25; n], &lo, &up);
-        println!("bounded quadratic n={n}: {} values {:?} {}", r.evaluations, r.code, r.iterations);
-        assert!(matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached), "{r:?}");
+        println!(
+            "bounded quadratic n={n}: {} values {:?} {}",
+            r.evaluations, r.code, r.iterations
+        );
+        assert!(
+            matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached),
+            "{r:?}"
+        );
         let (_, g) = f(&r.x);
         let mut active = 0;
         for i in 0..n {
@@ -121,7 +154,12 @@ fn quadratics_with_active_bounds() {
                 assert!(g[i] < 0.0, "n={n}: g[{i}] = {}", g[i]);
                 active += 1;
             } else {
-                assert!(g[i].abs() < 1e-7, "n={n}: x[{i}] = {}, g = {}", r.x[i], g[i]);
+                assert!(
+                    g[i].abs() < 1e-7,
+                    "n={n}: x[{i}] = {}, g = {}",
+                    r.x[i],
+                    g[i]
+                );
             }
         }
         // Every even variable and variable 1 end on their bounds.
@@ -144,10 +182,24 @@ fn rosenbrock(x: &[f64]) -> (f64, Vec<f64>) {
 #[test]
 fn rosenbrock_2d_and_4d() {
     for n in [2usize, 4] {
-        let x0: Vec<f64> = (0..n).map(|i| if i % 2 == 0 { -1.2 } else { 1.0 }).collect();
-        let r = run(&Bfgs::default(), rosenbrock, &x0, &vec![-INF; n], &vec![INF; n]);
-        println!("Rosenbrock n={n}: {} values, {} gradients", r.evaluations, r.gradient_evaluations);
-        assert!(matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached), "{r:?}");
+        let x0: Vec<f64> = (0..n)
+            .map(|i| if i % 2 == 0 { -1.2 } else { 1.0 })
+            .collect();
+        let r = run(
+            &Bfgs::default(),
+            rosenbrock,
+            &x0,
+            &vec![-INF; n],
+            &vec![INF; n],
+        );
+        println!(
+            "Rosenbrock n={n}: {} values, {} gradients",
+            r.evaluations, r.gradient_evaluations
+        );
+        assert!(
+            matches!(r.code, ReturnCode::Converged | ReturnCode::FtolReached),
+            "{r:?}"
+        );
         assert!(max_err(&r.x, &vec![1.0; n]) < 1e-5, "{:?}", r.x);
         // BFGS needs about 35-40 iterations from the classic start.
         assert!(r.evaluations < 120, "{} values", r.evaluations);
@@ -176,7 +228,10 @@ fn undefined_regions_are_backtracked_from() {
                 return (bad, vec![0.0; 2]);
             }
             let (a, b) = (x[0] - 1.5, x[1] + 0.5);
-            (a * a + 2.0 * b * b + 0.2 * a * b, vec![2.0 * a + 0.2 * b, 4.0 * b + 0.2 * a])
+            (
+                a * a + 2.0 * b * b + 0.2 * a * b,
+                vec![2.0 * a + 0.2 * b, 4.0 * b + 0.2 * a],
+            )
         };
         let r = run(&Bfgs::default(), f, &[0.0, 0.0], &[-INF; 2], &[INF; 2]);
         println!("undefined region: {} values, {:?}", r.evaluations, r.code);
@@ -188,7 +243,13 @@ fn undefined_regions_are_backtracked_from() {
         assert!(r.evaluations < 100, "{} values", r.evaluations);
     }
     // Not finite at the start: a failure that keeps the start.
-    let r = run(&Bfgs::default(), |_| (INF, vec![0.0]), &[1.0], &[-INF], &[INF]);
+    let r = run(
+        &Bfgs::default(),
+        |_| (INF, vec![0.0]),
+        &[1.0],
+        &[-INF],
+        &[INF],
+    );
     assert!(matches!(r.code, ReturnCode::Failure(_)));
     assert_eq!(r.x, vec![1.0]);
 }
@@ -208,10 +269,20 @@ fn mixed_model_like_theta() {
         ];
         (v, g)
     };
-    let r = run(&Bfgs::default(), f, &[1.0, 0.0, 1.0], &[0.0, -INF, 0.0], &[INF; 3]);
+    let r = run(
+        &Bfgs::default(),
+        f,
+        &[1.0, 0.0, 1.0],
+        &[0.0, -INF, 0.0],
+        &[INF; 3],
+    );
     println!("mixed-model-like θ: {} values", r.evaluations);
     let t1 = 0.13 / 19.955;
-    assert!(max_err(&r.x, &[0.9 - 0.15 * t1, t1, 0.0]) < 1e-7, "{:?}", r.x);
+    assert!(
+        max_err(&r.x, &[0.9 - 0.15 * t1, t1, 0.0]) < 1e-7,
+        "{:?}",
+        r.x
+    );
     assert_eq!(r.x[2], 0.0);
     assert!(r.evaluations < 20);
 }
@@ -297,14 +368,26 @@ fn sign_symmetries_remove_spurious_boundary_minima() {
     let x0 = [1.0, 0.0, 0.0, 1.0, 0.0, 1.0];
     let r = run(&opt, |t| factor_misfit(t, &s), &x0, &lo, &[INF; 6]);
     println!("3×3 factor with symmetries: {} values", r.evaluations);
-    let chol = [2.0, -1.0, 0.5, 2f64.sqrt(), -(0.5f64.sqrt()), 1.75f64.sqrt()];
+    let chol = [
+        2.0,
+        -1.0,
+        0.5,
+        2f64.sqrt(),
+        -(0.5f64.sqrt()),
+        1.75f64.sqrt(),
+    ];
     assert!(max_err(&r.x, &chol) < 1e-6, "{:?}", r.x);
 }
 
 #[test]
 fn scaled_variables() {
     // x₀ lives on a scale of 100; its bound 10.1 binds.
-    let f = |x: &[f64]| ((x[0] - 3.0).powi(2) + x[1] * x[1], vec![2.0 * (x[0] - 3.0), 2.0 * x[1]]);
+    let f = |x: &[f64]| {
+        (
+            (x[0] - 3.0).powi(2) + x[1] * x[1],
+            vec![2.0 * (x[0] - 3.0), 2.0 * x[1]],
+        )
+    };
     let opt = Bfgs {
         scales: Some(vec![100.0, 1.0]),
         ..Bfgs::default()
