@@ -4,10 +4,10 @@
 //! objective at most BOBYQA's + 1e-8 relative, and at most lme4's best + 1e-6
 //! relative as every fit test asks — in fewer objective evaluations.
 //!
-//! The InstEval model with three terms (lmm_insteval_dept_ML) is left to
-//! `lmm_fits_reference.rs` and the benchmarks (a fit takes seconds); the
-//! two categorical-Days zerocorr fixtures are written with `dummy()`
-//! columns and are fitted in `optim_lmm_problems.rs` instead.
+//! The InstEval model with three terms (lmm_insteval_dept_ML) is left to the
+//! Python fixture tests and the benchmarks (a BOBYQA fit takes seconds); the
+//! two categorical-Days zerocorr fixtures, written for lme4 with one
+//! `dummy()` term per level, are fitted with their `zerocorr` formulas.
 
 mod common;
 
@@ -19,7 +19,7 @@ use mixedmodels::model::{OptimizerChoice, StageOptimizer};
 use mixedmodels::{FitRecord, FitSettings, LinearMixedModel, LmmOptions};
 
 /// The fixtures fitted here (`lmm_<case>.json`).
-const CASES: [&str; 19] = [
+const CASES: [&str; 21] = [
     "cake_ML",
     "dyestuff_REML",
     "gcsemv_ML",
@@ -33,6 +33,8 @@ const CASES: [&str; 19] = [
     "sleepstudy_REML",
     "sleepstudy_dayscat_full_ML",
     "sleepstudy_dayscat_split_ML",
+    "sleepstudy_dayscat_zerocorr_ML",
+    "sleepstudy_dayscat_int_zerocorr_ML",
     "sleepstudy_offset_ML",
     "sleepstudy_offset_REML",
     "sleepstudy_zerocorr_ML",
@@ -85,7 +87,15 @@ fn model(case: &str, fx: &serde_json::Value) -> LinearMixedModel {
         opts.contrasts.insert("Days".into(), Coding::Dummy);
         opts.check_nobs = CheckAction::Ignore;
     }
-    LinearMixedModel::new(fx["formula"].as_str().unwrap(), &data, &opts).unwrap()
+    // lme4's `(0 + dummy(Days, "1") | Subject) + …` terms, one per level.
+    let formula = match case {
+        "sleepstudy_dayscat_zerocorr_ML" => "Reaction ~ 1 + Days + zerocorr(1 + Days | Subject)",
+        "sleepstudy_dayscat_int_zerocorr_ML" => {
+            "Reaction ~ 1 + Days + (1 | Subject) + zerocorr(0 + Days | Subject)"
+        }
+        _ => fx["formula"].as_str().unwrap(),
+    };
+    LinearMixedModel::new(formula, &data, &opts).unwrap()
 }
 
 fn fit(case: &str, fx: &serde_json::Value, optimizer: OptimizerChoice) -> FitRecord {
