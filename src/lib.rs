@@ -3,7 +3,9 @@
 //! The formulation is that of lme4 and MixedModels.jl (Bates et al. 2015): the
 //! profiled deviance of a linear mixed model is evaluated through a blocked
 //! sparse Cholesky factor and minimised over the relative covariance
-//! parameters θ with a derivative-free, bound-constrained optimizer (BOBYQA).
+//! parameters θ with a projected quasi-Newton method and its exact gradient
+//! (`optim::Bfgs`), BOBYQA as fallback; generalized linear mixed models use
+//! the derivative-free, bound-constrained BOBYQA (`optim::Bobyqa`).
 //!
 //! ```no_run
 //! use mixedmodels::{data::{Column, Data}, lmm::{LinearMixedModel, LmmOptions}};

@@ -3,14 +3,19 @@
 //! with `--nocapture`), a singular fit certifies with the bounded
 //! component's one-sided derivative ≥ 0, a capped fit fails (with and
 //! without its restart), its evaluations are counted apart from the fit's,
-//! and a save/restore round trip keeps the certificate.
+//! and a save/restore round trip keeps the certificate. The capped fits are
+//! BOBYQA's (`optimizer = bobyqa`): the cap, the restart and the counts
+//! below are its; `a_capped_quasi_newton_fit_hands_over_to_bobyqa` caps the
+//! default (`auto`) fit.
 
 mod common;
 
 use common::*;
 use mixedmodels::data::Column;
 use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions};
-use mixedmodels::model::{CertificateScope, CertificateStatus, FitRecord, FitSettings};
+use mixedmodels::model::{
+    CertificateScope, CertificateStatus, FitRecord, FitSettings, OptimizerChoice, StageOptimizer,
+};
 use mixedmodels::{LinearMixedModel, LmmOptions};
 
 fn report(what: &str, r: &FitRecord) {
@@ -59,7 +64,11 @@ fn linear_mixed_models_certify() {
             let mut m = lmm(data, formula);
             let r = m.fit(reml).unwrap();
             assert_eq!(r.certificate.scope, CertificateScope::Theta);
-            assert_eq!(r.certificate.evaluations, 1);
+            // The quasi-Newton stage's gradient at its optimum is the
+            // certificate's, unless the zero trials moved θ (then one more).
+            let own = usize::from(!r.zeroed.is_empty());
+            assert_eq!(r.certificate.evaluations, own);
+            assert_eq!(r.certificate.method, "analytic");
             assert_certified(&format!("{data} {formula} reml={reml}"), r);
         }
     }
@@ -86,6 +95,7 @@ fn a_capped_fit_fails_the_certificate_with_and_without_its_restart() {
         let settings = FitSettings {
             max_evaluations: 4,
             certificate_restart: restart,
+            optimizer: OptimizerChoice::Bobyqa,
             ..FitSettings::default()
         };
         let r = m.fit_with(&settings, Some(&start)).unwrap().clone();
@@ -118,6 +128,7 @@ fn a_cap_that_the_restart_fixes() {
     let mut m = lmm("dyestuff", "Yield ~ 1 + (1 | Batch)");
     let settings = FitSettings {
         max_evaluations: 8,
+        optimizer: OptimizerChoice::Bobyqa,
         ..FitSettings::default()
     };
     let r = m.fit_with(&settings, Some(&[1.0])).unwrap().clone();
@@ -126,6 +137,38 @@ fn a_cap_that_the_restart_fixes() {
     assert!(r.certificate.restarted);
     assert_eq!(r.certificate.status, CertificateStatus::Certified);
     assert_eq!(r.evaluations, r.fitlog.len());
+}
+
+#[test]
+fn a_capped_quasi_newton_fit_hands_over_to_bobyqa() {
+    // Capped at 4 evaluations the BFGS stage stops short (not a failure:
+    // no BOBYQA stage) and the certificate fails at its point, where BFGS's
+    // gradient is known (no evaluation of its own). The restart is BOBYQA's
+    // 4 evaluations, whose first interpolation points do not improve on the
+    // point: it stays, with its known gradient, and fails again.
+    let start = [1.0, 0.0, 1.0];
+    let formula = "Reaction ~ 1 + Days + (1 + Days | Subject)";
+    for restart in [false, true] {
+        let mut m = lmm("sleepstudy", formula);
+        let settings = FitSettings {
+            max_evaluations: 4,
+            certificate_restart: restart,
+            ..FitSettings::default()
+        };
+        let r = m.fit_with(&settings, Some(&start)).unwrap().clone();
+        report(&format!("auto capped, restart {restart}"), &r);
+        assert_eq!(r.stages.len(), 1);
+        assert_eq!(r.stages[0].optimizer, StageOptimizer::Bfgs);
+        assert_eq!(r.stages[0].evaluations, 4);
+        assert!(!r.converged());
+        let c = &r.certificate;
+        assert_eq!(c.restarted, restart);
+        assert_eq!(c.evaluations, if restart { 4 } else { 0 });
+        assert_eq!(c.status, CertificateStatus::Failed);
+        // The certificate holds at the returned θ.
+        let g = m.gradient_at(&r.final_theta).unwrap();
+        assert_eq!(g, c.gradient);
+    }
 }
 
 fn glmm(

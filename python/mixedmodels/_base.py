@@ -585,6 +585,12 @@ class MixedModel(RichDisplay):
         code, time, the optimizer stages, and the convergence certificate (None before a
         fit).
 
+        ``optsum["optimizer"]`` is the choice the fit was given (``"auto"``, ``"bfgs"``,
+        ``"bobyqa"``); each entry of ``optsum["stages"]`` names the optimizer that ran
+        (``"BFGS"`` or ``"BOBYQA"``) with its ``evaluations`` and ``gradient_evaluations``
+        (gradients, each at a point already evaluated; an evaluation with its gradient
+        counts once in ``evaluations``). ``optsum["gradient_evaluations"]`` is their total.
+
         ``optsum["certificate"]`` is a dict: ``status`` (``"certified"``, ``"failed"``,
         ``"not checked"``), ``scope`` (``"theta"`` or ``"beta_theta"``), ``method``,
         ``tolerance``, ``gradient`` with its parameter ``names``, the ``failing`` indices

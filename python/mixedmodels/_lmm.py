@@ -78,7 +78,7 @@ class VarCorr(RichDisplay):
     >>> print(vc)  # doctest: +NORMALIZE_WHITESPACE
     Variance components:
               Column        Variance   Std.Dev.
-    Batch     (Intercept)  1388.3332  37.260344
+    Batch     (Intercept)  1388.3333  37.260345
     Residual               2451.2500  49.510100
     >>> "<table" in vc._repr_html_()
     True
@@ -239,7 +239,9 @@ class LinearMixedModel(MixedModel):
         self._report_dropped()
 
     # ---- fitting ---------------------------------------------------------------------
-    def fit(self, reml: bool = False, progress: bool = False) -> LinearMixedModel:
+    def fit(
+        self, reml: bool = False, progress: bool = False, optimizer: str = "auto"
+    ) -> LinearMixedModel:
         """Fit by maximum likelihood (default) or REML; returns the model itself.
 
         Parameters
@@ -248,6 +250,12 @@ class LinearMixedModel(MixedModel):
             Fit by REML instead of maximum likelihood.
         progress : bool
             Print the number of evaluations and the objective after the fit.
+        optimizer : str
+            ``"auto"`` (default): the quasi-Newton method (projected BFGS with the
+            analytic gradient of the objective), handing over to BOBYQA from its best
+            point when it fails or the convergence certificate does; ``"bfgs"``: the
+            quasi-Newton method only; ``"bobyqa"``: the derivative-free BOBYQA only.
+            ``optsum["stages"]`` names the optimizer of each stage.
 
         Returns
         -------
@@ -260,9 +268,13 @@ class LinearMixedModel(MixedModel):
         >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
         >>> round(m.fit(reml=True).objective, 4)
         319.6543
+        >>> [s["optimizer"] for s in m.optsum["stages"]]
+        ['BFGS']
+        >>> round(m.fit(reml=True, optimizer="bobyqa").objective, 4)
+        319.6543
         """
-        check_arguments(reml=reml, progress=progress)
-        self._core.fit(bool(reml))
+        check_arguments(reml=reml, progress=progress, optimizer=optimizer)
+        self._core.fit(bool(reml), optimizer)
         self._after_fit()
         if progress:
             o = self.optsum
@@ -270,14 +282,17 @@ class LinearMixedModel(MixedModel):
         return self
 
     def refit(self, y: Any = None, reml: bool | None = None) -> LinearMixedModel:
-        """Refit, optionally with a new response (same length), reusing all symbolic work;
-        an offset stays in the model (the new response is fitted minus the offset)."""
+        """Refit, optionally with a new response (same length), reusing all symbolic work
+        and the optimizer of the last fit; an offset stays in the model (the new response
+        is fitted minus the offset)."""
         if reml is not None:
             check_arguments(reml=reml)
+        last = self._core.optsum()
+        optimizer = "auto" if last is None else last["optimizer"]
         if y is not None:
             self._core.set_response(np.asarray(y, dtype=np.float64).ravel().tolist())
             self._evaluated = False
-        return self.fit(self._core.is_reml if reml is None else reml)
+        return self.fit(self._core.is_reml if reml is None else reml, optimizer=optimizer)
 
     def objective_at(self, theta: Any) -> float:
         """Objective (−2 log-likelihood or REML criterion) at θ; installs θ."""
@@ -447,6 +462,7 @@ def lmm(
     threads: int | None = None,
     offset: Any = None,
     check_nobs: str = "error",
+    optimizer: str = "auto",
 ) -> LinearMixedModel:
     """Build and fit a linear mixed model (ML by default, ``reml=True`` for REML).
 
@@ -458,6 +474,8 @@ def lmm(
         Fit by REML instead of maximum likelihood.
     progress : bool
         Print the number of evaluations and the objective after the fit.
+    optimizer : str
+        ``"auto"``, ``"bfgs"`` or ``"bobyqa"``, as for :meth:`LinearMixedModel.fit`.
 
     Returns
     -------
@@ -482,6 +500,7 @@ def lmm(
         progress=progress,
         threads=threads,
         check_nobs=check_nobs,
+        optimizer=optimizer,
     )
     model = LinearMixedModel(
         formula,
@@ -494,4 +513,4 @@ def lmm(
         offset=offset,
         check_nobs=check_nobs,
     )
-    return model.fit(reml=reml, progress=progress)
+    return model.fit(reml=reml, progress=progress, optimizer=optimizer)

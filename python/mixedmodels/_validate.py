@@ -86,6 +86,7 @@ RULES: dict[str, Rule] = {
     "threads": _integer(1, optional=True),
     "missing": _choice("drop", "raise"),
     "check_nobs": _choice("error", "warn", "ignore"),
+    "optimizer": _choice("auto", "bfgs", "bobyqa"),
     "sigma": _positive_real,
     "seed": _integer(0, 2**64 - 1),
     "n": _integer(1),

@@ -16,7 +16,7 @@ use super::{Block, BlockDiag, BlockSparse};
 const PARALLEL_FLOPS: usize = 4_000_000;
 
 /// The parallelism to use for a dense kernel of about `flops` operations.
-fn par_for(flops: usize, par: Par) -> Par {
+pub(super) fn par_for(flops: usize, par: Par) -> Par {
     if flops < PARALLEL_FLOPS {
         Par::Seq
     } else {

@@ -16,6 +16,7 @@ mod build;
 mod factor;
 mod kernels;
 mod row_norms;
+mod selected_inverse;
 mod selinv;
 mod solve;
 
@@ -23,6 +24,7 @@ pub use build::{allocate_l, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
 pub use row_norms::RowNorms;
+pub use selected_inverse::SelectedInverse;
 pub use selinv::SparseQuadratic;
 pub use solve::{backward_solve_transposed, forward_solve};
 

@@ -32,6 +32,10 @@ pub struct SparseQuadratic {
     touched: Vec<usize>,
     /// Scratch: the trailing indices in use (reused across right-hand sides).
     trailing: Vec<usize>,
+    /// Scratch of [`cross`](Self::cross): the first right-hand side's solution.
+    first_solution: Vec<(usize, f64)>,
+    /// Scratch of the prefix solve: the levels of a block in use.
+    groups: Vec<usize>,
 }
 
 impl SparseQuadratic {
@@ -81,6 +85,8 @@ impl SparseQuadratic {
             generation: 1,
             touched: Vec::new(),
             trailing: Vec::new(),
+            first_solution: Vec::new(),
+            groups: Vec::new(),
         }
     }
 
@@ -149,31 +155,38 @@ impl SparseQuadratic {
         w1: &[(usize, f64)],
         w2: &[(usize, f64)],
     ) -> f64 {
-        let (a, b) = (self.solved(l, sizes_v, w1), self.solved(l, sizes_v, w2));
+        // Solve w₁ and keep its entries; then solve w₂, whose entries stay
+        // in `x` (with the indices in use in `touched`).
+        self.solve_sparse(l, sizes_v, w1);
+        let mut first = std::mem::take(&mut self.first_solution);
+        first.clear();
+        first.extend(self.touched.iter().map(|&i| (i, self.x[i])));
+        self.solve_sparse(l, sizes_v, w2);
         let t0 = self.offsets[self.first];
-        let lookup =
-            |v: &[(usize, f64)], i: usize| v.iter().find(|e| e.0 == i).map_or(0.0, |e| e.1);
         let mut sum = 0.0;
-        for &(i, va) in &a {
+        for &(i, va) in &first {
             if i < t0 {
-                sum += va * lookup(&b, i);
+                // x holds w₂'s solution; indices it did not touch are zero.
+                if self.stamp[i] == self.generation {
+                    sum += va * self.x[i];
+                }
             } else {
-                for &(j, vb) in b.iter().filter(|e| e.0 >= t0) {
-                    sum += va * self.m[(i - t0, j - t0)] * vb;
+                for &j in self.touched.iter().filter(|&&j| j >= t0) {
+                    sum += va * self.m[(i - t0, j - t0)] * self.x[j];
                 }
             }
         }
+        self.first_solution = first;
         sum
     }
 
-    /// x_P and r_T for a right-hand side, as an entry list.
-    fn solved(&mut self, l: &[Block], sizes_v: &[usize], w: &[(usize, f64)]) -> Vec<(usize, f64)> {
+    /// x_P and r_T for a right-hand side, left in `x` (indices in `touched`).
+    fn solve_sparse(&mut self, l: &[Block], sizes_v: &[usize], w: &[(usize, f64)]) {
         self.clear();
         for &(i, v) in w {
             self.add(i, v);
         }
         self.forward_prefix(l, sizes_v);
-        self.touched.iter().map(|&i| (i, self.x[i])).collect()
     }
 
     /// Solve the prefix blocks in place and subtract L_TP x_P from the trailing part.
@@ -182,12 +195,14 @@ impl SparseQuadratic {
             let (oj, vj) = (self.offsets[j], v[j]);
             // Groups (levels) of block j in use, after the downdates from earlier blocks
             // (which were applied when those blocks were solved).
-            let mut groups: Vec<usize> = self
-                .touched
-                .iter()
-                .filter(|&&i| i >= oj && i < self.offsets[j + 1])
-                .map(|&i| (i - oj) / vj)
-                .collect();
+            let mut groups = std::mem::take(&mut self.groups);
+            groups.clear();
+            groups.extend(
+                self.touched
+                    .iter()
+                    .filter(|&&i| i >= oj && i < self.offsets[j + 1])
+                    .map(|&i| (i - oj) / vj),
+            );
             groups.sort_unstable();
             groups.dedup();
             let Block::Diag(d) = &l[tri(j, j)] else {
@@ -242,6 +257,7 @@ impl SparseQuadratic {
                     }
                 }
             }
+            self.groups = groups;
         }
     }
 }

@@ -16,7 +16,7 @@ use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 use crate::model::driver::{run_fit, run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
-use crate::model::{FitRecord, FitSettings, Stage};
+use crate::model::{FitRecord, FitSettings, OptimizerChoice, Stage};
 use crate::optim::Bobyqa;
 use crate::parallel::PARALLEL_ROWS;
 /// θ-only stage: final trust-region radius when the joint stage follows (it
@@ -149,6 +149,12 @@ impl GeneralizedLinearMixedModel {
     }
 
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
+        if settings.optimizer == OptimizerChoice::Bfgs {
+            // No analytic gradient of the GLMM objective yet: `auto` is BOBYQA.
+            let why =
+                "the quasi-Newton method needs the gradient, available for linear mixed models";
+            return Err(Error::argument("optimizer", why));
+        }
         let (fast, nagq) = (settings.fast, settings.nagq);
         self.check_nagq(nagq)?;
         self.nagq = nagq;
@@ -268,6 +274,7 @@ impl GeneralizedLinearMixedModel {
             final_beta: self.beta.clone(),
             fmin,
             evaluations: log.entries.len(),
+            gradient_evaluations: 0,
             zeroed,
             factorizations: self.factorizations,
             seconds: timer.elapsed().as_secs_f64(),

@@ -5,10 +5,12 @@
 
 use std::time::Instant;
 
-use super::record::{FitLogEntry, Stage, StageRecord};
+use super::record::{FitLogEntry, Stage, StageOptimizer, StageRecord};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::optim::{Bobyqa, OptResult, Optimizer};
+use crate::optim::{
+    Bfgs, Bobyqa, GradientObjective, GradientResult, OptResult, Optimizer, SignSymmetry,
+};
 use crate::terms::ThetaLayout;
 
 /// θ entries on λ's diagonal below this are tried at zero after convergence.
@@ -64,11 +66,89 @@ pub(crate) fn run_stage(
     interrupt.check()?;
     let record = StageRecord {
         stage,
+        optimizer: StageOptimizer::Bobyqa,
         evaluations: result.evaluations,
+        gradient_evaluations: 0,
         factorizations: 0,
         seconds: timer.elapsed().as_secs_f64(),
         rho_begin: optimizer.rho_begin,
         rho_end: optimizer.rho_end,
+        return_code: result.code.clone(),
+    };
+    Ok((result, record))
+}
+
+/// The quasi-Newton method for θ: the budget, the interrupt's flag as its
+/// stop test, and symmetries that free it of the bounds λ_jj ≥ 0, which
+/// only pick one of the factors with the same λλᵀ: a column's sign (the
+/// layout's sign symmetries) and, for a diagonal entry whose column has no
+/// off-diagonal entries, evenness of the objective in it. With these the
+/// method works without bounds on θ (it evaluates at the representative
+/// with non-negative diagonal), so a diagonal entry may pass through zero
+/// instead of stopping in a spurious boundary minimum.
+pub(crate) fn theta_bfgs(
+    layout: &ThetaLayout,
+    max_evaluations: usize,
+    interrupt: &Interrupt,
+) -> Bfgs {
+    let mut sign_symmetries = layout.sign_symmetries();
+    let mut pivot = vec![false; layout.len()];
+    sign_symmetries.iter().for_each(|s| pivot[s.pivot] = true);
+    for (i, diag) in layout.diagonal().into_iter().enumerate() {
+        if diag && !pivot[i] {
+            sign_symmetries.push(SignSymmetry {
+                pivot: i,
+                others: vec![],
+            });
+        }
+    }
+    Bfgs {
+        max_evaluations,
+        sign_symmetries,
+        stop: Some(interrupt.flag().clone().into()),
+        ..Bfgs::default()
+    }
+}
+
+/// [`run_stage`] for the quasi-Newton method: minimise `f` (value and
+/// gradient) from `x0`, checking `interrupt` before every value.
+pub(crate) fn run_gradient_stage(
+    stage: Stage,
+    optimizer: &Bfgs,
+    f: &mut dyn GradientObjective,
+    x0: &[f64],
+    lower: &[f64],
+    upper: &[f64],
+    interrupt: &Interrupt,
+) -> Result<(GradientResult, StageRecord)> {
+    /// The objective, +∞ once the interrupt is polled positive.
+    struct Polled<'a> {
+        f: &'a mut dyn GradientObjective,
+        interrupt: &'a Interrupt,
+    }
+    impl GradientObjective for Polled<'_> {
+        fn value(&mut self, x: &[f64]) -> f64 {
+            if self.interrupt.poll() {
+                return f64::INFINITY;
+            }
+            self.f.value(x)
+        }
+        fn gradient(&mut self, x: &[f64], g: &mut [f64]) {
+            self.f.gradient(x, g)
+        }
+    }
+    let timer = Instant::now();
+    let result = optimizer.minimize(&mut Polled { f, interrupt }, x0, lower, upper);
+    interrupt.check()?;
+    let record = StageRecord {
+        stage,
+        optimizer: StageOptimizer::Bfgs,
+        evaluations: result.evaluations,
+        gradient_evaluations: result.gradient_evaluations,
+        factorizations: 0,
+        seconds: timer.elapsed().as_secs_f64(),
+        rho_begin: optimizer.initial_step,
+        rho_end: optimizer.xtol,
         return_code: result.code.clone(),
     };
     Ok((result, record))

@@ -28,7 +28,8 @@ pub use collinearity::{collinearity, Collinearity, VifRow};
 pub use influence::Influence;
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
-    return_code_text, FitLogEntry, FitRecord, FitSettings, Stage, StageRecord, PIRLS_TOL,
+    return_code_text, FitLogEntry, FitRecord, FitSettings, OptimizerChoice, Stage, StageOptimizer,
+    StageRecord, PIRLS_TOL,
 };
 pub use repca::{re_pca, RePca};
 pub use simulate::{simulate, ResponseDistribution, Simulate, SimulateOptions, Simulator};

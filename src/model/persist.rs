@@ -3,11 +3,18 @@
 //! written in their shortest round-trip form and read back exactly;
 //! non-finite values (θ's lower bounds, failed evaluations) are written as
 //! the strings `"inf"`, `"-inf"` and `"nan"`.
+//!
+//! Fields added after the first files were written are optional on reading:
+//! a file without the certificate reads as not checked, one without the
+//! optimizer of each stage (all written when BOBYQA was the only one) as
+//! BOBYQA with no gradients.
 
 use serde_json::{json, Map, Value};
 
 use super::certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
-use super::record::{FitLogEntry, FitRecord, FitSettings, Stage, StageRecord};
+use super::record::{
+    FitLogEntry, FitRecord, FitSettings, OptimizerChoice, Stage, StageOptimizer, StageRecord,
+};
 use crate::error::{Error, Result};
 use crate::optim::ReturnCode;
 
@@ -177,7 +184,9 @@ pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
         .map(|st| {
             json!({
                 "stage": st.stage.name(),
+                "optimizer": st.optimizer.name(),
                 "evaluations": st.evaluations,
+                "gradient_evaluations": st.gradient_evaluations,
                 "factorizations": st.factorizations,
                 "seconds": num(st.seconds),
                 "rho_begin": num(st.rho_begin),
@@ -211,7 +220,7 @@ pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
             "link": id.family.as_ref().map(|f| f.1.clone()),
         },
         "settings": {
-            "optimizer": s.optimizer,
+            "optimizer": s.optimizer.name(),
             "reml": s.reml,
             "fast": s.fast,
             "nagq": s.nagq,
@@ -231,6 +240,7 @@ pub fn to_json(id: &ModelIdentity, record: &FitRecord, u: &[f64]) -> String {
         "final_u": nums(u),
         "fmin": num(record.fmin),
         "evaluations": record.evaluations,
+        "gradient_evaluations": record.gradient_evaluations,
         "zeroed": record.zeroed,
         "factorizations": record.factorizations,
         "seconds": num(record.seconds),
@@ -310,8 +320,8 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
     let settings = FitSettings {
         optimizer: get(s, "optimizer")?
             .as_str()
-            .ok_or_else(|| bad("optimizer"))?
-            .to_string(),
+            .and_then(OptimizerChoice::from_name)
+            .ok_or_else(|| bad("optimizer"))?,
         reml: get(s, "reml")?.as_bool().ok_or_else(|| bad("reml"))?,
         fast: get(s, "fast")?.as_bool().ok_or_else(|| bad("fast"))?,
         nagq: read_usize(get(s, "nagq")?, "nagq")?,
@@ -345,7 +355,19 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
                     Some("joint") => Stage::Joint,
                     _ => return Err(bad("stage")),
                 },
+                // Optional: files written before the quasi-Newton method.
+                optimizer: match st.get("optimizer") {
+                    None => StageOptimizer::Bobyqa,
+                    Some(v) => v
+                        .as_str()
+                        .and_then(StageOptimizer::from_name)
+                        .ok_or_else(|| bad("optimizer"))?,
+                },
                 evaluations: read_usize(get(st, "evaluations")?, "evaluations")?,
+                gradient_evaluations: match st.get("gradient_evaluations") {
+                    None => 0,
+                    Some(v) => read_usize(v, "gradient_evaluations")?,
+                },
                 factorizations: read_usize(get(st, "factorizations")?, "factorizations")?,
                 seconds: read_num(get(st, "seconds")?, "seconds")?,
                 rho_begin: read_num(get(st, "rho_begin")?, "rho_begin")?,
@@ -380,6 +402,10 @@ pub fn from_json(text: &str, id: &ModelIdentity) -> Result<(FitRecord, Vec<f64>)
         final_beta: read_nums(get(o, "final_beta")?, "final_beta")?,
         fmin: read_num(get(o, "fmin")?, "fmin")?,
         evaluations: read_usize(get(o, "evaluations")?, "evaluations")?,
+        gradient_evaluations: match o.get("gradient_evaluations") {
+            None => 0,
+            Some(v) => read_usize(v, "gradient_evaluations")?,
+        },
         zeroed: get(o, "zeroed")?
             .as_array()
             .ok_or_else(|| bad("zeroed"))?
@@ -431,19 +457,35 @@ mod tests {
             final_theta: vec![0.929_220_7, 0.018_165_3],
             final_beta: vec![251.405_104_848_485_3, 0.1 + 0.2],
             fmin: 1_751.939_344_464_691_3,
-            evaluations: 2,
+            evaluations: 3,
+            gradient_evaluations: 1,
             zeroed: vec![],
-            factorizations: 2,
+            factorizations: 3,
             seconds: 1e-3,
-            stages: vec![StageRecord {
-                stage: Stage::Theta,
-                evaluations: 2,
-                factorizations: 2,
-                seconds: 1e-3,
-                rho_begin: 0.75,
-                rho_end: 1e-6,
-                return_code: ReturnCode::Failure("a \"quoted\" reason".into()),
-            }],
+            stages: vec![
+                StageRecord {
+                    stage: Stage::Theta,
+                    optimizer: StageOptimizer::Bfgs,
+                    evaluations: 1,
+                    gradient_evaluations: 1,
+                    factorizations: 1,
+                    seconds: 1e-3,
+                    rho_begin: 0.5,
+                    rho_end: 1e-8,
+                    return_code: ReturnCode::Failure("a \"quoted\" reason".into()),
+                },
+                StageRecord {
+                    stage: Stage::Theta,
+                    optimizer: StageOptimizer::Bobyqa,
+                    evaluations: 2,
+                    gradient_evaluations: 0,
+                    factorizations: 2,
+                    seconds: 1e-3,
+                    rho_begin: 0.75,
+                    rho_end: 1e-6,
+                    return_code: ReturnCode::Converged,
+                },
+            ],
             fitlog: vec![FitLogEntry {
                 theta: vec![1.0, 0.0],
                 beta: vec![],
@@ -499,6 +541,37 @@ mod tests {
         assert_eq!(back.certificate.status, CertificateStatus::NotChecked);
         assert_eq!(back.settings, FitSettings::default());
         assert_eq!(back.fitlog, record().fitlog);
+    }
+
+    #[test]
+    fn a_file_written_before_the_quasi_newton_method_reads_as_bobyqa() {
+        // Such a file names the optimizer "BOBYQA" in its settings and has
+        // no optimizer or gradient count per stage, nor a total.
+        let mut old = record();
+        old.settings.optimizer = OptimizerChoice::Bobyqa;
+        let text = to_json(&id(), &old, &[]);
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        let o = doc.as_object_mut().unwrap();
+        o.remove("gradient_evaluations");
+        o["settings"]["optimizer"] = json!("BOBYQA");
+        for st in o["stages"].as_array_mut().unwrap() {
+            let st = st.as_object_mut().unwrap();
+            st.remove("optimizer");
+            st.remove("gradient_evaluations");
+        }
+        let (back, _) = from_json(&doc.to_string(), &id()).unwrap();
+        assert_eq!(back.settings.optimizer, OptimizerChoice::Bobyqa);
+        assert_eq!(back.gradient_evaluations, 0);
+        for st in &back.stages {
+            assert_eq!(st.optimizer, StageOptimizer::Bobyqa);
+            assert_eq!(st.gradient_evaluations, 0);
+        }
+        // An unknown optimizer name is refused.
+        doc["settings"]["optimizer"] = json!("newton");
+        assert!(matches!(
+            from_json(&doc.to_string(), &id()),
+            Err(Error::Restore { .. })
+        ));
     }
 
     #[test]

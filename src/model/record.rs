@@ -12,11 +12,74 @@ use crate::optim::ReturnCode;
 /// tolerance. (The fit loosens it in its θ-only stage.)
 pub const PIRLS_TOL: f64 = 1e-9;
 
+/// Which optimizer a fit uses for its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptimizerChoice {
+    /// The quasi-Newton method where the model has an analytic gradient
+    /// (linear mixed models), its convergence certificate checked and
+    /// BOBYQA run from its best point when it fails; BOBYQA elsewhere.
+    Auto,
+    /// The quasi-Newton method ([`Bfgs`](crate::optim::Bfgs)) only (linear mixed models).
+    Bfgs,
+    /// BOBYQA only.
+    Bobyqa,
+}
+
+impl OptimizerChoice {
+    /// The choice's name (`auto`, `bfgs`, `bobyqa`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerChoice::Auto => "auto",
+            OptimizerChoice::Bfgs => "bfgs",
+            OptimizerChoice::Bobyqa => "bobyqa",
+        }
+    }
+
+    /// The choice from its [`name`](Self::name); `BOBYQA` (the setting of
+    /// fits saved before the choice existed) is BOBYQA.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(OptimizerChoice::Auto),
+            "bfgs" => Some(OptimizerChoice::Bfgs),
+            "bobyqa" | "BOBYQA" => Some(OptimizerChoice::Bobyqa),
+            _ => None,
+        }
+    }
+}
+
+/// The optimizer that ran in a stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageOptimizer {
+    /// Powell's derivative-free BOBYQA ([`Bobyqa`](crate::optim::Bobyqa)).
+    Bobyqa,
+    /// Projected BFGS with the analytic gradient ([`Bfgs`](crate::optim::Bfgs)).
+    Bfgs,
+}
+
+impl StageOptimizer {
+    /// The optimizer's name (`BOBYQA`, `BFGS`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StageOptimizer::Bobyqa => "BOBYQA",
+            StageOptimizer::Bfgs => "BFGS",
+        }
+    }
+
+    /// The optimizer from its [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "BOBYQA" => Some(StageOptimizer::Bobyqa),
+            "BFGS" => Some(StageOptimizer::Bfgs),
+            _ => None,
+        }
+    }
+}
+
 /// The settings of a fit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitSettings {
-    /// Optimizer of the covariance parameters (`BOBYQA`).
-    pub optimizer: String,
+    /// Optimizer of the covariance parameters (see [`OptimizerChoice`]).
+    pub optimizer: OptimizerChoice,
     /// REML criterion (linear mixed models only).
     pub reml: bool,
     /// Optimise θ only, β from PIRLS (GLMMs; lme4's nAGQ = 0).
@@ -27,7 +90,8 @@ pub struct FitSettings {
     pub rho_begin: f64,
     /// BOBYQA's final trust-region radius on θ (in θ's units).
     pub rho_end: f64,
-    /// Most objective evaluations per stage.
+    /// Most objective evaluations per stage (for the quasi-Newton method:
+    /// values of the objective; its gradients are not counted).
     pub max_evaluations: usize,
     /// PIRLS convergence tolerance (GLMMs; see `glmm::pirls`).
     pub pirls_tol: f64,
@@ -43,7 +107,7 @@ impl Default for FitSettings {
     fn default() -> Self {
         let b = crate::optim::Bobyqa::default();
         FitSettings {
-            optimizer: "BOBYQA".into(),
+            optimizer: OptimizerChoice::Auto,
             reml: false,
             fast: false,
             nagq: 1,
@@ -82,15 +146,22 @@ impl Stage {
 pub struct StageRecord {
     /// What the stage optimised.
     pub stage: Stage,
-    /// Objective evaluations of the stage.
+    /// The optimizer that ran.
+    pub optimizer: StageOptimizer,
+    /// Objective evaluations of the stage (an evaluation with its gradient
+    /// counts once).
     pub evaluations: usize,
+    /// Gradients of the objective computed in the stage (each at a point
+    /// already evaluated; 0 for BOBYQA).
+    pub gradient_evaluations: usize,
     /// Refactorizations of L in the stage (GLMMs: PIRLS iterations).
     pub factorizations: usize,
     /// Wall-clock seconds of the stage.
     pub seconds: f64,
-    /// Initial trust-region radius (in the stage's scaled coordinates).
+    /// Initial trust-region radius (in the stage's scaled coordinates);
+    /// for BFGS the length of its first step.
     pub rho_begin: f64,
-    /// Final trust-region radius.
+    /// Final trust-region radius; for BFGS its step tolerance (relative).
     pub rho_end: f64,
     /// Why the stage's optimizer stopped.
     pub return_code: ReturnCode,
@@ -127,8 +198,11 @@ pub struct FitRecord {
     pub final_beta: Vec<f64>,
     /// Objective at the optimum.
     pub fmin: f64,
-    /// Objective evaluations in all (every stage and the zero trials).
+    /// Objective evaluations in all (every stage and the zero trials; an
+    /// evaluation with its gradient counts once).
     pub evaluations: usize,
+    /// Gradients computed in all stages (see [`StageRecord::gradient_evaluations`]).
+    pub gradient_evaluations: usize,
     /// Indices of θ set to zero after convergence.
     pub zeroed: Vec<usize>,
     /// Refactorizations of L in all (GLMMs: PIRLS iterations).

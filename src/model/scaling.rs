@@ -18,11 +18,11 @@
 //! X's columns (sleepstudy with a fixed-effects covariate times 10⁻⁸ … 10⁸:
 //! the objective equal to 4e-15 relative without any change).
 
-use super::driver::{run_stage, zero_trials};
+use super::driver::{run_gradient_stage, run_stage, zero_trials};
 use super::{Stage, StageRecord};
 use crate::error::Result;
 use crate::interrupt::Interrupt;
-use crate::optim::{Bobyqa, OptResult};
+use crate::optim::{Bfgs, Bobyqa, GradientObjective, GradientResult, OptResult};
 use crate::terms::ThetaLayout;
 
 /// θ = D θ̃ with D = diag(units): conversions, and the driver's θ stage and
@@ -97,6 +97,72 @@ impl ThetaScaling {
             interrupt,
         )?;
         result.x = self.to_original(&result.x);
+        Ok((result, record))
+    }
+
+    /// The driver's [`run_gradient_stage`] on θ̃: `f` is evaluated (and
+    /// differentiated) at θ = Dθ̃ and its gradient is handed to the method
+    /// as ∂f/∂θ̃ = u∘∂f/∂θ; `x0`, the bounds, the result's point and its
+    /// gradient are in θ.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run_gradient_stage(
+        &self,
+        stage: Stage,
+        optimizer: &Bfgs,
+        f: &mut dyn GradientObjective,
+        x0: &[f64],
+        lower: &[f64],
+        upper: &[f64],
+        interrupt: &Interrupt,
+    ) -> Result<(GradientResult, StageRecord)> {
+        /// `f` seen in θ̃.
+        struct Scaled<'a> {
+            f: &'a mut dyn GradientObjective,
+            units: &'a [f64],
+            theta: Vec<f64>,
+        }
+        impl Scaled<'_> {
+            fn set(&mut self, t: &[f64]) {
+                self.theta
+                    .iter_mut()
+                    .zip(t.iter().zip(self.units))
+                    .for_each(|(th, (t, u))| *th = t * u);
+            }
+        }
+        impl GradientObjective for Scaled<'_> {
+            fn value(&mut self, t: &[f64]) -> f64 {
+                self.set(t);
+                self.f.value(&self.theta)
+            }
+            fn gradient(&mut self, t: &[f64], g: &mut [f64]) {
+                self.set(t);
+                self.f.gradient(&self.theta, g);
+                g.iter_mut().zip(self.units).for_each(|(g, u)| *g *= u);
+            }
+        }
+        let mut scaled = Scaled {
+            f,
+            units: &self.units,
+            theta: vec![0.0; self.units.len()],
+        };
+        let (mut result, record) = run_gradient_stage(
+            stage,
+            optimizer,
+            &mut scaled,
+            &self.to_scaled(x0),
+            &self.to_scaled(lower),
+            &self.to_scaled(upper),
+            interrupt,
+        )?;
+        result.x = self.to_original(&result.x);
+        if !result.gradient.is_empty() {
+            result.gradient = result
+                .gradient
+                .iter()
+                .zip(&self.units)
+                .map(|(g, u)| g / u)
+                .collect();
+        }
         Ok((result, record))
     }
 

@@ -1,11 +1,14 @@
-//! Derivative-free, bound-constrained minimisation.
+//! Bound-constrained minimisation, with and without derivatives.
 //!
 //! The profiled deviance of a linear mixed model is minimised over the
 //! relative covariance parameters θ subject to simple bounds (a lower bound of
 //! zero on the diagonal elements of each relative covariance factor, no bound
-//! on the off-diagonal elements).  The objective is smooth but its gradient is
-//! not available cheaply, so — as in lme4 and MixedModels.jl — it is minimised
-//! with Powell's (2009) BOBYQA method, implemented in [`Bobyqa`].
+//! on the off-diagonal elements). The objective is smooth, and its exact
+//! gradient is read off the factor (`lmm::gradient`), so it is minimised with
+//! a projected quasi-Newton method, [`Bfgs`], which takes the gradient
+//! through [`GradientObjective`]. Where no gradient is available (GLMMs), or
+//! as a fallback, Powell's (2009) derivative-free BOBYQA method, [`Bobyqa`],
+//! minimises it, as in lme4 and MixedModels.jl.
 //!
 //! The bounds `λ_jj ≥ 0` only choose one of the factors λ with the same
 //! `λλᵀ` (a column of λ can be negated), yet they create spurious local
@@ -14,16 +17,20 @@
 //! and NLopt's (lme4's default) stop in such points on the 55-parameter
 //! model `Reaction ~ 1 + Days + (1 + Days | Subject)` with a categorical
 //! `Days`, depending on the initial steps.  The θ layout of the model
-//! (`terms::ThetaLayout`) declares these symmetries ([`SignSymmetry`]), which lets the method work
+//! (`terms::ThetaLayout`) declares these symmetries ([`SignSymmetry`]), which lets both methods work
 //! without those bounds while still calling `f` only inside them.
 //!
-//! Every optimizer implements [`Optimizer`]: it receives the objective as a
-//! `FnMut(&[f64]) -> f64`, a starting point and the bounds (either of which
-//! may be infinite), and returns an [`OptResult`].  The objective may return
-//! `+inf` (or NaN, treated as `+inf`) where it is undefined.
+//! The derivative-free optimizers implement [`Optimizer`]: it receives the
+//! objective as a `FnMut(&[f64]) -> f64`, a starting point and the bounds
+//! (either of which may be infinite), and returns an [`OptResult`]. [`Bfgs`]
+//! takes a [`GradientObjective`] instead and returns a [`GradientResult`]
+//! (convertible to an [`OptResult`]). The objective may return `+inf` (or
+//! NaN, treated as `+inf`) where it is undefined.
 
+mod bfgs;
 mod bobyqa;
 
+pub use bfgs::{Bfgs, FnGradient, GradientObjective, GradientResult};
 pub use bobyqa::{Bobyqa, SignSymmetry, StopFlag};
 
 #[cfg(test)]

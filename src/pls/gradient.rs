@@ -19,8 +19,9 @@
 //!   where e_{l,c} is the unit vector of random effect (t, l, c) and w_{l,r}
 //!   is column (t, l, r) of Ã with each other level's part multiplied by
 //!   that term's λᵀ (the X part unscaled). w is sparse: the pattern of A's
-//!   column. Each term e_{l,c}ᵀΩ⁻¹w_{l,r} = (L⁻¹e)ᵀ(L⁻¹w) is a sparse cross
-//!   product ([`SparseQuadratic::cross`]). With X (`include_x`) this is the
+//!   column, within L's. So the sum is Σ over A's non-zeros of term t's
+//!   columns of an entry of Z = Ω⁻¹ on L's pattern, the selected inverse
+//!   ([`SelectedInverse`]) times A's entry. With X (`include_x`) this is the
 //!   derivative of log|L_Z|² + log|R_X|² (REML); without X (Ω_Z, the Z rows
 //!   only, the leading part of L) that of log|L_Z|² (ML). No λ⁻¹ appears,
 //!   so the formula holds on the boundary (λ singular) too.
@@ -33,12 +34,13 @@
 //!
 //! # Cost
 //!
-//! [`SparseQuadratic`] forms the inverse of the trailing (dense) part of L
-//! once; then every level costs v sparse solves of e and v of w, whose
-//! trailing parts meet in O(nnz²). The residuals cost O(n·v).
+//! The selected inverse costs about 2t³/3 flops for the dense trailing part
+//! of L (t rows, in parallel) and the square of each prefix column's pattern
+//! per level (see `blocks::selected_inverse`); the sum over A's non-zeros
+//! O(nnz(A)·v²); the residuals O(n·v).
 
 use super::PlsEngine;
-use crate::blocks::{tri, Block, RowNorms, SparseQuadratic};
+use crate::blocks::{tri, Block, RowNorms, SelectedInverse, SparseQuadratic};
 
 /// Most values (t·(t + |P|), t the size of the dense trailing part of L_Z
 /// and |P| of its block-diagonal prefix) of the precomputed solves of
@@ -48,198 +50,184 @@ use crate::blocks::{tri, Block, RowNorms, SparseQuadratic};
 const ROW_NORMS_MAX_ENTRIES: usize = 1 << 22;
 use crate::terms::ThetaLayout;
 
-/// The rows of one sparse block, CSR-style: the start of each row-level's
-/// list, and the (column level, stored block) pairs.
-type Rows = (Vec<usize>, Vec<(usize, usize)>);
-
-/// Row access to the sparse blocks A[t, s] (s < t): for each block, per level
-/// of term t, the (level of s, stored block) pairs of its row.
-struct RowIndex {
-    /// Per packed block index (t, s), its rows (None when not sparse).
-    rows: Vec<Option<Rows>>,
-}
-
-impl RowIndex {
-    /// Transpose the pattern of every sparse off-diagonal block of `a`.
-    fn new(a: &[Block], k: usize, nlevels: &[usize]) -> Self {
-        let mut rows = vec![None; a.len()];
-        for t in 0..k {
-            for s in 0..t {
-                let Block::Sparse(sp) = &a[tri(t, s)] else {
-                    continue;
-                };
-                let mut ptr = vec![0usize; nlevels[t] + 1];
-                for &r in &sp.rowidx {
-                    ptr[r as usize + 1] += 1;
-                }
-                for i in 0..nlevels[t] {
-                    ptr[i + 1] += ptr[i];
-                }
-                let mut next = ptr.clone();
-                let mut entries = vec![(0, 0); sp.nnz()];
-                for m in 0..sp.ncol_blocks {
-                    for kk in sp.colptr[m]..sp.colptr[m + 1] {
-                        let r = sp.rowidx[kk] as usize;
-                        entries[next[r]] = (m, kk);
-                        next[r] += 1;
-                    }
-                }
-                rows[tri(t, s)] = Some((ptr, entries));
-            }
-        }
-        RowIndex { rows }
-    }
-
-    /// The (level of s, stored block) pairs in row-level `l` of block (t, s).
-    fn row(&self, t: usize, s: usize, l: usize) -> &[(usize, usize)] {
-        let (ptr, entries) = self.rows[tri(t, s)]
-            .as_ref()
-            .expect("row access to a sparse block");
-        &entries[ptr[l]..ptr[l + 1]]
-    }
-}
-
-/// Append (base + b', (λᵀa)_{b'}) for b' < v, where a_b = `val(b)`; exact
-/// zeros are left out.
-fn push_scaled(
-    out: &mut Vec<(usize, f64)>,
-    base: usize,
-    lam: &[f64],
-    v: usize,
-    val: impl Fn(usize) -> f64,
-) {
-    if v == 1 {
-        let x = lam[0] * val(0);
-        if x != 0.0 {
-            out.push((base, x));
-        }
-        return;
-    }
-    for bp in 0..v {
-        let x: f64 = (bp..v).map(|b| lam[bp * v + b] * val(b)).sum();
-        if x != 0.0 {
-            out.push((base + bp, x));
-        }
-    }
+/// ⟨A, B⟩ = Σ A_ij B_ij of two matrices of the same shape.
+fn frobenius(a: &faer::Mat<f64>, b: &faer::Mat<f64>) -> f64 {
+    debug_assert_eq!((a.nrows(), a.ncols()), (b.nrows(), b.ncols()));
+    (0..a.ncols())
+        .map(|c| {
+            let (x, y) = (a.col(c), b.col(c));
+            (0..a.nrows()).map(|r| x[r] * y[r]).sum::<f64>()
+        })
+        .sum()
 }
 
 impl PlsEngine {
-    /// w = PᵀÃ e_{t,l,r}: column (t, l, r) of A without the response row,
-    /// each random-effects level's part multiplied by its λᵀ, as entries of
-    /// the stacked index space of `sq` (X rows only when `include_x`).
-    fn scaled_a_column(
-        &self,
-        sq: &SparseQuadratic,
-        rows: &RowIndex,
-        (t, l, r): (usize, usize, usize),
-        include_x: bool,
-        out: &mut Vec<(usize, f64)>,
-    ) {
-        out.clear();
+    /// The gradient with respect to θ (in `layout`'s order) of log|L_Z|²
+    /// (`include_x = false`, the ML log-determinant) or of
+    /// log|L_Z|² + log|R_X|² (`include_x = true`, REML's), at the installed
+    /// θ and the current factor: 2 Σ_l e_{l,c}ᵀ Ω⁻¹ PᵀÃ e_{l,r} per θ entry
+    /// (module docs), read off the selected inverse of Ω. Exact (no
+    /// differencing); valid on the boundary.
+    pub fn logdet_gradient(&self, layout: &ThetaLayout, include_x: bool) -> Vec<f64> {
         let st = &self.structure;
-        let (k, vt) = (st.nterms, st.v[t]);
-        let col = l * vt + r;
-        let lam = &self.lambdas;
-        // Term t's own level.
+        let include_x = include_x && st.p > 0;
+        let z = SelectedInverse::new(&self.l, st, include_x, self.ws.par);
+        let mut grad = vec![0.0; layout.len()];
+        for t in 0..st.nterms {
+            let range = layout.term_range(t);
+            if range.is_empty() {
+                continue;
+            }
+            let v = st.v[t];
+            let trace = self.term_trace(&z, t, include_x);
+            for (g, e) in grad[range.clone()].iter_mut().zip(&layout.entries()[range]) {
+                *g = 2.0 * trace[e.col * v + e.row];
+            }
+        }
+        grad
+    }
+
+    /// G_t[c, r] = Σ_l (Ω⁻¹ PᵀÃ)[(t, l, c), (t, l, r)] for term t, stored at
+    /// `c·v + r`: the sum over the non-zeros of A's columns of term t (its
+    /// own block, the blocks it shares with the other terms, and X's when
+    /// `include_x`) of Z's entry times A's, each other term's rows scaled by
+    /// its λᵀ.
+    fn term_trace(&self, z: &SelectedInverse, t: usize, include_x: bool) -> Vec<f64> {
+        let st = &self.structure;
+        let k = st.nterms;
+        let vt = st.v[t];
+        let mut trace = vec![0.0; vt * vt];
+        let mut scaled = Vec::new();
+        // For level l of t and level m of block s: B = λ_sᵀ A_(s,m),(t,l)
+        // (vs × vt, `a(b, r)` = A's entry), then G[c, r] += Σ_b' Z[(t,l,c),(s,m,b')] B[b', r]
+        // (`z(c, b')` = Z's entry).
+        let mut add =
+            |s: usize, a: &dyn Fn(usize, usize) -> f64, z: &dyn Fn(usize, usize) -> f64| {
+                let vs = if s < k { st.v[s] } else { 1 };
+                if vt == 1 && vs == 1 {
+                    let lam = if s < k { self.lambdas[s][0] } else { 1.0 };
+                    trace[0] += z(0, 0) * lam * a(0, 0);
+                    return;
+                }
+                scaled.clear();
+                scaled.resize(vs * vt, 0.0);
+                for r in 0..vt {
+                    for bp in 0..vs {
+                        scaled[r * vs + bp] = if s < k {
+                            let lam = &self.lambdas[s];
+                            (bp..vs).map(|b| lam[bp * vs + b] * a(b, r)).sum()
+                        } else {
+                            a(bp, r)
+                        };
+                    }
+                }
+                for c in 0..vt {
+                    for bp in 0..vs {
+                        let zc = z(c, bp);
+                        if zc != 0.0 {
+                            for r in 0..vt {
+                                trace[c * vt + r] += zc * scaled[r * vs + bp];
+                            }
+                        }
+                    }
+                }
+            };
+        // Z's entry by (block, row) pairs, for blocks read without a pattern.
+        let entry = |l: usize, s: usize, m: usize| {
+            let vs = if s < k { st.v[s] } else { 1 };
+            move |c: usize, bp: usize| z.get(t, l * vt + c, s, m * vs + bp)
+        };
+        // Term t's own diagonal block.
         let Block::Diag(d) = &self.a[tri(t, t)] else {
             unreachable!("diagonal blocks of A are block diagonal")
         };
-        let blk = d.block(l);
-        push_scaled(out, sq.offset(t) + l * vt, &lam[t], vt, |b| blk[r * vt + b]);
-        // Earlier terms: row (l, r) of A[t, s].
+        for l in 0..st.nlevels[t] {
+            let blk = d.block(l);
+            add(t, &|b, r| blk[r * vt + b], &entry(l, t, l));
+        }
+        // Earlier terms s < t: A[t, s], rows of t. Where Z's block is sparse it
+        // has A's pattern (L's), stored block by stored block.
         for s in 0..t {
             let vs = st.v[s];
-            match &self.a[tri(t, s)] {
-                Block::Sparse(sp) => {
-                    for &(m, kk) in rows.row(t, s, l) {
-                        let blk = sp.block(kk);
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| blk[b * vt + r]);
+            match (&self.a[tri(t, s)], z.off_block(t, s)) {
+                (Block::Sparse(sp), Some(Block::Sparse(zs))) => {
+                    for m in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[m]..sp.colptr[m + 1] {
+                            let (blk, zb) = (sp.block(kk), zs.block(kk));
+                            add(s, &|b, r| blk[b * vt + r], &|c, bp| zb[bp * vt + c]);
+                        }
                     }
                 }
-                Block::Dense(dm) => {
+                (Block::Sparse(sp), _) => {
+                    for m in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[m]..sp.colptr[m + 1] {
+                            let blk = sp.block(kk);
+                            let l = sp.rowidx[kk] as usize;
+                            add(s, &|b, r| blk[b * vt + r], &entry(l, s, m));
+                        }
+                    }
+                }
+                (Block::Dense(dm), Some(Block::Dense(zm))) if vt == 1 && vs == 1 => {
+                    // Scalar terms, both dense with the same shape: λ_s ⟨Z, A⟩.
+                    let sum = frobenius(dm, zm);
+                    add(s, &|_, _| sum, &|_, _| 1.0);
+                }
+                (Block::Dense(dm), _) => {
                     for m in 0..st.nlevels[s] {
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| {
-                            dm[(col, m * vs + b)]
-                        });
+                        for l in 0..st.nlevels[t] {
+                            add(s, &|b, r| dm[(l * vt + r, m * vs + b)], &entry(l, s, m));
+                        }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
             }
         }
-        // Later terms: column (l, r) of A[s, t].
+        // Later terms s > t: A[s, t], columns of t.
         for s in t + 1..k {
             let vs = st.v[s];
-            match &self.a[tri(s, t)] {
-                Block::Sparse(sp) => {
-                    for kk in sp.colptr[l]..sp.colptr[l + 1] {
-                        let m = sp.rowidx[kk] as usize;
-                        let blk = sp.block(kk);
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| blk[r * vs + b]);
+            match (&self.a[tri(s, t)], z.off_block(s, t)) {
+                (Block::Sparse(sp), Some(Block::Sparse(zs))) => {
+                    for l in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[l]..sp.colptr[l + 1] {
+                            let (blk, zb) = (sp.block(kk), zs.block(kk));
+                            add(s, &|b, r| blk[r * vs + b], &|c, bp| zb[c * vs + bp]);
+                        }
                     }
                 }
-                Block::Dense(dm) => {
-                    for m in 0..st.nlevels[s] {
-                        push_scaled(out, sq.offset(s) + m * vs, &lam[s], vs, |b| {
-                            dm[(m * vs + b, col)]
-                        });
+                (Block::Sparse(sp), _) => {
+                    for l in 0..sp.ncol_blocks {
+                        for kk in sp.colptr[l]..sp.colptr[l + 1] {
+                            let blk = sp.block(kk);
+                            let m = sp.rowidx[kk] as usize;
+                            add(s, &|b, r| blk[r * vs + b], &entry(l, s, m));
+                        }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Dense(dm), Some(Block::Dense(zm))) if vt == 1 && vs == 1 => {
+                    let sum = frobenius(dm, zm);
+                    add(s, &|_, _| sum, &|_, _| 1.0);
+                }
+                (Block::Dense(dm), _) => {
+                    for l in 0..st.nlevels[t] {
+                        for m in 0..st.nlevels[s] {
+                            add(s, &|b, r| dm[(m * vs + b, l * vt + r)], &entry(l, s, m));
+                        }
+                    }
+                }
+                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
             }
         }
         if include_x {
             let Block::Dense(xz) = &self.a[tri(k, t)] else {
                 unreachable!("the [X y] row of A is dense")
             };
-            for j in 0..st.p {
-                let x = xz[(j, col)];
-                if x != 0.0 {
-                    out.push((sq.offset(k) + j, x));
-                }
-            }
-        }
-    }
-
-    /// The gradient with respect to θ (in `layout`'s order) of log|L_Z|²
-    /// (`include_x = false`, the ML log-determinant) or of
-    /// log|L_Z|² + log|R_X|² (`include_x = true`, REML's), at the installed
-    /// θ and the current factor: 2 Σ_l e_{l,c}ᵀ Ω⁻¹ PᵀÃ e_{l,r} per θ entry
-    /// (module docs). Exact (no differencing); valid on the boundary.
-    pub fn logdet_gradient(&self, layout: &ThetaLayout, include_x: bool) -> Vec<f64> {
-        let st = &self.structure;
-        let k = st.nterms;
-        let include_x = include_x && st.p > 0;
-        // The terms, then X (p rows: the response row is never part of the forms).
-        let sizes: Vec<usize> = (0..k).map(|j| st.block_size(j)).chain([st.p]).collect();
-        let mut sq = SparseQuadratic::new(&self.l, &sizes, include_x);
-        let rows = RowIndex::new(&self.a, k, &st.nlevels);
-        let mut grad = vec![0.0; layout.len()];
-        let mut w: Vec<Vec<(usize, f64)>> = Vec::new();
-        for t in 0..k {
-            let range = layout.term_range(t);
-            if range.is_empty() {
-                continue;
-            }
-            let entries = &layout.entries()[range.clone()];
-            let v = st.v[t];
-            // The columns r of λ's entries: only those w are needed.
-            let mut need = vec![false; v];
-            entries.iter().for_each(|e| need[e.row] = true);
-            w.resize_with(v, Vec::new);
             for l in 0..st.nlevels[t] {
-                for (r, wr) in w.iter_mut().enumerate() {
-                    if need[r] {
-                        self.scaled_a_column(&sq, &rows, (t, l, r), include_x, wr);
-                    }
-                }
-                let base = sq.offset(t) + l * v;
-                for (g, e) in grad[range.clone()].iter_mut().zip(entries) {
-                    *g += sq.cross(&self.l, &st.v, &[(base + e.col, 1.0)], &w[e.row]);
+                for j in 0..st.p {
+                    add(k, &|_, r| xz[(j, l * vt + r)], &entry(l, k, j));
                 }
             }
         }
-        grad.iter_mut().for_each(|g| *g *= 2.0);
-        grad
+        trace
     }
 
     /// The derivative of log|L_Z|² = log det(ΛᵀZᵀWZΛ + I) with respect to
@@ -529,5 +517,127 @@ mod tests {
         // λ's first diagonal entry at 0 (central differences still apply:
         // the engine takes any θ) and a scalar term at 0.
         check("y ~ 1 + x + (1 + x | g) + (1 | c)", &[0.0, 0.5, 0.6, 0.0]);
+    }
+
+    /// Synthetic data of `n` rows: `h` (`2G` levels) nested in `g` (`G`
+    /// levels), `c` (`C` levels) crossed with both, a covariate and y.
+    fn grouped(n: usize, groups: usize, crossed: usize) -> Data {
+        let mut state = 99u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let g: Vec<String> = (0..n).map(|i| format!("g{}", i % groups)).collect();
+        let h: Vec<String> = (0..n).map(|i| format!("h{}", i % (2 * groups))).collect();
+        let c: Vec<String> = (0..n)
+            .map(|i| format!("c{}", (i / groups + i) % crossed))
+            .collect();
+        let x: Vec<f64> = (0..n).map(|_| next()).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|i| x[i] + ((i % groups) as f64).sin() + next())
+            .collect();
+        Data::new()
+            .with_column("g", Column::from_strings(&g))
+            .unwrap()
+            .with_column("h", Column::from_strings(&h))
+            .unwrap()
+            .with_column("c", Column::from_strings(&c))
+            .unwrap()
+            .with_column("x", Column::numeric(x))
+            .unwrap()
+            .with_column("y", Column::numeric(y))
+            .unwrap()
+    }
+
+    /// The selected inverse against the dense inverse of L Lᵀ (with and
+    /// without X) on every entry of L's pattern, relative to the largest
+    /// entry of the inverse.
+    fn check_selected_inverse(data: &Data, formula: &str, theta: &[f64], threads: usize) {
+        let terms = Arc::new(ModelTerms::new(formula, data, &TermOptions::default()).unwrap());
+        let layout = ThetaLayout::new(&terms.random);
+        let y = match &terms.response {
+            crate::terms::Variable::Numeric(v) => v.clone(),
+            _ => unreachable!(),
+        };
+        let mut e = PlsEngine::new(terms, true, y, None, Some(threads));
+        e.install_theta(&layout, theta);
+        e.refactor().unwrap();
+        let st = &e.structure;
+        let k = st.nterms;
+        for include_x in [false, true] {
+            let nb = if include_x { k + 1 } else { k };
+            let size = |i: usize| if i < k { st.block_size(i) } else { st.p };
+            let mut off = vec![0];
+            (0..nb).for_each(|i| off.push(off[i] + size(i)));
+            let q = off[nb];
+            let mut dense = faer::Mat::<f64>::zeros(q, q);
+            for i in 0..nb {
+                for j in 0..=i {
+                    let b = crate::blocks::to_dense(&e.l[tri(i, j)]);
+                    for c in 0..size(j) {
+                        // A diagonal block's factor is its lower triangle.
+                        for r in (if i == j { c } else { 0 })..size(i) {
+                            dense[(off[i] + r, off[j] + c)] = b[(r, c)];
+                        }
+                    }
+                }
+            }
+            let omega = &dense * dense.transpose();
+            use faer::linalg::solvers::DenseSolveCore;
+            let inv = omega.as_ref().llt(faer::Side::Lower).unwrap().inverse();
+            let scale = (0..q).map(|i| inv[(i, i)].abs()).fold(0.0, f64::max);
+            let z = SelectedInverse::new(&e.l, st, include_x, e.ws.par);
+            let mut checked = 0;
+            for i in 0..nb {
+                for j in 0..=i {
+                    for rj in 0..size(j) {
+                        for ri in 0..size(i) {
+                            let on_pattern = match &e.l[tri(i, j)] {
+                                Block::Diag(d) => ri / d.v == rj / d.v,
+                                Block::Sparse(sp) => sp.find(ri / sp.vr, rj / sp.vc).is_some(),
+                                Block::Dense(_) => true,
+                            };
+                            if !on_pattern {
+                                continue;
+                            }
+                            let want = inv[(off[i] + ri, off[j] + rj)];
+                            let got = z.get(i, ri, j, rj);
+                            assert!(
+                                (got - want).abs() <= 1e-10 * scale,
+                                "{formula} x={include_x}: Z[({i},{ri}),({j},{rj})] {got} vs {want}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+            assert!(checked > 0);
+        }
+    }
+
+    #[test]
+    fn selected_inverse_matches_the_dense_inverse() {
+        let small = grouped(72, 6, 3);
+        for (formula, theta) in [
+            (
+                "y ~ 1 + x + (1 + x | h) + (1 + x | g)",
+                &[0.9, 0.3, 0.7, 1.1, -0.4, 0.5][..],
+            ),
+            ("y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)", &[0.8, 0.6, 1.3]),
+            ("y ~ 1 + x + (1 + x | g) + (1 | c)", &[0.8, -0.2, 0.6, 0.0]),
+        ] {
+            check_selected_inverse(&small, formula, theta, 1);
+        }
+        // Enough levels and a large enough crossed block for the sweep to
+        // run on the pool (two nested prefix terms, 600 and 300 levels).
+        let large = grouped(1200, 300, 80);
+        check_selected_inverse(
+            &large,
+            "y ~ 1 + x + (1 | h) + (1 | g) + (1 | c)",
+            &[0.8, 0.6, 1.3],
+            2,
+        );
     }
 }

@@ -11,7 +11,22 @@ use pyo3::types::{PyDict, PyList};
 use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
 use super::{present, shared};
 use crate::lmm::{LinearMixedModel, LmmOptions};
-use crate::model::{FitSettings, MixedModel};
+use crate::model::{FitSettings, MixedModel, OptimizerChoice};
+
+/// The optimizer choice named `name` (`auto`, `bfgs`, `bobyqa`); an
+/// argument error naming `optimizer` otherwise.
+fn optimizer_choice(name: &str) -> PyResult<OptimizerChoice> {
+    match name {
+        "auto" | "bfgs" | "bobyqa" => OptimizerChoice::from_name(name),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        to_pyerr(crate::error::Error::argument(
+            "optimizer",
+            format!("must be one of 'auto', 'bfgs', 'bobyqa', got {name:?}"),
+        ))
+    })
+}
 
 /// A linear mixed-effects model (native part of `mixedmodels.LinearMixedModel`).
 #[pyclass(name = "LinearMixedModel", module = "mixedmodels._core")]
@@ -65,17 +80,26 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
         })
     }
 
-    /// Fit by ML or REML (the GIL is released while fitting).
-    #[pyo3(signature = (reml=false))]
-    fn fit(&self, py: Python<'_>, reml: bool) -> PyResult<()> {
-        py.detach(|| self.m().fit(reml).map(|_| ()))
+    /// Fit by ML or REML with `optimizer` (`auto`, `bfgs` or `bobyqa`; the
+    /// GIL is released while fitting).
+    #[pyo3(signature = (reml=false, optimizer="auto"))]
+    fn fit(&self, py: Python<'_>, reml: bool, optimizer: &str) -> PyResult<()> {
+        let settings = FitSettings {
+            reml,
+            optimizer: optimizer_choice(optimizer)?,
+            threads: self.m().threads(),
+            ..FitSettings::default()
+        };
+        py.detach(|| self.m().fit_with(&settings, None).map(|_| ()))
             .map_err(to_pyerr)
     }
 
-    /// Fit from a given θ with BOBYQA settings (`max_evaluations` caps the
-    /// objective evaluations of the optimizer; `certificate_restart = False`
-    /// keeps a failed convergence certificate without restarting).
-    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None))]
+    /// Fit from a given θ with BOBYQA's settings (`rho_begin`, `rho_end`:
+    /// its radii; `max_evaluations` caps the objective evaluations of each
+    /// stage; `certificate_restart = False` keeps a failed convergence
+    /// certificate without restarting); `optimizer` as for `fit`, BOBYQA
+    /// unless given.
+    #[pyo3(signature = (reml, start, rho_begin=None, rho_end=None, max_evaluations=None, certificate_restart=None, optimizer="bobyqa"))]
     #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the settings
     fn fit_from(
         &self,
@@ -86,9 +110,11 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
         rho_end: Option<f64>,
         max_evaluations: Option<usize>,
         certificate_restart: Option<bool>,
+        optimizer: &str,
     ) -> PyResult<()> {
         let mut settings = FitSettings {
             reml,
+            optimizer: optimizer_choice(optimizer)?,
             threads: self.m().threads(),
             ..FitSettings::default()
         };

@@ -169,7 +169,7 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     };
     let s = &o.settings;
     let d = PyDict::new(py);
-    d.set_item("optimizer", &s.optimizer)?;
+    d.set_item("optimizer", s.optimizer.name())?;
     d.set_item("reml", s.reml)?;
     d.set_item("fast", s.fast)?;
     d.set_item("nagq", s.nagq)?;
@@ -183,6 +183,7 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     d.set_item("final_beta", &o.final_beta)?;
     d.set_item("fmin", o.fmin)?;
     d.set_item("evaluations", o.evaluations)?;
+    d.set_item("gradient_evaluations", o.gradient_evaluations)?;
     d.set_item("factorizations", o.factorizations)?;
     d.set_item("return_code", o.return_code_text())?;
     d.set_item("converged", o.converged())?;
@@ -199,7 +200,9 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     for st in &o.stages {
         let sd = PyDict::new(py);
         sd.set_item("stage", st.stage.name())?;
+        sd.set_item("optimizer", st.optimizer.name())?;
         sd.set_item("evaluations", st.evaluations)?;
+        sd.set_item("gradient_evaluations", st.gradient_evaluations)?;
         sd.set_item("factorizations", st.factorizations)?;
         sd.set_item("seconds", st.seconds)?;
         sd.set_item("rho_begin", st.rho_begin)?;

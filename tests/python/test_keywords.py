@@ -32,6 +32,7 @@ WRONG_TYPE = [
     ("missing", 0),
     ("check_nobs", False),
     ("sigma", "1"),
+    ("optimizer", 1),
 ]
 OUT_OF_RANGE = [
     ("threads", -1),
@@ -40,6 +41,8 @@ OUT_OF_RANGE = [
     ("check_nobs", "stop"),
     ("sigma", -1.0),
     ("sigma", float("nan")),
+    ("optimizer", "newton"),
+    ("optimizer", "BOBYQA"),
 ]
 
 
@@ -58,7 +61,7 @@ def test_lmm_out_of_range(sleep, name, value):
 
 
 @pytest.mark.parametrize(
-    ("name", "value"), [p for p in WRONG_TYPE if p[0] not in ("reml", "progress")]
+    ("name", "value"), [p for p in WRONG_TYPE if p[0] not in ("reml", "progress", "optimizer")]
 )
 def test_lmm_constructor_refuses(sleep, name, value):
     with pytest.raises(mm.ArgumentTypeError) as e:
@@ -73,7 +76,9 @@ def test_lmm_constructor_threads_range(sleep, name, value):
     assert e.value.parameter == name
 
 
-@pytest.mark.parametrize(("name", "value"), [("reml", "no"), ("reml", None), ("progress", 1)])
+@pytest.mark.parametrize(
+    ("name", "value"), [("reml", "no"), ("reml", None), ("progress", 1), ("optimizer", None)]
+)
 def test_lmm_fit_refuses(sleep, name, value):
     m = mm.LinearMixedModel(SLEEP, sleep)
     with pytest.raises(mm.ArgumentTypeError) as e:

@@ -104,7 +104,7 @@ def test_tables(fm2):
     assert log.columns == ["iteration", "theta_1", "theta_2", "theta_3", "objective"]
     np.testing.assert_allclose(log["objective"].min(), fm2.objective, rtol=1e-12)
     o = fm2.optsum
-    assert o["initial"] == [1.0, 0.0, 1.0] and o["optimizer"] == "BOBYQA"
+    assert o["initial"] == [1.0, 0.0, 1.0] and o["optimizer"] == "auto"
     np.testing.assert_allclose(o["finitial"], 1784.642296192436, rtol=1e-12)
     md = fm2._repr_markdown_()
     assert "| Days |" in md and "Residual" in md

@@ -1,0 +1,462 @@
+//! The selected inverse: the entries of Z = (L Lᵀ)⁻¹ on the block pattern of
+//! L (and its transpose), from the factor L, without forming the whole
+//! inverse.
+//!
+//! # Recurrence
+//!
+//! From Z L = L⁻ᵀ, which is upper triangular with diagonal blocks L_jj⁻ᵀ,
+//! column block j of Z follows from the later ones (Takahashi, Fagan & Chen
+//! 1973; Erisman & Tinney 1975). With b the rows of L's pattern below the
+//! diagonal block of column j and U = L_bj L_jj⁻¹,
+//!
+//! * Z_bj = −Z_bb U,
+//! * Z_jj = L_jj⁻ᵀ L_jj⁻¹ + Uᵀ Z_bb U,
+//!
+//! and Z_bb needs only entries on L's pattern, because the pattern is closed:
+//! two rows in the pattern of one column meet in an entry of a later column
+//! (the fill of the factorization).
+//!
+//! # Blocks
+//!
+//! The blocked factor (`blocks::build::allocate_l`) has a leading "prefix"
+//! of block-diagonal diagonal blocks (terms whose factor is nested in the
+//! earlier ones) and, from the first dense diagonal block on, a dense
+//! "trailing" part T (the crossed terms and the fixed effects X). Z_TT is
+//! the inverse of L_TT L_TTᵀ, formed with faer's Cholesky-based inverse
+//! (a triangular inversion and a triangular product, about 2t³/3 flops,
+//! in parallel). The prefix is then swept level by level, last term first,
+//! with the recurrence above; its column patterns are small (a level meets
+//! at most one level of each later nested term, and the levels of a
+//! crossed term it occurs with), so the sweep costs about Σ (pattern size)²
+//! per level.
+//!
+//! The fixed-effects block holds the p rows of X only (the response row of
+//! L is left out); without X (`include_x = false`) Z is the inverse of the
+//! random-effects part L_Z L_Zᵀ = ΛᵀZᵀWZΛ + I.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::{Mat, Par};
+
+use super::{tri, Block, BlockDiag, Structure};
+
+/// Z = (L Lᵀ)⁻¹ on L's block pattern (module docs).
+pub struct SelectedInverse {
+    /// Blocks in Z: the K terms, then X (p rows) when included.
+    nblocks: usize,
+    /// First block of the dense trailing part.
+    first: usize,
+    /// Columns per level of each block (X: 1).
+    v: Vec<usize>,
+    /// Offset of each trailing block (i ≥ first) within T.
+    toff: Vec<usize>,
+    /// Z's diagonal blocks of the prefix terms (j < first), each level's
+    /// v × v block stored in full.
+    diag: Vec<BlockDiag>,
+    /// Z's blocks (i, j) below the prefix diagonal (j < first, i > j), with
+    /// the kind and pattern of L's (X: dense p × q_j); packed by `tri`.
+    off: Vec<Option<Block>>,
+    /// Z_TT; its lower triangle holds the values.
+    zt: Mat<f64>,
+}
+
+/// A level's part of Z's column computed on the pool: the level, its
+/// pattern and W (see [`ColumnSweep::compute`]).
+type LevelResult = (usize, Vec<Segment>, Vec<f64>);
+
+/// The sweep runs on the pool when the trailing part has at least this
+/// many rows (below it each level's work is too small to hand out)...
+const PARALLEL_TRAILING: usize = 64;
+/// ...and the prefix term at least this many levels.
+const PARALLEL_LEVELS: usize = 256;
+
+/// Rows of one column's pattern below its diagonal block: rows `row0 ..
+/// row0 + len` of block `block`, its stored block `stored` when L's block
+/// is sparse, and its first row in the gathered column.
+#[derive(Clone, Copy)]
+struct Segment {
+    block: usize,
+    row0: usize,
+    len: usize,
+    stored: Option<usize>,
+    at: usize,
+}
+
+impl SelectedInverse {
+    /// The selected inverse of the factor `l` (blocks as `st` describes),
+    /// of L L ᵀ with X when `include_x`, else of L_Z L_Zᵀ. `par`: the
+    /// parallelism of the dense inverse.
+    pub fn new(l: &[Block], st: &Structure, include_x: bool, par: Par) -> Self {
+        let k = st.nterms;
+        let nblocks = if include_x && st.p > 0 { k + 1 } else { k };
+        let sizes: Vec<usize> = (0..nblocks)
+            .map(|i| if i < k { st.block_size(i) } else { st.p })
+            .collect();
+        let v: Vec<usize> = (0..nblocks)
+            .map(|i| if i < k { st.v[i] } else { 1 })
+            .collect();
+        let first = (0..k)
+            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
+            .unwrap_or(k)
+            .min(nblocks);
+        let mut toff = vec![0; nblocks + 1];
+        for i in first..nblocks {
+            toff[i + 1] = toff[i] + sizes[i];
+        }
+        let t = toff[nblocks];
+        let zt = trailing_inverse(l, &sizes, &toff, first, t, par);
+        let mut z = SelectedInverse {
+            nblocks,
+            first,
+            v,
+            toff,
+            diag: (0..first)
+                .map(|j| BlockDiag::zeros(st.v[j], st.nlevels[j]))
+                .collect(),
+            off: vec![None; tri(nblocks, nblocks) + 1],
+            zt,
+        };
+        let parallel = !matches!(par, Par::Seq) && t >= PARALLEL_TRAILING;
+        let mut sweep = ColumnSweep::default();
+        for j in (0..first).rev() {
+            // Z's blocks of column j, zero, with L's kinds.
+            for i in j + 1..nblocks {
+                z.off[tri(i, j)] = Some(match &l[tri(i, j)] {
+                    Block::Sparse(s) => Block::Sparse(s.zeros_like()),
+                    _ => Block::Dense(Mat::zeros(sizes[i], sizes[j])),
+                });
+            }
+            let Block::Diag(ljj) = &l[tri(j, j)] else {
+                unreachable!("prefix diagonal blocks are block diagonal")
+            };
+            // Column j reads only later blocks: its diagonal is out meanwhile.
+            let mut zjj = std::mem::replace(&mut z.diag[j], BlockDiag::zeros(0, 0));
+            let vj = ljj.v;
+            if parallel && ljj.nblocks >= PARALLEL_LEVELS {
+                // Levels are independent given the later columns: compute
+                // them in chunks on the pool, then write Z's blocks here.
+                use rayon::prelude::*;
+                let chunk = PARALLEL_LEVELS / 4;
+                let zr = &z;
+                let sizes = &sizes;
+                let results: Vec<Vec<LevelResult>> = zjj
+                    .data
+                    .par_chunks_mut(chunk * vj * vj)
+                    .enumerate()
+                    .map(|(c, blocks)| {
+                        let mut sweep = ColumnSweep::default();
+                        let mut out = Vec::with_capacity(chunk);
+                        for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
+                            let g = c * chunk + k;
+                            sweep.compute(zr, l, sizes, (j, g), ljj.block(g), zg);
+                            out.push((g, sweep.segments.clone(), sweep.w.clone()));
+                        }
+                        out
+                    })
+                    .collect();
+                for (g, segments, w) in results.into_iter().flatten() {
+                    scatter(&mut z, (j, g), &segments, &w);
+                }
+            } else {
+                for g in 0..ljj.nblocks {
+                    sweep.compute(&z, l, &sizes, (j, g), ljj.block(g), zjj.block_mut(g));
+                    scatter(&mut z, (j, g), &sweep.segments, &sweep.w);
+                }
+            }
+            z.diag[j] = zjj;
+        }
+        z
+    }
+
+    /// Z at (row `ri` of block `i`, row `rj` of block `j`), for a pair of
+    /// rows on L's pattern (or its transpose); blocks are the terms, then X.
+    pub fn get(&self, i: usize, ri: usize, j: usize, rj: usize) -> f64 {
+        let (i, ri, j, rj) = if i > j || (i == j && ri >= rj) {
+            (i, ri, j, rj)
+        } else {
+            (j, rj, i, ri)
+        };
+        if j >= self.first {
+            let (a, b) = (self.toff[i] + ri, self.toff[j] + rj);
+            return self.zt[(a.max(b), a.min(b))];
+        }
+        if i == j {
+            let v = self.v[j];
+            debug_assert_eq!(ri / v, rj / v, "Z is block diagonal within a prefix term");
+            return self.diag[j].block(ri / v)[(rj % v) * v + ri % v];
+        }
+        match self.off[tri(i, j)].as_ref() {
+            Some(Block::Dense(m)) => m[(ri, rj)],
+            Some(Block::Sparse(s)) => {
+                let found = s.find(ri / s.vr, rj / s.vc);
+                debug_assert!(found.is_some(), "Z is read on L's pattern only");
+                found.map_or(0.0, |kk| s.block(kk)[(rj % s.vc) * s.vr + ri % s.vr])
+            }
+            _ => unreachable!("blocks below the prefix diagonal are sparse or dense"),
+        }
+    }
+
+    /// Z's block (i, j) below a prefix diagonal (j < first, i > j), with
+    /// the kind and pattern of L's block; None for other blocks.
+    pub fn off_block(&self, i: usize, j: usize) -> Option<&Block> {
+        if j < self.first && i > j && i < self.nblocks {
+            self.off[tri(i, j)].as_ref()
+        } else {
+            None
+        }
+    }
+}
+
+/// Write Z_bj = −W for level `g` of prefix term `j` (the pattern's
+/// `segments`, W column-major).
+fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment], w: &[f64]) {
+    let vj = z.v[j];
+    let n = w.len() / vj.max(1);
+    for seg in segments {
+        match z.off[tri(seg.block, j)].as_mut() {
+            Some(Block::Sparse(s)) => {
+                let kk = seg
+                    .stored
+                    .expect("a sparse block's segment is a stored block");
+                let blk = &mut s.data[kk * s.vr * vj..(kk + 1) * s.vr * vj];
+                for c in 0..vj {
+                    for r in 0..seg.len {
+                        blk[c * seg.len + r] = -w[c * n + seg.at + r];
+                    }
+                }
+            }
+            Some(Block::Dense(m)) => {
+                for c in 0..vj {
+                    for r in 0..seg.len {
+                        m[(seg.row0 + r, g * vj + c)] = -w[c * n + seg.at + r];
+                    }
+                }
+            }
+            _ => unreachable!("Z's blocks of column j are allocated"),
+        }
+    }
+}
+
+/// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle) from the dense trailing blocks.
+fn trailing_inverse(
+    l: &[Block],
+    sizes: &[usize],
+    toff: &[usize],
+    first: usize,
+    t: usize,
+    par: Par,
+) -> Mat<f64> {
+    // One trailing block (a model without X, or the ML form of one whose
+    // last term is crossed): L_TT is that block of L itself.
+    let single = match &l[tri(first, first)] {
+        Block::Dense(m) if first + 1 == sizes.len() && m.nrows() == t => Some(m.as_ref()),
+        _ => None,
+    };
+    let copy;
+    let ltt = match single {
+        Some(m) => m,
+        None => {
+            let mut dense = Mat::<f64>::zeros(t, t);
+            for i in first..sizes.len() {
+                for j in first..=i {
+                    let Block::Dense(m) = &l[tri(i, j)] else {
+                        unreachable!("trailing blocks of L are dense")
+                    };
+                    dense
+                        .submatrix_mut(toff[i], toff[j], sizes[i], sizes[j])
+                        .copy_from(m.submatrix(0, 0, sizes[i], sizes[j]));
+                }
+            }
+            copy = dense;
+            copy.as_ref()
+        }
+    };
+    let mut zt = Mat::<f64>::zeros(t, t);
+    if t > 0 {
+        use faer::linalg::cholesky::llt::inverse;
+        // About 2t³/3 flops: small inverses stay on this thread.
+        let par = super::kernels::par_for(2 * t * t * t / 3, par);
+        let mut buf = MemBuffer::new(inverse::inverse_scratch::<f64>(t, par));
+        inverse::inverse(zt.as_mut(), ltt, par, MemStack::new(&mut buf));
+    }
+    zt
+}
+
+/// Scratch of the sweep over one prefix column's levels.
+#[derive(Default)]
+struct ColumnSweep {
+    segments: Vec<Segment>,
+    /// U = L_bj L_jj⁻¹, column-major (rows × v_j).
+    u: Vec<f64>,
+    /// W = Z_bb U, column-major.
+    w: Vec<f64>,
+    /// Rows of the gathered column: (block, row in block).
+    rows: Vec<(usize, usize)>,
+}
+
+impl ColumnSweep {
+    /// The recurrence for level `g` of prefix term `j`: W = Z_bb U (Z's
+    /// blocks below it are −W, written by [`scatter`]) and its diagonal
+    /// block `zjj` (v × v).
+    fn compute(
+        &mut self,
+        z: &SelectedInverse,
+        l: &[Block],
+        sizes: &[usize],
+        (j, g): (usize, usize),
+        ljj: &[f64],
+        zjj: &mut [f64],
+    ) {
+        let vj = z.v[j];
+        self.gather(z, l, sizes, j, g);
+        let n = self.rows.len();
+        // U = L_bj L_jj⁻¹: solve U L_jj = L_bj column by column, last first.
+        for c in (0..vj).rev() {
+            for r in 0..n {
+                let mut s = self.u[c * n + r];
+                for cc in c + 1..vj {
+                    s -= self.u[cc * n + r] * ljj[c * vj + cc];
+                }
+                self.u[c * n + r] = s / ljj[c * vj + c];
+            }
+        }
+        // W = Z_bb U. The trailing rows (a suffix of the pattern, in
+        // increasing order) read Z_TT's lower triangle column by column.
+        self.w.clear();
+        self.w.resize(n * vj, 0.0);
+        let nt0 = self
+            .rows
+            .iter()
+            .position(|&(i, _)| i >= z.first)
+            .unwrap_or(n);
+        for b in nt0..n {
+            let (ib, rb) = self.rows[b];
+            let tb = z.toff[ib] + rb;
+            let col =
+                z.zt.col(tb)
+                    .try_as_col_major()
+                    .expect("contiguous")
+                    .as_slice();
+            for c in 0..vj {
+                self.w[c * n + b] += col[tb] * self.u[c * n + b];
+            }
+            for a in b + 1..n {
+                let (ia, ra) = self.rows[a];
+                let zab = col[z.toff[ia] + ra];
+                if zab != 0.0 {
+                    for c in 0..vj {
+                        self.w[c * n + a] += zab * self.u[c * n + b];
+                        self.w[c * n + b] += zab * self.u[c * n + a];
+                    }
+                }
+            }
+        }
+        // Pairs with a prefix row.
+        for a in 0..nt0 {
+            let (ia, ra) = self.rows[a];
+            for b in 0..n {
+                let (ib, rb) = self.rows[b];
+                let zab = z.get(ia, ra, ib, rb);
+                if zab != 0.0 {
+                    for c in 0..vj {
+                        self.w[c * n + a] += zab * self.u[c * n + b];
+                        if b >= nt0 {
+                            self.w[c * n + b] += zab * self.u[c * n + a];
+                        }
+                    }
+                }
+            }
+        }
+        // Z_jj = L_jj⁻ᵀ L_jj⁻¹ + Uᵀ W.
+        let mut inv = [0.0f64; 64];
+        let mut heap = Vec::new();
+        let linv: &mut [f64] = if vj * vj <= 64 {
+            &mut inv[..vj * vj]
+        } else {
+            heap.resize(vj * vj, 0.0);
+            &mut heap
+        };
+        for c in 0..vj {
+            for r in c..vj {
+                let mut s = if r == c { 1.0 } else { 0.0 };
+                for m in c..r {
+                    s -= ljj[m * vj + r] * linv[c * vj + m];
+                }
+                linv[c * vj + r] = s / ljj[r * vj + r];
+            }
+        }
+        for a in 0..vj {
+            for b in 0..vj {
+                let mut s: f64 = (a.max(b)..vj)
+                    .map(|m| linv[a * vj + m] * linv[b * vj + m])
+                    .sum();
+                for r in 0..n {
+                    s += self.u[a * n + r] * self.w[b * n + r];
+                }
+                zjj[b * vj + a] = s;
+            }
+        }
+    }
+
+    /// The pattern of column (j, g) below its diagonal block, and L's
+    /// values there (into `u`, column-major).
+    fn gather(&mut self, z: &SelectedInverse, l: &[Block], sizes: &[usize], j: usize, g: usize) {
+        let vj = z.v[j];
+        self.segments.clear();
+        self.rows.clear();
+        let mut at = 0;
+        for i in j + 1..z.nblocks {
+            match &l[tri(i, j)] {
+                Block::Sparse(s) => {
+                    for kk in s.colptr[g]..s.colptr[g + 1] {
+                        let m = s.rowidx[kk] as usize;
+                        self.segments.push(Segment {
+                            block: i,
+                            row0: m * s.vr,
+                            len: s.vr,
+                            stored: Some(kk),
+                            at,
+                        });
+                        at += s.vr;
+                    }
+                }
+                Block::Dense(_) => {
+                    self.segments.push(Segment {
+                        block: i,
+                        row0: 0,
+                        len: sizes[i],
+                        stored: None,
+                        at,
+                    });
+                    at += sizes[i];
+                }
+                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+            }
+        }
+        let n = at;
+        self.u.clear();
+        self.u.resize(n * vj, 0.0);
+        for seg in &self.segments {
+            for r in 0..seg.len {
+                self.rows.push((seg.block, seg.row0 + r));
+            }
+            match &l[tri(seg.block, j)] {
+                Block::Sparse(s) => {
+                    let blk = s.block(seg.stored.expect("sparse segment"));
+                    for c in 0..vj {
+                        for r in 0..seg.len {
+                            self.u[c * n + seg.at + r] = blk[c * s.vr + r];
+                        }
+                    }
+                }
+                Block::Dense(m) => {
+                    for c in 0..vj {
+                        for r in 0..seg.len {
+                            self.u[c * n + seg.at + r] = m[(seg.row0 + r, g * vj + c)];
+                        }
+                    }
+                }
+                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+            }
+        }
+    }
+}
