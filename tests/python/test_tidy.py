@@ -1,0 +1,191 @@
+"""``mm.tidy`` against broom.mixed 0.2.9 (tests/fixtures/tidy_*.json, written by
+tests/fixtures/generate_tidy.R): the same rows, order, terms and groups, and values.
+
+Tolerances (relative unless said): estimates, standard errors, statistics and Wald ends
+1e-6 where they depend only on the optimum (lme4's and our optimizers stop within about
+1e-7 of each other on these well-conditioned fits); Satterthwaite df 1e-3 and p 1e-4
+absolute as tests/python/test_ddf.py (lmerTest differentiates the covariance numerically);
+profile ends 1e-3 (lme4 reads its ends off an interpolating spline through a few profile
+points, while ours are refined on the exact profile, so lme4's own spline error is about
+1e-4 relative); a GLMM's standard errors against lme4's R_X-based covariance (lme4's
+summary, and so broom.mixed, uses a finite-difference Hessian, which differs from it by
+about 1e-3 for cbpp: checked at 1e-2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+import mixedmodels as mm
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def fixture(case: str) -> dict:
+    return json.loads((FIXTURES / f"{case}.json").read_text())
+
+
+def close(got, want, rtol, atol=0.0):
+    got = np.array([np.nan if g is None else g for g in got], dtype=float)
+    want = np.array([np.nan if w is None else w for w in want], dtype=float)
+    assert np.array_equal(np.isnan(got), np.isnan(want)), (got, want)
+    ok = ~np.isnan(want)
+    assert np.all(np.abs(got[ok] - want[ok]) <= rtol * np.abs(want[ok]) + atol), (got, want)
+
+
+@pytest.fixture(scope="module")
+def sleep():
+    fx = fixture("tidy_sleepstudy_REML")
+    return mm.lmm(fx["formula"], mm.dataset("sleepstudy"), reml=True), fx
+
+
+@pytest.fixture(scope="module")
+def cake():
+    fx = fixture("tidy_cake_REML")
+    return mm.lmm(fx["formula"], mm.dataset("cake"), reml=True), fx
+
+
+@pytest.fixture(scope="module")
+def cbpp():
+    fx = fixture("tidy_cbpp_binomial")
+    return mm.glmm(fx["formula"], mm.dataset("cbpp"), family=mm.Binomial()), fx
+
+
+def test_sleepstudy_default_matches_lmertest(sleep):
+    m, fx = sleep
+    want = fx["default"]
+    got = mm.tidy(m, ddf="satterthwaite")
+    assert got.columns == [
+        "effect", "group", "term", "estimate", "std_error", "statistic", "df", "p_value"
+    ]  # fmt: skip
+    assert got["effect"].to_list() == want["effect"]
+    assert got["group"].to_list() == want["group"]
+    assert got["term"].to_list() == want["term"]
+    close(got["estimate"], want["estimate"], 1e-6)
+    close(got["std_error"], want["std.error"], 1e-6)
+    close(got["statistic"], want["statistic"], 1e-6)
+    close(got["df"], want["df"], 1e-3)
+    close(got["p_value"], want["p.value"], 0, 1e-4)
+
+
+def test_lme4_fit_has_no_p_values(sleep):
+    m, fx = sleep
+    got = mm.tidy(m, conf_int=True)
+    want = fx["lme4_wald"]
+    assert got.columns == [
+        "effect", "group", "term", "estimate", "std_error", "statistic", "conf_low", "conf_high"
+    ]  # fmt: skip
+    assert got["term"].to_list() == want["term"]
+    close(got["conf_low"], want["conf.low"], 1e-6)
+    close(got["conf_high"], want["conf.high"], 1e-6)
+
+
+def test_wald_intervals_on_satterthwaite_df(sleep, cake):
+    for m, fx in (sleep, cake):
+        got = mm.tidy(m, conf_int=True, conf_method="Wald", ddf="satterthwaite")
+        want = fx["wald"]
+        # t quantiles at the Satterthwaite df: df agree to 1e-3, which moves the ends ~1e-6
+        close(got["conf_low"], want["conf.low"], 1e-5)
+        close(got["conf_high"], want["conf.high"], 1e-5)
+
+
+def test_profile_intervals(sleep):
+    m, fx = sleep
+    got = mm.tidy(m, conf_int=True, conf_method="profile")
+    want = fx["profile"]
+    assert got["term"].to_list() == want["term"]
+    close(got["estimate"], want["estimate"], 1e-6)
+    close(got["conf_low"], want["conf.low"], 1e-3)
+    close(got["conf_high"], want["conf.high"], 1e-3)
+
+
+def test_ran_vals(sleep, cake, cbpp):
+    for m, fx in (sleep, cake, cbpp):
+        want = fx["ran_vals"]
+        got = mm.tidy(m, effects="ran_vals")
+        assert got.columns == ["effect", "group", "level", "term", "estimate", "std_error"]
+        assert got["level"].to_list() == want["level"]
+        assert got["term"].to_list() == want["term"]
+        assert got["effect"].to_list() == want["effect"]
+        rtol = 1e-4 if m is cbpp[0] else 1e-6
+        close(got["estimate"], want["estimate"], rtol)
+        close(got["std_error"], want["std.error"], rtol)
+
+
+def test_cake_groups_and_terms(cake):
+    m, fx = cake
+    got = mm.tidy(m, ddf="satterthwaite")
+    want = fx["default"]
+    # the package names an interaction grouping factor `a & b` (lme4: `a:b`) and a
+    # coefficient `recipe: B` (lme4: recipeB)
+    assert got["group"].to_list() == [
+        None if g is None else g.replace("recipe:replicate", "recipe & replicate")
+        for g in want["group"]
+    ]
+    assert got["term"].to_list()[6:] == want["term"][6:]
+    assert got["term"].to_list()[:6] == m.fixefnames
+    close(got["estimate"], want["estimate"], 1e-6)
+    close(got["std_error"], want["std.error"], 1e-6)
+    close(got["statistic"], want["statistic"], 1e-6)
+    close(got["df"], want["df"], 1e-3)
+
+
+def test_glmm_z_tests(cbpp):
+    m, fx = cbpp
+    got = mm.tidy(m)
+    want = fx["default"]
+    assert got.columns == [
+        "effect", "group", "term", "estimate", "std_error", "statistic", "p_value"
+    ]  # fmt: skip
+    assert got["term"].to_list()[:1] + got["term"].to_list()[4:] == [
+        want["term"][0],
+        want["term"][4],
+    ]
+    assert got["group"].to_list() == want["group"]
+    close(got["estimate"], want["estimate"], 1e-5)
+    se = got["std_error"].to_list()[:4]
+    close(se, fx["stderror_rx"], 1e-5)
+    close(se, want["std.error"][:4], 1e-2)
+    b = np.array(got["estimate"].to_list()[:4])
+    close(got["statistic"].to_list()[:4], b / np.array(fx["stderror_rx"]), 1e-5)
+
+
+def test_column_sets_follow_broom(sleep):
+    m, _ = sleep
+    assert mm.tidy(m, "fixed").columns == ["effect", "term", "estimate", "std_error", "statistic"]
+    assert mm.tidy(m, "ran_pars").columns == ["effect", "group", "term", "estimate"]
+    rv = mm.tidy(m, ["ran_vals", "fixed"], conf_int=True)
+    assert rv["effect"].unique(maintain_order=True).to_list() == ["fixed", "ran_vals"]
+    row = rv.filter(pl.col("effect") == "ran_vals").row(0, named=True)
+    q = 1.959963984540054
+    assert row["conf_low"] == pytest.approx(row["estimate"] - q * row["std_error"], rel=1e-12)
+
+
+def test_zerocorr_has_no_correlation_rows():
+    m = mm.lmm("Reaction ~ 1 + Days + (1 + Days || Subject)", mm.dataset("sleepstudy"))
+    terms = mm.tidy(m, "ran_pars")["term"].to_list()
+    assert terms == ["sd__(Intercept)", "sd__Days", "sd__Observation"]
+
+
+def test_bad_arguments(sleep):
+    m, _ = sleep
+    for kwargs, parameter in [
+        ({"effects": "random"}, "effects"),
+        ({"effects": []}, "effects"),
+        ({"conf_method": "bayes", "conf_int": True}, "conf_method"),
+        ({"conf_int": "yes"}, "conf_int"),
+        ({"seed": 1}, "seed"),
+        ({"conf_int": True, "seed": 1}, "seed"),
+        ({"conf_int": True, "conf_level": 1.5}, "level"),
+        ({"ddf": "residual"}, "ddf"),
+        ({"effects": "ran_pars", "ddf": "satterthwaite"}, "ddf"),
+    ]:
+        with pytest.raises(mm.ArgumentError) as err:
+            mm.tidy(m, **kwargs)
+        assert err.value.parameter == parameter, kwargs
+    with pytest.raises(mm.NotFittedError):
+        mm.tidy(mm.LinearMixedModel("Reaction ~ 1 + (1 | Subject)", mm.dataset("sleepstudy")))
