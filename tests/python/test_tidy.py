@@ -1,20 +1,28 @@
 """``mm.tidy`` against broom.mixed 0.2.9 (tests/fixtures/tidy_*.json, written by
-tests/fixtures/generate_tidy.R): the same rows, order, terms and groups, and values.
+tests/fixtures/generate_tidy.R): the same rows, order, columns, terms, groups and levels,
+and the values; and against the package's own coeftable/varcorr/ranef/condvar/confint.
 
-Tolerances (relative unless said): estimates, standard errors, statistics and Wald ends
-1e-6 where they depend only on the optimum (lme4's and our optimizers stop within about
-1e-7 of each other on these well-conditioned fits); Satterthwaite df 1e-3 and p 1e-4
-absolute as tests/python/test_ddf.py (lmerTest differentiates the covariance numerically);
-profile ends 1e-3 (lme4 reads its ends off an interpolating spline through a few profile
-points, while ours are refined on the exact profile, so lme4's own spline error is about
-1e-4 relative); a GLMM's standard errors against lme4's R_X-based covariance (lme4's
-summary, and so broom.mixed, uses a finite-difference Hessian, which differs from it by
-about 1e-3 for cbpp: checked at 1e-2)."""
+Tolerances (relative unless said), set by how far lme4's fit is from ours, not by tidy
+(which only arranges numbers: its agreement with the package's own methods is checked to
+1e-12):
+* linear models: fixed effects, standard errors, statistics and Wald ends 1e-6 (β̂
+  agrees to 1e-12); variance parameters and conditional modes 1e-4 (the REML criteria
+  agree to 1e-12, but the optimum is flat and lme4 stops with θ about 1e-5 away);
+  Satterthwaite df 1e-3 and p 1e-4 absolute as tests/python/test_ddf.py (lmerTest
+  differentiates the covariance numerically);
+* profile ends 1e-4 (observed ≤ 5e-5: lme4 reads its ends off an interpolating spline
+  through a few profile points, while ours are refined on the exact profile);
+* cbpp (glmer): 2e-3 (lme4's glmer stops 6e-4 deviance units above our optimum, so its
+  estimates differ by up to 5e-4); standard errors against lme4's R_X-based covariance,
+  which is the package's (broom.mixed's come from lme4's finite-difference Hessian, 1.5%
+  away: checked at 3e-2), and z and p recomputed from lme4's R_X standard errors.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -65,9 +73,10 @@ def test_sleepstudy_default_matches_lmertest(sleep):
     assert got["effect"].to_list() == want["effect"]
     assert got["group"].to_list() == want["group"]
     assert got["term"].to_list() == want["term"]
-    close(got["estimate"], want["estimate"], 1e-6)
-    close(got["std_error"], want["std.error"], 1e-6)
-    close(got["statistic"], want["statistic"], 1e-6)
+    close(got["estimate"][:2], want["estimate"][:2], 1e-6)
+    close(got["estimate"][2:], want["estimate"][2:], 1e-4)
+    close(got["std_error"], want["std.error"], 1e-5)
+    close(got["statistic"], want["statistic"], 1e-5)
     close(got["df"], want["df"], 1e-3)
     close(got["p_value"], want["p.value"], 0, 1e-4)
 
@@ -98,9 +107,9 @@ def test_profile_intervals(sleep):
     got = mm.tidy(m, conf_int=True, conf_method="profile")
     want = fx["profile"]
     assert got["term"].to_list() == want["term"]
-    close(got["estimate"], want["estimate"], 1e-6)
-    close(got["conf_low"], want["conf.low"], 1e-3)
-    close(got["conf_high"], want["conf.high"], 1e-3)
+    close(got["estimate"], want["estimate"], 1e-4)
+    close(got["conf_low"], want["conf.low"], 1e-4)
+    close(got["conf_high"], want["conf.high"], 1e-4)
 
 
 def test_ran_vals(sleep, cake, cbpp):
@@ -111,8 +120,9 @@ def test_ran_vals(sleep, cake, cbpp):
         assert got["level"].to_list() == want["level"]
         assert got["term"].to_list() == want["term"]
         assert got["effect"].to_list() == want["effect"]
-        rtol = 1e-4 if m is cbpp[0] else 1e-6
-        close(got["estimate"], want["estimate"], rtol)
+        rtol = 2e-3 if m is cbpp[0] else 1e-4
+        scale = max(abs(v) for v in want["estimate"])  # modes near 0: absolute part
+        close(got["estimate"], want["estimate"], rtol, rtol * scale)
         close(got["std_error"], want["std.error"], rtol)
 
 
@@ -128,9 +138,10 @@ def test_cake_groups_and_terms(cake):
     ]
     assert got["term"].to_list()[6:] == want["term"][6:]
     assert got["term"].to_list()[:6] == m.fixefnames
-    close(got["estimate"], want["estimate"], 1e-6)
-    close(got["std_error"], want["std.error"], 1e-6)
-    close(got["statistic"], want["statistic"], 1e-6)
+    close(got["estimate"][:6], want["estimate"][:6], 1e-6)
+    close(got["estimate"][6:], want["estimate"][6:], 1e-4)
+    close(got["std_error"], want["std.error"], 1e-5)
+    close(got["statistic"], want["statistic"], 1e-5)
     close(got["df"], want["df"], 1e-3)
 
 
@@ -146,12 +157,48 @@ def test_glmm_z_tests(cbpp):
         want["term"][4],
     ]
     assert got["group"].to_list() == want["group"]
-    close(got["estimate"], want["estimate"], 1e-5)
+    close(got["estimate"], want["estimate"], 2e-3)
     se = got["std_error"].to_list()[:4]
-    close(se, fx["stderror_rx"], 1e-5)
-    close(se, want["std.error"][:4], 1e-2)
-    b = np.array(got["estimate"].to_list()[:4])
-    close(got["statistic"].to_list()[:4], b / np.array(fx["stderror_rx"]), 1e-5)
+    close(se, fx["stderror_rx"], 2e-3)
+    close(se, want["std.error"][:4], 3e-2)  # lme4's Hessian-based covariance: 1.5% away
+    b = np.array(fx["default"]["estimate"][:4])
+    z = b / np.array(fx["stderror_rx"])
+    close(got["statistic"].to_list()[:4], z, 3e-3)
+    p = [2 * NormalDist().cdf(-abs(v)) for v in z]
+    close(got["p_value"].to_list()[:4], p, 2e-2)
+
+
+def test_values_are_the_models_own(sleep, cbpp):
+    m, _ = sleep
+    t = mm.tidy(m, ["fixed", "ran_pars", "ran_vals"], ddf="kenward-roger", conf_int=True)
+    ct = m.coeftable(ddf="kenward-roger")
+    fixed = t.filter(pl.col("effect") == "fixed")
+    for col, ours in [("estimate", "estimate"), ("std_error", "stderror"), ("df", "df")]:
+        close(fixed[col], ct[ours], 1e-12)
+    close(fixed["p_value"], ct["p"], 1e-12)
+    vc = m.varcorr().terms[0]
+    pars = t.filter(pl.col("effect") == "ran_pars")["estimate"].to_list()
+    close(pars, [vc["sd"][0], vc["correlation"][0, 1], vc["sd"][1], m.sigma], 1e-12)
+    vals = t.filter(pl.col("effect") == "ran_vals")
+    re, cv = m.ranef()["Subject"], m.condvar()["Subject"]
+    close(vals["estimate"], re["(Intercept)"].to_list() + re["Days"].to_list(), 1e-12)
+    se = np.concatenate([np.sqrt(cv[:, 0, 0]), np.sqrt(cv[:, 1, 1])])
+    close(vals["std_error"], se, 1e-12)
+    g, _ = cbpp
+    gt = mm.tidy(g, "fixed")
+    close(gt["std_error"], g.stderror(), 1e-12)
+    close(gt["p_value"], g.coeftable()["p"], 1e-12)
+
+
+def test_profile_ends_are_confints(sleep):
+    m, _ = sleep
+    prof = mm.profile(m)
+    t = mm.tidy(m, conf_int=True, conf_method="profile", conf_level=0.9, profile=prof)
+    ci = m.confint("profile", 0.9, profile=prof)
+    order = ["(Intercept)", "Days", *ci["parameter"].to_list()[:4]]
+    by_name = {r[0]: r[2:] for r in ci.iter_rows()}
+    close(t["conf_low"], [by_name[p][0] for p in order], 1e-12)
+    close(t["conf_high"], [by_name[p][1] for p in order], 1e-12)
 
 
 def test_column_sets_follow_broom(sleep):
