@@ -236,3 +236,14 @@ def test_bad_arguments(sleep):
         assert err.value.parameter == parameter, kwargs
     with pytest.raises(mm.NotFittedError):
         mm.tidy(mm.LinearMixedModel("Reaction ~ 1 + (1 | Subject)", mm.dataset("sleepstudy")))
+
+
+def test_boot_ends_are_the_bootstrap_confints(sleep):
+    m, _ = sleep
+    t = mm.tidy(m, conf_int=True, conf_method="boot", n=20, seed=7)
+    ci = m.confint("boot", n=20, seed=7)  # the same seed: the same replicates
+    by_name = {r[0]: r[2:] for r in ci.iter_rows()}
+    order = ["(Intercept)", "Days", *ci["parameter"].to_list()[:4]]
+    close(t["conf_low"], [by_name[p][0] for p in order], 1e-12)
+    close(t["conf_high"], [by_name[p][1] for p in order], 1e-12)
+    assert all(lo < hi for lo, hi in zip(t["conf_low"], t["conf_high"], strict=True))
