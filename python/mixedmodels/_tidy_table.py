@@ -235,6 +235,12 @@ def tidy(
             parameter="conf_method",
         )
     method = conf_method.lower()
+    from ._profile import check_level
+
+    try:
+        conf_level = check_level(conf_level)
+    except ArgumentError as e:  # name this function's keyword
+        raise type(e)(str(e).replace("`level`", "`conf_level`"), parameter="conf_level") from None
     extras = {"profile": profile, "bootstrap": bootstrap, "n": n, "seed": seed}
     if not conf_int:
         for name, value in extras.items():
@@ -257,10 +263,6 @@ def tidy(
             )
         elif any(v is not None for v in extras.values()):
             model.confint("wald", conf_level, **extras)  # raises naming the keyword
-        else:
-            from ._profile import check_level
-
-            conf_level = check_level(conf_level)
         ends = {} if ci is None else {p: (lo, hi) for p, _, lo, hi in ci.iter_rows()}
         names = {id(r): name for r, name in ran_pars}
         for r in rows:

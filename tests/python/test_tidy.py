@@ -227,7 +227,9 @@ def test_bad_arguments(sleep):
         ({"conf_int": "yes"}, "conf_int"),
         ({"seed": 1}, "seed"),
         ({"conf_int": True, "seed": 1}, "seed"),
-        ({"conf_int": True, "conf_level": 1.5}, "level"),
+        ({"conf_int": True, "conf_level": 1.5}, "conf_level"),
+        ({"conf_int": True, "conf_level": "high"}, "conf_level"),
+        ({"conf_int": True, "profile": 1}, "profile"),
         ({"ddf": "residual"}, "ddf"),
         ({"effects": "ran_pars", "ddf": "satterthwaite"}, "ddf"),
     ]:
