@@ -67,7 +67,7 @@ from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
 from ._profile import ProfileResult, profile
-from ._tidy import augment, glance
+from ._tidy import augment, glance, tidy
 
 __all__ = [
     "Anova",
@@ -141,6 +141,7 @@ __all__ = [
     "rePCA",
     "restore",
     "save",
+    "tidy",
     "variance_decomposition",
     "vif",
 ]

@@ -2,6 +2,11 @@
 
 python -m mixedmodels "Reaction ~ 1 + Days + (1 + Days | Subject)" sleepstudy
 python -m mixedmodels "y ~ 1 + x + (1 | g)" data.parquet --reml --contrasts x=effects
+python -m mixedmodels "y ~ 1 + x + (1 | g)" data.csv --weights w --offset o --format markdown
+python -m mixedmodels "y ~ 1 + x + (1 | g)" data.csv --family poisson --link log --nagq 5
+
+Errors (a bad formula, column, keyword or data source) print one line ``error: ...`` on
+standard error and exit with status 2.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import polars as pl
 
 from . import _contrasts
 from ._datasets import dataset, datasets
+from ._display import FORMATS
 from ._errors import ArgumentError, MixedModelError
 from ._glmm import glmm
 from ._lmm import lmm
@@ -63,8 +69,37 @@ def parse_contrasts(items: list[str]) -> dict:
     return out
 
 
+def one_line(error: BaseException) -> str:
+    """The error's type and the first line of its message (multi-line messages, such as a
+    formula with a caret under the bad token, are cut to their first line)."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return f"{type(error).__name__}: {lines[0] if lines else ''}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m mixedmodels``."""
+    """Entry point of ``python -m mixedmodels``: fit the model and print its summary.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The command-line arguments (default: ``sys.argv[1:]``): a formula, a data source
+        (``.parquet``/``.csv`` path or bundled data set name) and the options
+        ``--reml``, ``--contrasts COL=CODING ...``, ``--weights COLUMN``,
+        ``--offset COLUMN``, ``--family``, ``--link``, ``--nagq``, ``--fast`` and
+        ``--format text|markdown|html|latex``.
+
+    Returns
+    -------
+    int
+        0 after printing the summary; 2 after a one-line ``error: ...`` message on
+        standard error for bad input (argparse itself exits with 2 on unknown options).
+
+    Examples
+    --------
+    >>> from mixedmodels.__main__ import main
+    >>> main(["Yield ~ 1 + (1 | Batch)", "dyestuff", "--format", "markdown"])  # doctest: +SKIP
+    0
+    """
     parser = argparse.ArgumentParser(
         prog="python -m mixedmodels",
         description="Fit a linear or generalized linear mixed model and print it.",
@@ -85,6 +120,14 @@ def main(argv: list[str] | None = None) -> int:
         "--nagq", type=int, default=1, help="GLMM: adaptive Gauss-Hermite points (1: Laplace)"
     )
     parser.add_argument("--fast", action="store_true", help="GLMM: optimise θ only")
+    parser.add_argument("--weights", metavar="COLUMN", help="column of case (prior) weights")
+    parser.add_argument("--offset", metavar="COLUMN", help="column of the offset")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="summary format: text (default), markdown, html or latex",
+    )
     args = parser.parse_args(argv)
     try:
         data = load(args.data)
@@ -94,7 +137,14 @@ def main(argv: list[str] | None = None) -> int:
                 raise ArgumentError(
                     "--link, --nagq and --fast need --family (a GLMM)", parameter="family"
                 )
-            model = lmm(args.formula, data, reml=args.reml, contrasts=contrasts)
+            model = lmm(
+                args.formula,
+                data,
+                reml=args.reml,
+                contrasts=contrasts,
+                weights=args.weights,
+                offset=args.offset,
+            )
         else:
             if args.reml:
                 raise ArgumentError("--reml applies to linear mixed models only", parameter="reml")
@@ -106,11 +156,14 @@ def main(argv: list[str] | None = None) -> int:
                 nagq=args.nagq,
                 fast=args.fast,
                 contrasts=contrasts,
+                weights=args.weights,
+                offset=args.offset,
             )
-    except (MixedModelError, ValueError, TypeError) as e:
-        print(f"error: {e}", file=sys.stderr)
+        text = model.summary(format=args.format)
+    except (MixedModelError, ValueError, TypeError, OSError, pl.exceptions.PolarsError) as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
         return 2
-    print(model)
+    print(text.rstrip("\n"))
     return 0
 
 

@@ -1,5 +1,6 @@
-"""Tidy one-row and per-observation summaries of a fitted model, with broom.mixed's
-column names and values (``glance`` and ``augment`` of lmer and glmer fits)."""
+"""Tidy tables of a fitted model, with broom.mixed's conventions: ``tidy`` (one row per
+parameter or conditional mode), ``glance`` (one row of fit statistics) and ``augment``
+(per-observation diagnostics) of lmer and glmer fits."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ import polars as pl
 from ._data import to_polars
 from ._errors import ArgumentError
 from ._performance import _check_model, _is_glmm
+from ._tidy_table import tidy
+
+__all__ = ["augment", "glance", "tidy"]
 
 
 def glance(model: Any) -> pl.DataFrame:
