@@ -20,7 +20,7 @@ import polars as pl
 from . import _core
 from ._display import RichDisplay, check_format
 from ._errors import ArgumentError, ArgumentTypeError
-from ._support import is_model, prepare
+from ._support import fitted_model, prepare
 
 _SCHEMA = {
     "num_df": pl.Int64,
@@ -28,15 +28,6 @@ _SCHEMA = {
     "F": pl.Float64,
     "p": pl.Float64,
 }
-
-
-def _check_model(model: Any, what: str) -> Any:
-    if not is_model(model):
-        raise ArgumentTypeError(
-            f"{what} needs a mixed model, got {type(model).__name__}", parameter="model"
-        )
-    model._require_fit(what)
-    return model
 
 
 def _check_ddf(ddf: Any) -> str | None:
@@ -165,7 +156,7 @@ def anova(model: Any, type: int = 3, ddf: str | None = None) -> pl.DataFrame:
     >>> round(t["den_df"][0], 2), t["num_df"][0]
     (254.02, 2)
     """
-    model = _check_model(model, "anova")
+    model = fitted_model(model, "anova")
     return _anova_frame(_anova_rows(model, _check_type(type), _check_ddf(ddf)))
 
 
@@ -195,7 +186,7 @@ class Anova(RichDisplay):
     """
 
     def __init__(self, model: Any, type: int = 3, ddf: str | None = None):
-        model = _check_model(model, "Anova")
+        model = fitted_model(model, "Anova")
         self.type = _check_type(type)
         self.ddf = _check_ddf(ddf)
         self._rows = _anova_rows(model, self.type, self.ddf)
@@ -264,7 +255,7 @@ def contrast_test(model: Any, L: Any, rhs: Any = None, ddf: str | None = None) -
     >>> round(t["den_df"][0], 3), round(t["F"][0], 2)
     (17.0, 45.85)
     """
-    model = _check_model(model, "contrast_test")
+    model = fitted_model(model, "contrast_test")
     rows = _rows_of(L)
     test = _core.contrast_test_of(model._core, rows, _rhs_of(rhs, len(rows)), _check_ddf(ddf))
     return pl.DataFrame({k: [v] for k, v in zip(_SCHEMA, test, strict=True)}, schema=_SCHEMA)

@@ -47,26 +47,10 @@ import polars as pl
 
 from ._base import MixedModel
 from ._errors import ArgumentError, ArgumentTypeError, ModelCheckWarning, SingularFitWarning
-from ._support import warn
+from ._support import fitted_model, warn
 
 # insight's warning threshold for the Poisson null-model mean.
 _SMALL_POISSON_MEAN = 6.0
-
-
-def _check_model(model: Any, what: str) -> MixedModel:
-    """``model`` as a fitted mixed model, or a typed error naming ``what``."""
-    if not isinstance(model, MixedModel):
-        raise ArgumentTypeError(
-            f"`{what}` needs a LinearMixedModel or GeneralizedLinearMixedModel, "
-            f"got {type(model).__name__}",
-            parameter="model",
-        )
-    model._require_fit(what)
-    return model
-
-
-def _is_glmm(model: MixedModel) -> bool:
-    return not model._has_sigma
 
 
 def _check_tolerance(tolerance: Any) -> float:
@@ -170,7 +154,7 @@ def variance_decomposition(model: Any, *, tolerance: float = 1e-5) -> dict[str, 
     >>> round(v["fixed"], 1), round(v["residual"], 1)
     (909.0, 654.9)
     """
-    model = _check_model(model, "variance_decomposition")
+    model = fitted_model(model, "variance_decomposition")
     v = _decomposition(model, tolerance)
     return {
         "fixed": v["fixed"],
@@ -232,7 +216,7 @@ def r2(model: Any, *, tolerance: float = 1e-5) -> dict[str, float]:
     >>> {k: round(v, 4) for k, v in mm.r2(m).items()}
     {'marginal': 0.2876, 'conditional': 0.7928}
     """
-    model = _check_model(model, "r2")
+    model = fitted_model(model, "r2")
     v = _decomposition(model, tolerance)
     if v["random"] is None:
         _warn_singular(model, v, tolerance, "r2")
@@ -281,7 +265,7 @@ def icc(model: Any, *, by_group: bool = False, tolerance: float = 1e-5) -> Any:
     >>> mm.icc(m, by_group=True)["group"].to_list()
     ['Batch']
     """
-    model = _check_model(model, "icc")
+    model = fitted_model(model, "icc")
     if not isinstance(by_group, bool):
         raise ArgumentTypeError(
             f"`by_group` must be a bool, got {type(by_group).__name__}", parameter="by_group"
@@ -388,7 +372,7 @@ def rePCA(model: Any) -> dict[str, RePCA]:
     >>> pca.proportion.round(3).tolist()
     [0.946, 0.054]
     """
-    model = _check_model(model, "rePCA")
+    model = fitted_model(model, "rePCA")
     return {
         d["group"]: RePCA(
             group=d["group"],
@@ -443,7 +427,7 @@ def vif(model: Any, *, ci: float | None = 0.95) -> pl.DataFrame:
     >>> mm.vif(m)["term"].to_list()
     ['recipe', 'temp']
     """
-    model = _check_model(model, "vif")
+    model = fitted_model(model, "vif")
     if ci is not None and (isinstance(ci, bool) or not isinstance(ci, (int, float))):
         raise ArgumentTypeError(
             f"`ci` must be a number or None, got {type(ci).__name__}", parameter="ci"

@@ -26,6 +26,24 @@ def is_model(obj: Any) -> bool:
     )
 
 
+def fitted_model(model: Any, what: str) -> Any:
+    """``model`` if it is a fitted mixed model; else ``ArgumentTypeError`` (not a model)
+    or ``NotFittedError`` naming ``what``."""
+    if not is_model(model):
+        raise ArgumentTypeError(
+            f"`{what}` needs a LinearMixedModel or GeneralizedLinearMixedModel, "
+            f"got {type(model).__name__}",
+            parameter="model",
+        )
+    model._require_fit(what)
+    return model
+
+
+def is_glmm(model: Any) -> bool:
+    """Is ``model`` a generalized linear mixed model (no residual σ)?"""
+    return not model._has_sigma
+
+
 def prepare(formula: Any, data: Any) -> tuple[pl.DataFrame, dict[str, tuple]]:
     """Check the formula, convert the data and encode the columns the formula uses."""
     if not isinstance(formula, str):

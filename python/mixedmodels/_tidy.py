@@ -12,7 +12,7 @@ import polars as pl
 
 from ._data import to_polars
 from ._errors import ArgumentError
-from ._performance import _check_model, _is_glmm
+from ._support import fitted_model, is_glmm
 from ._tidy_table import tidy
 
 __all__ = ["augment", "glance", "tidy"]
@@ -50,11 +50,11 @@ def glance(model: Any) -> pl.DataFrame:
     >>> mm.glance(m).columns
     ['nobs', 'sigma', 'logLik', 'AIC', 'BIC', 'deviance', 'df.residual']
     """
-    model = _check_model(model, "glance")
+    model = fitted_model(model, "glance")
     core = model._core
     n, npar = int(core.nobs), int(core.dof)
     row: dict[str, Any] = {"nobs": n}
-    if _is_glmm(model):
+    if is_glmm(model):
         row["sigma"] = 1.0
         row["logLik"] = float(core.loglikelihood())
         row["AIC"] = float(core.aic())
@@ -179,11 +179,11 @@ def augment(model: Any, data: Any = None) -> pl.DataFrame:
     >>> round(a[".hat"].sum(), 2)  # the trace of the hat matrix
     28.61
     """
-    model = _check_model(model, "augment")
+    model = fitted_model(model, "augment")
     df = _augment_data(model, data)
     core = model._core
     n = int(core.nobs)
-    glmm = _is_glmm(model)
+    glmm = is_glmm(model)
     offset = core.offset
     fixed = core.predict(None, False, "error", "link", None)
     if glmm:

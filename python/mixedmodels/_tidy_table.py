@@ -13,8 +13,8 @@ import numpy as np
 import polars as pl
 
 from ._errors import ArgumentError
-from ._performance import _check_model, _is_glmm
 from ._student_t import t_quantile
+from ._support import fitted_model, is_glmm
 
 EFFECTS = ("fixed", "ran_pars", "ran_vals")
 CONF_METHODS = ("wald", "profile", "boot")
@@ -54,7 +54,7 @@ def _fixed_rows(model: Any, ddf: str | None) -> list[dict]:
     """The coefficient table: t (or z) statistics, with df and p where broom.mixed has them
     (lmerTest fits: Satterthwaite; glmer fits: z tests)."""
     table = model.coeftable(ddf=ddf)
-    glmm = _is_glmm(model)
+    glmm = is_glmm(model)
     rows = []
     for r in table.iter_rows(named=True):
         row = {
@@ -223,7 +223,7 @@ def tidy(
     >>> mm.tidy(m, "ran_vals").columns[:4]
     ['effect', 'group', 'level', 'term']
     """
-    model = _check_model(model, "tidy")
+    model = fitted_model(model, "tidy")
     kinds = _check_effects(effects)
     if not isinstance(conf_int, bool):
         raise ArgumentError(
@@ -280,7 +280,7 @@ def tidy(
         "std_error": kinds != ["ran_pars"],
         "statistic": fixed,
         "df": fixed and ddf is not None,
-        "p_value": fixed and (ddf is not None or _is_glmm(model)),
+        "p_value": fixed and (ddf is not None or is_glmm(model)),
         "conf_low": conf_int,
         "conf_high": conf_int,
     }

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from .._errors import ArgumentError, ArgumentTypeError
-from .._performance import _check_model
+from .._support import fitted_model
 from ._common import check_level, figure_and_axes, two_sided_z
 
 
@@ -92,7 +92,7 @@ def coefplot(
     >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
     ['Days']
     """
-    model = _check_model(model, "coefplot")
+    model = fitted_model(model, "coefplot")
     level = check_level(level)
     if not isinstance(intercept, bool):
         raise ArgumentTypeError("`intercept` must be a bool", parameter="intercept")

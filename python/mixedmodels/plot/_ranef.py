@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentTypeError
-from .._performance import _check_model
+from .._support import fitted_model
 from ._common import check_level, figure_and_axes, normal_scores, pick, two_sided_z
 
 
@@ -82,7 +82,7 @@ def caterpillar(
     >>> [a.get_xlabel() for a in fig.axes]
     ['(Intercept)', 'Days']
     """
-    model = _check_model(model, "caterpillar")
+    model = fitted_model(model, "caterpillar")
     term = grouping_factor(model, term)
     z = two_sided_z(check_level(level))
     levels, columns, b, sd = modes_and_sds(model, term)
@@ -157,7 +157,7 @@ def qqcaterpillar(
     >>> fig.axes[0].get_ylabel()
     'Standard normal quantiles'
     """
-    model = _check_model(model, "qqcaterpillar")
+    model = fitted_model(model, "qqcaterpillar")
     term = grouping_factor(model, term)
     z = two_sided_z(check_level(level))
     _levels, columns, b, sd = modes_and_sds(model, term)

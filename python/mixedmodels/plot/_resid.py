@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._performance import _check_model, _is_glmm
+from .._support import fitted_model, is_glmm
 from .._tidy import augment
 from ._common import figure_and_axes, names_or_all, normal_quantiles, normal_scores
 
@@ -18,7 +18,7 @@ def residual_columns(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fitted values, residuals and standardized (Pearson / σ̂) residuals, as
     :func:`mixedmodels.augment` defines ``.fitted``, ``.resid`` and ``.wtres``."""
     a = augment(model)
-    sigma = 1.0 if _is_glmm(model) else float(model.sigma)
+    sigma = 1.0 if is_glmm(model) else float(model.sigma)
     return (
         a[".fitted"].to_numpy(),
         a[".resid"].to_numpy(),
@@ -73,7 +73,7 @@ def residplot(model: Any, kind: str | list[str] | None = None, *, ax: Any = None
     >>> [a.get_xlabel() for a in fig.axes]
     ['Fitted values', 'Standard normal quantiles', 'Fitted values']
     """
-    model = _check_model(model, "residplot")
+    model = fitted_model(model, "residplot")
     kinds = names_or_all("kind", kind, KINDS)
     fitted, resid, standardized = residual_columns(model)
     fig, axes = figure_and_axes(ax, len(kinds), panel_size=(4.0, 3.5))

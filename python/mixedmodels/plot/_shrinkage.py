@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import ArgumentError
-from .._performance import _check_model, _is_glmm
+from .._support import fitted_model, is_glmm
 from ._common import figure_and_axes
 from ._ranef import grouping_factor
 
@@ -86,8 +86,8 @@ def shrinkageplot(model: Any, term: str | None = None, *, ax: Any = None) -> Any
     >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
     ('(Intercept)', 'Days')
     """
-    model = _check_model(model, "shrinkageplot")
-    if _is_glmm(model):
+    model = fitted_model(model, "shrinkageplot")
+    if is_glmm(model):
         raise ArgumentError(
             "`shrinkageplot` needs a linear mixed model (its within-level least-squares "
             "fits have no counterpart for a GLMM)",
