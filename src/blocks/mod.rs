@@ -19,6 +19,7 @@ mod row_norms;
 mod selected_inverse;
 mod selinv;
 mod solve;
+mod sparse_rhs;
 
 pub use build::{allocate_l, Structure};
 pub use factor::{update_l, Workspace};

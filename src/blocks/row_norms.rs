@@ -14,6 +14,7 @@
 
 use faer::{Mat, Par};
 
+use super::sparse_rhs::SparseRhs;
 use super::{to_dense, tri, Block};
 
 /// Precomputed trailing solves and scratch space for ‖L_Z⁻¹w‖².
@@ -26,19 +27,12 @@ pub struct RowNorms {
     e: Mat<f64>,
     /// F = L_TT⁻¹ L_TP, t × |P|.
     f: Mat<f64>,
-    /// Values of the prefix part of the current vector.
-    x: Vec<f64>,
-    /// Generation stamp per prefix index: in use when current.
-    stamp: Vec<u32>,
-    generation: u32,
-    /// Prefix indices in use, in insertion order.
-    touched: Vec<usize>,
+    /// The prefix part of the current vector.
+    rhs: SparseRhs,
     /// Trailing entries of the current vector (index within T, value).
     trailing: Vec<(usize, f64)>,
     /// Scratch: the trailing part of L_Z⁻¹w.
     y: Vec<f64>,
-    /// Scratch: the levels of a prefix block in use.
-    groups: Vec<usize>,
 }
 
 impl RowNorms {
@@ -93,13 +87,9 @@ impl RowNorms {
             first,
             e,
             f,
-            x: vec![0.0; np],
-            stamp: vec![0; np],
-            generation: 1,
-            touched: Vec::new(),
+            rhs: SparseRhs::new(np),
             trailing: Vec::new(),
             y: vec![0.0; t],
-            groups: Vec::new(),
         })
     }
 
@@ -110,16 +100,8 @@ impl RowNorms {
 
     /// Start a new vector (all zero).
     pub fn clear(&mut self) {
-        for &i in &self.touched {
-            self.x[i] = 0.0;
-        }
-        self.touched.clear();
+        self.rhs.clear();
         self.trailing.clear();
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
-        }
     }
 
     /// Add `value` at stacked index `i`.
@@ -129,18 +111,19 @@ impl RowNorms {
             self.trailing.push((i - np, value));
             return;
         }
-        if self.stamp[i] != self.generation {
-            self.stamp[i] = self.generation;
-            self.touched.push(i);
-        }
-        self.x[i] += value;
+        self.rhs.add(i, value);
     }
 
     /// ‖L_Z⁻¹w‖² for the vector w built with [`add`](Self::add); `v` gives
     /// the columns per level of each random-effects block.
     pub fn norm2(&mut self, l: &[Block], v: &[usize]) -> f64 {
         self.solve_prefix(l, v);
-        let mut sum: f64 = self.touched.iter().map(|&i| self.x[i] * self.x[i]).sum();
+        let mut sum: f64 = self
+            .rhs
+            .touched()
+            .iter()
+            .map(|&i| self.rhs.value(i) * self.rhs.value(i))
+            .sum();
         if self.y.is_empty() {
             return sum;
         }
@@ -152,8 +135,8 @@ impl RowNorms {
                 self.y[r] += wb * col[r];
             }
         }
-        for &j in &self.touched {
-            let xj = self.x[j];
+        for &j in self.rhs.touched() {
+            let xj = self.rhs.value(j);
             if xj == 0.0 {
                 continue;
             }
@@ -170,65 +153,8 @@ impl RowNorms {
     /// downdating the later prefix blocks (the trailing part is handled
     /// through F).
     fn solve_prefix(&mut self, l: &[Block], v: &[usize]) {
-        for j in 0..self.first {
-            let (oj, vj) = (self.offsets[j], v[j]);
-            let mut groups = std::mem::take(&mut self.groups);
-            groups.clear();
-            groups.extend(
-                self.touched
-                    .iter()
-                    .filter(|&&i| i >= oj && i < self.offsets[j + 1])
-                    .map(|&i| (i - oj) / vj),
-            );
-            groups.sort_unstable();
-            groups.dedup();
-            let Block::Diag(d) = &l[tri(j, j)] else {
-                unreachable!("prefix blocks are block diagonal")
-            };
-            for &g in &groups {
-                // The solve writes every entry of the level: mark them in use.
-                for r in 0..vj {
-                    self.add(oj + g * vj + r, 0.0);
-                }
-                let blk = d.block(g);
-                let xs = &mut self.x[oj + g * vj..oj + (g + 1) * vj];
-                for r in 0..vj {
-                    let mut s = xs[r];
-                    for m in 0..r {
-                        s -= blk[m * vj + r] * xs[m];
-                    }
-                    xs[r] = s / blk[r * vj + r];
-                }
-            }
-            for i in j + 1..self.first {
-                let (oi, vi) = (self.offsets[i], v[i]);
-                for &g in &groups {
-                    match &l[tri(i, j)] {
-                        Block::Sparse(s) => {
-                            for kk in s.colptr[g]..s.colptr[g + 1] {
-                                let r = s.rowidx[kk] as usize;
-                                let b = s.block(kk);
-                                for rr in 0..vi {
-                                    let acc: f64 = (0..vj)
-                                        .map(|c| b[c * vi + rr] * self.x[oj + g * vj + c])
-                                        .sum();
-                                    self.add(oi + r * vi + rr, -acc);
-                                }
-                            }
-                        }
-                        Block::Dense(dm) => {
-                            for r in 0..dm.nrows() {
-                                let acc: f64 = (0..vj)
-                                    .map(|c| dm[(r, g * vj + c)] * self.x[oj + g * vj + c])
-                                    .sum();
-                                self.add(oi + r, -acc);
-                            }
-                        }
-                        Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
-                    }
-                }
-            }
-            self.groups = groups;
-        }
+        let first = self.first;
+        self.rhs
+            .forward_prefix(l, &self.offsets, v, first, first, first);
     }
 }

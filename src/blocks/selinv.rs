@@ -10,6 +10,7 @@
 
 use faer::{Mat, Par};
 
+use super::sparse_rhs::SparseRhs;
 use super::{tri, Block};
 
 /// Precomputed trailing inverse and scratch space for sparse quadratic forms.
@@ -23,19 +24,12 @@ pub struct SparseQuadratic {
     first: usize,
     /// M = L_TT⁻ᵀ L_TT⁻¹ over the trailing blocks (including the X part).
     m: Mat<f64>,
-    /// Values of the current sparse vector (stacked index space).
-    x: Vec<f64>,
-    /// Generation stamp per index: an index is in use when its stamp is current.
-    stamp: Vec<u32>,
-    generation: u32,
-    /// Indices in use, in insertion order.
-    touched: Vec<usize>,
+    /// The current sparse vector (stacked index space).
+    rhs: SparseRhs,
     /// Scratch: the trailing indices in use (reused across right-hand sides).
     trailing: Vec<usize>,
     /// Scratch of [`cross`](Self::cross): the first right-hand side's solution.
     first_solution: Vec<(usize, f64)>,
-    /// Scratch of the prefix solve: the levels of a block in use.
-    groups: Vec<usize>,
 }
 
 impl SparseQuadratic {
@@ -80,13 +74,9 @@ impl SparseQuadratic {
             k,
             first,
             m,
-            x: vec![0.0; n],
-            stamp: vec![0; n],
-            generation: 1,
-            touched: Vec::new(),
+            rhs: SparseRhs::new(n),
             trailing: Vec::new(),
             first_solution: Vec::new(),
-            groups: Vec::new(),
         }
     }
 
@@ -97,24 +87,12 @@ impl SparseQuadratic {
 
     /// Start a new right-hand side (all zero).
     pub fn clear(&mut self) {
-        for &i in &self.touched {
-            self.x[i] = 0.0;
-        }
-        self.touched.clear();
-        self.generation = self.generation.wrapping_add(1);
-        if self.generation == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.generation = 1;
-        }
+        self.rhs.clear();
     }
 
     /// Add `value` at stacked index `i`.
     pub fn add(&mut self, i: usize, value: f64) {
-        if self.stamp[i] != self.generation {
-            self.stamp[i] = self.generation;
-            self.touched.push(i);
-        }
-        self.x[i] += value;
+        self.rhs.add(i, value);
     }
 
     /// ‖L⁻¹w‖² for the right-hand side w built with [`add`](Self::add).
@@ -125,21 +103,21 @@ impl SparseQuadratic {
         let mut sum = 0.0;
         let mut trailing = std::mem::take(&mut self.trailing);
         trailing.clear();
-        for &i in &self.touched {
+        for &i in self.rhs.touched() {
             if i < t0 {
-                sum += self.x[i] * self.x[i];
+                sum += self.rhs.value(i) * self.rhs.value(i);
             } else {
                 trailing.push(i);
             }
         }
         for &a in &trailing {
-            let xa = self.x[a];
+            let xa = self.rhs.value(a);
             if xa == 0.0 {
                 continue;
             }
             let mut acc = 0.0;
             for &b in &trailing {
-                acc += self.m[(a - t0, b - t0)] * self.x[b];
+                acc += self.m[(a - t0, b - t0)] * self.rhs.value(b);
             }
             sum += xa * acc;
         }
@@ -156,23 +134,23 @@ impl SparseQuadratic {
         w2: &[(usize, f64)],
     ) -> f64 {
         // Solve w₁ and keep its entries; then solve w₂, whose entries stay
-        // in `x` (with the indices in use in `touched`).
+        // in `rhs`.
         self.solve_sparse(l, sizes_v, w1);
         let mut first = std::mem::take(&mut self.first_solution);
         first.clear();
-        first.extend(self.touched.iter().map(|&i| (i, self.x[i])));
+        first.extend(self.rhs.touched().iter().map(|&i| (i, self.rhs.value(i))));
         self.solve_sparse(l, sizes_v, w2);
         let t0 = self.offsets[self.first];
         let mut sum = 0.0;
         for &(i, va) in &first {
             if i < t0 {
                 // x holds w₂'s solution; indices it did not touch are zero.
-                if self.stamp[i] == self.generation {
-                    sum += va * self.x[i];
+                if self.rhs.is_set(i) {
+                    sum += va * self.rhs.value(i);
                 }
             } else {
-                for &j in self.touched.iter().filter(|&&j| j >= t0) {
-                    sum += va * self.m[(i - t0, j - t0)] * self.x[j];
+                for &j in self.rhs.touched().iter().filter(|&&j| j >= t0) {
+                    sum += va * self.m[(i - t0, j - t0)] * self.rhs.value(j);
                 }
             }
         }
@@ -180,7 +158,7 @@ impl SparseQuadratic {
         sum
     }
 
-    /// x_P and r_T for a right-hand side, left in `x` (indices in `touched`).
+    /// x_P and r_T for a right-hand side, left in `rhs`.
     fn solve_sparse(&mut self, l: &[Block], sizes_v: &[usize], w: &[(usize, f64)]) {
         self.clear();
         for &(i, v) in w {
@@ -191,73 +169,7 @@ impl SparseQuadratic {
 
     /// Solve the prefix blocks in place and subtract L_TP x_P from the trailing part.
     fn forward_prefix(&mut self, l: &[Block], v: &[usize]) {
-        for j in 0..self.first {
-            let (oj, vj) = (self.offsets[j], v[j]);
-            // Groups (levels) of block j in use, after the downdates from earlier blocks
-            // (which were applied when those blocks were solved).
-            let mut groups = std::mem::take(&mut self.groups);
-            groups.clear();
-            groups.extend(
-                self.touched
-                    .iter()
-                    .filter(|&&i| i >= oj && i < self.offsets[j + 1])
-                    .map(|&i| (i - oj) / vj),
-            );
-            groups.sort_unstable();
-            groups.dedup();
-            let Block::Diag(d) = &l[tri(j, j)] else {
-                unreachable!("prefix blocks are diagonal")
-            };
-            for &g in &groups {
-                // The solve writes every entry of the group: mark them all in use.
-                for r in 0..vj {
-                    self.add(oj + g * vj + r, 0.0);
-                }
-                let blk = d.block(g);
-                for r in 0..vj {
-                    let mut s = self.x[oj + g * vj + r];
-                    for m in 0..r {
-                        s -= blk[m * vj + r] * self.x[oj + g * vj + m];
-                    }
-                    self.x[oj + g * vj + r] = s / blk[r * vj + r];
-                }
-            }
-            // Downdate every later block by L[i,j] x_j.
-            for i in j + 1..=self.k {
-                let (oi, ni) = (self.offsets[i], self.offsets[i + 1] - self.offsets[i]);
-                if ni == 0 {
-                    continue;
-                }
-                let vi = if i < self.k { v[i] } else { 1 };
-                for &g in &groups {
-                    match &l[tri(i, j)] {
-                        Block::Sparse(s) => {
-                            for kk in s.colptr[g]..s.colptr[g + 1] {
-                                let r = s.rowidx[kk] as usize;
-                                let b = s.block(kk);
-                                for rr in 0..vi {
-                                    let mut acc = 0.0;
-                                    for c in 0..vj {
-                                        acc += b[c * vi + rr] * self.x[oj + g * vj + c];
-                                    }
-                                    self.add(oi + r * vi + rr, -acc);
-                                }
-                            }
-                        }
-                        Block::Dense(dm) => {
-                            for r in 0..ni {
-                                let mut acc = 0.0;
-                                for c in 0..vj {
-                                    acc += dm[(r, g * vj + c)] * self.x[oj + g * vj + c];
-                                }
-                                self.add(oi + r, -acc);
-                            }
-                        }
-                        Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
-                    }
-                }
-            }
-            self.groups = groups;
-        }
+        self.rhs
+            .forward_prefix(l, &self.offsets, v, self.k, self.first, self.k + 1);
     }
 }
