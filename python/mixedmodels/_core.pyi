@@ -67,6 +67,9 @@ def f_test_render(
 ) -> str:
     """One F test as a table rendered in ``format``."""
 
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``inf``: normal)."""
+
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
     (``shortest`` or ``percentile``)."""

@@ -5,15 +5,15 @@ column names in Python style (``std_error``, ``p_value``, ``conf_low``, ``conf_h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from . import _core
 from ._errors import ArgumentError
-from ._student_t import t_quantile
 from ._support import fitted_model, is_glmm
 
 EFFECTS = ("fixed", "ran_pars", "ran_vals")
@@ -130,13 +130,14 @@ def _ran_val_rows(model: Any) -> list[dict]:
 
 
 def _wald_ends(row: dict, level: float) -> tuple[float | None, float | None]:
-    """estimate ∓ q·se with the normal quantile, or the t quantile on the row's df."""
+    """estimate ∓ q·se with the normal quantile, or the t quantile on the row's df
+    (both from the core)."""
     se = row.get("std_error")
     if se is None:
         return None, None
     p = (1 + level) / 2
     df = row.get("df")
-    q = t_quantile(p, df) if df is not None else NormalDist().inv_cdf(p)
+    q = _core.t_quantile(p, math.inf if df is None else df)
     return row["estimate"] - q * se, row["estimate"] + q * se
 
 

@@ -12,7 +12,7 @@ use super::lmm::PyLinearMixedModel;
 use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::inference::ddf::{
-    anova, coeftable_ddf, contrast_test, matrix_from_rows, wald_anova, wald_test, AnovaRow,
+    anova, coeftable_ddf, contrast_test, dist, matrix_from_rows, wald_anova, wald_test, AnovaRow,
     AnovaType, CoefDfRow, DdfMethod, FTest,
 };
 use crate::model::MixedModel;
@@ -217,6 +217,13 @@ pub fn f_test_render(
     Ok(f_test_document(caption, &[label], &[Some(t)], note).render(format))
 }
 
+/// The `p` quantile of Student's t with `df` degrees of freedom (`df = inf`:
+/// the normal quantile); NaN outside 0 < p < 1 or for df ≤ 0.
+#[pyfunction]
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    dist::t_quantile(p, df)
+}
+
 /// Register the functions in the native module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lmm_coeftable_ddf, m)?)?;
@@ -225,5 +232,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(anova_of, m)?)?;
     m.add_function(wrap_pyfunction!(anova_render, m)?)?;
     m.add_function(wrap_pyfunction!(f_test_render, m)?)?;
+    m.add_function(wrap_pyfunction!(t_quantile, m)?)?;
     Ok(())
 }

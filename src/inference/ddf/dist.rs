@@ -4,6 +4,7 @@
 //! the fraction in its fast-converging region x < (a + 1)/(a + b + 2)).
 //! Infinite degrees of freedom give the normal and χ² limits.
 
+use crate::family::normal_quantile;
 use crate::stats::{chisq_upper, ln_gamma, normal_two_sided_p};
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom,
@@ -39,6 +40,50 @@ pub fn f_upper(f: f64, d1: f64, d2: f64) -> f64 {
     }
     let x = d2 / (d2 + d1 * f);
     regularized_beta(x, d2 / 2.0, d1 / 2.0)
+}
+
+/// The `p` quantile of Student's t with `df` > 0 degrees of freedom
+/// (0 < p < 1; `df = ∞`, or above 1e7, gives the normal quantile): bisection
+/// on the upper tail ½·[`t_two_sided_p`], then three Newton steps on the
+/// density. NaN outside the domain.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if !(p > 0.0 && p < 1.0) || df.is_nan() || df <= 0.0 {
+        return f64::NAN;
+    }
+    if df.is_infinite() || df > 1e7 {
+        return normal_quantile(p);
+    }
+    if p == 0.5 {
+        return 0.0;
+    }
+    if p < 0.5 {
+        return -t_quantile(1.0 - p, df);
+    }
+    // P(T ≤ t) for t ≥ 0.
+    let cdf = |t: f64| 1.0 - 0.5 * t_two_sided_p(t, df);
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while cdf(hi) < p {
+        (lo, hi) = (hi, 2.0 * hi);
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if cdf(mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-12 * hi.max(1.0) {
+            break;
+        }
+    }
+    let mut t = 0.5 * (lo + hi);
+    let log_norm =
+        ln_gamma(0.5 * (df + 1.0)) - ln_gamma(0.5 * df) - 0.5 * (df * std::f64::consts::PI).ln();
+    for _ in 0..3 {
+        let density = (log_norm - 0.5 * (df + 1.0) * (t * t / df).ln_1p()).exp();
+        t -= (cdf(t) - p) / density;
+    }
+    t
 }
 
 /// The regularised incomplete beta function I_x(a, b) for a, b > 0, 0 ≤ x ≤ 1.
@@ -90,6 +135,28 @@ mod tests {
     use super::*;
 
     // Reference values from R 4.2: 2 * pt(-abs(t), df), pf(f, d1, d2, lower.tail = FALSE).
+    #[test]
+    fn t_quantiles_match_r() {
+        // R 4.2: qt(0.975, 10), qt(0.95, 3.5), qt(0.025, 17.000007),
+        // qt(0.995, 1.5), qt(0.9, 250).
+        let cases = [
+            (0.975, 10.0, 2.228_138_851_986_274),
+            (0.95, 3.5, 2.222_433_493_649_601),
+            (0.025, 17.000007, -2.109_815_511_655_446),
+            (0.995, 1.5, 17.820_310_514_462_797),
+            (0.9, 250.0, 1.284_947_055_422_256),
+        ];
+        for (p, df, r) in cases {
+            let q = t_quantile(p, df);
+            assert!(
+                (q - r).abs() <= 1e-10 * r.abs(),
+                "qt({p}, {df}) = {q}, R {r}"
+            );
+        }
+        assert!((t_quantile(0.975, f64::INFINITY) - 1.959963984540054).abs() < 1e-12);
+        assert!(t_quantile(1.0, 5.0).is_nan() && t_quantile(0.5, -1.0).is_nan());
+    }
+
     #[test]
     fn t_and_f_tails_match_r() {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1e-300);
