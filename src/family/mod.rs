@@ -233,6 +233,13 @@ impl Link {
         }
     }
 
+    /// Does [`valid_eta`](Self::valid_eta) exclude any η? (Lets callers skip
+    /// the check for links defined everywhere.)
+    #[inline]
+    pub fn restricts_eta(self) -> bool {
+        matches!(self, Link::Sqrt)
+    }
+
     /// dμ/dη at η (bounded away from zero for the probability and log links).
     #[inline]
     pub fn mu_eta(self, eta: f64) -> f64 {

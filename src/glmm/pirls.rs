@@ -13,7 +13,6 @@
 use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::family::Link;
 use crate::parallel::PARALLEL_LOOP_ROWS;
 use crate::pls::PlsEngine;
 
@@ -77,7 +76,7 @@ impl GeneralizedLinearMixedModel {
         } else {
             (kernel(0..half, mu_a, dev_a), kernel(half..n, mu_b, dev_b))
         };
-        if link == Link::Sqrt && !self.eta.iter().all(|&e| link.valid_eta(e)) {
+        if link.restricts_eta() && !self.eta.iter().all(|&e| link.valid_eta(e)) {
             // Outside the link's domain: no step may end here.
             return f64::INFINITY;
         }
@@ -165,8 +164,8 @@ impl GeneralizedLinearMixedModel {
         self.update_xb();
         let resume = if self.started {
             let pdev = self.update_eta();
-            // A held state outside the link's domain (possible only for the
-            // square-root link) is no start: begin afresh as below.
+            // A held state outside the link's domain is no start: begin
+            // afresh as below.
             (pdev.is_finite() || !vary_beta).then_some(pdev)
         } else {
             None
