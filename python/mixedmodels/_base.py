@@ -380,8 +380,9 @@ class MixedModel(RichDisplay):
         Returns
         -------
         numpy.ndarray
-            One value per observation used (for a linear mixed model with an offset,
-            the response as given, not minus the offset).
+            One value per observation used: for a linear mixed model the response as
+            given (an offset is not subtracted), for a generalized one as coded for its
+            family (0/1, proportions or counts).
 
         Examples
         --------

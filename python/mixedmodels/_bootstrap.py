@@ -82,6 +82,8 @@ def parametricbootstrap(
     ArgumentError
         A bad ``n``, ``seed``, ``threads``, ``theta``, ``beta`` or ``sigma`` (named by
         ``parameter``), or ``sigma`` for a generalized model.
+    ArgumentTypeError
+        ``model`` is not a mixed model.
     KeyboardInterrupt
         Ctrl-C: the workers stop within a fit.
 
@@ -89,7 +91,7 @@ def parametricbootstrap(
     --------
     >>> import mixedmodels as mm
     >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
-    >>> b = mm.parametricbootstrap(m, 100, seed=42, progress=False)
+    >>> b = mm.parametricbootstrap(m, 20, seed=42, progress=False)
     >>> b.table.columns[:6]
     ['replicate', 'objective', 'sigma', '(Intercept)', 'Days', 'Subject.(Intercept)']
     >>> b.confint(method="percentile")["parameter"].to_list()[3:]
@@ -136,7 +138,20 @@ def _progress_bar(n: int, show: bool) -> tuple[Any, Callable[[int], None] | None
 
 
 class ParametricBootstrap:
-    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`).
+    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`, which
+    builds it, and :meth:`load`).
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        The replicates' estimates (the attribute below).
+    parameters : list of tuple of (str, str, float)
+        Per parameter, in lme4's ``confint`` order: its name, its column in ``table``
+        and the value the responses were drawn from.
+    formula : str
+        The model's formula.
+    seed : int
+        The seed of the draws.
 
     Attributes
     ----------
@@ -266,6 +281,12 @@ class ParametricBootstrap:
             Columns ``parameter``, ``estimate`` (the value the responses were drawn from:
             the fit's unless given), ``lower``, ``upper``; the rows in the order of lme4's
             ``confint(oldNames=FALSE)``: variance components, ``sigma``, fixed effects.
+
+        Raises
+        ------
+        ArgumentError
+            A ``level`` outside (0, 1) or an unknown ``method``; ArgumentTypeError for a
+            ``level`` that is not a number.
 
         Examples
         --------
@@ -397,6 +418,11 @@ def load_bootstrap(path: str | Path) -> ParametricBootstrap:
     -------
     ParametricBootstrap
         As saved.
+
+    Raises
+    ------
+    RestoreError
+        The file is not a saved bootstrap (or of a newer version).
 
     Examples
     --------

@@ -210,7 +210,22 @@ class LikelihoodRatioTest(RichDisplay):
         self.refitted = list(self._tests.refitted)
 
     def to_polars(self) -> pl.DataFrame:
-        """The tests as a polars DataFrame (the result of :func:`likelihoodratiotest`)."""
+        """The tests as a polars DataFrame (the result of :func:`likelihoodratiotest`).
+
+        Returns
+        -------
+        polars.DataFrame
+            A copy of the table: one row per model with its tests against the previous.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> d = mm.dataset("sleepstudy")
+        >>> m0 = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", d)
+        >>> m1 = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", d)
+        >>> mm.LikelihoodRatioTest(m0, m1).to_polars()["dof"].to_list()
+        [4, 6]
+        """
         return self._table.clone()
 
     def render(self, format: str = "text") -> str:

@@ -68,7 +68,8 @@ class ReTerm:
         Examples
         --------
         >>> import mixedmodels as mm
-        >>> mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).reterms[0].nlevels
+        >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.reterms[0].nlevels
         6
         """
         return len(self.levels)
@@ -915,7 +916,8 @@ class LinearMixedModel(MixedModel):
     # ---- tables ----------------------------------------------------------------------
     @needs_fit
     def varcorr(self) -> VarCorr:
-        """Variance components (prints like the MixedModels.jl manual; ``.to_polars()`` for a table).
+        """Variance components (prints like the MixedModels.jl manual; ``.to_polars()``
+        gives a table).
 
         Returns
         -------

@@ -60,6 +60,14 @@ def restore(path: str | Path, model: Any, data: Any = None, **kwargs: Any) -> An
     LinearMixedModel or GeneralizedLinearMixedModel
         The model, at the saved optimum.
 
+    Raises
+    ------
+    RestoreError
+        The file is not a saved fit, or was saved for another model (other formula,
+        data or settings).
+    ArgumentTypeError
+        A formula for ``model`` without ``data``.
+
     Examples
     --------
     >>> import mixedmodels as mm, tempfile, os
