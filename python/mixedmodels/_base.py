@@ -1005,6 +1005,11 @@ class MixedModel(RichDisplay):
         path : str or pathlib.Path
             The file to write.
 
+        Raises
+        ------
+        NotFittedError
+            The model holds no fit.
+
         Examples
         --------
         >>> import mixedmodels as mm, tempfile, os

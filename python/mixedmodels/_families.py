@@ -196,7 +196,7 @@ class Bernoulli(Family):
     Examples
     --------
     >>> import mixedmodels as mm
-    >>> g = mm.glmm("r2 ~ 1 + Anger + Gender + (1 | id)", mm.dataset("verbagg"),
+    >>> g = mm.glmm("use ~ 1 + age + urban + (1 | district)", mm.dataset("contraception"),
     ...             family=mm.Bernoulli())
     >>> g.family
     'Bernoulli'

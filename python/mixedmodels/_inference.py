@@ -157,6 +157,17 @@ def likelihoodratiotest(*models: MixedModel, check_nested: bool = True) -> pl.Da
         model before it ``chisq``, ``chisq_dof`` and ``p`` (null in the first row).
         :class:`LikelihoodRatioTest` is the same table, printable.
 
+    Raises
+    ------
+    ModelComparisonError
+        The models differ in family or link, rows, response or weights
+        (:class:`NotNestedError`: a model not nested in the next).
+    ArgumentError
+        Fewer than two models; ArgumentTypeError for an argument that is not a mixed
+        model.
+    NotFittedError
+        A model that is not fitted.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -189,6 +200,17 @@ class LikelihoodRatioTest(RichDisplay):
         effects, compared without refitting)?
     refitted : list of int
         Positions (1-based) of the models refitted by ML.
+
+    Raises
+    ------
+    ModelComparisonError
+        The models differ in family or link, rows, response or weights
+        (:class:`NotNestedError`: a model not nested in the next).
+    ArgumentError
+        Fewer than two models; ArgumentTypeError for an argument that is not a mixed
+        model.
+    NotFittedError
+        A model that is not fitted.
 
     Examples
     --------
