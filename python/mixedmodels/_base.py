@@ -235,6 +235,12 @@ class MixedModel(RichDisplay):
     def theta_names(self) -> list[str]:
         """lme4's names of the θ entries (``getME(m, "theta")``).
 
+        Returns
+        -------
+        list of str
+            ``<group>.<column>`` for diagonal entries of λ, ``<group>.<row>.<column>``
+            for off-diagonal ones, in the order of θ.
+
         Examples
         --------
         >>> import mixedmodels as mm
@@ -918,6 +924,11 @@ class MixedModel(RichDisplay):
         with their ``components`` (names) and ``failing_gradient``, ``max_scaled`` (the
         largest scaled gradient), ``restarted``, and its own ``evaluations`` and
         ``seconds`` (not counted in the fit's).
+
+        Returns
+        -------
+        dict or None
+            The fit record, or None for a model never fitted.
 
         Examples
         --------

@@ -238,6 +238,11 @@ class ParametricBootstrap:
     def n(self) -> int:
         """The number of replicates.
 
+        Returns
+        -------
+        int
+            The rows of :attr:`table`.
+
         Examples
         --------
         >>> import mixedmodels as mm
@@ -251,6 +256,11 @@ class ParametricBootstrap:
     def nonconverged(self) -> int:
         """The number of replicates whose fit failed or did not converge (their rows
         have ``converged`` false and the reason in ``warning``).
+
+        Returns
+        -------
+        int
+            Count of rows of :attr:`table` with ``converged`` false.
 
         Examples
         --------
