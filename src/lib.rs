@@ -45,6 +45,7 @@ pub mod optim;
 mod parallel;
 pub mod pls;
 pub mod present;
+pub mod progress;
 pub mod stats;
 pub mod terms;
 pub mod warning;

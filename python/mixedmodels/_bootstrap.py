@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, RestoreError
+from ._progress import ProgressBar
 from ._support import _vector, is_model
 from ._validate import _choice, check_arguments
 
@@ -35,7 +35,7 @@ def parametricbootstrap(
     *,
     seed: int,
     threads: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     theta: Any = None,
     beta: Any = None,
     sigma: float | None = None,
@@ -62,8 +62,10 @@ def parametricbootstrap(
         Seed of the random draws, 0 ≤ seed < 2**64.
     threads : int, optional
         Worker threads (default: one per available core).
-    progress : bool, default True
-        Show a progress bar (tqdm: on a terminal or in a notebook).
+    progress : bool or None
+        Show a progress bar of the replicates: True always, False never, None
+        (default) when the output is interactive and the bootstrap lasts more than a
+        second.
     theta, beta : array_like, optional
         Covariance parameters θ and fixed effects β to draw from (default: the fitted).
     sigma : float, optional
@@ -104,8 +106,7 @@ def parametricbootstrap(
             parameter="model",
         )
     check_arguments(n=n, seed=seed, threads=threads, progress=progress, sigma=sigma)
-    bar, update = _progress_bar(int(n), progress)
-    try:
+    with ProgressBar(progress, "parametric bootstrap", "fit", units=True, total=int(n)) as bar:
         raw = model._core.parametric_bootstrap(
             int(n),
             int(seed),
@@ -113,28 +114,9 @@ def parametricbootstrap(
             _vector("theta", theta),
             _vector("beta", beta),
             None if sigma is None else float(sigma),
-            update,
+            bar.native,
         )
-    finally:
-        if bar is not None:
-            bar.close()
     return ParametricBootstrap._from_native(raw, model.formula)
-
-
-def _progress_bar(n: int, show: bool) -> tuple[Any, Callable[[int], None] | None]:
-    """A tqdm bar for ``n`` replicates and the callback that moves it (None, None if not
-    shown)."""
-    if not show:
-        return None, None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=n, desc="parametric bootstrap", unit="fit")
-
-    def update(done: int) -> None:
-        if done > bar.n:
-            bar.update(done - bar.n)
-
-    return bar, update
 
 
 class ParametricBootstrap:

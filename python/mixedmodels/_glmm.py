@@ -12,6 +12,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
+from ._progress import ProgressBar
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -143,7 +144,7 @@ class GeneralizedLinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, fast: bool = False, nagq: int = 1, progress: bool = False
+        self, fast: bool = False, nagq: int = 1, progress: bool | None = None
     ) -> GeneralizedLinearMixedModel:
         """Fit by maximum likelihood; returns the model itself.
 
@@ -154,8 +155,10 @@ class GeneralizedLinearMixedModel(MixedModel):
         nagq : int
             Quadrature points, 1 to 100: 1 is the Laplace approximation, more use
             adaptive Gauss–Hermite quadrature (one scalar random-effects term only).
-        progress : bool
-            Print the number of evaluations and the objective after the fit.
+        progress : bool or None
+            Show a progress bar of the objective evaluations (both stages): True
+            always, False never, None (default) when the output is interactive and
+            the fit lasts more than a second.
 
         Returns
         -------
@@ -180,11 +183,9 @@ class GeneralizedLinearMixedModel(MixedModel):
         100.0
         """
         check_arguments(fast=fast, nagq=nagq, progress=progress)
-        self._core.fit(bool(fast), int(nagq))
+        with ProgressBar(progress, "fit", "eval") as bar:
+            self._core.fit(bool(fast), int(nagq), bar.native)
         self._after_fit()
-        if progress:
-            o = self.optsum
-            print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
         return self
 
     def evaluate(self, theta: Any, beta: Any = None, nagq: int = 1) -> float:
@@ -518,7 +519,7 @@ def glmm(
     weights: Any = None,
     offset: Any = None,
     missing: str = "drop",
-    progress: bool = False,
+    progress: bool | None = None,
     threads: int | None = None,
     check_nobs: str = "error",
 ) -> GeneralizedLinearMixedModel:

@@ -14,6 +14,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
+from ._progress import ProgressBar
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -325,7 +326,7 @@ class LinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, reml: bool = False, progress: bool = False, optimizer: str = "auto"
+        self, reml: bool = False, progress: bool | None = None, optimizer: str = "auto"
     ) -> LinearMixedModel:
         """Fit by maximum likelihood (default) or REML; returns the model itself.
 
@@ -333,8 +334,10 @@ class LinearMixedModel(MixedModel):
         ----------
         reml : bool
             Fit by REML instead of maximum likelihood.
-        progress : bool
-            Print the number of evaluations and the objective after the fit.
+        progress : bool or None
+            Show a progress bar of the objective evaluations: True always, False
+            never, None (default) when the output is interactive and the fit lasts
+            more than a second.
         optimizer : str
             ``"auto"`` (default): the quasi-Newton method (projected BFGS with the
             analytic gradient of the objective), handing over to BOBYQA from its best
@@ -364,11 +367,9 @@ class LinearMixedModel(MixedModel):
         319.6543
         """
         check_arguments(reml=reml, progress=progress, optimizer=optimizer)
-        self._core.fit(bool(reml), optimizer)
+        with ProgressBar(progress, "fit", "eval") as bar:
+            self._core.fit(bool(reml), optimizer, bar.native)
         self._after_fit()
-        if progress:
-            o = self.optsum
-            print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
         return self
 
     def refit(self, y: Any = None, reml: bool | None = None) -> LinearMixedModel:
@@ -1023,7 +1024,7 @@ def lmm(
     weights: Any = None,
     sigma: float | None = None,
     missing: str = "drop",
-    progress: bool = False,
+    progress: bool | None = None,
     threads: int | None = None,
     offset: Any = None,
     check_nobs: str = "error",
@@ -1037,8 +1038,8 @@ def lmm(
         As for :class:`LinearMixedModel`.
     reml : bool
         Fit by REML instead of maximum likelihood.
-    progress : bool
-        Print the number of evaluations and the objective after the fit.
+    progress : bool or None
+        A progress bar, as for :meth:`LinearMixedModel.fit`.
     optimizer : str
         ``"auto"``, ``"bfgs"`` or ``"bobyqa"``, as for :meth:`LinearMixedModel.fit`.
 

@@ -14,6 +14,8 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, MixedModelWarning
+from ._progress import ProgressBar
+from ._validate import check_arguments
 
 # The leading columns of ProfileResult.table; a parameter of the same name gets a "_".
 TABLE_COLUMNS = ("parameter", "zeta", "value")
@@ -302,7 +304,7 @@ class ProfileResult:
         )
 
 
-def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
+def profile(model: Any, *, threshold: float = 4.0, progress: bool | None = None) -> ProfileResult:
     """Profile the likelihood of every parameter of a fitted model.
 
     For a parameter p with estimate p̂ the profile is ζ(p) = sign(p − p̂)·√(d(p) − d(p̂)),
@@ -323,6 +325,10 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
     threshold : float, default 4.0
         Follow each profile until |ζ| exceeds this (MixedModels.jl's default; enough for
         intervals up to level 0.9999).
+    progress : bool or None
+        Show a progress bar of the parameters profiled: True always, False never,
+        None (default) when the output is interactive and profiling lasts more than a
+        second.
 
     Returns
     -------
@@ -357,7 +363,9 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
             parameter="model",
         )
     threshold = check_threshold(threshold)
-    native = _core.profile_model(model._core, threshold)
+    check_arguments(progress=progress)
+    with ProgressBar(progress, "profile", "param", units=True) as bar:
+        native = _core.profile_model(model._core, threshold, bar.native)
     for message in native.warnings:
         warn(MixedModelWarning(message))
     return ProfileResult(model, native)

@@ -199,7 +199,7 @@ impl GeneralizedLinearMixedModel {
         self.started = false;
         self.factorizations = 0;
         let interrupt = self.interrupt.clone();
-        let mut log = FitLog::default();
+        let mut log = FitLog::reporting_to(&interrupt);
         let finitial = self
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
