@@ -6,6 +6,7 @@ mod extract;
 mod fit;
 mod gradient;
 mod influence;
+pub mod many;
 mod objective;
 mod restore;
 mod summary;
