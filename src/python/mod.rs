@@ -9,6 +9,7 @@ mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
+mod many;
 mod present;
 mod profile;
 mod shared;
@@ -62,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
+    m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;
