@@ -6,7 +6,9 @@
 mod common;
 
 use common::*;
-use mixedmodels::inference::bootstrap::{parametric_bootstrap, BootstrapOptions, ParametricBootstrap};
+use mixedmodels::inference::bootstrap::{
+    parametric_bootstrap, BootstrapOptions, ParametricBootstrap,
+};
 use mixedmodels::interrupt::Interrupt;
 use mixedmodels::{Error, LinearMixedModel, LmmOptions};
 

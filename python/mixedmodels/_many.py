@@ -12,10 +12,10 @@ import numpy as np
 import polars as pl
 
 from . import _core
+from ._data import to_polars
 from ._errors import ArgumentError, ArgumentTypeError, DataError, DataTypeError
 from ._executor import blocks, check_executor, executor_workers, run_blocks
 from ._lmm import LinearMixedModel
-from ._data import to_polars
 from ._validate import _choice, check_arguments
 
 # The placeholder response of the design (mixedmodels::lmm::many::PLACEHOLDER_RESPONSE).

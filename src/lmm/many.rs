@@ -226,7 +226,12 @@ fn check_response(design: &LinearMixedModel, r: &Response<'_>) -> Result<()> {
             ),
         });
     }
-    if let Some(&row) = design.terms.rows.iter().find(|&&i| !r.values[i].is_finite()) {
+    if let Some(&row) = design
+        .terms
+        .rows
+        .iter()
+        .find(|&&i| !r.values[i].is_finite())
+    {
         return Err(Error::Row {
             column: r.name.to_string(),
             row,

@@ -78,10 +78,7 @@ pub fn fit_many<'py>(
         PyArray1::from_vec(py, f.fits.iter().map(g).collect())
     };
     d.set_item("objective", column(&|r| r.estimates.objective))?;
-    d.set_item(
-        "sigma",
-        column(&|r| r.estimates.sigma.unwrap_or(f64::NAN)),
-    )?;
+    d.set_item("sigma", column(&|r| r.estimates.sigma.unwrap_or(f64::NAN)))?;
     let beta = f.fits.iter().flat_map(|r| r.estimates.beta.clone());
     d.set_item("beta", rowmajor(py, k, p, beta.collect()))?;
     let theta = f.fits.iter().flat_map(|r| r.estimates.theta.clone());
@@ -90,11 +87,7 @@ pub fn fit_many<'py>(
     d.set_item("converged", converged)?;
     let evaluations: Vec<usize> = f.fits.iter().map(|r| r.evaluations).collect();
     d.set_item("evaluations", evaluations)?;
-    let warning: Vec<Option<String>> = f
-        .fits
-        .iter()
-        .map(|r| r.estimates.warning.clone())
-        .collect();
+    let warning: Vec<Option<String>> = f.fits.iter().map(|r| r.estimates.warning.clone()).collect();
     d.set_item("warning", warning)?;
     d.set_item("coef_names", &f.coef_names)?;
     d.set_item("theta_names", &f.theta_names)?;

@@ -117,7 +117,9 @@ impl ParametricBootstrap {
         let bad = |m: String| Error::argument("blocks", m);
         blocks.sort_by_key(|b| b.first);
         let mut iter = blocks.into_iter();
-        let mut out = iter.next().ok_or_else(|| bad("no blocks to merge".into()))?;
+        let mut out = iter
+            .next()
+            .ok_or_else(|| bad("no blocks to merge".into()))?;
         for b in iter {
             let next = out.first + out.replicates.len();
             if b.first != next {
