@@ -83,6 +83,9 @@ def fit_many(
     ``objective``, ``sigma``, ``beta``, ``theta``, ``converged``, ``evaluations``,
     ``warning`` and the names ``coef_names``, ``theta_names``."""
 
+def memory_estimate(model: LinearMixedModel) -> dict[str, int]:
+    """Bytes the model and its fit need: ``a``, ``l``, ``rows``, ``fit``, ``total``."""
+
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
     (``shortest`` or ``percentile``)."""

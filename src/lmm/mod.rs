@@ -7,6 +7,7 @@ mod fit;
 mod gradient;
 mod influence;
 pub mod many;
+pub mod memory;
 mod objective;
 mod restore;
 mod summary;

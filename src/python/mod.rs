@@ -10,6 +10,7 @@ mod glmm;
 mod lmm;
 mod lrt;
 mod many;
+mod memory;
 mod present;
 mod profile;
 mod shared;
@@ -64,6 +65,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;

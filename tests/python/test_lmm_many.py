@@ -110,3 +110,15 @@ def test_bad_input_raises_typed_errors(data):
     with pytest.raises(mm.ArgumentError) as e:
         mm.lmm_many(RHS, data, ["y0"], threads=0)
     assert e.value.parameter == "threads"
+
+
+def test_memory_estimate_counts_the_blocks_before_fitting():
+    d = mm.dataset("sleepstudy")
+    m = mm.LinearMixedModel(f"Reaction ~ {RHS}", d)
+    before = m.memory_estimate()
+    assert before["total"] == before["a"] + before["l"] + before["rows"] + before["fit"]
+    assert before == m.fit().memory_estimate()
+    # Without the slope: L's diagonal block holds 18 doubles instead of 18 · 4.
+    smaller = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 | Subject)", d).memory_estimate()
+    assert before["l"] - smaller["l"] >= 8 * 18 * 3
+    assert before["rows"] > smaller["rows"]
