@@ -30,7 +30,7 @@ pub struct PyGeneralizedLinearMixedModel {
 
 impl PyGeneralizedLinearMixedModel {
     pub(super) fn m(&self) -> MutexGuard<'_, GeneralizedLinearMixedModel> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        shared::lock_model(&self.inner)
     }
 }
 

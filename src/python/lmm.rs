@@ -37,7 +37,7 @@ pub struct PyLinearMixedModel {
 
 impl PyLinearMixedModel {
     pub(super) fn m(&self) -> MutexGuard<'_, LinearMixedModel> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        shared::lock_model(&self.inner)
     }
 }
 

@@ -26,6 +26,26 @@ pub type FitLog<'py> = (
 pub use super::arrays::{colmajor, rowmajor};
 
 /// (names, estimates, standard errors, z, p) of the fixed effects.
+/// Lock a model's mutex without holding the GIL while waiting for it.
+///
+/// A model's methods lock it and then release the GIL for long work (fits,
+/// bootstraps), re-taking the GIL now and then to poll for Ctrl-C and to move
+/// a progress bar. A second Python thread that waited for the lock while
+/// holding the GIL would block that first thread's poll: a deadlock. So a
+/// lock that is taken is waited for with the GIL released.
+pub fn lock_model<T: Send>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    use std::sync::TryLockError;
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return guard,
+            Err(TryLockError::Poisoned(e)) => return e.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                Python::attach(|py| py.detach(|| drop(mutex.lock())));
+            }
+        }
+    }
+}
+
 pub fn coeftable(m: &impl MixedModel) -> CoefColumns {
     let rows = m.coeftable();
     (
