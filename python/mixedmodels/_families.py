@@ -106,21 +106,37 @@ class Poisson(Family):
 
 
 class Gamma(Family):
-    """Positive continuous responses (not supported yet: fitting it is an error)."""
+    """Positive continuous responses with shape 1/φ (Var = φμ²); φ is estimated with
+    the model (glmmTMB's formulation). Links: inverse (canonical), log, identity."""
 
     name = "gamma"
 
 
 class InverseGaussian(Family):
-    """Positive continuous responses (not supported yet: fitting it is an error)."""
+    """Positive continuous responses with Var = φμ³; φ is estimated with the model.
+    Links: 1/mu^2 (canonical), log, inverse, identity."""
 
     name = "inversegaussian"
 
 
 class Normal(Family):
-    """Gaussian responses: with the identity link fit a linear mixed model instead."""
+    """Gaussian responses with variance φ = σ², for non-identity links (log, inverse);
+    with the identity link a linear mixed model is the same model."""
 
     name = "normal"
+
+
+class NegativeBinomial(Family):
+    """Overdispersed counts, NB2: size k = 1/φ, Var = μ + φμ² (glmmTMB's ``nbinom2``);
+    φ is estimated with the model. Link: log (default), identity or sqrt."""
+
+    name = "negativebinomial"
+
+
+class InverseSquareLink(Link):
+    """1 / μ², canonical for the inverse Gaussian."""
+
+    name = "1/mu^2"
 
 
 def link_name(link: Any) -> str | None:
