@@ -66,7 +66,10 @@ fn check(m: &GeneralizedLinearMixedModel, fx: &Value, se_log_phi_rtol: f64) {
     let ours = m.objective();
     let theirs = fx["objective"].as_f64().unwrap();
     let rel = (ours - theirs) / theirs.abs();
-    assert!(rel.abs() <= OBJ_RTOL, "objective {ours} vs glmmTMB {theirs} ({rel:e})");
+    assert!(
+        rel.abs() <= OBJ_RTOL,
+        "objective {ours} vs glmmTMB {theirs} ({rel:e})"
+    );
     let ll = m.loglikelihood().unwrap();
     assert_rel(-2.0 * ll, ours, 1e-14, "-2 logLik is the objective");
     let aic = m.aic().unwrap();
@@ -98,7 +101,12 @@ fn check(m: &GeneralizedLinearMixedModel, fx: &Value, se_log_phi_rtol: f64) {
         fx["phi"],
         fx["se_log_phi"].as_f64().unwrap()
     );
-    assert_rel(se_lp, fx["se_log_phi"].as_f64().unwrap(), se_log_phi_rtol, "SE(log phi)");
+    assert_rel(
+        se_lp,
+        fx["se_log_phi"].as_f64().unwrap(),
+        se_log_phi_rtol,
+        "SE(log phi)",
+    );
 }
 
 #[test]
@@ -201,12 +209,22 @@ fn grouped_inverse_gaussian_canonical_link() {
         assert!((b - t).abs() <= 1e-3 * t.abs().max(0.1), "beta {b} vs {t}");
     }
     assert_rel(m.theta()[0], floats(&fx["theta"])[0], 1e-3, "theta");
-    assert_rel(m.dispersion().unwrap(), fx["phi"].as_f64().unwrap(), 1e-3, "phi");
+    assert_rel(
+        m.dispersion().unwrap(),
+        fx["phi"].as_f64().unwrap(),
+        1e-3,
+        "phi",
+    );
     for pt in fx["objective_at"].as_array().unwrap() {
         m.set_dispersion(pt["phi"].as_f64().unwrap()).unwrap();
         let v = m
             .evaluate(&floats(&pt["theta"]), Some(&floats(&pt["beta"])), 1)
             .unwrap();
-        assert_rel(v, pt["objective"].as_f64().unwrap(), 1e-8, "objective at a point");
+        assert_rel(
+            v,
+            pt["objective"].as_f64().unwrap(),
+            1e-8,
+            "objective at a point",
+        );
     }
 }

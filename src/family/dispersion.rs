@@ -93,7 +93,10 @@ impl Family {
             }
             Family::InverseGaussian => {
                 let m3 = mu * mu * mu;
-                ((y - mu) / (phi * m3), (2.0 * mu - 3.0 * y) / (phi * m3 * mu))
+                (
+                    (y - mu) / (phi * m3),
+                    (2.0 * mu - 3.0 * y) / (phi * m3 * mu),
+                )
             }
             Family::NegativeBinomial => {
                 let k = 1.0 / phi;
@@ -243,8 +246,14 @@ mod tests {
             let s = (le(eta + he) - le(eta - he)) / (2.0 * he);
             let w = -(le(eta + he) - 2.0 * le(eta) + le(eta - he)) / (he * he);
             let (score, wobs) = family.eta_score_weight(link, y, mu, eta, phi, true);
-            assert!((s - score).abs() < 1e-6 * score.abs().max(1.0), "{family:?} {link:?} s");
-            assert!((w - wobs).abs() < 1e-4 * wobs.abs().max(1.0), "{family:?} {link:?} w");
+            assert!(
+                (s - score).abs() < 1e-6 * score.abs().max(1.0),
+                "{family:?} {link:?} s"
+            );
+            assert!(
+                (w - wobs).abs() < 1e-4 * wobs.abs().max(1.0),
+                "{family:?} {link:?} w"
+            );
         }
     }
 

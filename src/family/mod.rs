@@ -187,9 +187,10 @@ impl Family {
             }
             Family::Poisson => -2.0 * wt * (xlogx(y) - y - ln_gamma(y + 1.0)),
             // The full log density is in the model's per-observation terms.
-            Family::Gamma | Family::InverseGaussian | Family::Gaussian | Family::NegativeBinomial => {
-                0.0
-            }
+            Family::Gamma
+            | Family::InverseGaussian
+            | Family::Gaussian
+            | Family::NegativeBinomial => 0.0,
         }
     }
 

@@ -59,7 +59,10 @@ impl GeneralizedLinearMixedModel {
         if !self.family.has_dispersion() {
             return Err(Error::argument(
                 "dispersion",
-                format!("the {} family has no dispersion parameter", self.family.name()),
+                format!(
+                    "the {} family has no dispersion parameter",
+                    self.family.name()
+                ),
             ));
         }
         if !(phi.is_finite() && phi > 0.0) {
@@ -87,7 +90,10 @@ impl GeneralizedLinearMixedModel {
         let mut sw: Vec<(f64, f64)> = (0..n)
             .map(|i| family.eta_score_weight(link, y[i], mu[i], eta[i], phi, true))
             .collect();
-        if sw.iter().any(|&(s, w)| !(w > 0.0 && w.is_finite() && s.is_finite())) {
+        if sw
+            .iter()
+            .any(|&(s, w)| !(w > 0.0 && w.is_finite() && s.is_finite()))
+        {
             observed = false;
             sw = (0..n)
                 .map(|i| family.eta_score_weight(link, y[i], mu[i], eta[i], phi, false))
@@ -301,7 +307,14 @@ impl GeneralizedLinearMixedModel {
         let log_phi = self.phi.ln();
         // Coordinates: β (step ∝ its SE), free θ, log φ.
         let mut steps: Vec<f64> = (0..p)
-            .map(|i| HESSIAN_STEP * se_beta.get(i).copied().filter(|s| s.is_finite() && *s > 0.0).unwrap_or(1.0))
+            .map(|i| {
+                HESSIAN_STEP
+                    * se_beta
+                        .get(i)
+                        .copied()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .unwrap_or(1.0)
+            })
             .collect();
         steps.extend(
             free_theta

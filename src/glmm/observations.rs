@@ -31,11 +31,9 @@ pub(crate) fn mu_and_deviances(
 
 /// μ = g⁻¹(η) and −2 wt log p(y | μ, φ) (the full conditional log density,
 /// [`Family::m2loglik`]) of a run of observations, for the families with a
-/// dispersion parameter φ.
+/// dispersion parameter φ (the first argument: the family, link and φ).
 pub(crate) fn mu_and_m2loglik(
-    family: Family,
-    link: Link,
-    phi: f64,
+    (family, link, phi): (Family, Link, f64),
     eta: &[f64],
     y: &[f64],
     wt: &[f64],

@@ -63,7 +63,7 @@ impl GeneralizedLinearMixedModel {
         let kernel = |range: std::ops::Range<usize>, mu: &mut [f64], dev: &mut [f64]| {
             let (eta, y, wt) = (&self.eta[range.clone()], &y[range.clone()], &wt[range]);
             if dispersion {
-                mu_and_m2loglik(family, link, phi, eta, y, wt, mu, dev);
+                mu_and_m2loglik((family, link, phi), eta, y, wt, mu, dev);
             } else {
                 mu_and_deviances(family, link, eta, y, wt, mu, dev);
             }

@@ -60,11 +60,16 @@ impl GeneralizedLinearMixedModel {
             message: format!("not a JSON document ({e})"),
         })?;
         let d = doc.get("dispersion").ok_or_else(missing)?;
-        let phi = d.get("phi").and_then(serde_json::Value::as_f64).ok_or_else(missing)?;
+        let phi = d
+            .get("phi")
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(missing)?;
         if !(phi.is_finite() && phi > 0.0) {
             return Err(missing());
         }
-        let se = d.get("log_phi_stderror").and_then(serde_json::Value::as_f64);
+        let se = d
+            .get("log_phi_stderror")
+            .and_then(serde_json::Value::as_f64);
         Ok(Some((phi, se)))
     }
 

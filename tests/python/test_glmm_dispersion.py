@@ -156,8 +156,17 @@ def test_bad_responses_name_the_row():
 
 def test_command_line_gamma():
     out = subprocess.run(
-        [sys.executable, "-m", "mixedmodels", SLEEP, "sleepstudy", "--family", "gamma",
-         "--link", "log"],
+        [
+            sys.executable,
+            "-m",
+            "mixedmodels",
+            SLEEP,
+            "sleepstudy",
+            "--family",
+            "gamma",
+            "--link",
+            "log",
+        ],
         capture_output=True,
         text=True,
         check=True,
