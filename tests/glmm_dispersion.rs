@@ -228,3 +228,20 @@ fn grouped_inverse_gaussian_canonical_link() {
         );
     }
 }
+
+/// A noisy Gaussian log-link model: some observations lie beyond twice
+/// their mean, where the observed weight μ(2μ − y)/φ is negative, so the
+/// Laplace term is computed from the dense Hessian with weights of both
+/// signs. Same tolerances as the other glmmTMB fixtures.
+#[test]
+fn gaussian_log_link_with_negative_observed_weights() {
+    let fx = fixture("disp_gaussian_log_noisy");
+    let d = fixture_data(&fx);
+    let (m, fx) = fit_case("disp_gaussian_log_noisy", &d, "y ~ 1 + x + (1 | g)");
+    let (y, mu) = (m.y(), m.fitted());
+    assert!(
+        (0..y.len()).any(|i| y[i] > 2.0 * mu[i]),
+        "the case needs an observation beyond 2μ"
+    );
+    check(&m, &fx, 1e-3);
+}

@@ -25,6 +25,11 @@ use crate::model::driver::{run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
 use crate::model::{FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage};
 use crate::optim::Bobyqa;
+use faer::{Mat, Side};
+
+/// Largest q·n for which the Laplace objective with observed weights of both
+/// signs is computed with a dense ZΛ (n × q) and Hessian (q × q).
+const DENSE_LIMIT: f64 = 2e7;
 
 /// Bounds of log φ in the optimizer (φ within [1e-10, 1e10]).
 const LOG_PHI_BOUND: f64 = 23.0;
@@ -253,9 +258,6 @@ impl GeneralizedLinearMixedModel {
         let (theta, beta_opt, certificate) =
             self.certificate(settings, theta, beta_opt, fz, &interrupt)?;
         let fmin = self.evaluate(&theta, beta_opt.as_deref(), 1)?;
-        if !self.observed_weights {
-            return Err(self.observed_information_error());
-        }
         let final_beta = self.beta.clone();
         if !fast {
             self.phi_log_se = self.log_phi_stderror(&theta, &final_beta);
@@ -282,19 +284,73 @@ impl GeneralizedLinearMixedModel {
         })
     }
 
-    /// The error when the observed information has a non-positive weight at
-    /// the optimum (possible for non-canonical links far from the data).
-    pub(super) fn observed_information_error(&self) -> Error {
+    /// The error when the Hessian of the penalised log-likelihood at the
+    /// conditional modes is not positive definite, or too large for the
+    /// dense computation that observed weights of both signs need.
+    fn observed_information_error(&self, why: &str) -> Error {
         Error::Convergence {
             message: format!(
-                "the observed information of the {} family with the {} link is not positive \
-                 for every observation at the conditional modes, so the Laplace approximation \
-                 with the observed information (glmmTMB's) is not available here; try the \
-                 canonical link or the log link",
+                "the Laplace approximation with the observed information of the {} family \
+                 with the {} link is not available at θ = {:?}: {why}",
                 self.family.name(),
-                self.link.name()
+                self.link.name(),
+                self.engine.theta()
             ),
         }
+    }
+
+    /// The Laplace objective Σ −2 log p + ‖û‖² + log|H| when some observed
+    /// weight is negative (non-canonical links, an observation far from its
+    /// mean), so that L cannot hold H: H = I + ΛᵀZᵀWZΛ with the signed
+    /// observed weights is formed densely (q × q) and factored.
+    pub(super) fn objective_with_signed_weights(&self) -> Result<f64> {
+        let n = self.eta.len();
+        let q = self.u.len();
+        if (q as f64) * (n as f64) > DENSE_LIMIT {
+            return Err(self.observed_information_error(&format!(
+                "some observed weights are negative and the model is too large ({n} \
+                 observations × {q} random effects) to form the Hessian densely"
+            )));
+        }
+        let (family, link, phi) = (self.family, self.link, self.phi);
+        let w: Vec<f64> = (0..n)
+            .map(|i| {
+                let (_, w) = family.eta_score_weight(
+                    link,
+                    self.resp.y[i],
+                    self.mu[i],
+                    self.eta[i],
+                    phi,
+                    true,
+                );
+                w * self.resp.wt[i]
+            })
+            .collect();
+        // The columns of ZΛ.
+        let lambdas = self.engine.lambdas();
+        let mut zl = Mat::<f64>::zeros(n, q);
+        let mut e = vec![0.0; q];
+        let mut col = vec![0.0; n];
+        for j in 0..q {
+            e[j] = 1.0;
+            col.iter_mut().for_each(|v| *v = 0.0);
+            self.terms.add_z_lambda_u(lambdas, &e, &mut col);
+            e[j] = 0.0;
+            for i in 0..n {
+                zl[(i, j)] = col[i];
+            }
+        }
+        let wzl = Mat::<f64>::from_fn(n, q, |i, j| w[i] * zl[(i, j)]);
+        let mut h = zl.transpose() * &wzl;
+        for j in 0..q {
+            h[(j, j)] += 1.0;
+        }
+        let llt = h
+            .llt(Side::Lower)
+            .map_err(|_| self.observed_information_error("its Hessian is not positive definite"))?;
+        let l = llt.L();
+        let logdet: f64 = (0..q).map(|j| 2.0 * l[(j, j)].ln()).sum();
+        Ok(self.pdev() + logdet)
     }
 
     /// SE of log φ from the central-difference Hessian H of the objective

@@ -49,7 +49,7 @@ impl GeneralizedLinearMixedModel {
     /// Σ dᵢ + ‖û‖² + log|L_Z|² or, for nAGQ > 1, its adaptive Gauss–Hermite version.
     pub(crate) fn current_objective(&self) -> Result<f64> {
         if self.family.has_dispersion() && !self.observed_weights {
-            return Err(self.observed_information_error());
+            return self.objective_with_signed_weights();
         }
         if self.nagq <= 1 {
             Ok(self.pdev() + self.active_engine().logdet_z())
