@@ -118,6 +118,10 @@ fn grouseticks_negative_binomial() {
         "TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
     );
     check(&m, &fx, 1e-3);
+    // Profiles would hold φ fixed: refused.
+    let mut m2 = m.clone();
+    let err = mixedmodels::inference::profile::profile_glmm(&mut m2, &Default::default());
+    assert!(matches!(err, Err(mixedmodels::Error::Argument { .. })));
     // lme4's glmer.nb (expected information) lands lower: a different objective.
     let glmer = fx["glmer"]["objective"].as_f64().unwrap();
     assert!(glmer < m.objective() - 0.1);

@@ -82,6 +82,24 @@ impl GeneralizedLinearMixedModel {
         Ok(())
     }
 
+    /// Refuse `what` (a method whose conditional fits would hold φ at its
+    /// estimate, e.g. likelihood profiles) for a family with a dispersion
+    /// parameter.
+    pub fn refuse_with_dispersion(&self, what: &str) -> Result<()> {
+        if self.family.has_dispersion() {
+            return Err(Error::argument(
+                "model",
+                format!(
+                    "{what} are not available for the {} family: their conditional fits do \
+                     not re-estimate the dispersion parameter; use Wald or parametric \
+                     bootstrap intervals",
+                    self.family.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The PIRLS reweight of the dispersion families: working weights are
     /// the observed information −∂² log p/∂η² (Newton's method, and the
     /// Hessian of the Laplace approximation) when all are positive, else

@@ -172,3 +172,10 @@ def test_command_line_gamma():
         check=True,
     )
     assert "1767.1567" in out.stdout and "Dispersion" in out.stdout
+
+
+def test_profile_is_refused(nb_fit):
+    # Profiles' conditional fits would hold φ at its estimate.
+    with pytest.raises(mm.ArgumentError) as err:
+        mm.profile(nb_fit)
+    assert err.value.parameter == "model"

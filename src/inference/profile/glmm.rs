@@ -39,6 +39,7 @@ pub fn profile_glmm(
     settings: &ProfileSettings,
 ) -> Result<Profile> {
     settings.check()?;
+    model.refuse_with_dispersion("likelihood profiles")?;
     model.interrupt().reset();
     let mut profiler = GlmmProfiler::new(model, settings.zeta_step)?;
     let (curves, warnings, conditional_fits) = steps::profile_all(&mut profiler, settings)?;
@@ -67,6 +68,7 @@ pub fn confint_glmm(
     level: f64,
 ) -> Result<Vec<ConfintRow>> {
     profile.quantile_for(level)?;
+    model.refuse_with_dispersion("likelihood profiles")?;
     model.interrupt().reset();
     let mut profiler = GlmmProfiler::resume(model, profile)?;
     interval::intervals(profile, level, Some(&mut profiler))
