@@ -41,6 +41,9 @@ const DISPERSION_JOINT_RHO_END: f64 = JOINT_RHO_END / 3.0;
 /// Relative step of the central differences for the Hessian of the
 /// objective (in each coordinate's unit).
 const HESSIAN_STEP: f64 = 1e-3;
+/// Most coordinates for that Hessian (it costs about 2d² evaluations);
+/// beyond, the standard error of log φ is not computed.
+const HESSIAN_MAX_DIM: usize = 30;
 
 impl GeneralizedLinearMixedModel {
     /// The dispersion parameter φ (Gamma: 1/shape; inverse Gaussian: φ;
@@ -52,8 +55,9 @@ impl GeneralizedLinearMixedModel {
     /// The standard error of log φ at the fit, from the numerical Hessian of
     /// the Laplace objective in (β, θ off its bounds, log φ) (the
     /// `sdreport` standard error of glmmTMB's log-dispersion parameter);
-    /// None without a dispersion parameter or when the Hessian is not
-    /// positive definite.
+    /// None without a dispersion parameter, after a `fast` fit, with more
+    /// than 30 such coordinates, or when the Hessian is not positive
+    /// definite.
     pub fn dispersion_log_stderror(&self) -> Option<f64> {
         self.phi_log_se
     }
@@ -397,6 +401,10 @@ impl GeneralizedLinearMixedModel {
         );
         steps.push(HESSIAN_STEP);
         let d = steps.len();
+        if d > HESSIAN_MAX_DIM {
+            // 2d² evaluations: not worth it for a standard error.
+            return None;
+        }
         let mut f = |delta: &[f64]| {
             let b: Vec<f64> = (0..p).map(|i| beta[i] + delta[i]).collect();
             let mut th = theta.to_vec();
