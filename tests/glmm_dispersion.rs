@@ -249,3 +249,57 @@ fn gaussian_log_link_with_negative_observed_weights() {
     );
     check(&m, &fx, 1e-3);
 }
+
+/// Draws from the fitted families with the random effects switched off
+/// (θ = 0): per observation the mean and variance across 4,000 replicates
+/// are those of the family at μ = g⁻¹(Xβ) and the fitted φ (to 5 and 12
+/// standard errors of the moment estimates: a fixed seed, so the check is
+/// deterministic, with room for the tails of Gamma and NB2 draws).
+#[test]
+fn simulated_responses_follow_the_family() {
+    use mixedmodels::model::{simulate, SimulateOptions};
+    let cases = [
+        (
+            "disp_grouseticks_nb2",
+            "grouseticks",
+            "TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
+        ),
+        (
+            "disp_sleepstudy_gamma_log",
+            "sleepstudy",
+            "Reaction ~ 1 + Days + (1 | Subject)",
+        ),
+    ];
+    for (name, data, formula) in cases {
+        let (m, _) = fit_case(name, &dataset(data), formula);
+        let n = 4000;
+        let opts = SimulateOptions {
+            n,
+            theta: Some(vec![0.0; m.theta().len()]),
+            beta: None,
+            sigma: None,
+        };
+        let y = simulate(&m, 11, &opts).unwrap();
+        let nobs = m.nobs();
+        let phi = m.dispersion().unwrap();
+        let family = m.family();
+        // μ = g⁻¹(Xβ): the fixed-effects part of the fitted linear predictor.
+        let mut eta_fixed = vec![0.0; nobs];
+        m.terms().add_x_beta(&m.beta(), &mut eta_fixed);
+        for i in [0, 17, 101] {
+            let mu = m.link().linkinv(eta_fixed[i]);
+            let draws: Vec<f64> = (0..n).map(|r| y[r * nobs + i]).collect();
+            let mean = draws.iter().sum::<f64>() / n as f64;
+            let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+            let v = family.variance_phi(mu, phi);
+            assert!(
+                (mean - mu).abs() < 5.0 * (v / n as f64).sqrt(),
+                "{name} obs {i}: mean {mean} vs μ {mu}"
+            );
+            assert!(
+                (var - v).abs() < 12.0 * v * (2.0 / n as f64).sqrt(),
+                "{name} obs {i}: variance {var} vs {v}"
+            );
+        }
+    }
+}
