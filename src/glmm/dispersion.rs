@@ -173,7 +173,7 @@ impl GeneralizedLinearMixedModel {
         self.factorizations = 0;
         self.phi_log_se = None;
         let interrupt = self.interrupt.clone();
-        let mut log = FitLog::default();
+        let mut log = FitLog::reporting_to(&interrupt);
         // φ's start: the moment estimate at the fitted means of θ₀, twice.
         self.phi = 1.0;
         for _ in 0..2 {
