@@ -35,8 +35,12 @@ DATASETS = ROOT / "datasets"
 WORK = Path(os.environ.get("MM_BENCH_DIR", "/tmp/mm_bench"))
 RESULTS = HERE / "results"
 R_WORKER = HERE / "lme4_worker.R"
+GLMMTMB_WORKER = HERE / "glmmtmb_worker.R"
+R_TOOLS = {"lme4": R_WORKER, "glmmtmb": GLMMTMB_WORKER}
 
-TOOLS = ["ours", "lme4", "glmm", "mixedlm", "statsmodels"]
+TOOLS = ["ours", "lme4", "glmmtmb", "glmm", "mixedlm", "statsmodels"]
+# Families with a dispersion parameter, fitted as glmmTMB fits them.
+DISPERSION_FAMILIES = {"gamma", "normal", "negativebinomial", "inversegaussian"}
 PY_PACKAGES = {
     "ours": "mixedmodels",
     "glmm": "glmm",
@@ -73,6 +77,8 @@ class Model:
     # "poisson"), adaptive Gauss-Hermite nodes (1 = Laplace) and the fast fit (ours
     # fast=True, lme4 nAGQ = 0, mixedlm nAGQ=0).
     family: str = "gaussian"
+    # The link (None: the family's default; ours and glmmTMB take the same names).
+    link: str | None = None
     nagq: int = 1
     fast: bool = False
     # Prior-weights column (binomial: the trials, with a proportion as the response),
@@ -89,6 +95,10 @@ class Model:
     def glmm(self) -> bool:
         return self.family != "gaussian"
 
+    @property
+    def dispersion(self) -> bool:
+        return self.family in DISPERSION_FAMILIES
+
     def formula_for(self, tool: str) -> str:
         return self.formulas.get(tool, self.formula)
 
@@ -99,6 +109,13 @@ class Model:
 
 def not_applicable(tool: str, model: Model) -> str | None:
     """Why `tool` has no comparable fit of `model` (the cell is then not run), or None."""
+    if tool == "glmmtmb" and not model.dispersion:
+        return "glmmTMB rows are for the families with a dispersion parameter"
+    if model.dispersion and tool not in ("ours", "glmmtmb"):
+        return (
+            "no comparable fit: glmer / glmer.nb use the expected information in the Laplace "
+            "approximation (a different objective), the Python tools lack these families"
+        )
     if tool == "statsmodels" and model.glmm:
         return (
             "statsmodels has no maximum-likelihood GLMM (its Binomial/PoissonBayesMixedGLM "
@@ -231,6 +248,19 @@ MODELS = [
         "grouseticks",
         "TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)",
         family="poisson",
+    ),
+    Model(
+        "grouseticks_nb2",
+        "grouseticks",
+        "TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
+        family="negativebinomial",
+    ),
+    Model(
+        "sleepstudy_gamma_log",
+        "sleepstudy",
+        "Reaction ~ 1 + Days + (1 + Days | Subject)",
+        family="gamma",
+        link="log",
     ),
     Model(
         "bernoulli_500k",
@@ -400,6 +430,7 @@ def fitter(tool: str, model: Model):
                     formula,
                     df,
                     family=model.family,
+                    link=model.link,
                     nagq=model.nagq,
                     fast=model.fast,
                     weights=weights,
@@ -616,7 +647,7 @@ def ours_build() -> str | None:
 
 
 def tool_version(tool: str) -> str | None:
-    if tool == "lme4":
+    if tool in R_TOOLS:
         return None
     try:
         return importlib.metadata.version(PY_PACKAGES[tool])
@@ -626,13 +657,15 @@ def tool_version(tool: str) -> str | None:
 
 def tool_available(tool: str) -> str | None:
     """None when usable, else the reason it is not."""
-    if tool == "lme4":
+    if tool in R_TOOLS:
         if shutil.which("Rscript") is None:
             return "Rscript not found"
+        package = {"lme4": "lme4", "glmmtmb": "glmmTMB"}[tool]
         r = subprocess.run(
-            ["Rscript", "-e", "quit(status = !requireNamespace('lme4'))"], capture_output=True
+            ["Rscript", "-e", f"quit(status = !requireNamespace('{package}'))"],
+            capture_output=True,
         )
-        return None if r.returncode == 0 else "R package lme4 not installed"
+        return None if r.returncode == 0 else f"R package {package} not installed"
     return None if tool_version(tool) else f"Python package {PY_PACKAGES[tool]} not installed"
 
 
@@ -738,12 +771,12 @@ def last_error_line(stderr: str) -> str:
 def run_cell(tool: str, model: Model, args) -> dict:
     budget = max(1.0, args.timeout * 0.5)
     limit = int(args.mem_limit * 2**20)
-    if tool == "lme4":
+    if tool in R_TOOLS:
         csv, lev = r_inputs(model.data)
         cmd = [
             "Rscript",
             "--vanilla",
-            str(R_WORKER),
+            str(R_TOOLS[tool]),
             f"csv={csv}",
             f"levels={lev}",
             f"formula={model.formula_for(tool)}",
@@ -753,7 +786,11 @@ def run_cell(tool: str, model: Model, args) -> dict:
             f"reps={args.repeats}",
             f"budget={budget}",
         ]
-        if model.glmm:
+        if tool == "glmmtmb":
+            cmd.append(f"family={model.family}")
+            if model.link:
+                cmd.append(f"link={model.link}")
+        elif model.glmm:
             cmd += [
                 f"family={'binomial' if model.family == 'bernoulli' else model.family}",
                 f"nagq={0 if model.fast else model.nagq}",
@@ -779,7 +816,7 @@ def run_cell(tool: str, model: Model, args) -> dict:
     rc, out, err, maxrss, killed, others = run_child(cmd, args.timeout, limit)
     if killed:
         return error_row(tool, model.key, killed)
-    if tool == "lme4":
+    if tool in R_TOOLS:
         res: dict = {"tool": tool, "model": model.key}
         for line in out.splitlines():
             if line.startswith("RESULT "):
@@ -799,7 +836,7 @@ def run_cell(tool: str, model: Model, args) -> dict:
         ):
             res[k] = int(float(res[k]))
         res["times"] = [float(t) for t in res["times"].split(",")]
-        res["version"] = res.pop("lme4_version")
+        res["version"] = res.pop("lme4_version", None) or res.pop("tool_version", None)
         res["extras"] = {"optimizer": res.pop("optimizer"), "theta": res.pop("theta")}
         for k in ("minus2loglik", "saturated_m2ll", "objective_nagq0"):  # GLMM only
             if k in res:
@@ -957,8 +994,15 @@ def machine_info(tools: list[str]) -> dict:
         "python": platform.python_version(),
     }
     for t in tools:
-        if t != "lme4":
+        if t not in R_TOOLS:
             info[PY_PACKAGES[t]] = tool_version(t)
+    if "glmmtmb" in tools and shutil.which("Rscript"):
+        r = subprocess.run(
+            ["Rscript", "-e", "cat(as.character(packageVersion('glmmTMB')))"],
+            capture_output=True,
+            text=True,
+        )
+        info["glmmTMB"] = r.stdout.strip() or None
     if "ours" in tools:
         info["mixedmodels_build"] = ours_build()
     for pkg in ("numpy", "polars", "pandas", "scipy"):

@@ -477,7 +477,7 @@ fn bad_input_is_refused() {
     assert!(err.to_string().contains("scalar"), "{err}");
     assert!(m.fit(true, 0).is_err());
     // Unsupported families and links.
-    assert!(Family::from_name("gamma").is_err());
+    assert!(Family::from_name("gama").is_err());
     assert!(GeneralizedLinearMixedModel::new(
         CONTRA,
         &dataset("contraception"),

@@ -114,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="COL=CODING",
         help="codings: dummy[:base], effects[:base], helmert, seqdiff, fulldummy",
     )
-    parser.add_argument("--family", help="fit a GLMM: bernoulli, binomial or poisson")
+    parser.add_argument(
+        "--family",
+        help=(
+            "fit a GLMM: bernoulli, binomial, poisson, gamma, inversegaussian, normal "
+            "or negativebinomial"
+        ),
+    )
     parser.add_argument("--link", help="link function of a GLMM (default: canonical)")
     parser.add_argument(
         "--nagq", type=int, default=1, help="GLMM: adaptive Gauss-Hermite points (1: Laplace)"

@@ -854,7 +854,9 @@ class MixedModel(RichDisplay):
         the response given η: for a linear mixed model y = η + σε/√w (ε standard normal,
         w the case weights), so that Var y = σ²(ZΛΛᵀZᵀ + W⁻¹); for a
         generalized one from its family through the link (Bernoulli 0/1, Binomial
-        proportions of the trials given as prior weights, Poisson counts).
+        proportions of the trials given as prior weights, Poisson counts; Gamma,
+        inverse Gaussian, Normal and negative-binomial (NB2) draws at the fitted
+        dispersion φ).
 
         Parameters
         ----------

@@ -258,7 +258,8 @@ class Poisson(Family):
 
 
 class Gamma(Family):
-    """Positive continuous responses (not supported yet: fitting it is an error).
+    """Positive continuous responses with shape 1/φ (Var = φμ²); φ is estimated with
+    the model (glmmTMB's formulation). Links: inverse (canonical), log, identity.
 
     Parameters
     ----------
@@ -274,15 +275,18 @@ class Gamma(Family):
     Examples
     --------
     >>> import mixedmodels as mm
-    >>> mm.Gamma(link='log')
-    Gamma(link='log')
+    >>> m = mm.glmm("Reaction ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy"),
+    ...             family=mm.Gamma(link="log"))
+    >>> round(m.objective, 4), round(m.dispersion, 6)
+    (1767.1567, 0.00934)
     """
 
     name = "gamma"
 
 
 class InverseGaussian(Family):
-    """Positive continuous responses (not supported yet: fitting it is an error).
+    """Positive continuous responses with Var = φμ³; φ is estimated with the model.
+    Links: 1/mu^2 (canonical), log, inverse, identity.
 
     Parameters
     ----------
@@ -298,15 +302,16 @@ class InverseGaussian(Family):
     Examples
     --------
     >>> import mixedmodels as mm
-    >>> mm.InverseGaussian().name
-    'inversegaussian'
+    >>> mm.InverseGaussian().name, mm.InverseGaussian(link=mm.LogLink).link
+    ('inversegaussian', 'log')
     """
 
     name = "inversegaussian"
 
 
 class Normal(Family):
-    """Gaussian responses: with the identity link fit a linear mixed model instead.
+    """Gaussian responses with variance φ = σ², for non-identity links (log, inverse);
+    with the identity link a linear mixed model is the same model.
 
     Parameters
     ----------
@@ -322,11 +327,51 @@ class Normal(Family):
     Examples
     --------
     >>> import mixedmodels as mm
-    >>> mm.Normal().name
-    'normal'
+    >>> mm.Normal(link="log")
+    Normal(link='log')
     """
 
     name = "normal"
+
+
+class NegativeBinomial(Family):
+    """Overdispersed counts, NB2: size k = 1/φ, Var = μ + φμ² (glmmTMB's ``nbinom2``);
+    φ is estimated with the model. Link: log (default), identity or sqrt.
+
+    Parameters
+    ----------
+    link : str, Link or Link subclass, optional
+        The link function (``"probit"``, ``mm.ProbitLink()``); None: the family's
+        canonical link.
+
+    Raises
+    ------
+    ArgumentTypeError
+        ``link`` is neither a name, a :class:`Link` nor a Link subclass.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> m = mm.glmm("TICKS ~ 1 + YEAR + cHEIGHT + (1 | BROOD) + (1 | LOCATION)",
+    ...             mm.dataset("grouseticks"), family=mm.NegativeBinomial())
+    >>> round(m.objective, 4), round(1 / m.dispersion, 3)
+    (1777.8169, 3.293)
+    """
+
+    name = "negativebinomial"
+
+
+class InverseSquareLink(Link):
+    """1 / μ², canonical for the inverse Gaussian.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> mm.InverseSquareLink().name, mm.InverseGaussian(link=mm.InverseSquareLink).link
+    ('1/mu^2', '1/mu^2')
+    """
+
+    name = "1/mu^2"
 
 
 def link_name(link: Any) -> str | None:

@@ -44,6 +44,15 @@ class GeneralizedLinearMixedModel(MixedModel):
     another family, in a linear mixed model or anywhere but the whole response is
     an error.
 
+    Families with a dispersion parameter φ — ``mm.Gamma()`` (positive responses,
+    shape 1/φ), ``mm.InverseGaussian()``, ``mm.Normal(link="log")`` (φ = σ²) and
+    ``mm.NegativeBinomial()`` (NB2 counts, k = 1/φ) — are fitted as glmmTMB fits them:
+    φ is estimated jointly with θ and β by maximising the Laplace approximation with
+    the observed information, and the objective is the full −2 log L (so AIC compares
+    with glmmTMB's). θ is the unscaled Cholesky factor (a scalar term's standard
+    deviation). Non-positive Gamma / inverse Gaussian responses and negative or
+    fractional negative-binomial counts are a :class:`DataError` naming the row.
+
     ``check_nobs`` ({"error", "warn", "ignore"}) decides what happens when a grouping
     factor has more levels, or a term more random effects, than there are observations
     (glmer's ``check.nobs.vs.nlev`` and ``check.nobs.vs.nRE``, which allow as many):
@@ -267,6 +276,46 @@ class GeneralizedLinearMixedModel(MixedModel):
         'LogitLink'
         """
         return self._core.link
+
+    @property
+    def dispersion(self) -> float | None:
+        """The dispersion φ of a family that has one, else None: Gamma 1/shape,
+        inverse Gaussian φ (Var = φμ³), Normal σ², NegativeBinomial 1/k (Var = μ + φμ²).
+
+        Returns
+        -------
+        float or None
+            φ at the fit (estimated jointly with θ and β by maximum likelihood).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.glmm("Reaction ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy"),
+        ...             family=mm.Gamma(link="log"))
+        >>> round(m.dispersion, 5)
+        0.00934
+        """
+        return self._core.dispersion
+
+    @property
+    def dispersion_log_stderror(self) -> float | None:
+        """Standard error of log φ from the numerical Hessian of the Laplace objective in
+        (β, θ, log φ) (as glmmTMB's ``sdreport``), or None.
+
+        Returns
+        -------
+        float or None
+            SE(log φ); SE(φ) ≈ φ · SE(log φ).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.glmm("Reaction ~ 1 + Days + (1 | Subject)", mm.dataset("sleepstudy"),
+        ...             family=mm.Gamma(link="log"))
+        >>> round(m.dispersion_log_stderror, 3)
+        0.111
+        """
+        return self._core.dispersion_log_stderror
 
     @property
     def nagq(self) -> int:

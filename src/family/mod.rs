@@ -8,6 +8,7 @@
 
 use std::f64::consts::{PI, SQRT_2};
 
+mod dispersion;
 pub(crate) mod fastmath;
 
 use crate::error::{Error, Result};
@@ -26,6 +27,15 @@ pub enum Family {
     Binomial,
     /// Non-negative integer counts.
     Poisson,
+    /// Positive responses, shape 1/φ (Var = φμ²); see [`dispersion`].
+    Gamma,
+    /// Positive responses, Var = φμ³.
+    InverseGaussian,
+    /// Normal responses with variance φ = σ² (with a non-identity link; for
+    /// the identity link a linear mixed model is the same model).
+    Gaussian,
+    /// Negative binomial NB2 counts: size k = 1/φ, Var = μ + φμ².
+    NegativeBinomial,
 }
 
 /// Link function g with η = g(μ).
@@ -45,29 +55,34 @@ pub enum Link {
     Inverse,
     /// √μ.
     Sqrt,
+    /// 1 / μ², canonical for the inverse Gaussian.
+    InverseSquare,
 }
 
 impl Family {
-    /// Parse a family name (`bernoulli`, `binomial`, `poisson`; case-insensitive).
-    /// Families with a dispersion parameter are refused with an explanation.
+    /// Parse a family name (`bernoulli`, `binomial`, `poisson`, `gamma`,
+    /// `inversegaussian`, `gaussian` (or `normal`), `negativebinomial` (or
+    /// `nbinom2`); case-insensitive, `_`, `-` and `.` ignored).
     pub fn from_name(name: &str) -> Result<Family> {
-        match name.to_ascii_lowercase().as_str() {
+        let key: String = name
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+            .collect();
+        match key.as_str() {
             "bernoulli" => Ok(Family::Bernoulli),
             "binomial" => Ok(Family::Binomial),
             "poisson" => Ok(Family::Poisson),
-            f @ ("gamma" | "inversegaussian" | "inverse_gaussian" | "normal" | "gaussian") => {
-                Err(Error::argument(
-                    "family",
-                    format!(
-                        "family `{f}` is not supported yet for generalized linear mixed models \
-                     (families with a dispersion parameter are not implemented; for a Gaussian \
-                     response with the identity link fit a linear mixed model)"
-                    ),
-                ))
-            }
-            other => Err(Error::argument(
+            "gamma" => Ok(Family::Gamma),
+            "inversegaussian" => Ok(Family::InverseGaussian),
+            "gaussian" | "normal" => Ok(Family::Gaussian),
+            "negativebinomial" | "nbinom2" | "negbin" | "nb2" => Ok(Family::NegativeBinomial),
+            _ => Err(Error::argument(
                 "family",
-                format!("unknown family `{other}`; use bernoulli, binomial or poisson"),
+                format!(
+                    "unknown family `{name}`; use bernoulli, binomial, poisson, gamma, \
+                     inversegaussian, gaussian or negativebinomial"
+                ),
             )),
         }
     }
@@ -78,23 +93,39 @@ impl Family {
             Family::Bernoulli => "Bernoulli",
             Family::Binomial => "Binomial",
             Family::Poisson => "Poisson",
+            Family::Gamma => "Gamma",
+            Family::InverseGaussian => "InverseGaussian",
+            Family::Gaussian => "Gaussian",
+            Family::NegativeBinomial => "NegativeBinomial",
         }
     }
 
-    /// The canonical link: logit for Bernoulli and Binomial, log for Poisson.
+    /// The canonical link: logit for Bernoulli and Binomial, log for Poisson;
+    /// inverse for Gamma, 1/μ² for the inverse Gaussian, identity for
+    /// Gaussian; log for the negative binomial (its usual link).
     pub fn canonical_link(self) -> Link {
         match self {
             Family::Bernoulli | Family::Binomial => Link::Logit,
-            Family::Poisson => Link::Log,
+            Family::Poisson | Family::NegativeBinomial => Link::Log,
+            Family::Gamma => Link::Inverse,
+            Family::InverseGaussian => Link::InverseSquare,
+            Family::Gaussian => Link::Identity,
         }
     }
 
-    /// Variance function V(μ): μ(1 − μ) for the binomial families, μ for Poisson.
+    /// Variance function V(μ): μ(1 − μ) for the binomial families, μ for
+    /// Poisson, μ² for Gamma, μ³ for the inverse Gaussian, 1 for Gaussian and
+    /// μ + μ² for NB2 (each at dispersion 1; see
+    /// [`variance_phi`](Self::variance_phi)).
     #[inline]
     pub fn variance(self, mu: f64) -> f64 {
         match self {
             Family::Bernoulli | Family::Binomial => (mu * (1.0 - mu)).max(EPS),
             Family::Poisson => mu.max(EPS),
+            Family::Gamma => mu * mu,
+            Family::InverseGaussian => mu * mu * mu,
+            Family::Gaussian => 1.0,
+            Family::NegativeBinomial => mu + mu * mu,
         }
     }
 
@@ -118,6 +149,26 @@ impl Family {
                 let mu = mu.max(f64::MIN_POSITIVE);
                 2.0 * wt * (xlogy_ratio(y, mu) - (y - mu))
             }
+            Family::Gamma => 2.0 * wt * (-(y / mu).ln() + (y - mu) / mu),
+            Family::InverseGaussian => wt * (y - mu) * (y - mu) / (y * mu * mu),
+            Family::Gaussian => wt * (y - mu) * (y - mu),
+            // At k = 1 (the dispersion-free unit deviance is NB2's with φ = 1).
+            Family::NegativeBinomial => self.unit_deviance_phi(y, mu, wt, 1.0),
+        }
+    }
+
+    /// Unit deviance at dispersion φ: for NB2 (size k = 1/φ)
+    /// 2wt[y log(y/μ) − (y + k) log((y + k)/(μ + k))]; for the other
+    /// families [`unit_deviance`](Self::unit_deviance), which does not
+    /// depend on φ (R's `deviance()` of a Gamma, inverse Gaussian or
+    /// Gaussian GLM is not scaled by φ).
+    pub fn unit_deviance_phi(self, y: f64, mu: f64, wt: f64, phi: f64) -> f64 {
+        match self {
+            Family::NegativeBinomial => {
+                let k = 1.0 / phi;
+                2.0 * wt * (xlogy_ratio(y, mu) - (y + k) * ((y + k) / (mu + k)).ln())
+            }
+            _ => self.unit_deviance(y, mu, wt),
         }
     }
 
@@ -135,15 +186,24 @@ impl Family {
                 -2.0 * (lchoose + n * (xlogx(y) + xlogx(1.0 - y)))
             }
             Family::Poisson => -2.0 * wt * (xlogx(y) - y - ln_gamma(y + 1.0)),
+            // The full log density is in the model's per-observation terms.
+            Family::Gamma
+            | Family::InverseGaussian
+            | Family::Gaussian
+            | Family::NegativeBinomial => 0.0,
         }
     }
 
     /// Starting mean for observation y with prior weight `wt` (R's `mustart`):
-    /// (wt·y + ½)/(wt + 1) for the binomial families, y + 0.1 for Poisson.
+    /// (wt·y + ½)/(wt + 1) for the binomial families, y + 0.1 for Poisson
+    /// and NB2, y for Gamma and the inverse Gaussian (positive), y for
+    /// Gaussian (callers with a link restricted to μ > 0 replace
+    /// non-positive starts).
     pub fn mustart(self, y: f64, wt: f64) -> f64 {
         match self {
             Family::Bernoulli | Family::Binomial => (wt * y + 0.5) / (wt + 1.0),
-            Family::Poisson => y + 0.1,
+            Family::Poisson | Family::NegativeBinomial => y + 0.1,
+            Family::Gamma | Family::InverseGaussian | Family::Gaussian => y,
         }
     }
 }
@@ -162,10 +222,12 @@ impl Link {
             "identity" => Ok(Link::Identity),
             "inverse" => Ok(Link::Inverse),
             "sqrt" => Ok(Link::Sqrt),
+            "1/mu^2" | "inversesquare" | "inverse_square" => Ok(Link::InverseSquare),
             _ => Err(Error::argument(
                 "link",
                 format!(
-                "unknown link `{name}`; use logit, probit, cloglog, log, identity, inverse or sqrt"
+                "unknown link `{name}`; use logit, probit, cloglog, log, identity, inverse, sqrt \
+                 or 1/mu^2"
             ),
             )),
         }
@@ -181,6 +243,7 @@ impl Link {
             Link::Identity => "IdentityLink",
             Link::Inverse => "InverseLink",
             Link::Sqrt => "SqrtLink",
+            Link::InverseSquare => "InverseSquareLink",
         }
     }
 
@@ -194,6 +257,7 @@ impl Link {
             Link::Identity => mu,
             Link::Inverse => 1.0 / mu,
             Link::Sqrt => mu.sqrt(),
+            Link::InverseSquare => 1.0 / (mu * mu),
         }
     }
 
@@ -218,6 +282,7 @@ impl Link {
             Link::Identity => eta,
             Link::Inverse => 1.0 / eta,
             Link::Sqrt => eta * eta,
+            Link::InverseSquare => 1.0 / eta.sqrt(),
         }
     }
 
@@ -228,7 +293,7 @@ impl Link {
     #[inline]
     pub fn valid_eta(self, eta: f64) -> bool {
         match self {
-            Link::Sqrt => eta > 0.0,
+            Link::Sqrt | Link::InverseSquare => eta > 0.0,
             _ => true,
         }
     }
@@ -237,7 +302,7 @@ impl Link {
     /// the check for links defined everywhere.)
     #[inline]
     pub fn restricts_eta(self) -> bool {
-        matches!(self, Link::Sqrt)
+        matches!(self, Link::Sqrt | Link::InverseSquare)
     }
 
     /// dμ/dη at η (bounded away from zero for the probability and log links).
@@ -257,6 +322,7 @@ impl Link {
             Link::Identity => 1.0,
             Link::Inverse => -1.0 / (eta * eta),
             Link::Sqrt => 2.0 * eta,
+            Link::InverseSquare => -0.5 * eta.powf(-1.5),
         }
     }
 }
@@ -360,6 +426,7 @@ mod tests {
             Link::Identity,
             Link::Inverse,
             Link::Sqrt,
+            Link::InverseSquare,
         ];
         for link in links {
             for &mu in &[0.05, 0.3, 0.5, 0.77, 0.95] {
@@ -392,6 +459,7 @@ mod tests {
         let got = Family::Poisson.unit_deviance(4.0, 2.5, 1.0)
             + Family::Poisson.saturated_m2loglik(4.0, 1.0);
         assert!((got - m2ll).abs() < 1e-12);
-        assert!(Family::from_name("gamma").is_err());
+        assert_eq!(Family::from_name("Gamma").unwrap(), Family::Gamma);
+        assert!(Family::from_name("gama").is_err());
     }
 }

@@ -93,9 +93,9 @@ impl MixedModel for GeneralizedLinearMixedModel {
         Ok(-0.5 * (self.objective() + self.minus2loglik_saturated()))
     }
 
-    /// Number of parameters: #β + #θ (no dispersion parameter).
+    /// Number of parameters: #β + #θ, plus one for a dispersion parameter.
     fn dof(&self) -> usize {
-        self.beta.len() + self.layout.len()
+        self.beta.len() + self.layout.len() + usize::from(self.family.has_dispersion())
     }
 
     fn fit_record(&self) -> Option<&FitRecord> {
@@ -109,7 +109,9 @@ impl MixedModel for GeneralizedLinearMixedModel {
         let fits = |v: f64, w: f64| match self.family {
             Family::Bernoulli => v == 0.0 || v == 1.0,
             Family::Binomial => (0.0..=1.0).contains(&v) && ((v * w).round() - v * w).abs() < 1e-8,
-            Family::Poisson => v >= 0.0 && v.fract() == 0.0,
+            Family::Poisson | Family::NegativeBinomial => v >= 0.0 && v.fract() == 0.0,
+            Family::Gamma | Family::InverseGaussian => v > 0.0,
+            Family::Gaussian => true,
         };
         if let Some(i) = (0..y.len()).find(|&i| !(y[i].is_finite() && fits(y[i], self.resp.wt[i])))
         {
@@ -131,9 +133,28 @@ impl MixedModel for GeneralizedLinearMixedModel {
 
 impl GeneralizedLinearMixedModel {
     /// Σ dᵢ(yᵢ, μ̂ᵢ), the sum of the unit deviances at the conditional modes:
-    /// lme4's `deviance(m)` for a GLMM (not the objective).
+    /// lme4's `deviance(m)` for a GLMM (not the objective). For the families
+    /// with a dispersion parameter the unit deviances are not scaled by φ
+    /// (NB2's are at its fitted k), as R's `deviance()` of a GLM.
     pub fn deviance(&self) -> f64 {
+        if self.family.has_dispersion() {
+            return self.unit_deviances().iter().sum();
+        }
         self.devres.iter().sum()
+    }
+
+    /// The unit deviances dᵢ(yᵢ, μ̂ᵢ) times the prior weights (for the
+    /// dispersion families computed at φ; see [`deviance`](Self::deviance)).
+    fn unit_deviances(&self) -> Vec<f64> {
+        if !self.family.has_dispersion() {
+            return self.devres.clone();
+        }
+        (0..self.nobs())
+            .map(|i| {
+                self.family
+                    .unit_deviance_phi(self.resp.y[i], self.mu[i], self.resp.wt[i], self.phi)
+            })
+            .collect()
     }
 
     /// ‖û‖², the penalty at the conditional modes (lme4's `ussq`).
@@ -147,7 +168,9 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// −2 log-likelihood of the saturated model (μ = y) with the binomial
-    /// coefficients and log y! terms (0 for Bernoulli responses).
+    /// coefficients and log y! terms (0 for Bernoulli responses, and for the
+    /// families with a dispersion parameter, whose objective is the full
+    /// −2 log L).
     pub fn minus2loglik_saturated(&self) -> f64 {
         self.resp
             .y
@@ -165,14 +188,15 @@ impl GeneralizedLinearMixedModel {
     /// Residuals of the given kind at the conditional modes.
     pub fn residuals(&self, kind: ResidualKind) -> Vec<f64> {
         let (y, wt) = (&self.resp.y, &self.resp.wt);
+        let dev = self.unit_deviances();
         (0..self.nobs())
             .map(|i| {
                 let r = y[i] - self.mu[i];
                 match kind {
                     ResidualKind::Response => r,
-                    ResidualKind::Deviance => r.signum() * self.devres[i].max(0.0).sqrt(),
+                    ResidualKind::Deviance => r.signum() * dev[i].max(0.0).sqrt(),
                     ResidualKind::Pearson => {
-                        r * wt[i].sqrt() / self.family.variance(self.mu[i]).sqrt()
+                        r * wt[i].sqrt() / self.family.variance_phi(self.mu[i], self.phi).sqrt()
                     }
                     ResidualKind::Working => r / self.link.mu_eta(self.eta[i]),
                 }
@@ -200,6 +224,7 @@ impl Simulate for GeneralizedLinearMixedModel {
         crate::model::ResponseDistribution::Family {
             family: self.family(),
             link: self.link(),
+            dispersion: self.phi,
             weights: self.prior_weights().to_vec(),
         }
     }

@@ -48,6 +48,9 @@ impl GeneralizedLinearMixedModel {
     /// The objective at the current state, after PIRLS: the Laplace deviance
     /// Σ dᵢ + ‖û‖² + log|L_Z|² or, for nAGQ > 1, its adaptive Gauss–Hermite version.
     pub(crate) fn current_objective(&self) -> Result<f64> {
+        if self.family.has_dispersion() && !self.observed_weights {
+            return self.objective_with_signed_weights();
+        }
         if self.nagq <= 1 {
             Ok(self.pdev() + self.active_engine().logdet_z())
         } else {
@@ -183,6 +186,10 @@ impl GeneralizedLinearMixedModel {
     }
 
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
+        // Families with a dispersion parameter: see `dispersion.rs`.
+        if self.family.has_dispersion() {
+            return self.run_dispersion(settings);
+        }
         if settings.optimizer == OptimizerChoice::Bfgs {
             // No analytic gradient of the GLMM objective yet: `auto` is BOBYQA.
             let why =

@@ -313,6 +313,11 @@ fn variance_derivative(family: Family, mu: f64) -> f64 {
     match family {
         Family::Bernoulli | Family::Binomial => 1.0 - 2.0 * mu,
         Family::Poisson => 1.0,
+        // (The dispersion families are fitted without this gradient.)
+        Family::Gamma => 2.0 * mu,
+        Family::InverseGaussian => 3.0 * mu * mu,
+        Family::Gaussian => 0.0,
+        Family::NegativeBinomial => 1.0 + 2.0 * mu,
     }
 }
 
@@ -326,6 +331,7 @@ fn mu_eta_derivative(link: Link, eta: f64, mu: f64, me: f64) -> f64 {
         Link::Identity => 0.0,
         Link::Inverse => 2.0 / (eta * eta * eta),
         Link::Sqrt => 2.0,
+        Link::InverseSquare => 0.75 * eta.powf(-2.5),
     }
 }
 

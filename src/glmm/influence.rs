@@ -37,7 +37,7 @@ impl Influence for GeneralizedLinearMixedModel {
         self.mu
             .iter()
             .zip(prior)
-            .map(|(&mu, p)| (p / self.family.variance(mu)).sqrt())
+            .map(|(&mu, p)| (p / self.family.variance_phi(mu, self.phi)).sqrt())
             .collect()
     }
 

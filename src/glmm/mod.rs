@@ -40,6 +40,7 @@
 
 mod agq;
 mod certify;
+mod dispersion;
 mod extract;
 mod fit;
 mod gradient;
@@ -114,6 +115,15 @@ pub struct GeneralizedLinearMixedModel {
     pub(crate) reduced_active: bool,
     pub(crate) family: Family,
     pub(crate) link: Link,
+    /// Dispersion φ of the families that have one (Gamma: 1/shape, inverse
+    /// Gaussian: φ, Gaussian: σ², NB2: 1/k; see [`crate::family`]); 1 otherwise.
+    pub(crate) phi: f64,
+    /// Did the last reweight install the observed information (Newton
+    /// weights), as the Laplace approximation of the dispersion families
+    /// needs? False when some observed weight was not positive.
+    pub(crate) observed_weights: bool,
+    /// Standard error of log φ at the fit (from the Hessian), if computed.
+    pub(crate) phi_log_se: Option<f64>,
     pub(crate) resp: Response,
     /// Offset of the linear predictor (zeros when none).
     pub(crate) offset: Vec<f64>,
@@ -222,6 +232,9 @@ impl GeneralizedLinearMixedModel {
             reduced_active: false,
             family,
             link,
+            phi: 1.0,
+            observed_weights: true,
+            phi_log_se: None,
             resp,
             offset,
             has_offset,
@@ -350,6 +363,16 @@ impl GeneralizedLinearMixedModel {
     /// Refuse an nAGQ this model cannot use: nAGQ = 0 is not an approximation
     /// of the likelihood, nAGQ > 1 needs a single scalar random-effects term.
     pub(crate) fn check_nagq(&self, nagq: usize) -> Result<()> {
+        if nagq > 1 && self.family.has_dispersion() {
+            return Err(Error::argument(
+                "nagq",
+                format!(
+                    "nAGQ = {nagq} > 1 is not available for the {} family (a family with a \
+                     dispersion parameter); use the Laplace approximation (nAGQ = 1)",
+                    self.family.name()
+                ),
+            ));
+        }
         if nagq == 0 {
             return Err(Error::argument(
                 "nagq",
@@ -405,6 +428,13 @@ fn check_link(family: Family, link: Link) -> Result<()> {
             )
         }
         Family::Poisson => matches!(link, Link::Log | Link::Identity | Link::Sqrt),
+        Family::Gamma => matches!(link, Link::Log | Link::Inverse | Link::Identity),
+        Family::InverseGaussian => matches!(
+            link,
+            Link::InverseSquare | Link::Log | Link::Inverse | Link::Identity
+        ),
+        Family::Gaussian => matches!(link, Link::Log | Link::Inverse | Link::Identity),
+        Family::NegativeBinomial => matches!(link, Link::Log | Link::Identity | Link::Sqrt),
     };
     if ok {
         Ok(())

@@ -29,6 +29,24 @@ pub(crate) fn mu_and_deviances(
     mu_and_deviances_portable(family, link, eta, y, wt, mu, dev);
 }
 
+/// μ = g⁻¹(η) and −2 wt log p(y | μ, φ) (the full conditional log density,
+/// [`Family::m2loglik`]) of a run of observations, for the families with a
+/// dispersion parameter φ (the first argument: the family, link and φ).
+pub(crate) fn mu_and_m2loglik(
+    (family, link, phi): (Family, Link, f64),
+    eta: &[f64],
+    y: &[f64],
+    wt: &[f64],
+    mu: &mut [f64],
+    dev: &mut [f64],
+) {
+    for i in 0..eta.len() {
+        let m = link.linkinv(eta[i]);
+        mu[i] = m;
+        dev[i] = family.m2loglik(y[i], m, wt[i], phi);
+    }
+}
+
 /// [`mu_and_deviances`] compiled for AVX2 and FMA (four lanes instead of two).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]

@@ -10,7 +10,7 @@
 //! penalised deviance Σ dᵢ + ‖u‖², else it is halved towards the previous
 //! (u, β) up to [`MAX_HALVINGS`] times.
 
-use super::observations::mu_and_deviances;
+use super::observations::{mu_and_deviances, mu_and_m2loglik};
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 use crate::parallel::PARALLEL_LOOP_ROWS;
@@ -56,12 +56,17 @@ impl GeneralizedLinearMixedModel {
     /// are processed in two halves (on two threads for large models); the
     /// sum is the same either way.
     pub(crate) fn update_mu(&mut self) -> f64 {
-        let (family, link) = (self.family, self.link);
+        let (family, link, phi) = (self.family, self.link, self.phi);
         let parallel = self.parallel_elementwise();
         let (y, wt) = (&self.resp.y[..], &self.resp.wt[..]);
+        let dispersion = family.has_dispersion();
         let kernel = |range: std::ops::Range<usize>, mu: &mut [f64], dev: &mut [f64]| {
             let (eta, y, wt) = (&self.eta[range.clone()], &y[range.clone()], &wt[range]);
-            mu_and_deviances(family, link, eta, y, wt, mu, dev);
+            if dispersion {
+                mu_and_m2loglik((family, link, phi), eta, y, wt, mu, dev);
+            } else {
+                mu_and_deviances(family, link, eta, y, wt, mu, dev);
+            }
             dev.iter().sum::<f64>()
         };
         let n = self.eta.len();
@@ -96,6 +101,9 @@ impl GeneralizedLinearMixedModel {
         let n = self.eta.len();
         if reduced {
             self.ensure_reduced()?;
+        }
+        if self.family.has_dispersion() {
+            return self.reweight_dispersion(reduced);
         }
         let parallel = self.parallel_elementwise();
         let base = if reduced { &self.xb } else { &self.offset };
@@ -176,8 +184,14 @@ impl GeneralizedLinearMixedModel {
             // Start as glm does: μ from the data, η = g(μ); no step halving
             // against this point, which is not of the form o + Xβ + ZΛu.
             self.u.iter_mut().for_each(|v| *v = 0.0);
+            let positive = self.family.has_dispersion() && self.link.requires_positive_mean();
+            let ybar = self.resp.y.iter().sum::<f64>() / self.resp.y.len().max(1) as f64;
             for i in 0..self.eta.len() {
-                let mu = self.family.mustart(self.resp.y[i], self.resp.wt[i]);
+                let mut mu = self.family.mustart(self.resp.y[i], self.resp.wt[i]);
+                if positive && mu <= 0.0 {
+                    // Gaussian responses under a log or inverse link.
+                    mu = ybar.abs().max(1e-3);
+                }
                 self.eta[i] = self.link.linkfun(mu);
                 self.mu[i] = self.link.linkinv(self.eta[i]);
             }

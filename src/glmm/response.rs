@@ -84,11 +84,14 @@ pub(crate) fn prepare(
     }
     let (y, levels) = match var {
         Variable::Factor { codes, levels, .. } => {
-            if family == Family::Poisson {
+            if !matches!(family, Family::Bernoulli | Family::Binomial) {
                 return Err(Error::wrong_type(
                     name,
                     name,
-                    format!("`{name}` is categorical; a Poisson response must be numeric counts"),
+                    format!(
+                        "`{name}` is categorical; a {} response must be numeric",
+                        family.name()
+                    ),
                 ));
             }
             let mut used = vec![false; levels.len()];
@@ -169,6 +172,9 @@ pub(crate) fn prepare(
                 )));
             }
         }
+        Family::Gamma | Family::InverseGaussian | Family::Gaussian | Family::NegativeBinomial => {
+            check_dispersion_response(family, name, &y, rows)?;
+        }
         Family::Poisson => {
             let bad = bad_rows(&|v, _| v < 0.0 || v.fract() != 0.0);
             if !bad.is_empty() {
@@ -196,6 +202,36 @@ pub(crate) fn prepare(
     })
 }
 
+/// Check the response of a family with a dispersion parameter: positive for
+/// Gamma and the inverse Gaussian, non-negative whole numbers for NB2,
+/// finite for Gaussian. The error is [`Error::Row`] at the first offending
+/// row (its index in the input data), the message listing up to five.
+fn check_dispersion_response(family: Family, name: &str, y: &[f64], rows: &[usize]) -> Result<()> {
+    let (ok, what): (fn(f64) -> bool, &str) = match family {
+        Family::Gamma | Family::InverseGaussian => (|v| v > 0.0 && v.is_finite(), "positive"),
+        Family::NegativeBinomial => (
+            |v| v >= 0.0 && v.fract() == 0.0 && v.is_finite(),
+            "a non-negative whole number (a count)",
+        ),
+        _ => (f64::is_finite, "finite"),
+    };
+    let bad: Vec<usize> = (0..y.len()).filter(|&i| !ok(y[i])).collect();
+    if let Some(&first) = bad.first() {
+        return Err(Error::Row {
+            column: name.to_string(),
+            row: rows[first],
+            message: format!(
+                "a {} response must be {what}; {} of the data {} not ({})",
+                family.name(),
+                list_rows(&bad, rows),
+                if bad.len() == 1 { "is" } else { "are" },
+                list_values(&bad, y)
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// Check a `cbind(successes, failures)` response (`name`: its label) as
 /// glmer reads it: family Binomial only, y = successes / trials with the
 /// trials (successes + failures) as prior weights. The counts must be
@@ -221,12 +257,12 @@ fn prepare_counts(
                     .into(),
             ))
         }
-        Family::Poisson => {
-            return Err(term_err(
+        other => {
+            return Err(term_err(format!(
                 "`cbind(successes, failures)` is the two-column response of a binomial model; \
-                 family Poisson needs one column of counts"
-                    .into(),
-            ))
+                 family {} needs one numeric column",
+                other.name()
+            )))
         }
     }
     if has_weights {

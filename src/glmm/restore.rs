@@ -26,7 +26,51 @@ impl GeneralizedLinearMixedModel {
             .record
             .as_ref()
             .ok_or_else(|| Error::not_fitted("save"))?;
-        Ok(persist::to_json(&self.identity(), record, &self.u))
+        let text = persist::to_json(&self.identity(), record, &self.u);
+        if !self.family.has_dispersion() {
+            return Ok(text);
+        }
+        // The dispersion φ (and its standard error) ride along as a
+        // top-level `dispersion` object the common reader ignores.
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::Restore {
+                message: format!("the saved fit is not JSON ({e})"),
+            })?;
+        doc["dispersion"] = serde_json::json!({
+            "phi": self.phi,
+            "log_phi_stderror": self.phi_log_se,
+        });
+        serde_json::to_string_pretty(&doc).map_err(|e| Error::Restore {
+            message: format!("the saved fit cannot be written ({e})"),
+        })
+    }
+
+    /// The dispersion saved with a fit of a family that has one: (φ, SE of log φ).
+    fn saved_dispersion(&self, text: &str) -> Result<Option<(f64, Option<f64>)>> {
+        if !self.family.has_dispersion() {
+            return Ok(None);
+        }
+        let missing = || Error::Restore {
+            message: format!(
+                "it holds no dispersion parameter, which a {} model needs",
+                self.family.name()
+            ),
+        };
+        let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| Error::Restore {
+            message: format!("not a JSON document ({e})"),
+        })?;
+        let d = doc.get("dispersion").ok_or_else(missing)?;
+        let phi = d
+            .get("phi")
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(missing)?;
+        if !(phi.is_finite() && phi > 0.0) {
+            return Err(missing());
+        }
+        let se = d
+            .get("log_phi_stderror")
+            .and_then(serde_json::Value::as_f64);
+        Ok(Some((phi, se)))
     }
 
     /// Restore a fit saved by [`save_fit`](Self::save_fit) for this model
@@ -34,6 +78,7 @@ impl GeneralizedLinearMixedModel {
     /// check that the saved optimum reproduces.
     pub fn restore_fit(&mut self, text: &str) -> Result<()> {
         let (record, u) = persist::from_json(text, &self.identity())?;
+        let dispersion = self.saved_dispersion(text)?;
         if u.len() != self.u.len() {
             return Err(Error::Restore {
                 message: format!(
@@ -50,6 +95,10 @@ impl GeneralizedLinearMixedModel {
             })?;
         self.beta.copy_from_slice(&record.final_beta);
         self.u.copy_from_slice(&u);
+        if let Some((phi, se)) = dispersion {
+            self.phi = phi;
+            self.phi_log_se = se;
+        }
         self.install_mode()?;
         self.nagq = record.settings.nagq;
         self.fast = record.settings.fast;

@@ -113,7 +113,8 @@ impl GeneralizedLinearMixedModel {
                     Family::Bernoulli | Family::Binomial => {
                         (y[i] == 0.0 && mu < AT_BOUND) || (y[i] == 1.0 && mu > 1.0 - AT_BOUND)
                     }
-                    Family::Poisson => y[i] == 0.0 && mu < AT_BOUND,
+                    Family::Poisson | Family::NegativeBinomial => y[i] == 0.0 && mu < AT_BOUND,
+                    Family::Gamma | Family::InverseGaussian | Family::Gaussian => false,
                 }
             })
             .count();

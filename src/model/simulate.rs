@@ -58,6 +58,9 @@ pub enum ResponseDistribution {
         family: Family,
         /// The link g with η = g(μ).
         link: crate::family::Link,
+        /// The dispersion φ of the families that have one (Gamma: 1/shape,
+        /// inverse Gaussian: φ, Gaussian: σ², NB2: 1/k); ignored otherwise.
+        dispersion: f64,
         /// The prior weights (trials for Binomial).
         weights: Vec<f64>,
     },
@@ -255,8 +258,10 @@ fn draw(
         ResponseDistribution::Family {
             family,
             link,
+            dispersion,
             weights,
         } => {
+            let phi = *dispersion;
             let bad =
                 |e: String| Error::Data(format!("cannot draw a {} response: {e}", family.name()));
             for (i, v) in y.iter_mut().enumerate() {
@@ -273,6 +278,31 @@ fn draw(
                     Family::Poisson => Poisson::new(mu)
                         .map_err(|e| bad(e.to_string()))?
                         .sample(rng),
+                    Family::Gamma => rand_distr::Gamma::new(1.0 / phi, mu * phi)
+                        .map_err(|e| bad(format!("{e} (mean {mu})")))?
+                        .sample(rng),
+                    Family::InverseGaussian => rand_distr::InverseGaussian::new(mu, 1.0 / phi)
+                        .map_err(|e| bad(format!("{e} (mean {mu})")))?
+                        .sample(rng),
+                    Family::Gaussian => {
+                        let e: f64 = rng.sample(StandardNormal);
+                        mu + phi.sqrt() * e
+                    }
+                    Family::NegativeBinomial if mu <= 0.0 => 0.0,
+                    Family::NegativeBinomial => {
+                        // The Gamma–Poisson mixture: λ ~ Gamma(k, μ/k).
+                        let k = 1.0 / phi;
+                        let lambda = rand_distr::Gamma::new(k, mu / k)
+                            .map_err(|e| bad(format!("{e} (mean {mu})")))?
+                            .sample(rng);
+                        if lambda > 0.0 {
+                            Poisson::new(lambda)
+                                .map_err(|e| bad(e.to_string()))?
+                                .sample(rng)
+                        } else {
+                            0.0
+                        }
+                    }
                 };
             }
         }

@@ -114,6 +114,16 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     fn link(&self) -> &'static str {
         self.m().link().name()
     }
+    /// The dispersion φ of a family that has one (else None).
+    #[getter]
+    fn dispersion(&self) -> Option<f64> {
+        self.m().dispersion()
+    }
+    /// The standard error of log φ from the Hessian (None if not computed).
+    #[getter]
+    fn dispersion_log_stderror(&self) -> Option<f64> {
+        self.m().dispersion_log_stderror()
+    }
     #[getter]
     fn nagq(&self) -> usize {
         self.m().nagq()

@@ -118,8 +118,11 @@ def test_bad_input():
     with pytest.raises(mm.ArgumentError) as err:  # quadrature needs a single scalar term
         glmm(VERBAGG, verbagg, nagq=9)
     assert err.value.parameter == "nagq"
-    with pytest.raises(mm.ArgumentError) as err:
+    with pytest.raises(mm.DataTypeError) as err:  # a factor response for Gamma
         GeneralizedLinearMixedModel(CONTRA, mm.dataset("contraception"), "gamma")
+    assert err.value.column == "use"
+    with pytest.raises(mm.ArgumentError) as err:
+        GeneralizedLinearMixedModel(CONTRA, mm.dataset("contraception"), "gaussianish")
     assert err.value.parameter == "family"
     with pytest.raises(mm.ArgumentError) as err:
         GeneralizedLinearMixedModel(CONTRA, mm.dataset("contraception"), "bernoulli", "tanh")
@@ -209,6 +212,6 @@ def test_family_and_link_objects():
     with pytest.raises(mm.ArgumentTypeError) as err:
         glmm(f, contra, link=2.0)
     assert err.value.parameter == "link"
-    with pytest.raises(mm.ArgumentError) as err:  # Gamma is not supported yet
-        glmm(f, contra, family=mm.Gamma())
+    with pytest.raises(mm.ArgumentError) as err:  # an unknown family
+        glmm(f, contra, family="gama")
     assert err.value.parameter == "family"

@@ -39,6 +39,7 @@ pub fn profile_glmm(
     settings: &ProfileSettings,
 ) -> Result<Profile> {
     settings.check()?;
+    model.refuse_with_dispersion("likelihood profiles")?;
     model.interrupt().reset();
     let progress = model.interrupt().progress_handle();
     let mut profiler = GlmmProfiler::new(model, settings.zeta_step)?;
@@ -69,6 +70,7 @@ pub fn confint_glmm(
     level: f64,
 ) -> Result<Vec<ConfintRow>> {
     profile.quantile_for(level)?;
+    model.refuse_with_dispersion("likelihood profiles")?;
     model.interrupt().reset();
     let mut profiler = GlmmProfiler::resume(model, profile)?;
     interval::intervals(profile, level, Some(&mut profiler))

@@ -1,6 +1,6 @@
 //! The summary of a generalized linear mixed model: method and nAGQ,
-//! formula, distribution, link, deviance (the objective), variance
-//! components, counts, fixed-effects table.
+//! formula, distribution, link, the dispersion (families that have one),
+//! deviance (the objective), variance components, counts, fixed-effects table.
 
 use crate::model::MixedModel;
 use std::fmt;
@@ -31,6 +31,33 @@ fn fit_statistics(m: &GeneralizedLinearMixedModel) -> Table {
     t
 }
 
+/// The approximation and the dispersion φ (with k = 1/φ for NB2, and the
+/// standard error of log φ when it was computed) of a family with a
+/// dispersion parameter.
+fn dispersion_lines(m: &GeneralizedLinearMixedModel, phi: f64, doc: &mut Document) {
+    let kv = |key: &str, value: Cell| Block::KeyValue {
+        indent: 2,
+        key: key.into(),
+        value,
+    };
+    doc.push(kv(
+        "Approximation",
+        Cell::text("Laplace with the observed information (glmmTMB's)"),
+    ));
+    let name = m.family().dispersion_name();
+    let text = match m.dispersion_log_stderror() {
+        Some(se) => format!("{name} = {phi:.6} (SE of log phi {se:.4})"),
+        None => format!("{name} = {phi:.6}"),
+    };
+    doc.push(kv("Dispersion", Cell::text(text)));
+    if m.family() == crate::glmm::Family::NegativeBinomial {
+        doc.push(kv(
+            "Size k",
+            Cell::Number(1.0 / phi, NumberFormat::Fixed(4)),
+        ));
+    }
+}
+
 /// The summary document of `m` in whatever state it is in.
 fn document(m: &GeneralizedLinearMixedModel) -> Document {
     let mut doc = Document::default();
@@ -49,6 +76,9 @@ fn document(m: &GeneralizedLinearMixedModel) -> Document {
     });
     doc.push(kv("Distribution", Cell::text(m.family().name())));
     doc.push(kv("Link", Cell::text(m.link().name())));
+    if let Some(phi) = m.dispersion() {
+        dispersion_lines(m, phi, &mut doc);
+    }
     doc.push(Block::Blank);
     doc.push(kv(
         "Deviance",

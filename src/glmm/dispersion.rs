@@ -1,0 +1,510 @@
+//! Fitting GLMMs whose family has a dispersion parameter φ (Gamma, inverse
+//! Gaussian, Gaussian with a non-identity link, negative binomial NB2) as
+//! glmmTMB does: φ is estimated jointly with (θ, β) by maximising the
+//! Laplace approximation of the likelihood, and that approximation uses the
+//! observed information of the conditional log density (the Newton–Raphson
+//! weights of PIRLS; for the canonical links they equal the expected ones).
+//!
+//! θ is defined as for the other GLMMs: the lower Cholesky factor of each
+//! term's covariance, unscaled (for a scalar term its standard deviation);
+//! φ is not a scale of the random effects.
+//!
+//! Stage 1 optimises (θ, log φ) with β from PIRLS; stage 2 (unless `fast`)
+//! optimises (β, θ, log φ) jointly from there, in the whitened β coordinates
+//! of [`JointMap`]. Both use BOBYQA. The objective, deviance and
+//! log-likelihood contain the family's constants, so −2 log L and the AIC
+//! are comparable with glmmTMB's.
+
+use std::time::Instant;
+
+use super::fit::{JointMap, JOINT_RHO_END};
+use super::pirls::PIRLS_TOL;
+use super::GeneralizedLinearMixedModel;
+use crate::error::{Error, Result};
+use crate::model::driver::{run_stage, theta_optimizer, FitLog};
+use crate::model::scaling::ThetaScaling;
+use crate::model::{FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage};
+use crate::optim::Bobyqa;
+use faer::{Mat, Side};
+
+/// Largest q·n for which the Laplace objective with observed weights of both
+/// signs is computed with a dense ZΛ (n × q) and Hessian (q × q).
+const DENSE_LIMIT: f64 = 2e7;
+
+/// Bounds of log φ in the optimizer (φ within [1e-10, 1e10]).
+const LOG_PHI_BOUND: f64 = 23.0;
+/// Joint stage: initial step of log φ.
+const LOG_PHI_STEP: f64 = 0.1;
+/// Joint stage: final radius (tighter than the other families': log φ is
+/// reported with its standard error and compared to 1e-4 relative).
+const DISPERSION_JOINT_RHO_END: f64 = JOINT_RHO_END / 3.0;
+/// Relative step of the central differences for the Hessian of the
+/// objective (in each coordinate's unit).
+const HESSIAN_STEP: f64 = 1e-3;
+/// Most coordinates for that Hessian (it costs about 2d² evaluations);
+/// beyond, the standard error of log φ is not computed.
+const HESSIAN_MAX_DIM: usize = 30;
+
+impl GeneralizedLinearMixedModel {
+    /// The dispersion parameter φ (Gamma: 1/shape; inverse Gaussian: φ;
+    /// Gaussian: σ²; NB2: 1/k), or None for families without one.
+    pub fn dispersion(&self) -> Option<f64> {
+        self.family.has_dispersion().then_some(self.phi)
+    }
+
+    /// The standard error of log φ at the fit, from the numerical Hessian of
+    /// the Laplace objective in (β, θ off its bounds, log φ) (the
+    /// `sdreport` standard error of glmmTMB's log-dispersion parameter);
+    /// None without a dispersion parameter, after a `fast` fit, with more
+    /// than 30 such coordinates, or when the Hessian is not positive
+    /// definite.
+    pub fn dispersion_log_stderror(&self) -> Option<f64> {
+        self.phi_log_se
+    }
+
+    /// Set φ (for evaluating the objective at given parameters, e.g. a
+    /// reference fit's); the model becomes unfitted.
+    pub fn set_dispersion(&mut self, phi: f64) -> Result<()> {
+        if !self.family.has_dispersion() {
+            return Err(Error::argument(
+                "dispersion",
+                format!(
+                    "the {} family has no dispersion parameter",
+                    self.family.name()
+                ),
+            ));
+        }
+        if !(phi.is_finite() && phi > 0.0) {
+            return Err(Error::argument(
+                "dispersion",
+                format!("the dispersion must be positive and finite, got {phi}"),
+            ));
+        }
+        self.phi = phi;
+        self.record = None;
+        self.phi_log_se = None;
+        Ok(())
+    }
+
+    /// Refuse `what` (a method whose conditional fits would hold φ at its
+    /// estimate, e.g. likelihood profiles) for a family with a dispersion
+    /// parameter.
+    pub fn refuse_with_dispersion(&self, what: &str) -> Result<()> {
+        if self.family.has_dispersion() {
+            return Err(Error::argument(
+                "model",
+                format!(
+                    "{what} are not available for the {} family: their conditional fits do \
+                     not re-estimate the dispersion parameter; use Wald or parametric \
+                     bootstrap intervals",
+                    self.family.name()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The PIRLS reweight of the dispersion families: working weights are
+    /// the observed information −∂² log p/∂η² (Newton's method, and the
+    /// Hessian of the Laplace approximation) when all are positive, else
+    /// the expected information (and `observed_weights` is cleared).
+    pub(super) fn reweight_dispersion(&mut self, reduced: bool) -> Result<()> {
+        let n = self.eta.len();
+        let (family, link, phi) = (self.family, self.link, self.phi);
+        let base = if reduced { &self.xb } else { &self.offset };
+        let (eta, mu, y, wt) = (&self.eta, &self.mu, &self.resp.y, &self.resp.wt);
+        let mut observed = true;
+        let mut sw: Vec<(f64, f64)> = (0..n)
+            .map(|i| family.eta_score_weight(link, y[i], mu[i], eta[i], phi, true))
+            .collect();
+        if sw
+            .iter()
+            .any(|&(s, w)| !(w > 0.0 && w.is_finite() && s.is_finite()))
+        {
+            observed = false;
+            sw = (0..n)
+                .map(|i| family.eta_score_weight(link, y[i], mu[i], eta[i], phi, false))
+                .collect();
+        }
+        let engine = match (reduced, self.engine_u.as_mut()) {
+            (true, Some(e)) => e,
+            _ => &mut self.engine,
+        };
+        engine.set_weighted_response_with(|z, sqrtw| {
+            for i in 0..n {
+                let (s, w) = sw[i];
+                sqrtw[i] = (wt[i] * w).sqrt();
+                z[i] = eta[i] - base[i] + s / w;
+            }
+        });
+        self.observed_weights = observed;
+        self.factorizations += 1;
+        self.reduced_active = reduced;
+        engine.refactor()
+    }
+
+    /// The objective with φ = exp(log φ) installed, +∞ where PIRLS fails.
+    fn evaluate_with_phi(
+        &mut self,
+        theta: &[f64],
+        beta: Option<&[f64]>,
+        log_phi: f64,
+        tol: f64,
+    ) -> f64 {
+        self.phi = log_phi.exp();
+        self.evaluate_or_inf(theta, beta, tol)
+    }
+
+    /// Fit a model of a family with a dispersion parameter (see the module
+    /// documentation). Called by the common fit for these families.
+    pub(super) fn run_dispersion(&mut self, settings: &FitSettings) -> Result<FitRecord> {
+        if settings.optimizer == OptimizerChoice::Bfgs {
+            let why = "the quasi-Newton method is not available for families with a dispersion \
+                       parameter; use optimizer = \"bobyqa\" or \"auto\"";
+            return Err(Error::argument("optimizer", why));
+        }
+        let (fast, nagq) = (settings.fast, settings.nagq);
+        self.check_nagq(nagq)?;
+        self.nagq = 1;
+        let timer = Instant::now();
+        let lower = self.layout.lower();
+        let start = self.layout.initial();
+        self.started = false;
+        self.factorizations = 0;
+        self.phi_log_se = None;
+        let interrupt = self.interrupt.clone();
+        let mut log = FitLog::reporting_to(&interrupt);
+        // φ's start: the moment estimate at the fitted means of θ₀, twice.
+        self.phi = 1.0;
+        for _ in 0..2 {
+            self.evaluate(&start, None, 1)?;
+            self.phi = self
+                .family
+                .dispersion_start(&self.resp.y, &self.mu, &self.resp.wt);
+        }
+        let finitial = self.evaluate(&start, None, 1)?;
+        // Stage 1: (θ, log φ), β from PIRLS.
+        let k = start.len();
+        let mut bobyqa = theta_optimizer(
+            &self.layout,
+            settings.rho_begin,
+            if fast { settings.rho_end } else { 3e-3 },
+            settings.max_evaluations,
+            &interrupt,
+        );
+        if let Some(s) = bobyqa.scales.as_mut() {
+            s.push(1.0);
+        }
+        let x0: Vec<f64> = start.iter().copied().chain([self.phi.ln()]).collect();
+        let lo: Vec<f64> = lower.iter().copied().chain([-LOG_PHI_BOUND]).collect();
+        let hi: Vec<f64> = self
+            .layout
+            .upper()
+            .into_iter()
+            .chain([LOG_PHI_BOUND])
+            .collect();
+        let stage_tol = if fast {
+            settings.pirls_tol
+        } else {
+            1e-5f64.max(settings.pirls_tol)
+        };
+        let (result, mut stage) = {
+            let mut f = |x: &[f64]| {
+                let v = self.evaluate_with_phi(&x[..k], None, x[k], stage_tol);
+                log.push(&x[..k], &self.beta, v, false);
+                v
+            };
+            run_stage(Stage::Theta, &bobyqa, &mut f, &x0, &lo, &hi, &interrupt)?
+        };
+        stage.factorizations = self.factorizations;
+        let mut stages = vec![stage];
+        let mut theta = result.x[..k].to_vec();
+        let mut log_phi = result.x[k];
+        self.phi = log_phi.exp();
+        let mut fmin = self.evaluate(&theta, None, 1)?;
+        if !fast {
+            let before = self.factorizations;
+            let p = self.beta.len();
+            let map = JointMap::new(self, &theta);
+            let phi0 = log_phi;
+            let x0 = vec![0.0; p + k + 1];
+            let mut lo = map.lower(&lower);
+            lo.push((-LOG_PHI_BOUND - phi0) / LOG_PHI_STEP);
+            let mut hi = vec![f64::INFINITY; p + k];
+            hi.push((LOG_PHI_BOUND - phi0) / LOG_PHI_STEP);
+            let joint = Bobyqa {
+                rho_begin: 1.0,
+                rho_end: DISPERSION_JOINT_RHO_END,
+                max_evaluations: settings.max_evaluations,
+                stop: Some(interrupt.flag().clone().into()),
+                ..Bobyqa::default()
+            };
+            let (result, mut stage) = {
+                let mut f = |x: &[f64]| {
+                    let par = map.params(&x[..p + k]);
+                    let (b, th) = par.split_at(p);
+                    let lp = phi0 + LOG_PHI_STEP * x[p + k];
+                    let v = self.evaluate_with_phi(th, Some(b), lp, settings.pirls_tol);
+                    log.push(th, b, v, true);
+                    v
+                };
+                run_stage(Stage::Joint, &joint, &mut f, &x0, &lo, &hi, &interrupt)?
+            };
+            stage.factorizations = self.factorizations - before;
+            stages.push(stage);
+            let par = map.params(&result.x[..p + k]);
+            let (b, th) = par.split_at(p);
+            let lp = phi0 + LOG_PHI_STEP * result.x[p + k];
+            self.phi = lp.exp();
+            let f2 = self.evaluate(th, Some(b), 1)?;
+            if f2 <= fmin {
+                theta = th.to_vec();
+                log_phi = lp;
+                fmin = f2;
+            } else {
+                self.phi = log_phi.exp();
+                fmin = self.evaluate(&theta, None, 1)?;
+            }
+        }
+        self.phi = log_phi.exp();
+        // Tiny diagonal entries of θ tried at zero (φ and β held).
+        let scaling = ThetaScaling::new(&self.layout);
+        let beta_opt = (!fast).then(|| self.beta.clone());
+        let diagonal = self.layout.diagonal();
+        let (theta, fz, zeroed) = scaling.zero_trials(&diagonal, theta, fmin, &mut |trial| {
+            let v = self.evaluate_or_inf(trial, beta_opt.as_deref(), settings.pirls_tol);
+            log.push(trial, &self.beta, v, !fast);
+            v
+        });
+        // The KKT certificate in (β, θ) at the optimal φ.
+        let (theta, beta_opt, certificate) =
+            self.certificate(settings, theta, beta_opt, fz, &interrupt)?;
+        let fmin = self.evaluate(&theta, beta_opt.as_deref(), 1)?;
+        let final_beta = self.beta.clone();
+        if !fast {
+            self.phi_log_se = self.log_phi_stderror(&theta, &final_beta);
+            // Leave the state at the optimum.
+            self.evaluate(&theta, Some(&final_beta), 1)?;
+        }
+        self.fast = fast;
+        Ok(FitRecord {
+            settings: settings.clone(),
+            initial: start,
+            finitial,
+            lower,
+            final_theta: theta,
+            final_beta,
+            fmin,
+            evaluations: log.entries.len(),
+            gradient_evaluations: 0,
+            zeroed,
+            factorizations: self.factorizations,
+            seconds: timer.elapsed().as_secs_f64(),
+            stages,
+            fitlog: log.entries,
+            certificate,
+        })
+    }
+
+    /// The error when the Hessian of the penalised log-likelihood at the
+    /// conditional modes is not positive definite, or too large for the
+    /// dense computation that observed weights of both signs need.
+    fn observed_information_error(&self, why: &str) -> Error {
+        Error::Convergence {
+            message: format!(
+                "the Laplace approximation with the observed information of the {} family \
+                 with the {} link is not available at θ = {:?}: {why}",
+                self.family.name(),
+                self.link.name(),
+                self.engine.theta()
+            ),
+        }
+    }
+
+    /// The Laplace objective Σ −2 log p + ‖û‖² + log|H| when some observed
+    /// weight is negative (non-canonical links, an observation far from its
+    /// mean), so that L cannot hold H: H = I + ΛᵀZᵀWZΛ with the signed
+    /// observed weights is formed densely (q × q) and factored.
+    pub(super) fn objective_with_signed_weights(&self) -> Result<f64> {
+        let n = self.eta.len();
+        let q = self.u.len();
+        if (q as f64) * (n as f64) > DENSE_LIMIT {
+            return Err(self.observed_information_error(&format!(
+                "some observed weights are negative and the model is too large ({n} \
+                 observations × {q} random effects) to form the Hessian densely"
+            )));
+        }
+        let (family, link, phi) = (self.family, self.link, self.phi);
+        let w: Vec<f64> = (0..n)
+            .map(|i| {
+                let (_, w) = family.eta_score_weight(
+                    link,
+                    self.resp.y[i],
+                    self.mu[i],
+                    self.eta[i],
+                    phi,
+                    true,
+                );
+                w * self.resp.wt[i]
+            })
+            .collect();
+        // The columns of ZΛ.
+        let lambdas = self.engine.lambdas();
+        let mut zl = Mat::<f64>::zeros(n, q);
+        let mut e = vec![0.0; q];
+        let mut col = vec![0.0; n];
+        for j in 0..q {
+            e[j] = 1.0;
+            col.iter_mut().for_each(|v| *v = 0.0);
+            self.terms.add_z_lambda_u(lambdas, &e, &mut col);
+            e[j] = 0.0;
+            for i in 0..n {
+                zl[(i, j)] = col[i];
+            }
+        }
+        let wzl = Mat::<f64>::from_fn(n, q, |i, j| w[i] * zl[(i, j)]);
+        let mut h = zl.transpose() * &wzl;
+        for j in 0..q {
+            h[(j, j)] += 1.0;
+        }
+        let llt = h
+            .llt(Side::Lower)
+            .map_err(|_| self.observed_information_error("its Hessian is not positive definite"))?;
+        let l = llt.L();
+        let logdet: f64 = (0..q).map(|j| 2.0 * l[(j, j)].ln()).sum();
+        Ok(self.pdev() + logdet)
+    }
+
+    /// SE of log φ from the central-difference Hessian H of the objective
+    /// (−2 log L) in (β, θ not at a bound, log φ): Cov = 2 H⁻¹.
+    fn log_phi_stderror(&mut self, theta: &[f64], beta: &[f64]) -> Option<f64> {
+        let p = beta.len();
+        let se_beta = self.stderror();
+        let at_bound = self.layout.at_bound(theta, 1e-4);
+        let free_theta: Vec<usize> = (0..theta.len()).filter(|i| !at_bound.contains(i)).collect();
+        let log_phi = self.phi.ln();
+        // Coordinates: β (step ∝ its SE), free θ, log φ.
+        let mut steps: Vec<f64> = (0..p)
+            .map(|i| {
+                HESSIAN_STEP
+                    * se_beta
+                        .get(i)
+                        .copied()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .unwrap_or(1.0)
+            })
+            .collect();
+        steps.extend(
+            free_theta
+                .iter()
+                .map(|&i| HESSIAN_STEP * theta[i].abs().max(0.05 * self.layout.units()[i])),
+        );
+        steps.push(HESSIAN_STEP);
+        let d = steps.len();
+        if d > HESSIAN_MAX_DIM {
+            // 2d² evaluations: not worth it for a standard error.
+            return None;
+        }
+        let mut f = |delta: &[f64]| {
+            let b: Vec<f64> = (0..p).map(|i| beta[i] + delta[i]).collect();
+            let mut th = theta.to_vec();
+            for (j, &i) in free_theta.iter().enumerate() {
+                th[i] += delta[p + j];
+            }
+            self.evaluate_with_phi(&th, Some(&b), log_phi + delta[d - 1], PIRLS_TOL)
+        };
+        let f0 = f(&vec![0.0; d]);
+        let mut h = vec![0.0; d * d];
+        let mut e = vec![0.0; d];
+        for i in 0..d {
+            e[i] = steps[i];
+            let fp = f(&e);
+            e[i] = -steps[i];
+            let fm = f(&e);
+            e[i] = 0.0;
+            h[i * d + i] = (fp - 2.0 * f0 + fm) / (steps[i] * steps[i]);
+            for j in 0..i {
+                let mut g = |si: f64, sj: f64| {
+                    e[i] = si * steps[i];
+                    e[j] = sj * steps[j];
+                    let v = f(&e);
+                    e[i] = 0.0;
+                    e[j] = 0.0;
+                    v
+                };
+                let v = (g(1.0, 1.0) - g(1.0, -1.0) - g(-1.0, 1.0) + g(-1.0, -1.0))
+                    / (4.0 * steps[i] * steps[j]);
+                h[i * d + j] = v;
+                h[j * d + i] = v;
+            }
+        }
+        self.phi = log_phi.exp();
+        let inv = spd_inverse(&h, d)?;
+        let var = 2.0 * inv[d * d - 1];
+        (var.is_finite() && var > 0.0).then(|| var.sqrt())
+    }
+}
+
+/// Inverse of a symmetric positive definite d × d matrix (row-major) by
+/// Cholesky; None if it is not positive definite.
+fn spd_inverse(a: &[f64], d: usize) -> Option<Vec<f64>> {
+    let mut l = vec![0.0; d * d];
+    for j in 0..d {
+        let mut s = a[j * d + j];
+        for k in 0..j {
+            s -= l[j * d + k] * l[j * d + k];
+        }
+        if !(s > 0.0 && s.is_finite()) {
+            return None;
+        }
+        l[j * d + j] = s.sqrt();
+        for i in j + 1..d {
+            let mut s = a[i * d + j];
+            for k in 0..j {
+                s -= l[i * d + k] * l[j * d + k];
+            }
+            l[i * d + j] = s / l[j * d + j];
+        }
+    }
+    // Columns of L⁻ᵀ L⁻¹ by solving L Lᵀ x = eₖ.
+    let mut inv = vec![0.0; d * d];
+    for c in 0..d {
+        let mut x = vec![0.0; d];
+        for i in 0..d {
+            let mut s = if i == c { 1.0 } else { 0.0 };
+            for k in 0..i {
+                s -= l[i * d + k] * x[k];
+            }
+            x[i] = s / l[i * d + i];
+        }
+        for i in (0..d).rev() {
+            let mut s = x[i];
+            for k in i + 1..d {
+                s -= l[k * d + i] * x[k];
+            }
+            x[i] = s / l[i * d + i];
+        }
+        for i in 0..d {
+            inv[i * d + c] = x[i];
+        }
+    }
+    Some(inv)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::spd_inverse;
+
+    #[test]
+    fn spd_inverse_inverts() {
+        let a = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let inv = spd_inverse(&a, 3).unwrap();
+        for i in 0..3 {
+            for j in 0..3 {
+                let v: f64 = (0..3).map(|k| a[i * 3 + k] * inv[k * 3 + j]).sum();
+                assert!((v - f64::from(u8::from(i == j))).abs() < 1e-12);
+            }
+        }
+        assert!(spd_inverse(&[1.0, 2.0, 2.0, 1.0], 2).is_none());
+    }
+}
