@@ -17,6 +17,7 @@ use crate::inference::emmeans::{
     AtValues, ContrastMethod, EmmDf, Estimates, Estimator,
 };
 use crate::model::MixedModel;
+use crate::present::{emmeans_document, EmmColumn, Format};
 use crate::terms::ModelTerms;
 
 /// One `at` entry: (column, level labels or None, numbers or None).
@@ -55,7 +56,7 @@ fn with_estimator<R>(
 /// `model` (`columns`: the model's data encoded as for the constructor;
 /// `at`: values of predictors), with `ddf`'s SEs and df. A dict with
 /// `variables` (per spec and `by` predictor: name, is-factor, labels,
-/// values), `cells`, `group`, `l`, `offset`, `estimate`, `se`, `df`.
+/// values), `grid_factors` (the grid's factors), `cells`, `group`, `l`, `offset`, `estimate`, `se`, `df`.
 #[pyfunction]
 pub fn emmeans_means<'py>(
     py: Python<'py>,
@@ -87,9 +88,17 @@ pub fn emmeans_means<'py>(
             .map(|&k| grid.variables[k].clone())
             .collect();
         let est = estimator.estimates(&means.l, &means.offset)?;
-        Ok((means, vars, est))
+        let factors: Vec<String> = grid
+            .variables
+            .iter()
+            .filter(|v| v.factor)
+            .map(|v| v.name.clone())
+            .collect();
+        Ok((means, (vars, factors), est))
     })?;
     let d = PyDict::new(py);
+    let (vars, factors) = vars;
+    d.set_item("grid_factors", factors)?;
     let variables: Vec<(String, bool, Vec<String>, Vec<f64>)> = vars
         .into_iter()
         .map(|v| (v.name, v.factor, v.labels, v.values))
@@ -240,12 +249,42 @@ pub fn qtukey(p: f64, nmeans: usize, df: f64) -> f64 {
     studentized_range::qtukey(p, nmeans, df)
 }
 
+/// An emmeans table rendered in `format`: `columns` as (kind, header,
+/// labels, numbers) with kind `"labels"`, `"values"`, `"df"`, `"ratio"` or
+/// `"p"`; `notes` below it.
+#[pyfunction]
+#[pyo3(signature = (caption, columns, notes, format="text"))]
+pub fn emmeans_render(
+    caption: &str,
+    columns: Vec<(String, String, Vec<String>, Vec<f64>)>,
+    notes: Vec<String>,
+    format: &str,
+) -> PyResult<String> {
+    let format = Format::from_name(format).map_err(to_pyerr)?;
+    let columns: Vec<EmmColumn> = columns
+        .into_iter()
+        .map(|(kind, header, labels, values)| match kind.as_str() {
+            "labels" => Ok(EmmColumn::Labels(header, labels)),
+            "values" => Ok(EmmColumn::Values(header, values)),
+            "df" => Ok(EmmColumn::Df(header, values)),
+            "ratio" => Ok(EmmColumn::Ratio(header, values)),
+            "p" => Ok(EmmColumn::PValue(header, values)),
+            other => Err(to_pyerr(Error::argument(
+                "columns",
+                format!("unknown column kind {other:?}"),
+            ))),
+        })
+        .collect::<PyResult<_>>()?;
+    Ok(emmeans_document(caption, &columns, &notes).render(format))
+}
+
 /// Register the functions in the native module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(emmeans_means, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_contrast, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_infer, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_response, m)?)?;
+    m.add_function(wrap_pyfunction!(emmeans_render, m)?)?;
     m.add_function(wrap_pyfunction!(ptukey, m)?)?;
     m.add_function(wrap_pyfunction!(qtukey, m)?)?;
     Ok(())

@@ -240,7 +240,10 @@ mod tests {
     #[test]
     fn upper_tail_matches_r() {
         let accurate = ptukey_upper(8.0, 5, 3.5);
-        assert!((accurate - 0.030_082_387_604_522_06).abs() < 1e-13, "{accurate}");
+        assert!(
+            (accurate - 0.030_082_387_604_522_06).abs() < 1e-13,
+            "{accurate}"
+        );
         for (q, n, df, r) in CASES {
             let got = ptukey_upper(q, n, df);
             assert!(

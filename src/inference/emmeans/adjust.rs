@@ -70,7 +70,11 @@ impl Adjust {
 /// (∞: z tests) among `nmeans` means.
 pub fn adjusted_p(adjust: Adjust, t: &[f64], df: &[f64], nmeans: usize) -> Vec<f64> {
     let k = t.len() as f64;
-    let raw: Vec<f64> = t.iter().zip(df).map(|(&t, &d)| t_two_sided_p(t, d)).collect();
+    let raw: Vec<f64> = t
+        .iter()
+        .zip(df)
+        .map(|(&t, &d)| t_two_sided_p(t, d))
+        .collect();
     match adjust {
         Adjust::None => raw,
         Adjust::Tukey => t

@@ -162,7 +162,10 @@ fn grid_variable(
                 None => levels.clone(),
                 Some(AtValues::Levels(l)) => {
                     if let Some(bad) = l.iter().find(|v| !levels.contains(v)) {
-                        return Err(level_error(bad.clone(), "is not a level of the factor (`at`)"));
+                        return Err(level_error(
+                            bad.clone(),
+                            "is not a level of the factor (`at`)",
+                        ));
                     }
                     l.clone()
                 }

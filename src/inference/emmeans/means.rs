@@ -49,7 +49,11 @@ fn position(grid: &ReferenceGrid, name: &str, what: &str) -> Result<usize> {
 }
 
 /// The marginal means of `grid` for the factors `specs`, split by `by`.
-pub fn marginal_means(grid: &ReferenceGrid, specs: &[String], by: &[String]) -> Result<MarginalMeans> {
+pub fn marginal_means(
+    grid: &ReferenceGrid,
+    specs: &[String],
+    by: &[String],
+) -> Result<MarginalMeans> {
     if specs.is_empty() {
         return Err(Error::argument("specs", "names no factor"));
     }

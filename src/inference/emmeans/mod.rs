@@ -130,7 +130,8 @@ impl Estimator {
                 ));
             }
             let o = self.one_dimensional(row);
-            out.estimate.push(o.estimate + offset.get(i).copied().unwrap_or(0.0));
+            out.estimate
+                .push(o.estimate + offset.get(i).copied().unwrap_or(0.0));
             out.se.push(o.stderror);
             out.df.push(o.df);
         }
@@ -172,7 +173,10 @@ pub fn infer(
     nmeans: usize,
 ) -> Result<Inference> {
     if !(level > 0.0 && level < 1.0) {
-        return Err(Error::argument("level", format!("must be in (0, 1), got {level}")));
+        return Err(Error::argument(
+            "level",
+            format!("must be in (0, 1), got {level}"),
+        ));
     }
     let n = est.estimate.len();
     if est.se.len() != n || est.df.len() != n || group.len() != n {
