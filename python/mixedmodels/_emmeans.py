@@ -242,9 +242,10 @@ class EMMeans(RichDisplay):
     def _means_frame(self, level: float) -> pl.DataFrame:
         raw = self._raw
         n = len(raw["estimate"])
-        _, _, lower, upper, _ = _core.emmeans_infer(
-            raw["estimate"], raw["se"], raw["df"], [0] * n, "none", level, max(n, 2), False
-        )
+        _, _, lower, upper = _core.emmeans_infer(
+            raw["estimate"], raw["se"], raw["df"], [0] * n, "none", level, max(n, 2), False,
+            tests=False,
+        )  # fmt: skip
         est, se = raw["estimate"], raw["se"]
         name = "emmean"
         if self.type == "response":
@@ -476,12 +477,12 @@ class EMMContrasts(RichDisplay):
         self._df = df
         self._pairwise = pairwise
         self._requested = adjust
-        self.adjust = _core.emmeans_infer(est, se, df, group, adjust, 0.95, 2, pairwise)[4]
+        self.adjust = _core.emmeans_adjustment(adjust, pairwise)
 
-    def _infer(self, level: float) -> tuple:
+    def _infer(self, level: float, tests: bool, intervals: bool) -> tuple:
         return _core.emmeans_infer(
             self._est, self._se, self._df, self._group, self._requested, level,
-            self._emm._nmeans(), self._pairwise,
+            self._emm._nmeans(), self._pairwise, tests=tests, intervals=intervals,
         )  # fmt: skip
 
     def _ratio_scale(self) -> bool:
@@ -489,7 +490,7 @@ class EMMContrasts(RichDisplay):
         return self._emm.type == "response" and self._emm._model.link.lower() in ("log", "logit")
 
     def _frame(self, level: float, tests: bool, intervals: bool) -> pl.DataFrame:
-        ratio, p, lower, upper, _ = self._infer(level)
+        ratio, p, lower, upper = self._infer(level, tests, intervals)
         names = self._names
         est, se = self._est, self._se
         est_name = "estimate"

@@ -14,7 +14,7 @@ use crate::family::Link;
 use crate::inference::ddf::studentized_range;
 use crate::inference::emmeans::{
     combine, contrast_coefficients, infer, marginal_means, reference_grid, response_scale, Adjust,
-    AtValues, ContrastMethod, EmmDf, Estimates, Estimator,
+    AtValues, ContrastMethod, EmmDf, Estimates, Estimator, InferParts,
 };
 use crate::model::MixedModel;
 use crate::present::{emmeans_document, EmmColumn, Format};
@@ -190,11 +190,22 @@ pub fn emmeans_contrast(
     ))
 }
 
-/// Tests of estimate = 0 and intervals at `level`, adjusted with the
-/// adjustment named `adjust` within each group (Tukey among `nmeans` means;
-/// replaced by Šidák unless `pairwise`). Returns (ratio, p, lower, upper,
-/// the adjustment used).
+/// The adjustment used when `adjust` is asked for a family that is (or is
+/// not) `pairwise` (Tukey becomes Šidák for other families).
 #[pyfunction]
+pub fn emmeans_adjustment(adjust: &str, pairwise: bool) -> PyResult<&'static str> {
+    Ok(Adjust::from_name(adjust)
+        .map_err(to_pyerr)?
+        .for_family(pairwise)
+        .name())
+}
+
+/// Tests of estimate = 0 (with `tests`) and intervals at `level` (with
+/// `intervals`), adjusted with the adjustment named `adjust` within each
+/// group (Tukey among `nmeans` means; replaced by Šidák unless `pairwise`).
+/// Returns (ratio, p, lower, upper); parts not asked for are NaN.
+#[pyfunction]
+#[pyo3(signature = (estimate, se, df, group, adjust, level, nmeans, pairwise, tests=true, intervals=true))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 pub fn emmeans_infer(
     estimate: Vec<f64>,
@@ -205,13 +216,16 @@ pub fn emmeans_infer(
     level: f64,
     nmeans: usize,
     pairwise: bool,
-) -> PyResult<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, &'static str)> {
+    tests: bool,
+    intervals: bool,
+) -> PyResult<(Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)> {
     let adjust = Adjust::from_name(adjust)
         .map_err(to_pyerr)?
         .for_family(pairwise);
     let est = Estimates { estimate, se, df };
-    let inf = infer(&est, &group, adjust, level, nmeans).map_err(to_pyerr)?;
-    Ok((inf.ratio, inf.p, inf.lower, inf.upper, adjust.name()))
+    let parts = InferParts { tests, intervals };
+    let inf = infer(&est, &group, adjust, level, nmeans, parts).map_err(to_pyerr)?;
+    Ok((inf.ratio, inf.p, inf.lower, inf.upper))
 }
 
 /// Link-scale values mapped to the response scale by the link named `link`
@@ -283,6 +297,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(emmeans_means, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_contrast, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_infer, m)?)?;
+    m.add_function(wrap_pyfunction!(emmeans_adjustment, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_response, m)?)?;
     m.add_function(wrap_pyfunction!(emmeans_render, m)?)?;
     m.add_function(wrap_pyfunction!(ptukey, m)?)?;

@@ -108,15 +108,26 @@ pub fn critical_values(
     nmeans: usize,
 ) -> Vec<f64> {
     let k = k as f64;
+    // Families share few distinct df (often one): each quantile once.
+    let mut known: Vec<(f64, f64)> = Vec::new();
     df.iter()
-        .map(|&d| match adjust {
-            Adjust::None => t_quantile(0.5 + level / 2.0, d),
-            Adjust::Tukey => {
-                let d = if d.is_infinite() { f64::INFINITY } else { d };
-                qtukey(level, nmeans, d) / std::f64::consts::SQRT_2
+        .map(|&d| {
+            if let Some(&(_, c)) = known.iter().find(|(e, _)| e.to_bits() == d.to_bits()) {
+                return c;
             }
-            Adjust::Bonferroni | Adjust::Holm => t_quantile(1.0 - (1.0 - level) / (2.0 * k), d),
-            Adjust::Sidak => t_quantile(0.5 + level.powf(1.0 / k) / 2.0, d),
+            let c = critical_value(adjust, level, d, k, nmeans);
+            known.push((d, c));
+            c
         })
         .collect()
+}
+
+/// One critical value of [`critical_values`] for `d` df in a family of `k`.
+fn critical_value(adjust: Adjust, level: f64, d: f64, k: f64, nmeans: usize) -> f64 {
+    match adjust {
+        Adjust::None => t_quantile(0.5 + level / 2.0, d),
+        Adjust::Tukey => qtukey(level, nmeans, d) / std::f64::consts::SQRT_2,
+        Adjust::Bonferroni | Adjust::Holm => t_quantile(1.0 - (1.0 - level) / (2.0 * k), d),
+        Adjust::Sidak => t_quantile(0.5 + level.powf(1.0 / k) / 2.0, d),
+    }
 }

@@ -163,14 +163,25 @@ pub struct Inference {
     pub upper: Vec<f64>,
 }
 
+/// Which parts of an [`Inference`] to compute (the rest is NaN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InferParts {
+    /// The p-values.
+    pub tests: bool,
+    /// The intervals.
+    pub intervals: bool,
+}
+
 /// Tests (of estimate = 0) and intervals at `level` of `est`, adjusted with
-/// `adjust` within each group of `group` (Tukey: among `nmeans` means).
+/// `adjust` within each group of `group` (Tukey: among `nmeans` means);
+/// only the `parts` asked for (Tukey's are costly).
 pub fn infer(
     est: &Estimates,
     group: &[usize],
     adjust: Adjust,
     level: f64,
     nmeans: usize,
+    parts: InferParts,
 ) -> Result<Inference> {
     if !(level > 0.0 && level < 1.0) {
         return Err(Error::argument(
@@ -193,12 +204,18 @@ pub fn infer(
         let members: Vec<usize> = (0..n).filter(|&i| group[i] == g).collect();
         let t: Vec<f64> = members.iter().map(|&i| out.ratio[i]).collect();
         let df: Vec<f64> = members.iter().map(|&i| est.df[i]).collect();
-        let p = adjusted_p(adjust, &t, &df, nmeans);
-        let crit = critical_values(adjust, level, &df, members.len(), nmeans);
-        for (k, &i) in members.iter().enumerate() {
-            out.p[i] = p[k];
-            out.lower[i] = est.estimate[i] - crit[k] * est.se[i];
-            out.upper[i] = est.estimate[i] + crit[k] * est.se[i];
+        if parts.tests {
+            let p = adjusted_p(adjust, &t, &df, nmeans);
+            for (k, &i) in members.iter().enumerate() {
+                out.p[i] = p[k];
+            }
+        }
+        if parts.intervals {
+            let crit = critical_values(adjust, level, &df, members.len(), nmeans);
+            for (k, &i) in members.iter().enumerate() {
+                out.lower[i] = est.estimate[i] - crit[k] * est.se[i];
+                out.upper[i] = est.estimate[i] + crit[k] * est.se[i];
+            }
         }
     }
     Ok(out)
