@@ -134,12 +134,18 @@ def _at_items(at: Any) -> list[tuple[str, list[str] | None, list[float] | None]]
 def _response_name(model: Any) -> str:
     """emmeans' name of a back-transformed mean: ``prob`` (binomial), ``rate`` (Poisson),
     ``response`` otherwise."""
-    family = model.family.lower()
+    family = str(getattr(model, "family", "gaussian")).lower()
     if family in ("binomial", "bernoulli"):
         return "prob"
     if family == "poisson":
         return "rate"
     return "response"
+
+
+def _link_name(model: Any) -> str:
+    """The model's link as ``logit``, ``log``, ... (``identity`` for a linear model)."""
+    link = getattr(model, "link", "identity")
+    return link.lower().removesuffix("link")
 
 
 def _contrast_label(name: str, labels: list[str]) -> list[str]:
@@ -250,7 +256,7 @@ class EMMeans(RichDisplay):
         name = "emmean"
         if self.type == "response":
             est, se, lower, upper = _core.emmeans_response(
-                self._model.link, False, est, se, lower, upper
+                _link_name(self._model), False, est, se, lower, upper
             )
             name = _response_name(self._model)
         lo, hi = _interval_names(raw["df"])
@@ -487,7 +493,7 @@ class EMMContrasts(RichDisplay):
 
     def _ratio_scale(self) -> bool:
         """Back-transform to ratios: type="response" with a log or logit link."""
-        return self._emm.type == "response" and self._emm._model.link.lower() in ("log", "logit")
+        return self._emm.type == "response" and _link_name(self._emm._model) in ("log", "logit")
 
     def _frame(self, level: float, tests: bool, intervals: bool) -> pl.DataFrame:
         ratio, p, lower, upper = self._infer(level, tests, intervals)
@@ -496,10 +502,10 @@ class EMMContrasts(RichDisplay):
         est_name = "estimate"
         if self._ratio_scale():
             est, se, lower, upper = _core.emmeans_response(
-                self._emm._model.link, True, est, se, lower, upper
+                _link_name(self._emm._model), True, est, se, lower, upper
             )
             names = [n.replace(" - ", " / ") for n in names]
-            est_name = "odds_ratio" if self._emm._model.link.lower() == "logit" else "ratio"
+            est_name = "odds_ratio" if _link_name(self._emm._model) == "logit" else "ratio"
         data: dict[str, Any] = {"contrast": names}
         data.update(self._emm._group_rows(self._group))
         data.update({est_name: est, "SE": se, "df": self._df})

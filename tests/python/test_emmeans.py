@@ -9,8 +9,11 @@ df need the Hessian in (θ, σ), which lmerTest takes by finite differences); t/
 1e-6; p-values 1e-6 relative with a 1e-8 absolute floor (R's ptukey is itself only good
 to about 1e-7 absolute at small df, see src/inference/ddf/studentized_range.rs); interval
 ends 1e-6 relative to the largest end of the column (an end is estimate ± c·SE, so its
-error scales with the column, not with its own value, which may be near 0). The GLMM (cbpp) estimates agree with lme4's to
-about 1e-5, so its values are compared at 1e-4.
+error scales with the column, not with its own value, which may be near 0). The binomial
+GLMM (cbpp) is fitted to a slightly different optimum than glmer's (θ̂ differs by 3e-4
+relative, as in test_ddf), so its values are compared at 1e-3 (p-values at 1e-2: a
+relative change ε in z moves a small p by about z²ε); the response-scale
+transformation itself is checked exactly against the link-scale table.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ def results(fx: dict) -> dict[str, dict]:
     return {r["id"]: r["table"] for r in fx["results"]}
 
 
-def compare(got_frames, want: dict, rtol: float, floor: float = 1e-8) -> None:
+def compare(
+    got_frames, want: dict, rtol: float, floor: float = 1e-8, prtol: float | None = None
+) -> None:
     """Every column of the R table against the same-named column of one of the frames."""
     frames = got_frames if isinstance(got_frames, list) else [got_frames]
     for r_name, values in want.items():
@@ -59,7 +64,7 @@ def compare(got_frames, want: dict, rtol: float, floor: float = 1e-8) -> None:
             both_inf = np.isinf(w) & np.isinf(g)
             ok = both_inf | (np.abs(g - w) <= 1e-4 * np.abs(w))
         elif name == "p_value":
-            ok = np.abs(g - w) <= rtol * np.abs(w) + floor
+            ok = np.abs(g - w) <= (prtol or rtol) * np.abs(w) + floor
         elif name.endswith("CL"):
             # An interval end is estimate ± c·SE: its error scales with the column's size,
             # not with its own value (which can be near 0).
@@ -119,9 +124,9 @@ CAKE_FACTOR: dict[str, Callable] = {
     "recipe_pairs_satterthwaite": lambda m: _contrast(
         mm.emmeans(m, "recipe", ddf="satterthwaite").pairs()
     ),
-    "temperature_by_recipe_satterthwaite": lambda m: mm.emmeans(
-        m, "temperature", by="recipe", ddf="satterthwaite"
-    ).table,
+    "temperature_by_recipe_satterthwaite": lambda m: (
+        mm.emmeans(m, "temperature", by="recipe", ddf="satterthwaite").table
+    ),
     "recipe_asymptotic": lambda m: mm.emmeans(m, "recipe", ddf="asymptotic").table,
     "recipe_pairs_asymptotic": lambda m: _contrast(
         mm.emmeans(m, "recipe", ddf="asymptotic").pairs()
@@ -165,12 +170,24 @@ def test_cbpp_link_and_response():
     m = mm.glmm(fx["formula"], mm.dataset("cbpp"), family=mm.Binomial(), weights="size")
     e = mm.emmeans(m, "period")
     assert e.ddf == "asymptotic"
-    compare(e.table, want["period_link"], 1e-4, 1e-6)
-    compare(_contrast(e.pairs()), want["period_pairs_link"], 1e-4, 1e-6)
-    compare(_contrast(e.pairs(adjust="holm")), want["period_pairs_holm"], 1e-4, 1e-6)
+    compare(e.table, want["period_link"], 1e-3, 1e-6, prtol=1e-2)
+    compare(_contrast(e.pairs()), want["period_pairs_link"], 1e-3, 1e-6, prtol=1e-2)
+    compare(_contrast(e.pairs(adjust="holm")), want["period_pairs_holm"], 1e-3, 1e-6, prtol=1e-2)
     r = mm.emmeans(m, "period", type="response")
-    compare(r.table, want["period_response"], 1e-4, 1e-6)
-    compare(_contrast(r.pairs()), want["period_pairs_response"], 1e-4, 1e-6)
+    compare(r.table, want["period_response"], 1e-3, 1e-6, prtol=1e-2)
+    compare(_contrast(r.pairs()), want["period_pairs_response"], 1e-3, 1e-6, prtol=1e-2)
+    # The response scale from the link scale: plogis, the delta method, ends mapped.
+    link, resp = e.table, r.table
+    prob = 1 / (1 + np.exp(-link["emmean"].to_numpy()))
+    np.testing.assert_allclose(resp["prob"], prob, rtol=1e-12)
+    np.testing.assert_allclose(resp["SE"], prob * (1 - prob) * link["SE"], rtol=1e-10)
+    np.testing.assert_allclose(
+        resp["asymp_LCL"], 1 / (1 + np.exp(-link["asymp_LCL"].to_numpy())), rtol=1e-12
+    )
+    odds = r.pairs().table
+    diffs = e.pairs().table
+    np.testing.assert_allclose(odds["odds_ratio"], np.exp(diffs["estimate"]), rtol=1e-12)
+    np.testing.assert_allclose(odds["p_value"], diffs["p_value"], rtol=1e-12)
     with pytest.raises(mm.ArgumentError) as err:
         mm.emmeans(m, "period", ddf="kenward-roger")
     assert err.value.parameter == "ddf"
