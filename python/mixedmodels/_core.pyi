@@ -90,9 +90,7 @@ def emmeans_contrast(
     ddf: str,
     method: str | None = None,
     custom: list[tuple[str, list[float]]] | None = None,
-) -> tuple[
-    list[str], list[int], list[list[float]], list[float], list[float], list[float], bool
-]:
+) -> tuple[list[str], list[int], list[list[float]], list[float], list[float], list[float], bool]:
     """Contrasts among means: (labels, group, l, estimate, se, df, pairwise)."""
 
 def emmeans_adjustment(adjust: str, pairwise: bool) -> str:

@@ -196,12 +196,12 @@ def test_cbpp_link_and_response():
 def test_studentized_range_against_r():
     fx = fixture("emmeans_tukey")
     p = fx["ptukey"]
-    for q, n, df, upper in zip(p["q"], p["nmeans"], p["df"], p["upper"]):
+    for q, n, df, upper in zip(p["q"], p["nmeans"], p["df"], p["upper"], strict=True):
         df = math.inf if df is None else df
         got = mm._core.ptukey(q, n, df, lower_tail=False)
         assert abs(got - upper) <= 5e-6 * upper + 1e-9, (q, n, df, got, upper)
     qq = fx["qtukey"]
-    for prob, n, df, q in zip(qq["p"], qq["nmeans"], qq["df"], qq["q"]):
+    for prob, n, df, q in zip(qq["p"], qq["nmeans"], qq["df"], qq["q"], strict=True):
         df = math.inf if df is None else df
         assert abs(mm._core.qtukey(prob, n, df) - q) <= 1e-6 * q
 
@@ -250,7 +250,7 @@ def test_bad_arguments(cake):
 
 
 def test_tukey_on_other_families_becomes_sidak(cake):
-    m, want = cake
+    m, _ = cake
     c = mm.emmeans(m, "recipe").contrast("trt.vs.ctrl", adjust="tukey")
     assert c.adjust == "sidak"
     assert mm.emmeans(m, "recipe").contrast("poly").adjust == "none"

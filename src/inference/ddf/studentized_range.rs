@@ -219,6 +219,7 @@ pub fn qtukey(p: f64, n: usize, df: f64) -> f64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision)] // R's values as printed with %.17g
 mod tests {
     use super::*;
 
