@@ -131,3 +131,33 @@ fn critical_value(adjust: Adjust, level: f64, d: f64, k: f64, nmeans: usize) -> 
         Adjust::Sidak => t_quantile(0.5 + level.powf(1.0 / k) / 2.0, d),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holm_bonferroni_sidak_follow_their_formulas() {
+        let df = [f64::INFINITY; 3];
+        let t = [3.0, 1.0, 2.0];
+        let raw: Vec<f64> = t.iter().map(|&x| t_two_sided_p(x, f64::INFINITY)).collect();
+        let holm = adjusted_p(Adjust::Holm, &t, &df, 3);
+        // Sorted raw p: t = 3, 2, 1 → ×3, ×2, ×1, then running maxima.
+        let a = 3.0 * raw[0];
+        let b = (2.0 * raw[2]).max(a);
+        let c = raw[1].max(b);
+        assert_eq!(holm, vec![a, c, b]);
+        let bonf = adjusted_p(Adjust::Bonferroni, &t, &df, 3);
+        assert_eq!(bonf[1], (3.0 * raw[1]).min(1.0));
+        let sidak = adjusted_p(Adjust::Sidak, &t, &df, 3);
+        assert!((sidak[0] - (1.0 - (1.0 - raw[0]).powi(3))).abs() < 1e-15);
+        assert!(Adjust::from_name("scheffe").is_err());
+        assert_eq!(Adjust::Tukey.for_family(false), Adjust::Sidak);
+    }
+
+    #[test]
+    fn tukey_with_two_means_is_the_t_interval() {
+        let c = critical_values(Adjust::Tukey, 0.95, &[12.0], 1, 2)[0];
+        assert!((c - t_quantile(0.975, 12.0)).abs() < 1e-8, "{c}");
+    }
+}

@@ -173,3 +173,51 @@ pub fn combine(c: &[f64], l: &[&Vec<f64>]) -> Vec<f64> {
         .map(|j| c.iter().zip(l).map(|(w, row)| w * row[j]).sum())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(k: usize) -> Vec<String> {
+        (0..k)
+            .map(|i| ((b'A' + i as u8) as char).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn families_are_in_emmeans_order() {
+        let l = labels(3);
+        let names = |m: ContrastMethod| -> Vec<String> {
+            contrast_coefficients(&m, &l)
+                .unwrap()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert_eq!(names(ContrastMethod::Pairwise), ["A - B", "A - C", "B - C"]);
+        assert_eq!(
+            names(ContrastMethod::RevPairwise),
+            ["B - A", "C - A", "C - B"]
+        );
+        assert_eq!(names(ContrastMethod::TrtVsCtrl), ["B - A", "C - A"]);
+        assert_eq!(names(ContrastMethod::Consec), ["B - A", "C - B"]);
+        assert_eq!(names(ContrastMethod::Poly), ["linear", "quadratic"]);
+        assert!(contrast_coefficients(&ContrastMethod::Pairwise, &labels(1)).is_err());
+        let bad = ContrastMethod::Custom(vec![("x".into(), vec![1.0, -1.0])]);
+        assert!(contrast_coefficients(&bad, &l).is_err());
+    }
+
+    #[test]
+    fn polynomials_are_the_classic_integer_tables() {
+        // R: contr.poly(4) scaled to integers (as emmeans' poly.emmc).
+        assert_eq!(
+            polynomial_contrasts(4),
+            vec![
+                vec![-3.0, -1.0, 1.0, 3.0],
+                vec![1.0, -1.0, -1.0, 1.0],
+                vec![-1.0, 3.0, -3.0, 1.0]
+            ]
+        );
+        assert_eq!(polynomial_contrasts(3)[1], vec![1.0, -2.0, 1.0]);
+    }
+}

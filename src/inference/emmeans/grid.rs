@@ -282,3 +282,25 @@ pub fn combinations(sizes: &[usize]) -> Vec<Vec<usize>> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combinations_vary_the_first_fastest() {
+        assert_eq!(
+            combinations(&[2, 3]),
+            vec![
+                vec![0, 0],
+                vec![1, 0],
+                vec![0, 1],
+                vec![1, 1],
+                vec![0, 2],
+                vec![1, 2]
+            ]
+        );
+        assert_eq!(number_label(175.0), "175");
+        assert_eq!(number_label(2.5), "2.5");
+    }
+}
