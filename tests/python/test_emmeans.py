@@ -265,3 +265,14 @@ def test_rendering(cake):
     c = e.pairs()
     assert "tukey method for 6 estimates" in repr(c)
     assert "<table" in c._repr_html_()
+
+
+def test_defaults_for_ml_fits_and_identity_response():
+    m = mm.lmm("score ~ 1 + Machine + (1 | Worker)", mm.dataset("machines"))
+    assert not m.reml
+    e = mm.emmeans(m, "Machine")
+    assert e.ddf == "satterthwaite"
+    r = mm.emmeans(m, "Machine", type="response")
+    assert r.table.columns[1] == "response"
+    np.testing.assert_allclose(r.table["response"], e.table["emmean"], rtol=1e-14)
+    np.testing.assert_allclose(r.table["upper_CL"], e.table["upper_CL"], rtol=1e-14)
