@@ -174,7 +174,25 @@ def _ratio_name(df: list[float]) -> str:
 
 
 class EMMeans(RichDisplay):
-    """Estimated marginal means of a fitted model (the result of :func:`emmeans`).
+    """Estimated marginal means of a fitted model (the result of :func:`emmeans`, which
+    builds it; use that function rather than this constructor).
+
+    Parameters
+    ----------
+    model : LinearMixedModel or GeneralizedLinearMixedModel
+        The fitted model.
+    raw : dict
+        The means as the native core returns them (linear functions, estimates, SEs, df).
+    specs : list of str
+        The factors the means are for.
+    by : list of str
+        The predictors that split the table into groups.
+    ddf : str
+        The degrees-of-freedom method used.
+    type : {"link", "response"}
+        The scale of the table.
+    level : float
+        The confidence level of the table.
 
     Attributes
     ----------
@@ -267,14 +285,39 @@ class EMMeans(RichDisplay):
     # ------------------------------------------------------------------ public
     @property
     def table(self) -> pl.DataFrame:
-        """The means: the spec and ``by`` columns, ``emmean`` (or ``prob`` / ``rate`` /
-        ``response`` with ``type="response"``), ``SE``, ``df``, and the interval at
-        :attr:`level` (``lower_CL``/``upper_CL``; ``asymp_LCL``/``asymp_UCL`` when df
-        are infinite)."""
+        """The table of means.
+
+        Returns
+        -------
+        polars.DataFrame
+            The spec and ``by`` columns, ``emmean`` (or ``prob`` / ``rate`` /
+            ``response`` with ``type="response"``), ``SE``, ``df``, and the interval at
+            :attr:`level` (``lower_CL``/``upper_CL``; ``asymp_LCL``/``asymp_UCL`` when
+            df are infinite).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("score ~ 1 + Machine + (1 | Worker)", mm.dataset("machines"), reml=True)
+        >>> mm.emmeans(m, "Machine").table["Machine"].to_list()
+        ['A', 'B', 'C']
+        """
         return self._means_frame(self.level)
 
     def to_polars(self) -> pl.DataFrame:
-        """The same as :attr:`table`."""
+        """The table of means (the same as :attr:`table`).
+
+        Returns
+        -------
+        polars.DataFrame
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("score ~ 1 + Machine + (1 | Worker)", mm.dataset("machines"), reml=True)
+        >>> mm.emmeans(m, "Machine").to_polars().height
+        3
+        """
         return self.table
 
     def confint(self, level: float = 0.95) -> pl.DataFrame:
@@ -322,6 +365,8 @@ class EMMeans(RichDisplay):
 
         Raises
         ------
+        ArgumentTypeError
+            ``reverse`` not a bool, ``adjust`` not a string.
         ArgumentError
             An unknown ``adjust``.
 
@@ -359,6 +404,8 @@ class EMMeans(RichDisplay):
 
         Raises
         ------
+        ArgumentTypeError
+            ``method`` neither a name nor a dict, weights that are not numbers.
         ArgumentError
             An unknown method or adjustment; custom weights of the wrong length.
 
@@ -455,7 +502,23 @@ class EMMeans(RichDisplay):
 
 class EMMContrasts(RichDisplay):
     """Contrasts among estimated marginal means (from :meth:`EMMeans.pairs` or
-    :meth:`EMMeans.contrast`): estimates, standard errors, df and adjusted tests.
+    :meth:`EMMeans.contrast`, which build it): estimates, standard errors, df and
+    adjusted tests.
+
+    Parameters
+    ----------
+    emm : EMMeans
+        The means compared.
+    names : list of str
+        The contrasts' labels.
+    group : list of int
+        The ``by`` group of each contrast.
+    est, se, df : list of float
+        Estimates, standard errors and degrees of freedom (link scale).
+    adjust : str
+        The adjustment asked for.
+    pairwise : bool
+        Whether the family is one set of pairwise comparisons (Tukey applies).
 
     Attributes
     ----------
@@ -520,13 +583,39 @@ class EMMContrasts(RichDisplay):
 
     @property
     def table(self) -> pl.DataFrame:
-        """The tests: ``contrast``, the ``by`` columns, ``estimate`` (``odds_ratio`` /
-        ``ratio`` back-transformed from a logit / log link with ``type="response"``),
-        ``SE``, ``df``, ``t_ratio`` (``z_ratio`` when df are infinite), ``p_value``."""
+        """The table of tests.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``contrast``, the ``by`` columns, ``estimate`` (``odds_ratio`` / ``ratio``
+            back-transformed from a logit / log link with ``type="response"``, with a
+            ``null`` column of 1), ``SE``, ``df``, ``t_ratio`` (``z_ratio`` when df are
+            infinite), ``p_value``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("score ~ 1 + Machine + (1 | Worker)", mm.dataset("machines"), reml=True)
+        >>> mm.emmeans(m, "Machine").pairs().table.columns
+        ['contrast', 'estimate', 'SE', 'df', 't_ratio', 'p_value']
+        """
         return self._frame(0.95, tests=True, intervals=False)
 
     def to_polars(self) -> pl.DataFrame:
-        """The same as :attr:`table`."""
+        """The table of tests (the same as :attr:`table`).
+
+        Returns
+        -------
+        polars.DataFrame
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("score ~ 1 + Machine + (1 | Worker)", mm.dataset("machines"), reml=True)
+        >>> mm.emmeans(m, "Machine").pairs().to_polars().height
+        3
+        """
         return self.table
 
     def confint(self, level: float = 0.95) -> pl.DataFrame:
