@@ -54,22 +54,6 @@ def anova_of(
 ) -> list[tuple[str, tuple[int, float, float, float] | None]]:
     """Per-term F tests of type ``kind`` (``columns``: the model's data, for type 3)."""
 
-def anova_render(
-    rows: list[tuple[str, tuple[int, float, float, float] | None]],
-    kind: int,
-    method: str | None = None,
-    format: str = "text",
-) -> str:
-    """An analysis-of-variance table rendered in ``format``."""
-
-def f_test_render(
-    label: str, test: tuple[int, float, float, float], caption: str, format: str = "text"
-) -> str:
-    """One F test as a table rendered in ``format``."""
-
-def t_quantile(p: float, df: float) -> float:
-    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``inf``: normal)."""
-
 def emmeans_means(
     model: LinearMixedModel | GeneralizedLinearMixedModel,
     columns: dict[str, Any],
@@ -133,6 +117,22 @@ def ptukey(q: float, nmeans: int, df: float, lower_tail: bool = True) -> float:
 
 def qtukey(p: float, nmeans: int, df: float) -> float:
     """The studentized range quantile function (R's ``qtukey``)."""
+
+def anova_render(
+    rows: list[tuple[str, tuple[int, float, float, float] | None]],
+    kind: int,
+    method: str | None = None,
+    format: str = "text",
+) -> str:
+    """An analysis-of-variance table rendered in ``format``."""
+
+def f_test_render(
+    label: str, test: tuple[int, float, float, float], caption: str, format: str = "text"
+) -> str:
+    """One F test as a table rendered in ``format``."""
+
+def t_quantile(p: float, df: float) -> float:
+    """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``inf``: normal)."""
 
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
