@@ -24,6 +24,7 @@ from ._contrasts import (
 )
 from ._core import __version__
 from ._datasets import dataset, datasets
+from ._emmeans import EMMContrasts, EMMeans, emmeans
 from ._errors import (
     ArgumentError,
     ArgumentTypeError,
@@ -88,6 +89,8 @@ __all__ = [
     "DataError",
     "DataTypeError",
     "DummyCoding",
+    "EMMContrasts",
+    "EMMeans",
     "EffectsCoding",
     "Family",
     "FormulaError",
@@ -137,6 +140,7 @@ __all__ = [
     "contrast_test",
     "dataset",
     "datasets",
+    "emmeans",
     "glance",
     "glmm",
     "icc",

@@ -54,6 +54,70 @@ def anova_of(
 ) -> list[tuple[str, tuple[int, float, float, float] | None]]:
     """Per-term F tests of type ``kind`` (``columns``: the model's data, for type 3)."""
 
+def emmeans_means(
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    columns: dict[str, Any],
+    at: list[tuple[str, list[str] | None, list[float] | None]],
+    specs: list[str],
+    by: list[str],
+    ddf: str,
+) -> dict[str, Any]:
+    """Marginal means over the reference grid: ``variables``, ``grid_factors``, ``cells``,
+    ``group``, ``l``, ``offset``, ``estimate``, ``se``, ``df``."""
+
+def emmeans_contrast(
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    l: list[list[float]],
+    offset: list[float],
+    group: list[int],
+    labels: list[str],
+    ddf: str,
+    method: str | None = None,
+    custom: list[tuple[str, list[float]]] | None = None,
+) -> tuple[list[str], list[int], list[list[float]], list[float], list[float], list[float], bool]:
+    """Contrasts among means: (labels, group, l, estimate, se, df, pairwise)."""
+
+def emmeans_adjustment(adjust: str, pairwise: bool) -> str:
+    """The adjustment used for ``adjust`` (Tukey becomes Šidák unless ``pairwise``)."""
+
+def emmeans_infer(
+    estimate: list[float],
+    se: list[float],
+    df: list[float],
+    group: list[int],
+    adjust: str,
+    level: float,
+    nmeans: int,
+    pairwise: bool,
+    tests: bool = True,
+    intervals: bool = True,
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Adjusted tests and intervals within groups: (ratio, p, lower, upper)."""
+
+def emmeans_response(
+    link: str,
+    ratio: bool,
+    estimate: list[float],
+    se: list[float],
+    lower: list[float],
+    upper: list[float],
+) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Link-scale values on the response scale (``ratio``: exponentiated contrasts)."""
+
+def emmeans_render(
+    caption: str,
+    columns: list[tuple[str, str, list[str], list[float]]],
+    notes: list[str],
+    format: str = "text",
+) -> str:
+    """An emmeans table (columns as (kind, header, labels, numbers)) rendered."""
+
+def ptukey(q: float, nmeans: int, df: float, lower_tail: bool = True) -> float:
+    """The studentized range distribution function (R's ``ptukey``)."""
+
+def qtukey(p: float, nmeans: int, df: float) -> float:
+    """The studentized range quantile function (R's ``qtukey``)."""
+
 def anova_render(
     rows: list[tuple[str, tuple[int, float, float, float] | None]],
     kind: int,

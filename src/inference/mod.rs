@@ -10,6 +10,7 @@ mod compare;
 pub mod confint;
 pub mod confint_row;
 pub mod ddf;
+pub mod emmeans;
 mod lrt;
 mod nesting;
 pub mod profile;

@@ -21,8 +21,9 @@ mod table;
 mod text;
 
 pub use build::{
-    anova_document, coef_df_table, coef_table, f_test_document, glmm_summary, lmm_summary,
-    lrt_table, varcorr_table, write_glmm_summary, write_lmm_summary, WALD_NOTE,
+    anova_document, coef_df_table, coef_table, emmeans_document, f_test_document, glmm_summary,
+    lmm_summary, lrt_table, varcorr_table, write_glmm_summary, write_lmm_summary, EmmColumn,
+    WALD_NOTE,
 };
 pub use cell::{pvalue, shared_decimals, significant, Cell, NumberFormat};
 pub use table::{Align, Column, Table, TextLayout, TextStyle};

@@ -6,6 +6,7 @@ mod arrays;
 mod bootstrap;
 mod convert;
 mod ddf;
+mod emmeans;
 mod glmm;
 mod lmm;
 mod lrt;
@@ -69,6 +70,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
+    emmeans::register(m)?;
     profile::register(m)?;
     progress::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

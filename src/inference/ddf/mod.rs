@@ -13,6 +13,7 @@
 //! * [`anova`]: the hypothesis matrices of each term (types 1, 2, 3 as
 //!   lmerTest builds them) and the table of their tests.
 //! * [`dist`]: t and F tail probabilities.
+//! * [`studentized_range`]: the studentized range distribution (Tukey).
 
 pub mod anova;
 pub mod contrast;
@@ -20,6 +21,7 @@ pub mod dist;
 pub mod kenward_roger;
 mod linalg;
 pub mod satterthwaite;
+pub mod studentized_range;
 
 pub use anova::{anova, hypotheses, wald_anova, AnovaRow, AnovaType, TermHypothesis};
 pub use contrast::{coeftable_ddf, contrast_test, wald_test, CoefDfRow, LmmTests};

@@ -2,6 +2,7 @@
 
 mod coef;
 mod ddf;
+mod emmeans;
 mod glmm;
 mod lmm;
 mod lrt;
@@ -9,6 +10,7 @@ mod varcorr;
 
 pub use coef::coef_table;
 pub use ddf::{anova_document, coef_df_table, f_test_document, WALD_NOTE};
+pub use emmeans::{emmeans_document, EmmColumn};
 pub use glmm::{glmm_summary, write_glmm_summary};
 pub use lmm::{lmm_summary, write_lmm_summary};
 pub use lrt::lrt_table;
