@@ -42,6 +42,7 @@ mod parallel;
 pub mod pls;
 pub mod present;
 pub mod stats;
+pub mod stream;
 pub mod terms;
 pub mod warning;
 

@@ -8,6 +8,7 @@ mod gradient;
 mod influence;
 mod objective;
 mod restore;
+mod streamed;
 mod summary;
 mod variance;
 
@@ -256,7 +257,7 @@ impl LinearMixedModel {
     /// checks of the fit (see [`crate::checks::residual_checks`]).
     pub fn warnings(&self) -> Vec<ModelWarning> {
         let mut out = self.warnings.clone();
-        if self.is_fitted() && self.sigma_fixed.is_none() {
+        if self.is_fitted() && self.sigma_fixed.is_none() && self.has_rows() {
             out.extend(crate::checks::residual_checks(
                 &self.terms.random,
                 self.engine.y(),

@@ -12,6 +12,7 @@ mod lrt;
 mod present;
 mod profile;
 mod shared;
+mod stream;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -62,6 +63,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
+    m.add_class::<stream::PyStreamBuilder>()?;
+    m.add_function(wrap_pyfunction!(stream::merge_partial_bytes, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;
