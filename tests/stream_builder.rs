@@ -179,7 +179,7 @@ fn dependent_columns_are_dropped_as_in_memory() {
 fn rows_are_refused_and_bad_input_is_typed() {
     let data = dataset("sleepstudy");
     let formula = "Reaction ~ 1 + Days + (1 | Subject)";
-    let mut m = streamed(formula, &[data.clone()]);
+    let mut m = streamed(formula, std::slice::from_ref(&data));
     m.fit(false).unwrap();
     let y = vec![0.0; 180];
     assert!(matches!(

@@ -228,8 +228,19 @@ class LinearMixedModel(MixedModel):
     ):
         check_arguments(sigma=sigma, missing=missing, threads=threads, check_nobs=check_nobs)
         if chunk_rows is not None or is_streamed_source(data):
-            self._build_streamed(formula, data, chunk_rows, contrasts, weights, sigma, missing,
-                                 threads, _zerocorr, offset, check_nobs)
+            self._build_streamed(
+                formula,
+                data,
+                chunk_rows,
+                contrasts,
+                weights,
+                sigma,
+                missing,
+                threads,
+                _zerocorr,
+                offset,
+                check_nobs,
+            )
             return
         df, columns = prepare(formula, data)
         self._args = dict(
@@ -257,8 +268,20 @@ class LinearMixedModel(MixedModel):
         )
         self._report_dropped()
 
-    def _build_streamed(self, formula, data, chunk_rows, contrasts, weights, sigma, missing,
-                        threads, _zerocorr, offset, check_nobs) -> None:
+    def _build_streamed(
+        self,
+        formula,
+        data,
+        chunk_rows,
+        contrasts,
+        weights,
+        sigma,
+        missing,
+        threads,
+        _zerocorr,
+        offset,
+        check_nobs,
+    ) -> None:
         """Build the native model from data read in chunks (see ``chunk_rows``)."""
         self._args = dict(
             contrasts=contrasts,

@@ -82,7 +82,9 @@ def check_present(schema_names: list[str], names: list[str]) -> None:
     for name in names:
         if name not in schema_names:
             shown = ", ".join(schema_names[:12]) + (" …" if len(schema_names) > 12 else "")
-            raise DataError(f"column `{name}` not found in the data (columns: {shown})", column=name)
+            raise DataError(
+                f"column `{name}` not found in the data (columns: {shown})", column=name
+            )
 
 
 def is_string_like(dtype: Any) -> bool:

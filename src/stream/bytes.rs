@@ -147,7 +147,7 @@ impl PartialA {
         let x_names = r.strs()?;
         let nterm_of = r.len()?;
         let term_of = (0..nterm_of)
-            .map(|_| Ok(r.u64().map(|t| (t != u64::MAX).then_some(t as usize))?))
+            .map(|_| r.u64().map(|t| (t != u64::MAX).then_some(t as usize)))
             .collect::<Result<Vec<_>>>()?;
         let xy_xy = r.f64s()?;
         let nterms = r.len()?;

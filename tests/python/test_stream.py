@@ -68,9 +68,7 @@ def test_parquet_glob_in_row_groups_fits_as_in_memory(tmp_path, reml):
     want = mm.lmm(CROSSED, d, reml=reml)
     got = mm.lmm(CROSSED, str(folder / "*.parquet"), reml=reml, chunk_rows=400)
     assert_same_fit(got, want)
-    assert mm.lmm(CROSSED, folder, reml=reml).objective == pytest.approx(
-        want.objective, rel=RTOL
-    )
+    assert mm.lmm(CROSSED, folder, reml=reml).objective == pytest.approx(want.objective, rel=RTOL)
 
 
 def test_lazyframe_is_streamed_and_fits_as_in_memory():
