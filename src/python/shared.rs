@@ -672,6 +672,7 @@ macro_rules! mixed_model_methods {
                 null_mean: Option<f64>,
                 tolerance: f64,
             ) -> PyResult<Bound<'py, PyDict>> {
+                shared::require_rows(&*self.m(), "variance_decomposition")?;
                 shared::variance_decomposition(py, &*self.m(), null_mean, tolerance)
             }
             /// Variance inflation factors: (rows of (term, vif, vif_ci_low,
