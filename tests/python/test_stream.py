@@ -124,6 +124,7 @@ def test_rows_are_refused_with_a_typed_error():
         ("residuals", m.residuals),
         ("leverage", m.leverage),
         ("simulate", lambda: m.simulate(seed=1)),
+        ("variance_decomposition", lambda: mm.r2(m)),
     ]:
         with pytest.raises(mm.RowsNotStoredError) as e:
             call()
