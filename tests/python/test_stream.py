@@ -148,3 +148,11 @@ def test_bad_input_is_typed():
     with pytest.raises(mm.DataError) as e:
         mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", one_subject)
     assert e.value.term == "Subject"
+
+
+def test_predictions_on_new_data_match_in_memory():
+    d = mm.dataset("sleepstudy")
+    want = mm.lmm(SLEEP, d)
+    got = mm.lmm(SLEEP, d.lazy(), chunk_rows=50)
+    new = d.head(12)
+    np.testing.assert_allclose(got.predict(new), want.predict(new), rtol=1e-9)
