@@ -9,8 +9,11 @@ mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
+mod many;
+mod memory;
 mod present;
 mod profile;
+mod progress;
 mod shared;
 mod stream;
 
@@ -65,9 +68,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lmm::PyLinearMixedModel>()?;
     m.add_class::<stream::PyStreamBuilder>()?;
     m.add_function(wrap_pyfunction!(stream::merge_partial_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;
+    progress::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }
