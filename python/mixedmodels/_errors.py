@@ -326,8 +326,10 @@ class RowsNotStoredError(MixedModelError, ValueError):
     streamed in chunks (a Parquet file, a LazyFrame, a pyarrow or Dask dataset), which
     keeps only the sums of squares and products of its columns.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     what : str or None
         What was asked for (``fitted``, ``residuals``, ``leverage``, ...).
 
