@@ -105,7 +105,11 @@ class GeneralizedLinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, fast: bool = False, nagq: int = 1, progress: bool = False
+        self,
+        fast: bool = False,
+        nagq: int = 1,
+        progress: bool = False,
+        optimizer: str = "auto",
     ) -> GeneralizedLinearMixedModel:
         """Fit by maximum likelihood; returns the model itself.
 
@@ -118,6 +122,13 @@ class GeneralizedLinearMixedModel(MixedModel):
             adaptive Gauss–Hermite quadrature (one scalar random-effects term only).
         progress : bool
             Print the number of evaluations and the objective after the fit.
+        optimizer : str
+            ``"auto"`` (default): the quasi-Newton method (projected BFGS) with the
+            exact gradient of the Laplace objective in the θ stage and the joint
+            (β, θ) stage, BOBYQA where it fails; for ``nagq > 1`` a derivative-free
+            polish of the quadrature objective follows. ``"bfgs"``: the same without
+            the fallback. ``"bobyqa"``: the derivative-free method in every stage.
+            ``optsum["stages"]`` names the optimizer of each stage.
 
         Returns
         -------
@@ -132,9 +143,11 @@ class GeneralizedLinearMixedModel(MixedModel):
         ...     mm.dataset("cbpp"), "binomial")
         >>> round(m.fit(nagq=5).objective, 1)
         100.0
+        >>> [s["optimizer"] for s in m.fit().optsum["stages"]]
+        ['BFGS', 'BFGS']
         """
-        check_arguments(fast=fast, nagq=nagq, progress=progress)
-        self._core.fit(bool(fast), int(nagq))
+        check_arguments(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)
+        self._core.fit(bool(fast), int(nagq), optimizer)
         self._after_fit()
         if progress:
             o = self.optsum
@@ -236,6 +249,7 @@ def glmm(
     progress: bool = False,
     threads: int | None = None,
     check_nobs: str = "error",
+    optimizer: str = "auto",
 ) -> GeneralizedLinearMixedModel:
     """Build and fit a generalized linear mixed model.
 
@@ -243,7 +257,7 @@ def glmm(
     ----------
     formula, data, family, link, contrasts, weights, offset, missing, threads, check_nobs
         As for :class:`GeneralizedLinearMixedModel`.
-    nagq, fast, progress
+    nagq, fast, progress, optimizer
         As for :meth:`GeneralizedLinearMixedModel.fit`.
 
     Returns
@@ -266,6 +280,7 @@ def glmm(
         progress=progress,
         threads=threads,
         check_nobs=check_nobs,
+        optimizer=optimizer,
     )
     model = GeneralizedLinearMixedModel(
         formula,
@@ -279,4 +294,4 @@ def glmm(
         threads=threads,
         check_nobs=check_nobs,
     )
-    return model.fit(fast=fast, nagq=nagq, progress=progress)
+    return model.fit(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)

@@ -32,6 +32,7 @@ mod gradient;
 mod influence;
 mod observations;
 mod pirls;
+mod quasi_newton;
 mod response;
 mod restore;
 mod separation;

@@ -13,7 +13,7 @@ use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_
 use super::{present, shared};
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
-use crate::model::MixedModel;
+use crate::model::{FitSettings, MixedModel};
 
 /// Add the GLMM class to the native module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -78,11 +78,24 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     }
 
     /// Fit (the GIL is released while fitting): `fast` optimises θ only;
-    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature.
-    #[pyo3(signature = (fast=false, nagq=1))]
-    fn fit(&self, py: Python<'_>, fast: bool, nagq: usize) -> PyResult<()> {
-        py.detach(|| self.m().fit(fast, nagq).map(|_| ()))
-            .map_err(to_pyerr)
+    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature; `optimizer` is
+    /// `auto`, `bfgs` (the quasi-Newton method with the Laplace gradient)
+    /// or `bobyqa`.
+    #[pyo3(signature = (fast=false, nagq=1, optimizer="auto"))]
+    fn fit(&self, py: Python<'_>, fast: bool, nagq: usize, optimizer: &str) -> PyResult<()> {
+        let optimizer = super::lmm::optimizer_choice(optimizer)?;
+        py.detach(|| {
+            let mut m = self.m();
+            let settings = FitSettings {
+                fast,
+                nagq,
+                threads: m.threads,
+                optimizer,
+                ..FitSettings::default()
+            };
+            m.fit_with(&settings).map(|_| ())
+        })
+        .map_err(to_pyerr)
     }
 
     /// Objective at θ with β fixed (or from PIRLS when None); installs both.
