@@ -63,10 +63,7 @@ impl Certifier<'_> {
             Some(g[nt..].iter().chain(&g[..nt]).copied().collect())
         } else {
             let beta = self.fixed_beta.clone();
-            let (_, g) = self
-                .model
-                .objective_and_gradient(x, beta.as_deref())
-                .ok()?;
+            let (_, g) = self.model.objective_and_gradient(x, beta.as_deref()).ok()?;
             Some(g[..nt].to_vec())
         }
     }

@@ -1,10 +1,19 @@
 //! Evaluating and minimising the GLMM objective.
 //!
 //! `fast = true` minimises over θ only, β being updated with u inside PIRLS
-//! (lme4's nAGQ = 0 stage, MixedModels.jl's `fast`). The default then
-//! minimises over (β, θ) jointly, PIRLS finding û for fixed β, starting from
-//! the fast fit (MixedModels.jl; lme4's second stage). Both stages use BOBYQA
-//! under θ's lower bounds; in the joint stage β is unbounded and each
+//! (lme4's nAGQ = 0 stage, MixedModels.jl's `fast`). The default minimises
+//! over (β, θ) jointly, PIRLS finding û for fixed β.
+//!
+//! With `optimizer = auto` (nAGQ = 1) or `bfgs` the stages are projected
+//! BFGS with the exact gradient of the Laplace objective
+//! (`quasi_newton.rs`): a fast fit's θ stage, or a joint fit's single
+//! (β, θ) stage from θ₀; `auto` hands a failed stage over to BOBYQA from its
+//! best point, and keeps BOBYQA for nAGQ > 1 (`bfgs` there polishes the
+//! Laplace optimum with BOBYQA on the quadrature objective).
+//!
+//! With BOBYQA (`optimizer = bobyqa`, or `auto` with nAGQ > 1) the joint
+//! fit starts from the fast fit (MixedModels.jl; lme4's second stage). Both
+//! stages use BOBYQA under θ's lower bounds; in the joint stage β is unbounded and each
 //! coordinate is scaled so that the initial trust-region radius is a fixed
 //! fraction of its standard error from the fast fit (θ: a fixed step in its
 //! units, `model::scaling`).
@@ -16,9 +25,8 @@ use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 use crate::model::driver::{run_fit, run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
-use super::quasi_newton::START_GTOL;
 use crate::model::{FitRecord, FitSettings, OptimizerChoice, Stage, StageRecord};
-use crate::optim::{Bfgs, Bobyqa, OptResult, ReturnCode};
+use crate::optim::{Bobyqa, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 /// θ-only stage: final trust-region radius when the joint stage follows (it
 /// only needs a good start; a `fast` fit uses BOBYQA's default 1e-6).
@@ -168,48 +176,50 @@ impl GeneralizedLinearMixedModel {
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
         // The quasi-Newton stages work on the Laplace objective, the one
-        // with a gradient: every stage of a joint fit (nAGQ > 1 then
-        // polishes derivative-free), the θ stage of a fast fit with nAGQ = 1.
-        let quasi_newton = settings.optimizer != OptimizerChoice::Bobyqa
-            && !lower.is_empty()
-            && (!fast || nagq == 1);
+        // with a gradient. A joint fit then has a single stage over (β, θ)
+        // from θ₀ and β from PIRLS there (the θ-only stage that gives
+        // BOBYQA its start saves BFGS nothing: cbpp, Contraception,
+        // grouseticks and VerbAgg took 19, 24, 45 and 33 evaluations with
+        // it, 14, 20, 27 and 30 without). `auto` keeps BOBYQA for nAGQ > 1,
+        // which has no gradient: BFGS on the Laplace objective and a BOBYQA
+        // polish of the quadrature objective took 59–65 evaluations on
+        // Contraception (nAGQ 9), BOBYQA alone 53; `bfgs` runs them.
+        let quasi_newton = !lower.is_empty()
+            && match settings.optimizer {
+                OptimizerChoice::Bobyqa => false,
+                OptimizerChoice::Auto => nagq == 1,
+                OptimizerChoice::Bfgs => !fast || nagq == 1,
+            };
         let fallback = settings.optimizer == OptimizerChoice::Auto;
-        // Stage 1: θ only, β from PIRLS.
-        let stage_tol = if fast {
-            settings.pirls_tol
-        } else {
-            FAST_STAGE_PIRLS_TOL
-        };
         let mut stages = Vec::new();
         let mut theta = start.clone();
-        let mut best = f64::INFINITY;
-        if quasi_newton {
-            self.nagq = 1;
-            let gtol = if fast { Bfgs::default().gtol } else { START_GTOL };
-            let (qn, stage) = self.theta_stage_bfgs(
-                &start,
-                settings.max_evaluations,
-                gtol,
-                stage_tol,
-                &mut log,
-                &interrupt,
-            )?;
-            stages.push(stage);
-            if qn.fmin.is_finite() {
-                (theta, best) = (qn.x.clone(), qn.fmin);
+        if !(quasi_newton && !fast) {
+            // Stage 1: θ only, β from PIRLS (with BFGS for a fast fit).
+            let mut best = f64::INFINITY;
+            if quasi_newton {
+                let (qn, stage) = self.theta_stage_bfgs(
+                    &start,
+                    settings.max_evaluations,
+                    settings.pirls_tol,
+                    &mut log,
+                    &interrupt,
+                )?;
+                stages.push(stage);
+                if qn.fmin.is_finite() {
+                    (theta, best) = (qn.x.clone(), qn.fmin);
+                }
+                if !(fallback && matches!(qn.code, ReturnCode::Failure(_))) {
+                    best = f64::NEG_INFINITY;
+                }
             }
-            if !(fallback && matches!(qn.code, ReturnCode::Failure(_))) {
-                best = f64::NEG_INFINITY;
-            }
-            self.nagq = nagq;
-        }
-        if best != f64::NEG_INFINITY {
-            // BOBYQA: the optimizer chosen, or the fallback from the best
-            // point of a failed quasi-Newton stage.
-            let (result, stage) = self.theta_stage_bobyqa(settings, &theta, &mut log)?;
-            stages.push(stage);
-            if result.fmin <= best {
-                theta = result.x;
+            if best != f64::NEG_INFINITY {
+                // BOBYQA: the optimizer chosen, or the fallback from the
+                // best point of a failed quasi-Newton stage.
+                let (result, stage) = self.theta_stage_bobyqa(settings, &theta, &mut log)?;
+                stages.push(stage);
+                if result.fmin <= best {
+                    theta = result.x;
+                }
             }
         }
         let mut fmin = self.evaluate(&theta, None, nagq)?;
@@ -361,7 +371,8 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// The joint stages of `optimizer = auto|bfgs`: BFGS on the Laplace
-    /// objective from the θ stage's optimum (the state there); with
+    /// objective from `theta` and the current β (the state of an
+    /// evaluation there); with
     /// `fallback`, BOBYQA from its best point if it fails; for nAGQ > 1 a
     /// BOBYQA polish of the quadrature objective from the Laplace optimum
     /// (initial radius [`AGQ_POLISH_RHO`]). The stages are appended to the

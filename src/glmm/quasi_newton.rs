@@ -2,17 +2,18 @@
 //! projected BFGS (`optim::bfgs`) with the exact gradient of the Laplace
 //! objective (`gradient.rs`).
 //!
-//! * **θ stage** (β from PIRLS with u, lme4's nAGQ = 0): BFGS on θ̃ = D⁻¹θ
-//!   (`model::scaling`) with the fast objective's gradient, the layout's
-//!   sign symmetries as for a linear mixed model (`driver::theta_bfgs`).
-//!   Before a joint stage it only needs a start, so it stops at a looser
-//!   gradient tolerance ([`START_GTOL`]).
-//! * **Joint stage** over (β, θ): BFGS on x = (x_β, θ̃) with
-//!   β = β₀ + R_X⁻¹x_β (R_X from the θ stage's optimum, so that the β part
-//!   of the Hessian is ≈ 2I, [`JointMap`]) and θ = Dθ̃. The method sees the
-//!   gradient by the chain rule, ∂f/∂x_β = R_X⁻ᵀ∂f/∂β and ∂f/∂θ̃ = D∂f/∂θ.
-//!   θ is not shifted, so that its bounds stay at 0 and the sign symmetries
-//!   apply (their indices moved past β).
+//! * **θ stage** of a `fast` fit (β from PIRLS with u, lme4's nAGQ = 0):
+//!   BFGS on θ̃ = D⁻¹θ (`model::scaling`) with the fast objective's
+//!   gradient, the layout's sign symmetries as for a linear mixed model
+//!   (`driver::theta_bfgs`).
+//! * **Joint stage** over (β, θ), from θ₀ and β from PIRLS there: BFGS on
+//!   x = (x_β, θ̃) with β = β₀ + R_X⁻¹x_β (R_X of the start, so that the β
+//!   part of the Hessian of the deviance is ≈ 2I, [`JointMap`]; the first
+//!   step is the quasi-Newton step of B = 2I, [`JOINT_CURVATURE`]) and
+//!   θ = Dθ̃. The method sees the gradient by the chain rule,
+//!   ∂f/∂x_β = R_X⁻ᵀ∂f/∂β and ∂f/∂θ̃ = D∂f/∂θ. θ is not shifted, so that
+//!   its bounds stay at 0 and the sign symmetries apply (their indices
+//!   moved past β).
 //!
 //! Each value runs PIRLS as BOBYQA's evaluations do (β fixed in the engine
 //! without X); the gradient, asked only at the last value's point, reweights
@@ -28,11 +29,16 @@ use crate::model::scaling::ThetaScaling;
 use crate::model::{Stage, StageRecord};
 use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
 
-/// Gradient tolerance of the θ stage when the joint stage follows (the
-/// scaled projected gradient of `optim::bfgs`, relative to the objective):
-/// it only needs a start for the joint stage, which moves θ by the
-/// difference of the two objectives' optima anyway.
-pub(super) const START_GTOL: f64 = 1e-5;
+/// Curvature of the deviance in the whitened β of the joint stage: the
+/// Hessian of ½ the penalised deviance in β, profiled over u, is R_XᵀR_X,
+/// so the deviance's is ≈ 2I in x_β.
+const JOINT_CURVATURE: f64 = 2.0;
+/// Gradient tolerance of the joint stage (`optim::bfgs`'s scaled measure,
+/// relative to the objective): 1e3 below the certificate's 1e-4, and the
+/// objective then within ≈ (1e-7 f)²/4 of the optimum. On cbpp,
+/// Contraception, grouseticks and VerbAgg it saved 0, 2, 2 and 4
+/// evaluations over 1e-9 with the same optima to 1e-9 relative.
+const JOINT_GTOL: f64 = 1e-7;
 
 /// The Laplace objective (nAGQ = 1) for [`Bfgs`]: in θ (β from PIRLS) when
 /// `map` is None, else in the joint map's x. Values are logged.
@@ -81,22 +87,17 @@ impl GradientObjective for LaplaceObjective<'_> {
 }
 
 impl GeneralizedLinearMixedModel {
-    /// The θ stage with BFGS from `start` (gradient tolerance `gtol`, PIRLS
-    /// to `tol`), on θ̃. The model's nAGQ must be 1 (the Laplace objective).
-    #[allow(clippy::too_many_arguments)]
+    /// The θ stage of a `fast` fit with BFGS from `start` (PIRLS to
+    /// `tol`), on θ̃. The model's nAGQ must be 1 (the Laplace objective).
     pub(super) fn theta_stage_bfgs(
         &mut self,
         start: &[f64],
         max_evaluations: usize,
-        gtol: f64,
         tol: f64,
         log: &mut FitLog,
         interrupt: &Interrupt,
     ) -> Result<(GradientResult, StageRecord)> {
-        let bfgs = Bfgs {
-            gtol,
-            ..theta_bfgs(&self.layout, max_evaluations, interrupt)
-        };
+        let bfgs = theta_bfgs(&self.layout, max_evaluations, interrupt);
         let scaling = ThetaScaling::new(&self.layout);
         let (lower, upper) = (self.layout.lower(), self.layout.upper());
         let before = self.factorizations;
@@ -120,7 +121,7 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// The joint (β, θ) stage with BFGS from the current β and `theta`
-    /// (the state at the θ stage's optimum, whose R_X whitens β). Returns
+    /// (the state of an evaluation there, whose R_X whitens β). Returns
     /// (β, θ) at the best point, its Laplace objective and the record.
     pub(super) fn joint_stage_bfgs(
         &mut self,
@@ -148,6 +149,8 @@ impl GeneralizedLinearMixedModel {
         let bfgs = Bfgs {
             scales: Some(scales),
             sign_symmetries,
+            initial_curvature: Some(JOINT_CURVATURE),
+            gtol: JOINT_GTOL,
             ..theta_method
         };
         let x0: Vec<f64> = std::iter::repeat_n(0.0, p)
