@@ -193,7 +193,7 @@ impl GeneralizedLinearMixedModel {
         let fallback = settings.optimizer == OptimizerChoice::Auto;
         let mut stages = Vec::new();
         let mut theta = start.clone();
-        if !(quasi_newton && !fast) {
+        if !quasi_newton || fast {
             // Stage 1: θ only, β from PIRLS (with BFGS for a fast fit).
             let mut best = f64::INFINITY;
             if quasi_newton {
@@ -405,7 +405,7 @@ impl GeneralizedLinearMixedModel {
             let (b2, th2, stage) = restart?;
             stages.push(stage);
             let f2 = self.evaluate_or_inf(&th2, Some(&b2), settings.pirls_tol);
-            if !(qn.fmin <= f2) {
+            if f2 < qn.fmin {
                 (b, th) = (b2, th2);
             }
         }

@@ -37,7 +37,9 @@ def test_every_optimizer_reaches_the_same_optimum(cbpp):
         assert -2 * m.loglikelihood() <= fx["objective"] * (1 + 1e-6) + lme4_err, name
         assert o["certificate"]["status"] == "certified"
         assert o["certificate"]["method"] == "analytic"
-    stages = {n: [(s["stage"], s["optimizer"]) for s in m.optsum["stages"]] for n, m in fits.items()}
+    stages = {
+        n: [(s["stage"], s["optimizer"]) for s in m.optsum["stages"]] for n, m in fits.items()
+    }
     assert stages["auto"] == stages["bfgs"] == [("joint", "BFGS")]
     assert stages["bobyqa"] == [("theta", "BOBYQA"), ("joint", "BOBYQA")]
     auto, bobyqa = fits["auto"].optsum, fits["bobyqa"].optsum
