@@ -124,10 +124,12 @@ class GeneralizedLinearMixedModel(MixedModel):
             Print the number of evaluations and the objective after the fit.
         optimizer : str
             ``"auto"`` (default): the quasi-Newton method (projected BFGS) with the
-            exact gradient of the Laplace objective in the θ stage and the joint
-            (β, θ) stage, BOBYQA where it fails; for ``nagq > 1`` a derivative-free
-            polish of the quadrature objective follows. ``"bfgs"``: the same without
-            the fallback. ``"bobyqa"``: the derivative-free method in every stage.
+            exact gradient of the Laplace objective — one joint (β, θ) stage, or the
+            θ stage of a ``fast`` fit — and BOBYQA where it fails; BOBYQA for
+            ``nagq > 1``, which has no gradient. ``"bfgs"``: the quasi-Newton method
+            without the fallback (for ``nagq > 1`` on the Laplace objective, then a
+            derivative-free polish of the quadrature objective). ``"bobyqa"``: the
+            derivative-free method (a θ stage, then the joint stage).
             ``optsum["stages"]`` names the optimizer of each stage.
 
         Returns
@@ -144,7 +146,7 @@ class GeneralizedLinearMixedModel(MixedModel):
         >>> round(m.fit(nagq=5).objective, 1)
         100.0
         >>> [s["optimizer"] for s in m.fit().optsum["stages"]]
-        ['BFGS', 'BFGS']
+        ['BFGS']
         """
         check_arguments(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)
         self._core.fit(bool(fast), int(nagq), optimizer)
