@@ -1,10 +1,14 @@
 """mixedmodels: linear and generalized linear mixed-effects models.
 
-A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars face.
+A Rust core (profiled deviance, blocked sparse Cholesky factor, a quasi-Newton optimizer
+with the analytic gradient for linear mixed models and BOBYQA) with a polars face.
 
 >>> import mixedmodels as mm
 >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
->>> print(m)  # doctest: +SKIP
+>>> print(m)  # doctest: +ELLIPSIS
+Linear mixed model fit by maximum likelihood
+ Reaction ~ 1 + Days + (1 + Days | Subject)
+...
 """
 
 from . import plot
@@ -64,6 +68,7 @@ from ._families import (
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+from ._many import lmm_many
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
 from ._profile import ProfileResult, profile
@@ -133,6 +138,7 @@ __all__ = [
     "icc",
     "likelihoodratiotest",
     "lmm",
+    "lmm_many",
     "load_bootstrap",
     "parametricbootstrap",
     "plot",

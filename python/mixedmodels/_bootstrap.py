@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,8 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, RestoreError
+from ._executor import bootstrap_on_executor, check_executor
+from ._progress import ProgressBar
 from ._support import _vector, is_model
 from ._validate import _choice, check_arguments
 
@@ -35,10 +36,11 @@ def parametricbootstrap(
     *,
     seed: int,
     threads: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     theta: Any = None,
     beta: Any = None,
     sigma: float | None = None,
+    executor: Any = None,
 ) -> ParametricBootstrap:
     """Parametric bootstrap: refit ``model`` to ``n`` responses drawn from it.
 
@@ -62,12 +64,19 @@ def parametricbootstrap(
         Seed of the random draws, 0 ≤ seed < 2**64.
     threads : int, optional
         Worker threads (default: one per available core).
-    progress : bool, default True
-        Show a progress bar (tqdm: on a terminal or in a notebook).
+    progress : bool or None
+        Show a progress bar of the replicates: True always, False never, None
+        (default) when the output is interactive and the bootstrap lasts more than a
+        second.
     theta, beta : array_like, optional
         Covariance parameters θ and fixed effects β to draw from (default: the fitted).
     sigma : float, optional
         Residual standard deviation to draw from (linear mixed models only; default σ̂).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run blocks of replicates as tasks on this executor (each block on one thread of
+        its worker; the model goes to the workers as a pickle and is rebuilt there).
+        The table equals the local one for the same seed, bit for bit. ``threads`` is
+        not allowed with it.
 
     Returns
     -------
@@ -82,6 +91,9 @@ def parametricbootstrap(
     ArgumentError
         A bad ``n``, ``seed``, ``threads``, ``theta``, ``beta`` or ``sigma`` (named by
         ``parameter``), or ``sigma`` for a generalized model.
+    ArgumentTypeError
+        ``model`` is not a mixed model, ``executor`` is not an executor, or
+        ``threads`` is given with one.
     KeyboardInterrupt
         Ctrl-C: the workers stop within a fit.
 
@@ -89,7 +101,7 @@ def parametricbootstrap(
     --------
     >>> import mixedmodels as mm
     >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
-    >>> b = mm.parametricbootstrap(m, 100, seed=42, progress=False)
+    >>> b = mm.parametricbootstrap(m, 20, seed=42, progress=False)
     >>> b.table.columns[:6]
     ['replicate', 'objective', 'sigma', '(Intercept)', 'Days', 'Subject.(Intercept)']
     >>> b.confint(method="percentile")["parameter"].to_list()[3:]
@@ -102,8 +114,19 @@ def parametricbootstrap(
             parameter="model",
         )
     check_arguments(n=n, seed=seed, threads=threads, progress=progress, sigma=sigma)
-    bar, update = _progress_bar(int(n), progress)
-    try:
+    if executor is not None:
+        check_executor(executor)
+        if threads is not None:
+            raise ArgumentTypeError(
+                "`threads` is for a local run; an executor runs each block on one thread",
+                parameter="threads",
+            )
+    with ProgressBar(progress, "parametric bootstrap", "fit", units=True, total=int(n)) as bar:
+        if executor is not None:
+            s = None if sigma is None else float(sigma)
+            drawn = (_vector("theta", theta), _vector("beta", beta), s)
+            raw = bootstrap_on_executor(executor, model, int(n), int(seed), drawn, bar.tick)
+            return ParametricBootstrap._from_native(raw, model.formula)
         raw = model._core.parametric_bootstrap(
             int(n),
             int(seed),
@@ -111,32 +134,26 @@ def parametricbootstrap(
             _vector("theta", theta),
             _vector("beta", beta),
             None if sigma is None else float(sigma),
-            update,
+            bar.native,
         )
-    finally:
-        if bar is not None:
-            bar.close()
     return ParametricBootstrap._from_native(raw, model.formula)
 
 
-def _progress_bar(n: int, show: bool) -> tuple[Any, Callable[[int], None] | None]:
-    """A tqdm bar for ``n`` replicates and the callback that moves it (None, None if not
-    shown)."""
-    if not show:
-        return None, None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=n, desc="parametric bootstrap", unit="fit")
-
-    def update(done: int) -> None:
-        if done > bar.n:
-            bar.update(done - bar.n)
-
-    return bar, update
-
-
 class ParametricBootstrap:
-    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`).
+    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`, which
+    builds it, and :meth:`load`).
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        The replicates' estimates (the attribute below).
+    parameters : list of tuple of (str, str, float)
+        Per parameter, in lme4's ``confint`` order: its name, its column in ``table``
+        and the value the responses were drawn from.
+    formula : str
+        The model's formula.
+    seed : int
+        The seed of the draws.
 
     Attributes
     ----------
@@ -223,6 +240,11 @@ class ParametricBootstrap:
     def n(self) -> int:
         """The number of replicates.
 
+        Returns
+        -------
+        int
+            The rows of :attr:`table`.
+
         Examples
         --------
         >>> import mixedmodels as mm
@@ -236,6 +258,11 @@ class ParametricBootstrap:
     def nonconverged(self) -> int:
         """The number of replicates whose fit failed or did not converge (their rows
         have ``converged`` false and the reason in ``warning``).
+
+        Returns
+        -------
+        int
+            Count of rows of :attr:`table` with ``converged`` false.
 
         Examples
         --------
@@ -266,6 +293,12 @@ class ParametricBootstrap:
             Columns ``parameter``, ``estimate`` (the value the responses were drawn from:
             the fit's unless given), ``lower``, ``upper``; the rows in the order of lme4's
             ``confint(oldNames=FALSE)``: variance components, ``sigma``, fixed effects.
+
+        Raises
+        ------
+        ArgumentError
+            A ``level`` outside (0, 1) or an unknown ``method``; ArgumentTypeError for a
+            ``level`` that is not a number.
 
         Examples
         --------
@@ -397,6 +430,11 @@ def load_bootstrap(path: str | Path) -> ParametricBootstrap:
     -------
     ParametricBootstrap
         As saved.
+
+    Raises
+    ------
+    RestoreError
+        The file is not a saved bootstrap (or of a newer version).
 
     Examples
     --------

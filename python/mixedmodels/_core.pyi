@@ -70,6 +70,22 @@ def f_test_render(
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``inf``: normal)."""
 
+def fit_many(
+    model: LinearMixedModel,
+    names: list[str],
+    responses: npt.NDArray[np.float64],
+    reml: bool = False,
+    optimizer: str = "auto",
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Fit the design ``model`` to each row of ``responses`` (GIL released): the fits'
+    ``objective``, ``sigma``, ``beta``, ``theta``, ``converged``, ``evaluations``,
+    ``warning`` and the names ``coef_names``, ``theta_names``."""
+
+def memory_estimate(model: LinearMixedModel) -> dict[str, int]:
+    """Bytes the model and its fit need: ``a``, ``l``, ``rows``, ``fit``, ``total``."""
+
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
     (``shortest`` or ``percentile``)."""
@@ -196,11 +212,32 @@ class _MixedModel:
         theta: list[float] | None = None,
         beta: list[float] | None = None,
         sigma: float | None = None,
-        progress: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """The parametric bootstrap (GIL released): the replicates' ``objective``,
         ``sigma``, ``beta``, ``theta``, ``components``, ``converged``, ``warning``, the
         names and the ``generating`` values."""
+    def parametric_bootstrap_block(
+        self,
+        first: int,
+        n: int,
+        seed: int,
+        threads: int | None = None,
+        theta: list[float] | None = None,
+        beta: list[float] | None = None,
+        sigma: float | None = None,
+    ) -> dict[str, Any]:
+        """Replicates ``first..first + n`` of the parametric bootstrap, as
+        ``parametric_bootstrap`` returns them (a block for a worker of an executor)."""
+
+class Progress:
+    """A counter of the progress of a native computation, shown to ``callback`` (at most
+    ten times a second, from the thread watching for Ctrl-C) as ``callback(evaluations,
+    best, stage, done, total)`` (src/python/progress.rs)."""
+
+    def __init__(self, callback: Callable[[int, float | None, str, int, int], None]) -> None: ...
+    def snapshot(self) -> tuple[int, float | None, str, int, int]:
+        """What has been reported so far: (evaluations, best, stage, done, total)."""
 
 class LinearMixedModel(_MixedModel):
     def __init__(
@@ -216,7 +253,9 @@ class LinearMixedModel(_MixedModel):
         offset: list[float] | None = None,
         check_nobs: str = "error",
     ) -> None: ...
-    def fit(self, reml: bool = False, optimizer: str = "auto") -> None: ...
+    def fit(
+        self, reml: bool = False, optimizer: str = "auto", progress: Progress | None = None
+    ) -> None: ...
     def fit_from(
         self,
         reml: bool,
@@ -269,7 +308,13 @@ class GeneralizedLinearMixedModel(_MixedModel):
         threads: int | None = None,
         check_nobs: str = "error",
     ) -> None: ...
-    def fit(self, fast: bool = False, nagq: int = 1, optimizer: str = "auto") -> None: ...
+    def fit(
+        self,
+        fast: bool = False,
+        nagq: int = 1,
+        optimizer: str = "auto",
+        progress: Progress | None = None,
+    ) -> None: ...
     def evaluate(
         self, theta: list[float], beta: list[float] | None = None, nagq: int = 1
     ) -> float: ...
@@ -322,7 +367,9 @@ class Profile:
         """(names, estimates, lower, upper) from the points alone (monotone spline)."""
 
 def profile_model(
-    model: LinearMixedModel | GeneralizedLinearMixedModel, threshold: float = 4.0
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    threshold: float = 4.0,
+    progress: Progress | None = None,
 ) -> Profile:
     """Profile every parameter of a fitted model up to |ζ| = ``threshold``."""
 

@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::progress::{watched, PyProgress};
 use super::{present, shared};
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
@@ -80,22 +81,27 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     /// Fit (the GIL is released while fitting): `fast` optimises θ only;
     /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature; `optimizer` is
     /// `auto`, `bfgs` (the quasi-Newton method with the Laplace gradient)
-    /// or `bobyqa`.
-    #[pyo3(signature = (fast=false, nagq=1, optimizer="auto"))]
-    fn fit(&self, py: Python<'_>, fast: bool, nagq: usize, optimizer: &str) -> PyResult<()> {
-        let optimizer = super::lmm::optimizer_choice(optimizer)?;
-        py.detach(|| {
-            let mut m = self.m();
-            let settings = FitSettings {
-                fast,
-                nagq,
-                threads: m.threads,
-                optimizer,
-                ..FitSettings::default()
-            };
+    /// or `bobyqa`; `progress` (a `Progress`) is shown the evaluations
+    /// while fitting.
+    #[pyo3(signature = (fast=false, nagq=1, optimizer="auto", progress=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        fast: bool,
+        nagq: usize,
+        optimizer: &str,
+        progress: Option<PyRef<'_, PyProgress>>,
+    ) -> PyResult<()> {
+        let settings = FitSettings {
+            fast,
+            nagq,
+            optimizer: super::lmm::optimizer_choice(optimizer)?,
+            threads: self.m().threads,
+            ..FitSettings::default()
+        };
+        watched(py, &mut *self.m(), progress.as_deref(), |m| {
             m.fit_with(&settings).map(|_| ())
         })
-        .map_err(to_pyerr)
     }
 
     /// Objective at θ with β fixed (or from PIRLS when None); installs both.
