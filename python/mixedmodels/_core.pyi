@@ -395,7 +395,13 @@ class GeneralizedLinearMixedModel(_MixedModel):
         threads: int | None = None,
         check_nobs: str = "error",
     ) -> None: ...
-    def fit(self, fast: bool = False, nagq: int = 1, progress: Progress | None = None) -> None: ...
+    def fit(
+        self,
+        fast: bool = False,
+        nagq: int = 1,
+        optimizer: str = "auto",
+        progress: Progress | None = None,
+    ) -> None: ...
     def evaluate(
         self, theta: list[float], beta: list[float] | None = None, nagq: int = 1
     ) -> float: ...

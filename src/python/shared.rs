@@ -11,6 +11,7 @@ use super::convert::to_pyerr;
 use crate::error::Error;
 use crate::model::{
     Certificate, CertificateScope, MixedModel, NewLevels, Predict, PredictOptions, PredictScale,
+    Stage,
 };
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
@@ -219,10 +220,14 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     d.set_item("zeroed", &o.zeroed)?;
     d.set_item("seconds", o.seconds)?;
     d.set_item("certificate", certificate(py, m, &o.certificate)?)?;
-    let theta_stage = &o.stages[0];
-    d.set_item("evaluations_fast_stage", theta_stage.evaluations)?;
-    d.set_item("seconds_fast_stage", theta_stage.seconds)?;
-    d.set_item("factorizations_fast_stage", theta_stage.factorizations)?;
+    // The θ-only stages (none in a GLMM's quasi-Newton joint fit).
+    let theta_stages = || o.stages.iter().filter(|s| s.stage == Stage::Theta);
+    let evaluations: usize = theta_stages().map(|s| s.evaluations).sum();
+    let seconds: f64 = theta_stages().map(|s| s.seconds).sum();
+    let factorizations: usize = theta_stages().map(|s| s.factorizations).sum();
+    d.set_item("evaluations_fast_stage", evaluations)?;
+    d.set_item("seconds_fast_stage", seconds)?;
+    d.set_item("factorizations_fast_stage", factorizations)?;
     let stages = PyList::empty(py);
     for st in &o.stages {
         let sd = PyDict::new(py);
