@@ -1,0 +1,45 @@
+"""Helpers for the code blocks that the documentation build executes.
+
+Imported by a hidden block at the top of each page (``import _docs_support``); never part
+of the installed package.
+"""
+
+import base64
+import html
+import io
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import polars as pl  # noqa: E402
+
+# Tables print as markdown tables, which the page renders.
+pl.Config.set_tbl_formatting("MARKDOWN")
+pl.Config.set_tbl_hide_dataframe_shape(True)
+pl.Config.set_tbl_hide_column_data_types(True)
+pl.Config.set_tbl_rows(12)
+pl.Config.set_tbl_cols(14)
+pl.Config.set_fmt_str_lengths(60)
+pl.Config.set_tbl_width_chars(400)
+
+# A warning in an example is shown by the example itself when it matters; the
+# progress bars of refits are off in every example.
+warnings.simplefilter("default")
+
+
+def show(fig, width: int = 680) -> None:
+    """Print a matplotlib figure as an inline PNG image (markdown-exec renders it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    print(f'<img alt="figure" width="{width}" src="data:image/png;base64,{data}">')
+
+
+def code(text: str) -> str:
+    """``text`` as inline code that is safe inside a markdown table cell."""
+    escaped = html.escape(text).replace("|", "&#124;").replace("`", "&#96;")
+    return f"<code>{escaped}</code>"
