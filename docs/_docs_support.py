@@ -30,13 +30,16 @@ pl.Config.set_tbl_width_chars(400)
 warnings.simplefilter("default")
 
 
-def show(fig, width: int = 680) -> None:
-    """Print a matplotlib figure as an inline PNG image (markdown-exec renders it)."""
+def figure_html(fig, width: int = 680) -> str:
+    """A matplotlib figure as an inline PNG ``<img>`` element; closes the figure.
+
+    Pages print it from a ``show`` function defined in their own (hidden) setup block, as
+    the build captures only the ``print`` of the code blocks themselves."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
-    print(f'<img alt="figure" width="{width}" src="data:image/png;base64,{data}">')
+    return f'<img alt="figure" width="{width}" src="data:image/png;base64,{data}">'
 
 
 def code(text: str) -> str:
