@@ -46,3 +46,18 @@ def code(text: str) -> str:
     """``text`` as inline code that is safe inside a markdown table cell."""
     escaped = html.escape(text).replace("|", "&#124;").replace("`", "&#96;")
     return f"<code>{escaped}</code>"
+
+
+def call_table(header: tuple[str, str], rows: list[tuple[str, str]], namespace: dict) -> str:
+    """A markdown table of ``(their call, our call)`` pairs after running every call of ours.
+
+    Each right-hand call is executed in ``namespace`` (the page's session), so a call that
+    does not exist or fails stops the documentation build. A left-hand entry may hold
+    several calls separated by `` ; ``."""
+    lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
+    for theirs, ours in rows:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(ours, namespace)
+        lines.append(f"| {code(theirs)} | {code(ours)} |")
+    return "\n".join(lines)
