@@ -59,5 +59,6 @@ def call_table(header: tuple[str, str], rows: list[tuple[str, str]], namespace: 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             exec(ours, namespace)
+        plt.close("all")
         lines.append(f"| {code(theirs)} | {code(ours)} |")
     return "\n".join(lines)
