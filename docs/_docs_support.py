@@ -13,8 +13,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import polars as pl  # noqa: E402
+import matplotlib.pyplot as plt
+import polars as pl
 
 # Tables print as markdown tables, which the page renders.
 pl.Config.set_tbl_formatting("MARKDOWN")
