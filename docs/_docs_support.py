@@ -4,8 +4,10 @@ Imported by a hidden block at the top of each page (``import _docs_support``); n
 of the installed package.
 """
 
+import ast
 import base64
 import html
+import inspect
 import io
 import warnings
 
@@ -52,13 +54,20 @@ def call_table(header: tuple[str, str], rows: list[tuple[str, str]], namespace: 
     """A markdown table of ``(their call, our call)`` pairs after running every call of ours.
 
     Each right-hand call is executed in ``namespace`` (the page's session), so a call that
-    does not exist or fails stops the documentation build. A left-hand entry may hold
+    does not exist or fails stops the documentation build, as does an expression that
+    names a method without calling it (``m.aic`` for ``m.aic()``). A left-hand entry may hold
     several calls separated by `` ; ``."""
     lines = [f"| {header[0]} | {header[1]} |", "|---|---|"]
     for theirs, ours in rows:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            exec(ours, namespace)
+            for statement in ast.parse(ours).body:
+                if isinstance(statement, ast.Expr):
+                    value = eval(compile(ast.Expression(statement.value), ours, "eval"), namespace)
+                    if inspect.ismethod(value):
+                        raise ValueError(f"{ours!r} names a method without calling it")
+                else:
+                    exec(compile(ast.Module([statement], []), ours, "exec"), namespace)
         plt.close("all")
         lines.append(f"| {code(theirs)} | {code(ours)} |")
     return "\n".join(lines)
