@@ -27,7 +27,9 @@ pub enum Coding {
     /// the contrasts to estimate; the coding is its pseudo-inverse. `labels`
     /// name the columns (defaults: `H1`, `H2`, …).
     Hypothesis {
+        /// The `k - 1` hypothesis rows, each of length `k` (one entry per level).
         hypotheses: Vec<Vec<f64>>,
+        /// Names of the coded columns (None: `H1`, `H2`, …).
         labels: Option<Vec<String>>,
     },
     /// Indicator columns for every level.

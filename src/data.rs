@@ -16,11 +16,18 @@ pub enum Column {
     /// Numbers; NaN marks a missing value. `integer` records that the source
     /// column held integers (it decides how levels are labelled when the column
     /// is used as a grouping factor or given a contrast).
-    Numeric { values: Vec<f64>, integer: bool },
+    Numeric {
+        /// One value per row (NaN: missing).
+        values: Vec<f64>,
+        /// The source column held integers.
+        integer: bool,
+    },
     /// Level codes (`0..levels.len()`, or [`MISSING_CODE`]) and level labels in
     /// level order; the first level is the reference level of treatment contrasts.
     Categorical {
+        /// One level code per row (an index into `levels`, or [`MISSING_CODE`]).
         codes: Vec<u32>,
+        /// The level labels in level order.
         levels: Vec<String>,
     },
 }

@@ -8,12 +8,17 @@
 //! fit run on the thread pool is watched from the calling thread, which
 //! polls the hook while it waits. Once the flag is set the computation
 //! returns [`Error::Interrupted`] and the model is left unfitted.
+//!
+//! An interrupt may also carry a [`ProgressSink`](crate::progress::ProgressSink)
+//! ([`with_progress`](Interrupt::with_progress)): whatever can be stopped
+//! reports its progress there (see [`crate::progress`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
+use crate::progress::{Progress, ProgressSink};
 
 /// How often the poll hook is called at most.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(50);
@@ -30,6 +35,8 @@ pub struct Interrupt {
     origin: Instant,
     /// Nanoseconds after `origin` when the hook is next due (0: now).
     next_poll: Arc<AtomicU64>,
+    /// Where the computation reports its progress (None: nowhere).
+    progress: Option<Progress>,
 }
 
 impl Default for Interrupt {
@@ -39,6 +46,7 @@ impl Default for Interrupt {
             hook: None,
             origin: Instant::now(),
             next_poll: Arc::default(),
+            progress: None,
         }
     }
 }
@@ -48,6 +56,7 @@ impl std::fmt::Debug for Interrupt {
         f.debug_struct("Interrupt")
             .field("triggered", &self.is_triggered())
             .field("hook", &self.hook.is_some())
+            .field("progress", &self.progress.is_some())
             .finish()
     }
 }
@@ -65,6 +74,24 @@ impl Interrupt {
             hook: Some(hook),
             ..Self::default()
         }
+    }
+
+    /// This interrupt, its computation reporting progress to `sink`.
+    pub fn with_progress(self, sink: Progress) -> Self {
+        Interrupt {
+            progress: Some(sink),
+            ..self
+        }
+    }
+
+    /// The sink the computation reports its progress to, if any.
+    pub fn progress(&self) -> Option<&dyn ProgressSink> {
+        self.progress.as_deref()
+    }
+
+    /// The shared sink itself (for a reporter that outlives a borrow).
+    pub fn progress_handle(&self) -> Option<Progress> {
+        self.progress.clone()
     }
 
     /// Ask the computation to stop.

@@ -7,15 +7,18 @@
 //! (`optim::Bfgs`), BOBYQA as fallback; generalized linear mixed models use
 //! the derivative-free, bound-constrained BOBYQA (`optim::Bobyqa`).
 //!
-//! ```no_run
-//! use mixedmodels::{data::{Column, Data}, lmm::{LinearMixedModel, LmmOptions}};
+//! ```
+//! use mixedmodels::{data::{Column, Data}, lmm::{LinearMixedModel, LmmOptions}, MixedModel};
 //! # fn main() -> mixedmodels::Result<()> {
 //! let data = Data::new()
-//!     .with_column("y", Column::numeric(vec![1.0, 2.0, 2.5, 4.0]))?
-//!     .with_column("g", Column::from_strings(&["a", "a", "b", "b"]))?;
+//!     .with_column("y", Column::numeric(vec![1.0, 2.0, 2.5, 4.0, 3.0, 3.5]))?
+//!     .with_column("g", Column::from_strings(&["a", "a", "b", "b", "c", "c"]))?;
 //! let mut m = LinearMixedModel::new("y ~ 1 + (1 | g)", &data, &LmmOptions::default())?;
 //! m.fit(false)?;
 //! println!("{m}");
+//! // lme4: deviance(lmer(y ~ 1 + (1 | g), REML = FALSE)) = 16.33517698, θ = 0.8164966
+//! assert!((m.objective() - 16.335_176_98).abs() < 1e-6);
+//! assert!((m.theta()[0] - 0.816_496_6).abs() < 1e-4);
 //! # Ok(()) }
 //! ```
 //!
@@ -24,6 +27,7 @@
 // Numerical kernels index several arrays with one loop variable; iterator chains
 // would hide the mathematics, so this lint is off crate-wide.
 #![allow(clippy::needless_range_loop)]
+#![warn(missing_docs)]
 
 pub mod blocks;
 pub mod checks;
@@ -41,6 +45,7 @@ pub mod optim;
 mod parallel;
 pub mod pls;
 pub mod present;
+pub mod progress;
 pub mod stats;
 pub mod terms;
 pub mod warning;
@@ -52,3 +57,8 @@ pub use model::{FitRecord, FitSettings, MixedModel};
 
 #[cfg(feature = "python")]
 mod python;
+
+/// The README, whose Rust example runs as a doctest (`cargo test --doc`).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,10 +1,14 @@
 """mixedmodels: linear and generalized linear mixed-effects models.
 
-A Rust core (profiled deviance, blocked sparse Cholesky, BOBYQA) with a polars face.
+A Rust core (profiled deviance, blocked sparse Cholesky factor, a quasi-Newton optimizer
+with the analytic gradient for linear mixed models and BOBYQA) with a polars face.
 
 >>> import mixedmodels as mm
 >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
->>> print(m)  # doctest: +SKIP
+>>> print(m)  # doctest: +ELLIPSIS
+Linear mixed model fit by maximum likelihood
+ Reaction ~ 1 + Days + (1 + Days | Subject)
+...
 """
 
 from . import plot

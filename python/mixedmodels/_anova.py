@@ -144,6 +144,10 @@ def anova(model: Any, type: int = 3, ddf: str | None = None) -> pl.DataFrame:
         ``type`` not 1, 2 or 3; an unknown ``ddf``; ``ddf`` for a generalized linear
         mixed model; Kenward–Roger for an ML fit, a model with weights or a model too
         large for its dense matrices.
+    ArgumentTypeError
+        ``type`` or ``ddf`` of the wrong type, or ``model`` that is not a mixed model.
+    NotFittedError
+        The model has no estimates.
 
     Examples
     --------
@@ -192,7 +196,20 @@ class Anova(RichDisplay):
         self._rows = _anova_rows(model, self.type, self.ddf)
 
     def to_polars(self) -> pl.DataFrame:
-        """The table as a polars DataFrame (the result of :func:`anova`)."""
+        """The table as a polars DataFrame (the result of :func:`anova`).
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per term: ``term``, ``num_df``, ``den_df``, ``F``, ``p``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("angle ~ recipe + temp + (1 | recipe:replicate)", mm.dataset("cake"))
+        >>> mm.Anova(m, type=1).to_polars()["num_df"].to_list()
+        [2, 1]
+        """
         return _anova_frame(self._rows)
 
     def render(self, format: str = "text") -> str:
@@ -245,6 +262,14 @@ def contrast_test(model: Any, L: Any, rhs: Any = None, ddf: str | None = None) -
     -------
     polars.DataFrame
         One row: ``num_df`` (the rank of L), ``den_df``, ``F``, ``p``.
+
+    Raises
+    ------
+    NotFittedError
+        The model has no estimates.
+    ArgumentError
+        ``L`` or ``rhs`` of the wrong shape, or a bad ``ddf``; ArgumentTypeError for
+        ``L`` or ``rhs`` that are not numbers, or ``model`` that is not a mixed model.
 
     Examples
     --------

@@ -167,23 +167,79 @@ class MixedModel(RichDisplay):
 
     @property
     def formula(self) -> str:
-        """The model formula as given."""
+        """The model formula as given.
+
+        Returns
+        -------
+        str
+            The formula string passed to the constructor.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.formula
+        'Yield ~ 1 + (1 | Batch)'
+        """
         return self._core.formula
 
     @property
     @needs_fit
     def theta(self) -> np.ndarray:
-        """Relative covariance parameters θ."""
+        """Relative covariance parameters θ: the entries of the lower-triangular
+        relative covariance factors λ, term by term, column by column.
+
+        Returns
+        -------
+        numpy.ndarray
+            θ̂ after a fit (or the θ the model was last evaluated at).
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.theta.round(4)
+        array([0.7526])
+        """
         return self._core.theta
 
     @property
     def θ(self) -> np.ndarray:
-        """Alias of :attr:`theta`."""
+        """Alias of :attr:`theta`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The same values as :attr:`theta`.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> bool((m.θ == m.theta).all())
+        True
+        """
         return self.theta
 
     @property
     def theta_names(self) -> list[str]:
         """lme4's names of the θ entries (``getME(m, "theta")``).
+
+        Returns
+        -------
+        list of str
+            ``<group>.<column>`` for diagonal entries of λ, ``<group>.<row>.<column>``
+            for off-diagonal ones, in the order of θ.
 
         Examples
         --------
@@ -200,63 +256,265 @@ class MixedModel(RichDisplay):
     @property
     def component_names(self) -> list[str]:
         """Names of the variance components that correspond to θ's entries, as lme4's
-        ``confint(oldNames = FALSE)`` names them (the residual's is ``sigma``)."""
+        ``confint(oldNames = FALSE)`` names them (the residual's is ``sigma``).
+
+        Returns
+        -------
+        list of str
+            ``sd_<column>|<group>`` for diagonal entries, ``cor_<column>.<column>|<group>``
+            for off-diagonal ones, in the order of θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.component_names
+        ['sd_(Intercept)|Batch']
+        """
         return self._core.component_names
 
     @property
     @needs_fit
     def beta(self) -> np.ndarray:
-        """Fixed-effects estimates β̂ (columns of X kept)."""
+        """Fixed-effects estimates β̂ (columns of X kept).
+
+        Returns
+        -------
+        numpy.ndarray
+            One estimate per kept column of X, in the order of :attr:`fixefnames`.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.beta
+        array([1527.5])
+        """
         return self._core.beta
 
     @property
     def β(self) -> np.ndarray:
-        """Alias of :attr:`beta`."""
+        """Alias of :attr:`beta`.
+
+        Returns
+        -------
+        numpy.ndarray
+            The same values as :attr:`beta`.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.β
+        array([1527.5])
+        """
         return self.beta
 
     @needs_fit
     def fixef(self) -> np.ndarray:
-        """Fixed-effects estimates β̂."""
+        """Fixed-effects estimates β̂ (as :attr:`beta`; MixedModels.jl's ``fixef``).
+
+        Returns
+        -------
+        numpy.ndarray
+            One estimate per kept column of X.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.fixef()
+        array([1527.5])
+        """
         return self._core.beta
 
     @property
     def fixefnames(self) -> list[str]:
-        """Names of the fixed-effects coefficients."""
+        """Names of the fixed-effects coefficients (kept columns of X).
+
+        Returns
+        -------
+        list of str
+            Column names as the formula generates them (``(Intercept)``, ``Days``, ...).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.fixefnames
+        ['(Intercept)']
+        """
         return self._core.coef_names
 
     @property
     def lowerbd(self) -> np.ndarray:
-        """Lower bounds of θ."""
+        """Lower bounds of θ: 0 for entries on the diagonal of a λ, −∞ off it.
+
+        Returns
+        -------
+        numpy.ndarray
+            One bound per entry of θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.lowerbd
+        array([0.])
+        """
         return self._core.lowerbd
 
     @property
     def y(self) -> np.ndarray:
-        """The response."""
+        """The response of the rows used (missing rows dropped).
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used: for a linear mixed model the response as
+            given (an offset is not subtracted), for a generalized one as coded for its
+            family (0/1, proportions or counts).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.y[:3]
+        array([1545., 1440., 1440.])
+        """
         return self._core.y
 
     @property
     def nobs(self) -> int:
-        """Number of observations used."""
+        """Number of observations used (rows after dropping missing values).
+
+        Returns
+        -------
+        int
+            The number of rows the model is fitted to.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.nobs
+        30
+        """
         return self._core.nobs
 
     @property
     def dof(self) -> int:
-        """Number of parameters."""
+        """Number of parameters: the coefficients, the entries of θ and, for a linear
+        mixed model with σ estimated, σ (as lme4 counts them for ``logLik``).
+
+        Returns
+        -------
+        int
+            The degrees of freedom of the likelihood.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.dof  # β, θ and σ
+        3
+        """
         return self._core.dof
 
     @needs_fit
     def issingular(self) -> bool:
-        """Is some variance component estimated at its boundary of zero?"""
+        """Is the fit singular: some entry of θ on the diagonal of a λ at its bound of
+        zero (a variance component estimated as zero)?
+
+        Returns
+        -------
+        bool
+            True for a singular (boundary) fit.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).issingular()
+        False
+        >>> mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff2")).issingular()
+        True
+        """
         return self._core.is_singular
 
     @needs_fit
     def stderror(self) -> np.ndarray:
-        """Standard errors of β̂."""
+        """Standard errors of β̂: square roots of the diagonal of :meth:`vcov`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One standard error per coefficient.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.stderror().round(4)
+        array([17.6946])
+        """
         return self._core.stderror
 
     @needs_fit
     def vcov(self, corr: bool = False) -> np.ndarray:
-        """Covariance (or, with ``corr=True``, correlation) matrix of β̂."""
+        """Covariance (or, with ``corr=True``, correlation) matrix of β̂.
+
+        Parameters
+        ----------
+        corr : bool, default False
+            Return the correlation matrix instead of the covariance matrix.
+
+        Returns
+        -------
+        numpy.ndarray
+            A p × p matrix, p the number of coefficients (σ̂²(R_XᵀR_X)⁻¹ for a linear
+            mixed model).
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+        >>> m.vcov().round(3)
+        array([[43.987, -1.37 ],
+               [-1.37 ,  2.257]])
+        >>> m.vcov(corr=True).round(3)
+        array([[ 1.   , -0.138],
+               [-0.138,  1.   ]])
+        """
         v = self._core.vcov
         if corr:
             s = np.sqrt(np.diag(v))
@@ -282,6 +540,14 @@ class MixedModel(RichDisplay):
         -------
         polars.DataFrame
             ``name``, ``estimate``, ``stderror``, then ``z``, ``p`` or ``df``, ``t``, ``p``.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+        ArgumentError
+            An unknown ``ddf``, ``ddf`` for a generalized linear mixed model, or
+            ``"kenward-roger"`` for a fit by ML.
 
         Examples
         --------
@@ -316,6 +582,13 @@ class MixedModel(RichDisplay):
         -------
         polars.DataFrame
             One row: ``num_df``, ``den_df``, ``F``, ``p``.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+        ArgumentError
+            ``L`` or ``rhs`` of the wrong shape, or a bad ``ddf``.
 
         Examples
         --------
@@ -379,6 +652,8 @@ class MixedModel(RichDisplay):
 
         Raises
         ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
         ArgumentError
             A bad ``method`` or ``level``, a keyword that does not belong to the method, a
             ``profile`` of another model, or ``method="boot"`` running a bootstrap without
@@ -427,8 +702,31 @@ class MixedModel(RichDisplay):
 
     @needs_fit
     def ranef(self, uscale: bool = False) -> dict[str, pl.DataFrame]:
-        """Conditional modes per grouping factor: a table with the level and one column per
-        random-effects column (``uscale=True``: spherical u instead of b)."""
+        """Conditional modes of the random effects per grouping factor (lme4's ``ranef``).
+
+        Parameters
+        ----------
+        uscale : bool, default False
+            Return the spherical random effects u instead of b = Λu.
+
+        Returns
+        -------
+        dict of str to polars.DataFrame
+            Per grouping factor, a table with the level (a column named after the
+            factor) and one column per random-effects column.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.ranef()["Batch"]["(Intercept)"].round(3).to_list()
+        [-16.628, 0.37, 26.975, -21.801, 53.58, -42.494]
+        """
         out = {}
         for (name, levels, columns), values in zip(
             self._terms(), self._core.ranef(uscale), strict=True
@@ -441,8 +739,28 @@ class MixedModel(RichDisplay):
 
     @needs_fit
     def condvar(self) -> dict[str, np.ndarray]:
-        """Conditional covariance of the random effects per grouping factor
-        (levels × v × v)."""
+        """Conditional covariance of the random effects per grouping factor (lme4's
+        ``condVar``): the covariance of b given the data, at the estimates.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            Per grouping factor, an array of shape ``(levels, v, v)``, v its number of
+            random-effects columns.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> cv = m.condvar()["Batch"]
+        >>> cv.shape, round(float(cv[0, 0, 0]), 2)
+        ((6, 1, 1), 362.31)
+        """
         return {t[0]: cv for t, cv in zip(self._terms(), self._core.condvar(), strict=True)}
 
     @needs_fit
@@ -487,6 +805,15 @@ class MixedModel(RichDisplay):
         numpy.ndarray
             One value per row of ``newdata`` (NaN where a used value is missing), or per
             observation used in fitting.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+        ArgumentError
+            A bad keyword value, or ``offset`` without ``newdata``.
+        DataError
+            A column missing from ``newdata``, or a new level (see ``new_levels``).
 
         Examples
         --------
@@ -598,6 +925,11 @@ class MixedModel(RichDisplay):
         largest scaled gradient), ``restarted``, and its own ``evaluations`` and
         ``seconds`` (not counted in the fit's).
 
+        Returns
+        -------
+        dict or None
+            The fit record, or None for a model never fitted.
+
         Examples
         --------
         >>> import mixedmodels as mm
@@ -615,6 +947,11 @@ class MixedModel(RichDisplay):
         -------
         polars.DataFrame
             One row per evaluation.
+
+        Raises
+        ------
+        NotFittedError
+            The model has not been fitted.
 
         Examples
         --------
@@ -679,6 +1016,11 @@ class MixedModel(RichDisplay):
         path : str or pathlib.Path
             The file to write.
 
+        Raises
+        ------
+        NotFittedError
+            The model holds no fit.
+
         Examples
         --------
         >>> import mixedmodels as mm, tempfile, os
@@ -694,6 +1036,16 @@ class MixedModel(RichDisplay):
         ----------
         path : str or pathlib.Path
             A file written by :meth:`save` for a model of the same formula and data.
+
+        Returns
+        -------
+        MixedModel
+            This model, now holding the saved fit.
+
+        Raises
+        ------
+        RestoreError
+            The file is not a saved fit, or was saved for another model.
 
         Examples
         --------

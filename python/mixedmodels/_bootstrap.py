@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, RestoreError
+from ._progress import ProgressBar
 from ._support import _vector, is_model
 from ._validate import _choice, check_arguments
 
@@ -35,7 +35,7 @@ def parametricbootstrap(
     *,
     seed: int,
     threads: int | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     theta: Any = None,
     beta: Any = None,
     sigma: float | None = None,
@@ -62,8 +62,10 @@ def parametricbootstrap(
         Seed of the random draws, 0 ≤ seed < 2**64.
     threads : int, optional
         Worker threads (default: one per available core).
-    progress : bool, default True
-        Show a progress bar (tqdm: on a terminal or in a notebook).
+    progress : bool or None
+        Show a progress bar of the replicates: True always, False never, None
+        (default) when the output is interactive and the bootstrap lasts more than a
+        second.
     theta, beta : array_like, optional
         Covariance parameters θ and fixed effects β to draw from (default: the fitted).
     sigma : float, optional
@@ -82,6 +84,8 @@ def parametricbootstrap(
     ArgumentError
         A bad ``n``, ``seed``, ``threads``, ``theta``, ``beta`` or ``sigma`` (named by
         ``parameter``), or ``sigma`` for a generalized model.
+    ArgumentTypeError
+        ``model`` is not a mixed model.
     KeyboardInterrupt
         Ctrl-C: the workers stop within a fit.
 
@@ -89,7 +93,7 @@ def parametricbootstrap(
     --------
     >>> import mixedmodels as mm
     >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
-    >>> b = mm.parametricbootstrap(m, 100, seed=42, progress=False)
+    >>> b = mm.parametricbootstrap(m, 20, seed=42, progress=False)
     >>> b.table.columns[:6]
     ['replicate', 'objective', 'sigma', '(Intercept)', 'Days', 'Subject.(Intercept)']
     >>> b.confint(method="percentile")["parameter"].to_list()[3:]
@@ -102,8 +106,7 @@ def parametricbootstrap(
             parameter="model",
         )
     check_arguments(n=n, seed=seed, threads=threads, progress=progress, sigma=sigma)
-    bar, update = _progress_bar(int(n), progress)
-    try:
+    with ProgressBar(progress, "parametric bootstrap", "fit", units=True, total=int(n)) as bar:
         raw = model._core.parametric_bootstrap(
             int(n),
             int(seed),
@@ -111,32 +114,26 @@ def parametricbootstrap(
             _vector("theta", theta),
             _vector("beta", beta),
             None if sigma is None else float(sigma),
-            update,
+            bar.native,
         )
-    finally:
-        if bar is not None:
-            bar.close()
     return ParametricBootstrap._from_native(raw, model.formula)
 
 
-def _progress_bar(n: int, show: bool) -> tuple[Any, Callable[[int], None] | None]:
-    """A tqdm bar for ``n`` replicates and the callback that moves it (None, None if not
-    shown)."""
-    if not show:
-        return None, None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=n, desc="parametric bootstrap", unit="fit")
-
-    def update(done: int) -> None:
-        if done > bar.n:
-            bar.update(done - bar.n)
-
-    return bar, update
-
-
 class ParametricBootstrap:
-    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`).
+    """The replicates of a parametric bootstrap (see :func:`parametricbootstrap`, which
+    builds it, and :meth:`load`).
+
+    Parameters
+    ----------
+    table : polars.DataFrame
+        The replicates' estimates (the attribute below).
+    parameters : list of tuple of (str, str, float)
+        Per parameter, in lme4's ``confint`` order: its name, its column in ``table``
+        and the value the responses were drawn from.
+    formula : str
+        The model's formula.
+    seed : int
+        The seed of the draws.
 
     Attributes
     ----------
@@ -223,6 +220,11 @@ class ParametricBootstrap:
     def n(self) -> int:
         """The number of replicates.
 
+        Returns
+        -------
+        int
+            The rows of :attr:`table`.
+
         Examples
         --------
         >>> import mixedmodels as mm
@@ -236,6 +238,11 @@ class ParametricBootstrap:
     def nonconverged(self) -> int:
         """The number of replicates whose fit failed or did not converge (their rows
         have ``converged`` false and the reason in ``warning``).
+
+        Returns
+        -------
+        int
+            Count of rows of :attr:`table` with ``converged`` false.
 
         Examples
         --------
@@ -266,6 +273,12 @@ class ParametricBootstrap:
             Columns ``parameter``, ``estimate`` (the value the responses were drawn from:
             the fit's unless given), ``lower``, ``upper``; the rows in the order of lme4's
             ``confint(oldNames=FALSE)``: variance components, ``sigma``, fixed effects.
+
+        Raises
+        ------
+        ArgumentError
+            A ``level`` outside (0, 1) or an unknown ``method``; ArgumentTypeError for a
+            ``level`` that is not a number.
 
         Examples
         --------
@@ -397,6 +410,11 @@ def load_bootstrap(path: str | Path) -> ParametricBootstrap:
     -------
     ParametricBootstrap
         As saved.
+
+    Raises
+    ------
+    RestoreError
+        The file is not a saved bootstrap (or of a newer version).
 
     Examples
     --------

@@ -196,11 +196,20 @@ class _MixedModel:
         theta: list[float] | None = None,
         beta: list[float] | None = None,
         sigma: float | None = None,
-        progress: Callable[[int], None] | None = None,
+        progress: Progress | None = None,
     ) -> dict[str, Any]:
         """The parametric bootstrap (GIL released): the replicates' ``objective``,
         ``sigma``, ``beta``, ``theta``, ``components``, ``converged``, ``warning``, the
         names and the ``generating`` values."""
+
+class Progress:
+    """A counter of the progress of a native computation, shown to ``callback`` (at most
+    ten times a second, from the thread watching for Ctrl-C) as ``callback(evaluations,
+    best, stage, done, total)`` (src/python/progress.rs)."""
+
+    def __init__(self, callback: Callable[[int, float | None, str, int, int], None]) -> None: ...
+    def snapshot(self) -> tuple[int, float | None, str, int, int]:
+        """What has been reported so far: (evaluations, best, stage, done, total)."""
 
 class LinearMixedModel(_MixedModel):
     def __init__(
@@ -216,7 +225,9 @@ class LinearMixedModel(_MixedModel):
         offset: list[float] | None = None,
         check_nobs: str = "error",
     ) -> None: ...
-    def fit(self, reml: bool = False, optimizer: str = "auto") -> None: ...
+    def fit(
+        self, reml: bool = False, optimizer: str = "auto", progress: Progress | None = None
+    ) -> None: ...
     def fit_from(
         self,
         reml: bool,
@@ -269,7 +280,7 @@ class GeneralizedLinearMixedModel(_MixedModel):
         threads: int | None = None,
         check_nobs: str = "error",
     ) -> None: ...
-    def fit(self, fast: bool = False, nagq: int = 1) -> None: ...
+    def fit(self, fast: bool = False, nagq: int = 1, progress: Progress | None = None) -> None: ...
     def evaluate(
         self, theta: list[float], beta: list[float] | None = None, nagq: int = 1
     ) -> float: ...
@@ -322,7 +333,9 @@ class Profile:
         """(names, estimates, lower, upper) from the points alone (monotone spline)."""
 
 def profile_model(
-    model: LinearMixedModel | GeneralizedLinearMixedModel, threshold: float = 4.0
+    model: LinearMixedModel | GeneralizedLinearMixedModel,
+    threshold: float = 4.0,
+    progress: Progress | None = None,
 ) -> Profile:
     """Profile every parameter of a fitted model up to |ζ| = ``threshold``."""
 

@@ -17,6 +17,11 @@ from typing import Any
 class MixedModelError(Exception):
     """Base class of every error raised by mixedmodels.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -32,7 +37,19 @@ class MixedModelError(Exception):
 
     @property
     def message(self) -> str:
-        """The message, as ``str(e)``."""
+        """The message, as ``str(e)``.
+
+        Returns
+        -------
+        str
+            The first argument the error was made with ("" without one).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> mm.ArgumentError("bad value", parameter="nagq").message
+        'bad value'
+        """
         return str(self.args[0]) if self.args else ""
 
     def __reduce__(self) -> tuple:
@@ -42,8 +59,10 @@ class MixedModelError(Exception):
 class FormulaError(MixedModelError, ValueError):
     """The formula cannot be parsed or expanded.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     formula : str or None
         The formula as given.
     position : int or None
@@ -72,6 +91,15 @@ class NoRandomEffectsError(FormulaError):
     is not fitted as a mixed model (lme4 refuses it as well). ``formula`` is set,
     ``position`` is None.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+    formula : str or None
+        The formula as given.
+    position : int or None
+        None (no character is at fault).
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -87,8 +115,10 @@ class DataError(MixedModelError, ValueError):
     """The data cannot support the model: a missing column, an unusable value, level
     or term. Fields that do not apply are None.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     column : str or None
         The column of the data (or ``"weights"`` / ``"offset"``) involved.
     term : str or None
@@ -128,6 +158,13 @@ class DataTypeError(DataError, TypeError):
     """A column has the wrong type: categorical where the model needs numbers, or a
     type formulas cannot use.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+    column, term, level, row : str, str, str, int or None
+        As for :class:`DataError`.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -142,14 +179,18 @@ class DataTypeError(DataError, TypeError):
 class SeparationError(DataError):
     """The fixed effects separate the response of a GLMM: no finite estimate exists.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     coefficients : list of str
         The coefficients carrying the divergent direction, largest share first.
     at_bound : int or None
         Observations fitted at the bound of the mean.
     nobs : int or None
         Observations in all.
+    **fields
+        ``column``, ``term``, ``level``, ``row`` as for :class:`DataError`.
 
     Examples
     --------
@@ -182,8 +223,10 @@ class SeparationError(DataError):
 class ArgumentError(MixedModelError, ValueError):
     """An argument has an invalid value.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     parameter : str or None
         The parameter's name (``nagq``, ``missing``, ``theta``, ...).
 
@@ -205,6 +248,13 @@ class ArgumentError(MixedModelError, ValueError):
 class ArgumentTypeError(ArgumentError, TypeError):
     """An argument has the wrong type (``family=3``, a formula that is not a string).
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+    parameter : str or None
+        The parameter's name.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -220,8 +270,10 @@ class MissingDependencyError(MixedModelError, ImportError):
     """An optional dependency needed for a feature is not installed (for the plots:
     matplotlib, installed by ``pip install "mixedmodels[plot]"``).
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     package : str or None
         The package to install (``matplotlib``).
     feature : str or None
@@ -246,8 +298,10 @@ class MissingDependencyError(MixedModelError, ImportError):
 class NotFittedError(MixedModelError, AttributeError):
     """A result that needs a fitted model was asked of an unfitted one.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     what : str or None
         What was asked for (``beta``, ``loglikelihood``, ...).
 
@@ -270,6 +324,11 @@ class NotFittedError(MixedModelError, AttributeError):
 class ConvergenceError(MixedModelError, RuntimeError):
     """An iterative computation (PIRLS) failed to converge.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -282,8 +341,10 @@ class SingularModelError(ConvergenceError):
     """The penalised least-squares system is numerically singular at the covariance
     parameters tried (a conditional covariance lost its positive variance).
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     term : str or None
         The random-effects term (grouping factor), or ``"fixed effects"``.
     row : int or None
@@ -305,6 +366,11 @@ class SingularModelError(ConvergenceError):
 class RestoreError(MixedModelError, ValueError):
     """A saved fit cannot be read or does not belong to this model.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -318,8 +384,10 @@ class ModelComparisonError(MixedModelError, ValueError):
     or link, other rows of the data, another response or other weights than the first
     model.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(e)``).
     model : int or None
         Position (1-based, in the order given) of the model that differs; for
         :class:`NotNestedError` the model not nested in ``other``.
@@ -361,6 +429,13 @@ class NotNestedError(ModelComparisonError):
     effects"``), or a random-effects term the next model does not cover (``"random
     effects"``). ``check_nested=False`` skips this check.
 
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+    model, other, reason : int, int, str or None
+        As for :class:`ModelComparisonError`.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -376,7 +451,8 @@ class NotNestedError(ModelComparisonError):
 
 class MixedModelWarning(UserWarning):
     """Base class of every warning of mixedmodels; filter them all with
-    ``warnings.simplefilter("ignore", mm.MixedModelWarning)``.
+    ``warnings.simplefilter("ignore", mm.MixedModelWarning)``. The fields of a
+    subclass's warning are keyword arguments, stored as attributes of the same name.
 
     Examples
     --------
@@ -396,8 +472,10 @@ class ConvergenceWarning(MixedModelWarning):
     failure), its optimum failed the convergence certificate, or it converged to
     estimates that are not identified; the estimates are the best point found.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     return_code : str
         The optimizer's return code (``optsum["return_code"]``).
     evaluations : int
@@ -450,8 +528,10 @@ class SingularFitWarning(MixedModelWarning):
     """The fit is singular: some covariance parameter is at its lower bound (a variance
     component at zero); lme4's "boundary (singular) fit".
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     theta : list of float
         The estimate of θ.
     indices : list of int
@@ -475,8 +555,10 @@ class RankDeficiencyWarning(MixedModelWarning):
     """The fixed-effects model matrix is rank deficient; linearly dependent columns were
     dropped (their coefficients are NaN in ``coef()``).
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     columns : list of str
         The dropped columns.
 
@@ -495,8 +577,10 @@ class RankDeficiencyWarning(MixedModelWarning):
 class MissingDataWarning(MixedModelWarning):
     """Rows with missing values in columns the formula uses were dropped.
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     counts : dict of str to int
         Rows dropped per column (a row missing in two columns counts in both).
     dropped : int
@@ -520,8 +604,10 @@ class RefitWarning(MixedModelWarning):
     given are unchanged) for a likelihood-ratio test, as lme4's ``anova`` does
     ("refitting model(s) with ML (instead of REML)").
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     models : list of int
         Positions (1-based, in the order given) of the models refitted.
 
@@ -543,8 +629,10 @@ class ModelCheckWarning(MixedModelWarning):
     or a term's random effects (with ``check_nobs="warn"``), or a random-effects term
     that looks reversed (``(Subject | Days)`` with ``Days`` numeric).
 
-    Attributes
+    Parameters
     ----------
+    message : str
+        The message (``str(w)``).
     check : str
         ``"nobs_vs_nlev"``, ``"nobs_vs_nre"`` or ``"reversed_term"``.
     term : str or None

@@ -12,6 +12,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
+from ._progress import ProgressBar
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -49,6 +50,44 @@ class GeneralizedLinearMixedModel(MixedModel):
     a :class:`DataError` naming the grouping factor (default), a
     :class:`ModelCheckWarning`, or nothing. A formula without random-effects terms
     raises :class:`NoRandomEffectsError`. ``threads`` must be at least 1.
+
+    Parameters
+    ----------
+    formula : str
+        The model formula, with at least one random-effects term ``(expr | group)``.
+    data : polars, pandas or pyarrow table
+        The data.
+    family : str, Family or Family subclass, default "bernoulli"
+        The response distribution: ``"bernoulli"``, ``"binomial"``, ``"poisson"`` or a
+        :class:`Family` (``mm.Poisson()``, ``mm.Binomial(link="probit")``).
+    link : str, Link or Link subclass, optional
+        The link function (default: the family's, else its canonical link).
+    contrasts : dict, optional
+        A coding per column (``{"period": mm.EffectsCoding()}``).
+    weights : str or array-like, optional
+        Prior weights (Binomial proportions: the trials): a column name or one value
+        per row.
+    offset : str or array-like, optional
+        Added to the linear predictor: a column name or one value per row (added to
+        any ``offset(...)`` terms).
+    missing : {"drop", "raise"}, default "drop"
+        Drop rows with missing values (with a warning), or refuse them.
+    threads : int, optional
+        Threads for the dense kernels (at least 1; default all).
+    check_nobs : {"error", "warn", "ignore"}, default "error"
+        What to do with too few observations for a grouping factor (above).
+
+    Raises
+    ------
+    FormulaError
+        The formula does not parse (:class:`NoRandomEffectsError` without a
+        random-effects term).
+    DataError
+        A column is missing or unusable, a response the family cannot take, or too
+        few observations for a grouping factor.
+    ArgumentError
+        An unknown family or link, a link given twice differently, or another bad
+        keyword (named by ``parameter``; :class:`ArgumentTypeError` for a wrong type).
 
     Examples
     --------
@@ -105,7 +144,7 @@ class GeneralizedLinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, fast: bool = False, nagq: int = 1, progress: bool = False
+        self, fast: bool = False, nagq: int = 1, progress: bool | None = None
     ) -> GeneralizedLinearMixedModel:
         """Fit by maximum likelihood; returns the model itself.
 
@@ -116,13 +155,23 @@ class GeneralizedLinearMixedModel(MixedModel):
         nagq : int
             Quadrature points, 1 to 100: 1 is the Laplace approximation, more use
             adaptive Gauss–Hermite quadrature (one scalar random-effects term only).
-        progress : bool
-            Print the number of evaluations and the objective after the fit.
+        progress : bool or None
+            Show a progress bar of the objective evaluations (both stages): True
+            always, False never, None (default) when the output is interactive and
+            the fit lasts more than a second.
 
         Returns
         -------
         GeneralizedLinearMixedModel
             The model, fitted.
+
+        Raises
+        ------
+        ArgumentError
+            A bad ``fast``, ``nagq`` or ``progress``, or ``nagq > 1`` for a model with
+            more than one scalar random-effects term.
+        SeparationError
+            The fixed effects separate the response (no finite estimates).
 
         Examples
         --------
@@ -134,16 +183,44 @@ class GeneralizedLinearMixedModel(MixedModel):
         100.0
         """
         check_arguments(fast=fast, nagq=nagq, progress=progress)
-        self._core.fit(bool(fast), int(nagq))
+        with ProgressBar(progress, "fit", "eval") as bar:
+            self._core.fit(bool(fast), int(nagq), bar.native)
         self._after_fit()
-        if progress:
-            o = self.optsum
-            print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
         return self
 
     def evaluate(self, theta: Any, beta: Any = None, nagq: int = 1) -> float:
         """Objective at θ with β fixed (or updated by PIRLS when ``beta`` is None);
-        leaves the model at the conditional modes."""
+        leaves the model at the conditional modes, so that the extractors give the
+        values at (β, θ).
+
+        Parameters
+        ----------
+        theta : array_like
+            The covariance parameters, one per entry of :attr:`theta_names`.
+        beta : array_like, optional
+            The fixed effects; None: β is optimised with the random effects by PIRLS.
+        nagq : int, default 1
+            Quadrature points (1: the Laplace approximation).
+
+        Returns
+        -------
+        float
+            The Laplace (or quadrature) deviance at (β, θ), as :attr:`objective`.
+
+        Raises
+        ------
+        ArgumentError
+            A bad ``nagq``, or θ or β of the wrong length.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.GeneralizedLinearMixedModel(
+        ...     "cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...     mm.dataset("cbpp"), "binomial")
+        >>> round(g.evaluate([0.642260]), 3)  # β by PIRLS at θ̂ of the joint fit
+        100.152
+        """
         check_arguments(nagq=nagq)
         theta = [float(t) for t in np.asarray(theta, dtype=np.float64).ravel()]
         if beta is not None:
@@ -155,61 +232,270 @@ class GeneralizedLinearMixedModel(MixedModel):
     # ---- parameters and statistics -----------------------------------------------------
     @property
     def family(self) -> str:
-        """The response distribution."""
+        """The response distribution.
+
+        Returns
+        -------
+        str
+            The family's name as the core reports it (``"Binomial"``, ``"Poisson"``, ...).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.family
+        'Binomial'
+        """
         return self._core.family
 
     @property
     def link(self) -> str:
-        """The link function."""
+        """The link function.
+
+        Returns
+        -------
+        str
+            The link's name as the core reports it (``"LogitLink"``, ...).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.link
+        'LogitLink'
+        """
         return self._core.link
 
     @property
     def nagq(self) -> int:
-        """Quadrature points of the objective (1: Laplace approximation)."""
+        """Quadrature points of the objective (1: Laplace approximation).
+
+        Returns
+        -------
+        int
+            The ``nagq`` of the last fit or evaluation.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.nagq
+        1
+        """
         return self._core.nagq
 
     @property
     @needs_fit
     def objective(self) -> float:
         """Laplace (or adaptive Gauss–Hermite) deviance Σ dᵢ + ‖u‖² + log|L|², the
-        "Deviance" of the summary (MixedModels.jl's ``deviance``)."""
+        "Deviance" of the summary (MixedModels.jl's ``deviance``).
+
+        Returns
+        -------
+        float
+            The value the fit minimises.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> round(g.objective, 4)
+        100.0959
+        """
         return self._core.objective
 
     @needs_fit
     def deviance(self) -> float:
-        """Σ unit deviances at the conditional modes (lme4's ``deviance``)."""
+        """Σ unit deviances at the conditional modes (lme4's ``deviance``).
+
+        Returns
+        -------
+        float
+            The sum of the squared deviance residuals.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> round(g.deviance(), 4)
+        73.4717
+        """
         return self._core.deviance
 
     @needs_fit
     def loglikelihood(self) -> float:
         """Log-likelihood with the full density's constants (lme4's ``logLik`` for
-        nAGQ = 1)."""
+        nAGQ = 1).
+
+        Returns
+        -------
+        float
+            log L at the estimates.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> round(g.loglikelihood(), 4)
+        -92.0263
+        """
         return self._core.loglikelihood()
 
     @needs_fit
     def aic(self) -> float:
-        """Akaike's information criterion."""
+        """Akaike's information criterion −2 log L + 2·dof.
+
+        Returns
+        -------
+        float
+            AIC.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> round(g.aic(), 2)
+        194.05
+        """
         return self._core.aic()
 
     @needs_fit
     def bic(self) -> float:
-        """Schwarz's Bayesian information criterion."""
+        """Schwarz's Bayesian information criterion −2 log L + dof·log n.
+
+        Returns
+        -------
+        float
+            BIC.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> round(g.bic(), 2)
+        204.18
+        """
         return self._core.bic()
 
     @needs_fit
     def varcorr(self) -> VarCorr:
-        """Variance components (no residual term)."""
+        """Variance components (no residual term).
+
+        Returns
+        -------
+        VarCorr
+            Variances, standard deviations and correlations per term.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.varcorr().to_polars()["sd"].round(4).to_list()
+        [0.6423]
+        """
         terms, _ = self._core.varcorr()
         return VarCorr._from_core(self._core, terms, None)
 
     @needs_fit
     def fitted(self, scale: str = "response") -> np.ndarray:
-        """Fitted means (``scale="response"``) or linear predictor (``"link"``)."""
+        """Fitted means (``scale="response"``) or linear predictor (``"link"``).
+
+        Parameters
+        ----------
+        scale : {"response", "link"}, default "response"
+            The mean μ = g⁻¹(η) or the linear predictor η.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used, at the conditional modes.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.fitted()[:2].round(4)
+        array([0.3082, 0.1417])
+        >>> g.fitted("link")[:2].round(4)
+        array([-0.8085, -1.8008])
+        """
         return self._core.fitted(scale)
 
     @needs_fit
     def residuals(self, kind: str = "deviance") -> np.ndarray:
-        """Residuals: ``"deviance"``, ``"pearson"``, ``"response"`` or ``"working"``."""
+        """Residuals of the fit at the conditional modes.
+
+        Parameters
+        ----------
+        kind : {"deviance", "pearson", "response", "working"}, default "deviance"
+            Signed square roots of the unit deviances, (y − μ)/√(V(μ)/w), y − μ, or
+            the working residuals (y − μ)·dη/dμ.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> g = mm.glmm("cbind(incidence, size - incidence) ~ 1 + period + (1 | herd)",
+        ...             mm.dataset("cbpp"), family="binomial")
+        >>> g.residuals()[:2].round(4)
+        array([-1.438 ,  0.9887])
+        >>> g.residuals("pearson")[:2].round(4)
+        array([-1.3399,  1.0751])
+        """
         return self._core.residuals(kind)
 
     # ---- display ---------------------------------------------------------------------
@@ -233,7 +519,7 @@ def glmm(
     weights: Any = None,
     offset: Any = None,
     missing: str = "drop",
-    progress: bool = False,
+    progress: bool | None = None,
     threads: int | None = None,
     check_nobs: str = "error",
 ) -> GeneralizedLinearMixedModel:
@@ -250,6 +536,15 @@ def glmm(
     -------
     GeneralizedLinearMixedModel
         The fitted model.
+
+    Raises
+    ------
+    FormulaError
+        The formula does not parse or has no random-effects term.
+    DataError
+        The data cannot support the model (:class:`SeparationError` for separated data).
+    ArgumentError
+        A keyword with a bad value (named by ``parameter``).
 
     Examples
     --------

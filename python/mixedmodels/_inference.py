@@ -157,6 +157,17 @@ def likelihoodratiotest(*models: MixedModel, check_nested: bool = True) -> pl.Da
         model before it ``chisq``, ``chisq_dof`` and ``p`` (null in the first row).
         :class:`LikelihoodRatioTest` is the same table, printable.
 
+    Raises
+    ------
+    ModelComparisonError
+        The models differ in family or link, rows, response or weights
+        (:class:`NotNestedError`: a model not nested in the next).
+    ArgumentError
+        Fewer than two models; ArgumentTypeError for an argument that is not a mixed
+        model.
+    NotFittedError
+        A model that is not fitted.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -190,6 +201,17 @@ class LikelihoodRatioTest(RichDisplay):
     refitted : list of int
         Positions (1-based) of the models refitted by ML.
 
+    Raises
+    ------
+    ModelComparisonError
+        The models differ in family or link, rows, response or weights
+        (:class:`NotNestedError`: a model not nested in the next).
+    ArgumentError
+        Fewer than two models; ArgumentTypeError for an argument that is not a mixed
+        model.
+    NotFittedError
+        A model that is not fitted.
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -210,7 +232,22 @@ class LikelihoodRatioTest(RichDisplay):
         self.refitted = list(self._tests.refitted)
 
     def to_polars(self) -> pl.DataFrame:
-        """The tests as a polars DataFrame (the result of :func:`likelihoodratiotest`)."""
+        """The tests as a polars DataFrame (the result of :func:`likelihoodratiotest`).
+
+        Returns
+        -------
+        polars.DataFrame
+            A copy of the table: one row per model with its tests against the previous.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> d = mm.dataset("sleepstudy")
+        >>> m0 = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", d)
+        >>> m1 = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", d)
+        >>> mm.LikelihoodRatioTest(m0, m1).to_polars()["dof"].to_list()
+        [4, 6]
+        """
         return self._table.clone()
 
     def render(self, format: str = "text") -> str:

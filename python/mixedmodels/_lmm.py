@@ -14,6 +14,7 @@ from ._contrasts import contrast_specs
 from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
+from ._progress import ProgressBar
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -24,7 +25,30 @@ class ReTerm:
 
     ``refs[i]`` is the level index of row ``i``; ``z[i, j]`` the value of column ``j``
     at row ``i``, so that Z's block for this term has ``z[i, j]`` at row ``i``, column
-    ``refs[i] * len(columns) + j``."""
+    ``refs[i] * len(columns) + j``.
+
+    Parameters
+    ----------
+    name : str
+        The grouping factor.
+    levels : list of str
+        Its levels, in the order of the random effects.
+    columns : list of str
+        The random-effects columns (``(Intercept)``, ``Days``, ...).
+    refs : numpy.ndarray
+        Level index of each row used.
+    z : numpy.ndarray
+        Values of the random-effects columns at each row, shape ``(nobs, len(columns))``.
+    theta_index : list of tuple of int
+        (row, column) in λ of each θ entry of this term.
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> t = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).reterms[0]
+    >>> t.name, t.columns, t.levels[:3], t.refs[:6].tolist()
+    ('Batch', ['(Intercept)'], ['A', 'B', 'C'], [0, 0, 0, 0, 0, 1])
+    """
 
     name: str
     levels: list[str]
@@ -35,11 +59,49 @@ class ReTerm:
 
     @property
     def nlevels(self) -> int:
-        """Number of levels of the grouping factor."""
+        """Number of levels of the grouping factor.
+
+        Returns
+        -------
+        int
+            ``len(levels)``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.reterms[0].nlevels
+        6
+        """
         return len(self.levels)
 
     def dense(self, max_entries: int = 50_000_000) -> np.ndarray:
-        """Z for this term as a dense ``n × (levels·columns)`` array (small models only)."""
+        """Z for this term as a dense ``n × (levels·columns)`` array (small models only).
+
+        Parameters
+        ----------
+        max_entries : int, default 50_000_000
+            Refuse to build a larger array.
+
+        Returns
+        -------
+        numpy.ndarray
+            The term's block of Z: row i has ``z[i, j]`` in column ``refs[i] * v + j``.
+
+        Raises
+        ------
+        ArgumentError
+            The array would have more than ``max_entries`` entries
+            (``parameter="max_entries"``).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> t = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).reterms[0]
+        >>> Z = t.dense()
+        >>> Z.shape, Z[:6].argmax(axis=1).tolist()
+        ((30, 6), [0, 0, 0, 0, 0, 1])
+        """
         n, v = self.z.shape
         q = self.nlevels * v
         if n * q > max_entries:
@@ -120,7 +182,20 @@ class VarCorr(RichDisplay):
         return self._renderings[format]
 
     def to_polars(self) -> pl.DataFrame:
-        """One row per (group, column): variance and standard deviation."""
+        """The components as a table: one row per (group, column), then the residual.
+
+        Returns
+        -------
+        polars.DataFrame
+            ``group``, ``column`` (null for the residual), ``variance``, ``sd``.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> vc = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).varcorr()
+        >>> vc.to_polars()["sd"].round(3).to_list()
+        [37.26, 49.51]
+        """
         rows = []
         for t in self.terms:
             for j, col in enumerate(t["columns"]):
@@ -189,6 +264,17 @@ class LinearMixedModel(MixedModel):
         ``check.nobs.vs.nRE``): refuse with a :class:`DataError` naming the grouping
         factor (default), build with a :class:`ModelCheckWarning`, or build silently.
 
+    Raises
+    ------
+    FormulaError
+        The formula does not parse (:class:`NoRandomEffectsError` without a
+        random-effects term).
+    DataError
+        A column is missing or unusable, missing values with ``missing="raise"``, or
+        too few observations for a grouping factor (``check_nobs="error"``).
+    ArgumentError
+        A keyword with a bad value (named by ``parameter``).
+
     Examples
     --------
     >>> import mixedmodels as mm
@@ -240,7 +326,7 @@ class LinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, reml: bool = False, progress: bool = False, optimizer: str = "auto"
+        self, reml: bool = False, progress: bool | None = None, optimizer: str = "auto"
     ) -> LinearMixedModel:
         """Fit by maximum likelihood (default) or REML; returns the model itself.
 
@@ -248,8 +334,10 @@ class LinearMixedModel(MixedModel):
         ----------
         reml : bool
             Fit by REML instead of maximum likelihood.
-        progress : bool
-            Print the number of evaluations and the objective after the fit.
+        progress : bool or None
+            Show a progress bar of the objective evaluations: True always, False
+            never, None (default) when the output is interactive and the fit lasts
+            more than a second.
         optimizer : str
             ``"auto"`` (default): the quasi-Newton method (projected BFGS with the
             analytic gradient of the objective), handing over to BOBYQA from its best
@@ -261,6 +349,11 @@ class LinearMixedModel(MixedModel):
         -------
         LinearMixedModel
             The model, fitted.
+
+        Raises
+        ------
+        ArgumentError
+            A bad ``reml``, ``progress`` or ``optimizer``.
 
         Examples
         --------
@@ -274,17 +367,40 @@ class LinearMixedModel(MixedModel):
         319.6543
         """
         check_arguments(reml=reml, progress=progress, optimizer=optimizer)
-        self._core.fit(bool(reml), optimizer)
+        with ProgressBar(progress, "fit", "eval") as bar:
+            self._core.fit(bool(reml), optimizer, bar.native)
         self._after_fit()
-        if progress:
-            o = self.optsum
-            print(f"{o['evaluations']} evaluations, objective {o['fmin']:.6f}")
         return self
 
     def refit(self, y: Any = None, reml: bool | None = None) -> LinearMixedModel:
         """Refit, optionally with a new response (same length), reusing all symbolic work
         and the optimizer of the last fit; an offset stays in the model (the new response
-        is fitted minus the offset)."""
+        is fitted minus the offset).
+
+        Parameters
+        ----------
+        y : array_like, optional
+            A new response, one value per observation used (default: keep the response).
+        reml : bool, optional
+            Fit by REML (True) or ML (False); default: as the model was last fitted.
+
+        Returns
+        -------
+        LinearMixedModel
+            The model, refitted.
+
+        Raises
+        ------
+        ArgumentError
+            A bad ``reml``, or ``y`` of the wrong length.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(float(m.refit(m.y + 10).beta[0]), 1)  # the same data shifted by 10
+        1537.5
+        """
         if reml is not None:
             check_arguments(reml=reml)
         last = self._core.optsum()
@@ -295,7 +411,31 @@ class LinearMixedModel(MixedModel):
         return self.fit(self._core.is_reml if reml is None else reml, optimizer=optimizer)
 
     def objective_at(self, theta: Any) -> float:
-        """Objective (−2 log-likelihood or REML criterion) at θ; installs θ."""
+        """Objective (−2 log-likelihood or REML criterion) at θ; installs θ, so that
+        the extractors give the estimates at that θ (β̂(θ), σ̂(θ), ...).
+
+        Parameters
+        ----------
+        theta : array_like
+            The covariance parameters, one per entry of :attr:`theta_names`.
+
+        Returns
+        -------
+        float
+            The profiled objective at θ (REML criterion if the model is set to REML).
+
+        Raises
+        ------
+        ArgumentError
+            θ of the wrong length or outside its bounds.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.LinearMixedModel("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.objective_at([0.7525806]), 4)
+        327.3271
+        """
         theta = [float(t) for t in np.asarray(theta, dtype=np.float64).ravel()]
         value = self._core.objective_at(theta)
         self._evaluated = True
@@ -303,7 +443,31 @@ class LinearMixedModel(MixedModel):
 
     def zerocorr(self, terms: list[str] | None = None) -> LinearMixedModel:
         """A new, unfitted model in which the named grouping factors' terms (default: all)
-        have no correlation parameters (MixedModels.jl's ``zerocorr!``)."""
+        have no correlation parameters (MixedModels.jl's ``zerocorr!``).
+
+        Parameters
+        ----------
+        terms : list of str, optional
+            Grouping factors whose terms lose their correlations (default: all).
+
+        Returns
+        -------
+        LinearMixedModel
+            A new model of the same formula, data and options; this one is unchanged.
+
+        Raises
+        ------
+        ArgumentError
+            A name that is not a grouping factor of the model (``parameter="terms"``).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.LinearMixedModel("Reaction ~ 1 + Days + (1 + Days | Subject)",
+        ...                         mm.dataset("sleepstudy"))
+        >>> m.zerocorr().theta_names
+        ['Subject.(Intercept)', 'Subject.Days']
+        """
         names = [t["name"] for t in self._core.reterms()] if terms is None else list(terms)
         known = {t["name"] for t in self._core.reterms()}
         for n in names:
@@ -316,31 +480,121 @@ class LinearMixedModel(MixedModel):
     # ---- parameters -----------------------------------------------------------------
     @needs_fit
     def coef(self) -> np.ndarray:
-        """Coefficients for every column generated by the formula; NaN for dropped ones."""
+        """Coefficients for every column generated by the formula; NaN for dropped ones.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per column of the full model matrix (rank-deficient columns NaN).
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.coef()
+        array([1527.5])
+        """
         return self._core.coef_full
 
     @property
     @needs_fit
     def sigma(self) -> float:
-        """Residual standard deviation σ̂."""
+        """Residual standard deviation σ̂ (also ``σ``).
+
+        Returns
+        -------
+        float
+            σ̂ (the fixed value for a model built with ``sigma=``).
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.sigma, 4)
+        49.5101
+        """
         return self._core.sigma
 
     σ = sigma
 
     @needs_fit
     def sdest(self) -> float:
-        """Residual standard deviation σ̂."""
+        """Residual standard deviation σ̂ (MixedModels.jl's ``sdest``; as :attr:`sigma`).
+
+        Returns
+        -------
+        float
+            σ̂.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.sdest(), 4)
+        49.5101
+        """
         return self._core.sigma
 
     @needs_fit
     def varest(self) -> float:
-        """Residual variance σ̂²."""
+        """Residual variance σ̂² (MixedModels.jl's ``varest``).
+
+        Returns
+        -------
+        float
+            σ̂².
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.varest(), 2)
+        2451.25
+        """
         return self._core.varest
 
     @property
     @needs_fit
     def lambda_(self) -> list[np.ndarray]:
-        """Relative covariance factor λ of each term (lower triangular)."""
+        """Relative covariance factor λ of each term (lower triangular; also ``λ``).
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One v × v matrix per term, v its number of columns; the random effects are b = λu.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.lambda_[0].round(4)
+        array([[0.7526]])
+        """
         return self._core.lambda_
 
     λ = lambda_
@@ -348,99 +602,411 @@ class LinearMixedModel(MixedModel):
     @property
     @needs_fit
     def b(self) -> list[np.ndarray]:
-        """Conditional modes of the random effects, per term (levels × columns)."""
+        """Conditional modes b̂ of the random effects, per term.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array of shape ``(levels, columns)`` per term, in model order.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.b[0][:2].round(3)
+        array([[-16.628],
+               [  0.37 ]])
+        """
         return self._core.ranef(False)
 
     @property
     @needs_fit
     def u(self) -> list[np.ndarray]:
-        """Spherical random effects u, per term (levels × columns)."""
+        """Spherical random effects û (b = λu), per term.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array of shape ``(levels, columns)`` per term, in model order.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.u[0][:2].round(3)
+        array([[-22.095],
+               [  0.491]])
+        """
         return self._core.ranef(True)
 
     @property
     def X(self) -> np.ndarray:
-        """The fixed-effects model matrix (columns kept)."""
+        """The fixed-effects model matrix X (columns kept).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(nobs, p)``, p the number of kept columns.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.X.shape
+        (30, 1)
+        """
         return self._core.X
 
     @property
     def reterms(self) -> list[ReTerm]:
-        """Random-effects terms in model order (decreasing number of random effects)."""
+        """Random-effects terms in model order (decreasing number of random effects).
+
+        Returns
+        -------
+        list of ReTerm
+            One per term.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> [t.name for t in m.reterms]
+        ['Batch']
+        """
         return [ReTerm(**d) for d in self._core.reterms()]
 
     # ---- fit statistics --------------------------------------------------------------
     @property
     @needs_fit
     def objective(self) -> float:
-        """−2 log-likelihood (ML) or the REML criterion at the current θ."""
+        """−2 log-likelihood (ML) or the REML criterion at the current θ.
+
+        Returns
+        -------
+        float
+            The value the fit minimises.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.objective, 4)
+        327.3271
+        """
         return self._core.objective
 
     @property
     def reml(self) -> bool:
-        """Was (or will) the model be fitted by REML?"""
+        """Was (or will) the model be fitted by REML?
+
+        Returns
+        -------
+        bool
+            True for REML, False for maximum likelihood.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.reml
+        False
+        """
         return self._core.is_reml
 
     @needs_fit
     def loglikelihood(self) -> float:
-        """Log-likelihood (ML fits only)."""
+        """Log-likelihood at the estimates (ML fits only).
+
+        Returns
+        -------
+        float
+            log L = −objective / 2.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.loglikelihood(), 4)
+        -163.6635
+        """
         return self._core.loglikelihood()
 
     @needs_fit
     def deviance(self) -> float:
-        """−2 log-likelihood (ML fits only)."""
+        """Deviance −2 log L (ML fits only).
+
+        Returns
+        -------
+        float
+            −2 log-likelihood.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.deviance(), 4)
+        327.3271
+        """
         return self._core.deviance()
 
     @needs_fit
     def aic(self) -> float:
-        """Akaike's information criterion (ML fits only)."""
+        """Akaike's information criterion −2 log L + 2·dof (ML fits only).
+
+        Returns
+        -------
+        float
+            AIC.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.aic(), 4)
+        333.3271
+        """
         return self._core.aic()
 
     @needs_fit
     def aicc(self) -> float:
-        """Corrected AIC (ML fits only)."""
+        """Corrected AIC, AIC + 2·dof·(dof + 1)/(n − dof − 1) (ML fits only).
+
+        Returns
+        -------
+        float
+            AICc.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.aicc(), 4)
+        334.2501
+        """
         return self._core.aicc()
 
     @needs_fit
     def bic(self) -> float:
-        """Bayesian information criterion (ML fits only)."""
+        """Bayesian information criterion −2 log L + dof·log n (ML fits only).
+
+        Returns
+        -------
+        float
+            BIC.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.bic(), 4)
+        337.5307
+        """
         return self._core.bic()
 
     @needs_fit
     def dof_residual(self) -> float:
-        """Residual degrees of freedom, n − Σ leverage."""
+        """Residual degrees of freedom, n − Σ leverage.
+
+        Returns
+        -------
+        float
+            n minus the trace of the hat matrix.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.dof_residual(), 4)
+        25.3048
+        """
         return self._core.dof_residual
 
     @property
     @needs_fit
     def pwrss(self) -> float:
-        """Penalised weighted residual sum of squares."""
+        """Penalised weighted residual sum of squares ‖y − Xβ̂ − Zb̂‖² + ‖û‖² (weighted).
+
+        Returns
+        -------
+        float
+            The PWRSS at the current θ.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.pwrss, 2)
+        73537.5
+        """
         return self._core.pwrss
 
     @property
     @needs_fit
     def logdet(self) -> float:
-        """log det(Λ'Z'WZΛ + I) (plus log det R_X² for REML)."""
+        """log det(Λ'Z'WZΛ + I) (plus log det R_X² for REML).
+
+        Returns
+        -------
+        float
+            The log-determinant term of the objective.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(m.logdet, 4)
+        8.0601
+        """
         return self._core.logdet
 
     # ---- tables ----------------------------------------------------------------------
     @needs_fit
     def varcorr(self) -> VarCorr:
-        """Variance components (prints like the seed manual; ``.to_polars()`` for a table)."""
+        """Variance components (prints like the MixedModels.jl manual; ``.to_polars()``
+        gives a table).
+
+        Returns
+        -------
+        VarCorr
+            Variances, standard deviations and correlations per term, and σ̂.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> round(float(m.varcorr().residual_sd), 4)
+        49.5101
+        """
         terms, sd = self._core.varcorr()
         return VarCorr._from_core(self._core, terms, sd)
 
     @needs_fit
     def fitted(self) -> np.ndarray:
-        """Fitted values Xβ̂ + Zb̂."""
+        """Fitted values offset + Xβ̂ + Zb̂.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.fitted()[:2].round(3)
+        array([1510.872, 1510.872])
+        """
         return self._core.fitted
 
     @needs_fit
     def residuals(self) -> np.ndarray:
-        """Response residuals y − fitted."""
+        """Response residuals y − fitted.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.residuals()[:2].round(3)
+        array([ 34.128, -70.872])
+        """
         return self._core.residuals
 
     @needs_fit
     def leverage(self) -> np.ndarray:
-        """Diagonal of the hat matrix."""
+        """Leverage: the diagonal of the hat matrix that maps y to the fitted values.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per observation used; they sum to n − :meth:`dof_residual`.
+
+        Raises
+        ------
+        NotFittedError
+            The model is neither fitted nor evaluated at a given θ.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
+        >>> m.leverage()[:2].round(4)
+        array([0.1565, 0.1565])
+        """
         return self._core.leverage()
 
     # ---- display ---------------------------------------------------------------------
@@ -458,7 +1024,7 @@ def lmm(
     weights: Any = None,
     sigma: float | None = None,
     missing: str = "drop",
-    progress: bool = False,
+    progress: bool | None = None,
     threads: int | None = None,
     offset: Any = None,
     check_nobs: str = "error",
@@ -472,8 +1038,8 @@ def lmm(
         As for :class:`LinearMixedModel`.
     reml : bool
         Fit by REML instead of maximum likelihood.
-    progress : bool
-        Print the number of evaluations and the objective after the fit.
+    progress : bool or None
+        A progress bar, as for :meth:`LinearMixedModel.fit`.
     optimizer : str
         ``"auto"``, ``"bfgs"`` or ``"bobyqa"``, as for :meth:`LinearMixedModel.fit`.
 
@@ -481,6 +1047,15 @@ def lmm(
     -------
     LinearMixedModel
         The fitted model.
+
+    Raises
+    ------
+    FormulaError
+        The formula does not parse or has no random-effects term.
+    DataError
+        The data cannot support the model (see :class:`LinearMixedModel`).
+    ArgumentError
+        A keyword with a bad value (named by ``parameter``).
 
     Examples
     --------

@@ -251,8 +251,9 @@ def icc(model: Any, *, by_group: bool = False, tolerance: float = 1e-5) -> Any:
     Raises
     ------
     ArgumentError
-        An unsupported family or link (``parameter="model"``) or a non-boolean
-        ``by_group``.
+        An unsupported family or link (``parameter="model"``).
+    ArgumentTypeError
+        A non-boolean ``by_group``, or ``model`` that is not a mixed model.
     NotFittedError
         The model has no estimates.
 
@@ -311,6 +312,21 @@ class RePCA:
         ``summary`` rounds to 5 decimals).
     cumulative : numpy.ndarray
         Cumulative proportions.
+
+    Parameters
+    ----------
+    group, columns, sdev, rotation, proportion, cumulative
+        The attributes above (:func:`rePCA` builds them).
+
+    Examples
+    --------
+    >>> import mixedmodels as mm
+    >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
+    >>> pca = mm.rePCA(m)["Subject"]
+    >>> pca.group, pca.columns
+    ('Subject', ['(Intercept)', 'Days'])
+    >>> pca.cumulative.round(4).tolist()
+    [0.9457, 1.0]
     """
 
     group: str
@@ -323,6 +339,11 @@ class RePCA:
     def to_polars(self) -> pl.DataFrame:
         """One row per component: ``component`` (1-based), ``sdev``, ``proportion``,
         ``cumulative`` (lme4's importance table).
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per principal component.
 
         Examples
         --------
@@ -417,6 +438,8 @@ def vif(model: Any, *, ci: float | None = 0.95) -> pl.DataFrame:
     ArgumentError
         Fewer than two fixed-effects terms (``parameter="model"``), or ``ci`` outside
         (0, 1).
+    ArgumentTypeError
+        ``ci`` that is neither a number nor None, or ``model`` that is not a mixed model.
     NotFittedError
         The model has no estimates.
 

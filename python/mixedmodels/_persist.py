@@ -27,12 +27,17 @@ def save(model: Any, path: str | Path) -> None:
     path : str or pathlib.Path
         The file to write.
 
+    Raises
+    ------
+    NotFittedError
+        The model holds no fit.
+
     Examples
     --------
     >>> import mixedmodels as mm, tempfile, os
     >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
     >>> path = os.path.join(tempfile.mkdtemp(), "fit.json")
-    >>> m.save(path)
+    >>> mm.save(m, path)
     >>> mm.restore(path, "Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")).objective == m.objective
     True
     """
@@ -59,6 +64,14 @@ def restore(path: str | Path, model: Any, data: Any = None, **kwargs: Any) -> An
     -------
     LinearMixedModel or GeneralizedLinearMixedModel
         The model, at the saved optimum.
+
+    Raises
+    ------
+    RestoreError
+        The file is not a saved fit, or was saved for another model (other formula,
+        data or settings).
+    ArgumentTypeError
+        A formula for ``model`` without ``data``.
 
     Examples
     --------

@@ -14,6 +14,8 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, MixedModelWarning
+from ._progress import ProgressBar
+from ._validate import check_arguments
 
 # The leading columns of ProfileResult.table; a parameter of the same name gets a "_".
 TABLE_COLUMNS = ("parameter", "zeta", "value")
@@ -64,7 +66,15 @@ def confint_frame(columns: tuple[list[str], list[float], list, list]) -> pl.Data
 
 
 class ProfileResult:
-    """The likelihood profile of every parameter of a fitted model (see :func:`profile`).
+    """The likelihood profile of every parameter of a fitted model (see :func:`profile`,
+    which builds it).
+
+    Parameters
+    ----------
+    model : LinearMixedModel or GeneralizedLinearMixedModel
+        The profiled model (kept to refine the intervals' ends).
+    native : mixedmodels._core.Profile
+        The profile computed by the core.
 
     Attributes
     ----------
@@ -100,37 +110,130 @@ class ProfileResult:
 
     @property
     def parameters(self) -> list[str]:
-        """The parameters, in lme4's ``confint`` order."""
+        """The parameters, in lme4's ``confint`` order.
+
+        Returns
+        -------
+        list of str
+            Standard deviations and correlations of the random effects, ``sigma``,
+            then the coefficients.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> pr.parameters
+        ['sd_(Intercept)|Batch', 'sigma', '(Intercept)']
+        """
         return self._native.parameters
 
     @property
     def estimates(self) -> dict[str, float]:
-        """Each parameter's value at the optimum."""
+        """Each parameter's value at the optimum (ζ = 0).
+
+        Returns
+        -------
+        dict of str to float
+            Parameter name → estimate (ML estimates, also for a REML fit).
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> {k: round(v, 3) for k, v in pr.estimates.items()}
+        {'sd_(Intercept)|Batch': 37.26, 'sigma': 49.51, '(Intercept)': 1527.5}
+        """
         return dict(zip(self._native.parameters, self._native.estimates, strict=True))
 
     @property
     def deviance(self) -> float:
-        """The deviance at the optimum."""
+        """The deviance at the optimum (for a linear model the ML deviance).
+
+        Returns
+        -------
+        float
+            The deviance each profile's ζ is measured from.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> round(pr.deviance, 4)
+        327.3271
+        """
         return self._native.deviance
 
     @property
     def threshold(self) -> float:
-        """|ζ| up to which each profile was followed."""
+        """|ζ| up to which each profile was followed.
+
+        Returns
+        -------
+        float
+            The ``threshold`` given to :func:`profile`.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> pr.threshold
+        4.0
+        """
         return self._native.threshold
 
     @property
     def refitted_ml(self) -> bool:
-        """Was the model fitted by REML (and profiled on the ML deviance)?"""
+        """Was the model fitted by REML (and profiled on the ML deviance)?
+
+        Returns
+        -------
+        bool
+            True when a REML fit was refitted by ML to profile it.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> pr.refitted_ml
+        False
+        """
         return self._native.refitted_ml
 
     @property
     def warnings(self) -> list[str]:
-        """Problems met while profiling."""
+        """Problems met while profiling (each also given as a warning).
+
+        Returns
+        -------
+        list of str
+            Messages: a conditional fit that failed, a non-monotone profile; empty if none.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> pr.warnings
+        []
+        """
         return self._native.warnings
 
     @property
     def table(self) -> pl.DataFrame:
-        """The profile's points, one row per conditional fit (see the class docstring)."""
+        """The profile's points, one row per conditional fit (see the class docstring).
+
+        Returns
+        -------
+        polars.DataFrame
+            ``parameter``, ``zeta``, ``value``, then one column per parameter.
+
+        Examples
+        --------
+        >>> import mixedmodels as mm
+        >>> pr = mm.profile(mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff")))
+        >>> t = pr.table
+        >>> t.filter(parameter="sigma")["zeta"].is_sorted()
+        True
+        """
         which, zeta, values = self._native.points()
         names = self.parameters
         cols: dict[str, Any] = {
@@ -173,7 +276,8 @@ class ProfileResult:
         ------
         ArgumentError
             A bad ``level`` (also one beyond the threshold), or (``parameter="profile"``)
-            a model refitted or changed since it was profiled.
+            a model refitted or changed since it was profiled; ArgumentTypeError for a
+            ``refine`` that is not a bool.
 
         Examples
         --------
@@ -200,7 +304,7 @@ class ProfileResult:
         )
 
 
-def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
+def profile(model: Any, *, threshold: float = 4.0, progress: bool | None = None) -> ProfileResult:
     """Profile the likelihood of every parameter of a fitted model.
 
     For a parameter p with estimate p̂ the profile is ζ(p) = sign(p − p̂)·√(d(p) − d(p̂)),
@@ -221,6 +325,10 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
     threshold : float, default 4.0
         Follow each profile until |ζ| exceeds this (MixedModels.jl's default; enough for
         intervals up to level 0.9999).
+    progress : bool or None
+        Show a progress bar of the parameters profiled: True always, False never,
+        None (default) when the output is interactive and profiling lasts more than a
+        second.
 
     Returns
     -------
@@ -233,6 +341,8 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
         The model is not fitted.
     ArgumentError
         A bad ``threshold``, or a linear model with σ fixed (``parameter="sigma"``).
+    ArgumentTypeError
+        ``model`` is not a mixed model.
 
     Examples
     --------
@@ -253,7 +363,9 @@ def profile(model: Any, *, threshold: float = 4.0) -> ProfileResult:
             parameter="model",
         )
     threshold = check_threshold(threshold)
-    native = _core.profile_model(model._core, threshold)
+    check_arguments(progress=progress)
+    with ProgressBar(progress, "profile", "param", units=True) as bar:
+        native = _core.profile_model(model._core, threshold, bar.native)
     for message in native.warnings:
         warn(MixedModelWarning(message))
     return ProfileResult(model, native)

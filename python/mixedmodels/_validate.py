@@ -32,6 +32,11 @@ def _boolean(name: str, value: Any) -> None:
         )
 
 
+def _optional_boolean(name: str, value: Any) -> None:
+    if value is not None:
+        _boolean(name, value)
+
+
 def _integer(low: int, high: int | None = None, optional: bool = False) -> Rule:
     def check(name: str, value: Any) -> None:
         if value is None and optional:
@@ -81,7 +86,7 @@ def _positive_real(name: str, value: Any) -> None:
 RULES: dict[str, Rule] = {
     "reml": _boolean,
     "fast": _boolean,
-    "progress": _boolean,
+    "progress": _optional_boolean,
     "nagq": _integer(1, 100),
     "threads": _integer(1, optional=True),
     "missing": _choice("drop", "raise"),

@@ -126,6 +126,40 @@ impl GeneralizedLinearMixedModel {
     /// Fit the model: `fast` optimises θ only (β from PIRLS); otherwise
     /// (β, θ) are then optimised jointly. `nagq` = 1 uses the Laplace
     /// approximation, > 1 adaptive Gauss–Hermite quadrature (one scalar term only).
+    ///
+    /// # Errors
+    ///
+    /// [`Error`](crate::Error) variants for `nagq` out of 1..=100 or above 1 with
+    /// more than one scalar random-effects term, separated data (no finite
+    /// estimates), PIRLS failing at the starting values, or an interrupted fit.
+    ///
+    /// # Examples
+    ///
+    /// A Poisson model of counts in six groups:
+    ///
+    /// ```
+    /// use mixedmodels::{data::{Column, Data}, Family, GeneralizedLinearMixedModel};
+    /// use mixedmodels::{GlmmOptions, MixedModel};
+    /// # fn main() -> mixedmodels::Result<()> {
+    /// let y = [2., 3., 6., 7., 1., 2., 4., 5., 4., 6., 9., 12., 0., 1., 3., 3., 3., 5., 5., 9.,
+    ///          1., 3., 4., 8.];
+    /// let x: Vec<f64> = (0..24).map(|i| (i % 4) as f64).collect();
+    /// let g = ["a", "b", "c", "d", "e", "f"].map(|l| [l; 4]).concat();
+    /// let data = Data::new()
+    ///     .with_column("y", Column::numeric(y.to_vec()))?
+    ///     .with_column("x", Column::numeric(x))?
+    ///     .with_column("g", Column::from_strings(&g))?;
+    /// let mut m = GeneralizedLinearMixedModel::new(
+    ///     "y ~ 1 + x + (1 | g)", &data, Family::Poisson, None, &GlmmOptions::default())?;
+    /// m.fit(false, 1)?;
+    /// // lme4: glmer(y ~ 1 + x + (1 | g), family = poisson): logLik -45.73301,
+    /// // fixef 0.6474635, 0.4371579, theta 0.3667233
+    /// assert!((m.loglikelihood()? + 45.733_01).abs() < 1e-4);
+    /// let beta = m.beta();
+    /// assert!((beta[0] - 0.647_463_5).abs() < 1e-4 && (beta[1] - 0.437_157_9).abs() < 1e-4);
+    /// assert!((m.theta()[0] - 0.366_723_3).abs() < 1e-4);
+    /// # Ok(()) }
+    /// ```
     pub fn fit(&mut self, fast: bool, nagq: usize) -> Result<&FitRecord> {
         let settings = FitSettings {
             fast,
@@ -165,7 +199,7 @@ impl GeneralizedLinearMixedModel {
         self.started = false;
         self.factorizations = 0;
         let interrupt = self.interrupt.clone();
-        let mut log = FitLog::default();
+        let mut log = FitLog::reporting_to(&interrupt);
         let finitial = self
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;

@@ -12,15 +12,29 @@
 //! `nAGQ > 1` and a single scalar random-effects term, its adaptive
 //! Gauss–Hermite refinement.
 //!
-//! ```no_run
+//! A Poisson model of counts in six groups, fitted with 9-point adaptive
+//! Gauss–Hermite quadrature:
+//!
+//! ```
+//! use mixedmodels::data::{Column, Data};
 //! use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions};
+//! use mixedmodels::MixedModel;
 //! # fn main() -> mixedmodels::Result<()> {
-//! # let data = mixedmodels::data::Data::new();
+//! let y = [2., 3., 6., 7., 1., 2., 4., 5., 4., 6., 9., 12., 0., 1., 3., 3., 3., 5., 5., 9.,
+//!          1., 3., 4., 8.];
+//! let data = Data::new()
+//!     .with_column("y", Column::numeric(y.to_vec()))?
+//!     .with_column("x", Column::numeric((0..24).map(|i| (i % 4) as f64).collect()))?
+//!     .with_column("g", Column::from_strings(&["a", "b", "c", "d", "e", "f"].map(|l| [l; 4]).concat()))?;
 //! let mut m = GeneralizedLinearMixedModel::new(
-//!     "use ~ 1 + age + abs2(age) + livch + urban + (1 | district)",
-//!     &data, Family::Bernoulli, None, &GlmmOptions::default())?;
+//!     "y ~ 1 + x + (1 | g)", &data, Family::Poisson, None, &GlmmOptions::default())?;
 //! m.fit(false, 9)?;
 //! println!("{m}");
+//! // lme4: glmer(y ~ 1 + x + (1 | g), family = poisson, nAGQ = 9):
+//! // fixef 0.6472175, 0.4371605, theta 0.3679316
+//! let (beta, theta) = (m.beta(), m.theta().to_vec());
+//! assert!((beta[0] - 0.647_217_5).abs() < 1e-4 && (beta[1] - 0.437_160_5).abs() < 1e-4);
+//! assert!((theta[0] - 0.367_931_6).abs() < 1e-4);
 //! # Ok(()) }
 //! ```
 

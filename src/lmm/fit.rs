@@ -63,8 +63,8 @@ impl LinearMixedModel {
         let finitial = self.objective_at(start)?;
         let lower = self.layout.lower();
         let upper = self.layout.upper();
-        let mut log = FitLog::default();
         let interrupt = self.interrupt.clone();
+        let mut log = FitLog::reporting_to(&interrupt);
         let bobyqa = theta_optimizer(
             &self.layout,
             settings.rho_begin,

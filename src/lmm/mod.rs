@@ -77,6 +77,39 @@ pub struct LinearMixedModel {
 
 impl LinearMixedModel {
     /// Build (but do not fit) the model `formula` on `data`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error`](crate::Error) variants for a formula that does not parse or has no
+    /// random-effects term, a column that is missing or of the wrong type, missing
+    /// values with `MissingPolicy::Raise`, too few observations for a grouping
+    /// factor (`options.check_nobs`), or bad weights, offset or `sigma`.
+    ///
+    /// # Examples
+    ///
+    /// The Dyestuff data (Davies 1947), fitted by ML and by REML:
+    ///
+    /// ```
+    /// use mixedmodels::{data::{Column, Data}, LinearMixedModel, LmmOptions, MixedModel};
+    /// # fn main() -> mixedmodels::Result<()> {
+    /// let batch = ["A", "B", "C", "D", "E", "F"].map(|b| [b; 5]).concat();
+    /// let data = Data::new()
+    ///     .with_column("Yield", Column::numeric(vec![
+    ///         1545.0, 1440.0, 1440.0, 1520.0, 1580.0, 1540.0, 1555.0, 1490.0, 1560.0, 1495.0,
+    ///         1595.0, 1550.0, 1605.0, 1510.0, 1560.0, 1445.0, 1440.0, 1595.0, 1465.0, 1545.0,
+    ///         1595.0, 1630.0, 1515.0, 1635.0, 1625.0, 1520.0, 1455.0, 1450.0, 1480.0, 1445.0,
+    ///     ]))?
+    ///     .with_column("Batch", Column::from_strings(&batch))?;
+    /// let mut m = LinearMixedModel::new("Yield ~ 1 + (1 | Batch)", &data, &LmmOptions::default())?;
+    /// assert!(!m.is_fitted());
+    /// m.fit(false)?;
+    /// // lme4: deviance(lmer(Yield ~ 1 + (1 | Batch), Dyestuff, REML = FALSE)) = 327.3271
+    /// assert!((m.objective() - 327.327_06).abs() < 1e-4);
+    /// assert!((m.beta()[0] - 1527.5).abs() < 1e-6);
+    /// m.fit(true)?; // REML criterion 319.6543
+    /// assert!((m.objective() - 319.654_3).abs() < 1e-4);
+    /// # Ok(()) }
+    /// ```
     pub fn new(formula: &str, data: &Data, options: &LmmOptions) -> Result<Self> {
         let term_options = TermOptions {
             contrasts: options.contrasts.clone(),

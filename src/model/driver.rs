@@ -1,7 +1,9 @@
 //! The parts of a fit every model shares: one optimizer stage over θ (or a
 //! transformation of (β, θ)) with its log and timing, the trial of tiny
 //! diagonal θ entries at zero, and running the whole fit where it may use
-//! the thread pool while the caller watches for interruption.
+//! the thread pool while the caller watches for interruption. Stages and
+//! logged evaluations are reported to the interrupt's progress sink, if any
+//! (`crate::progress`).
 
 use std::time::Instant;
 
@@ -11,6 +13,7 @@ use crate::interrupt::Interrupt;
 use crate::optim::{
     Bfgs, Bobyqa, GradientObjective, GradientResult, OptResult, Optimizer, SignSymmetry,
 };
+use crate::progress::Progress;
 use crate::terms::ThetaLayout;
 
 /// θ entries on λ's diagonal below this are tried at zero after convergence.
@@ -53,6 +56,7 @@ pub(crate) fn run_stage(
     upper: &[f64],
     interrupt: &Interrupt,
 ) -> Result<(OptResult, StageRecord)> {
+    report_stage(interrupt, stage, StageOptimizer::Bobyqa);
     let timer = Instant::now();
     let result = {
         let mut g = |x: &[f64]| {
@@ -137,6 +141,7 @@ pub(crate) fn run_gradient_stage(
             self.f.gradient(x, g)
         }
     }
+    report_stage(interrupt, stage, StageOptimizer::Bfgs);
     let timer = Instant::now();
     let result = optimizer.minimize(&mut Polled { f, interrupt }, x0, lower, upper);
     interrupt.check()?;
@@ -152,6 +157,18 @@ pub(crate) fn run_gradient_stage(
         return_code: result.code.clone(),
     };
     Ok((result, record))
+}
+
+/// Tell the interrupt's progress sink (if any) that a stage starts.
+fn report_stage(interrupt: &Interrupt, stage: Stage, optimizer: StageOptimizer) {
+    if let Some(sink) = interrupt.progress() {
+        sink.stage(match (stage, optimizer) {
+            (Stage::Theta, StageOptimizer::Bobyqa) => "theta (BOBYQA)",
+            (Stage::Theta, StageOptimizer::Bfgs) => "theta (BFGS)",
+            (Stage::Joint, StageOptimizer::Bobyqa) => "joint (BOBYQA)",
+            (Stage::Joint, StageOptimizer::Bfgs) => "joint (BFGS)",
+        });
+    }
 }
 
 /// Try each diagonal θ entry (`diagonal[i]`: is θ[i] on λ's diagonal) in
@@ -182,14 +199,31 @@ pub(crate) fn zero_trials(
 }
 
 /// A log of evaluations (θ, β, objective) with the stage it belongs to.
+/// Every evaluation a fit counts is logged here, so this is where they are
+/// reported to a progress sink (the count then ends at the record's
+/// `evaluations`).
 #[derive(Default)]
 pub(crate) struct FitLog {
     pub entries: Vec<FitLogEntry>,
+    /// The sink each logged evaluation is reported to.
+    progress: Option<Progress>,
 }
 
 impl FitLog {
+    /// An empty log that reports its evaluations to `interrupt`'s progress
+    /// sink (if it has one).
+    pub fn reporting_to(interrupt: &Interrupt) -> Self {
+        FitLog {
+            entries: Vec::new(),
+            progress: interrupt.progress_handle(),
+        }
+    }
+
     /// Record an evaluation.
     pub fn push(&mut self, theta: &[f64], beta: &[f64], objective: f64, joint: bool) {
+        if let Some(sink) = &self.progress {
+            sink.evaluation(objective);
+        }
         self.entries.push(FitLogEntry {
             theta: theta.to_vec(),
             beta: beta.to_vec(),

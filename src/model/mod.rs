@@ -49,6 +49,33 @@ pub const SINGULAR_TOL: f64 = 1e-8;
 /// Quantities are those at the model's current state: after a fit, the
 /// optimum; before it, the starting values (use
 /// [`is_fitted`](Self::is_fitted) to tell).
+///
+/// # Examples
+///
+/// The extractors of a fitted linear mixed model (the trait must be in scope):
+///
+/// ```
+/// use mixedmodels::{data::{Column, Data}, LinearMixedModel, LmmOptions, MixedModel};
+/// # fn main() -> mixedmodels::Result<()> {
+/// let data = Data::new()
+///     .with_column("y", Column::numeric(vec![1.0, 2.0, 2.5, 4.0, 3.0, 3.5]))?
+///     .with_column("g", Column::from_strings(&["a", "a", "b", "b", "c", "c"]))?;
+/// let mut m = LinearMixedModel::new("y ~ 1 + (1 | g)", &data, &LmmOptions::default())?;
+/// m.fit(false)?;
+/// // lme4 (lmer(y ~ 1 + (1 | g), REML = FALSE)): se 0.4762897, sigma 0.7637626,
+/// // sd of g 0.6236096, AIC 22.33518, logLik -8.167588, ranef -2/3, 1/3, 1/3
+/// let close = |a: f64, b: f64| (a - b).abs() < 1e-5;
+/// let table = m.coeftable();
+/// assert_eq!(table[0].name, "(Intercept)");
+/// assert!(close(table[0].stderror, 0.476_289_7));
+/// assert!(close(m.residual_sd().unwrap(), 0.763_762_6));
+/// assert!(close(m.varcorr().terms[0].sd[0], 0.623_609_6));
+/// assert!(close(m.aic()?, 22.335_18) && close(m.loglikelihood()?, -8.167_588));
+/// let b = &m.b()[0]; // conditional modes of the first term, level by level
+/// assert!(close(b[0], -2.0 / 3.0) && close(b[1], 1.0 / 3.0));
+/// assert_eq!((m.nobs(), m.dof(), m.is_singular()), (6, 3, false));
+/// # Ok(()) }
+/// ```
 pub trait MixedModel {
     /// The model's terms (formula, X, random-effects terms, rows used).
     fn terms(&self) -> &ModelTerms;

@@ -1,5 +1,5 @@
 //! The parametric bootstrap for Python: run with the GIL released, progress
-//! reported to a Python callable and Ctrl-C watched from the calling thread,
+//! shown to a `Progress` and Ctrl-C watched from the calling thread,
 //! the replicates returned as numpy arrays.
 
 use numpy::PyArray1;
@@ -8,13 +8,14 @@ use pyo3::types::PyDict;
 
 use super::arrays::rowmajor;
 use super::convert::to_pyerr;
+use super::progress::PyProgress;
 use crate::inference::bootstrap::{
     coverage_interval as interval, parametric_bootstrap, BootstrapOptions, IntervalMethod, Refit,
 };
 
-/// Run the bootstrap of `m`. `progress` (if any) is called with the number
-/// of replicates done; if it raises, the bootstrap stops and its exception
-/// propagates. Returns a dict: `objective`, `sigma` (None without one),
+/// Run the bootstrap of `m`. `progress` (if any) is shown the number of
+/// replicates done (see `python::progress`); if its callable raises, the
+/// bootstrap stops and the exception propagates. Returns a dict: `objective`, `sigma` (None without one),
 /// `beta`, `theta`, `components` (n × p, n × k, n × k arrays), `converged`,
 /// `warning`, the names (`coef_names`, `theta_names`, `component_names`)
 /// and `generating` (the values drawn from, same keys).
@@ -22,25 +23,15 @@ pub fn run<'py, M: Refit>(
     py: Python<'py>,
     m: &M,
     options: BootstrapOptions,
-    progress: Option<Py<PyAny>>,
+    progress: Option<&PyProgress>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let interrupt = super::ctrl_c_interrupt();
-    let mut raised: Option<PyErr> = None;
-    let result = py.detach(|| {
-        let mut report = |done: usize| {
-            if let (Some(callback), None) = (&progress, &raised) {
-                if let Err(e) = Python::attach(|py| callback.call1(py, (done,)).map(|_| ())) {
-                    raised = Some(e);
-                    interrupt.trigger();
-                }
-            }
-        };
-        parametric_bootstrap(m, &options, &interrupt, &mut report)
-    });
-    if let Some(e) = raised {
-        return Err(e);
-    }
-    let b = result.map_err(to_pyerr)?;
+    let interrupt = progress.map_or_else(super::ctrl_c_interrupt, PyProgress::interrupt);
+    let result = py.detach(|| parametric_bootstrap(m, &options, &interrupt, &mut |_| {}));
+    let b = match (result, progress) {
+        (Ok(b), _) => b,
+        (Err(e), Some(p)) => return Err(p.error(e)),
+        (Err(e), None) => return Err(to_pyerr(e)),
+    };
     let n = b.replicates.len();
     let (p, k) = (b.coef_names.len(), b.theta_names.len());
     let rows = |f: &dyn Fn(&crate::inference::bootstrap::Replicate) -> &[f64], width: usize| {

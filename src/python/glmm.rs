@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::progress::{watched, PyProgress};
 use super::{present, shared};
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
@@ -78,11 +79,19 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     }
 
     /// Fit (the GIL is released while fitting): `fast` optimises θ only;
-    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature.
-    #[pyo3(signature = (fast=false, nagq=1))]
-    fn fit(&self, py: Python<'_>, fast: bool, nagq: usize) -> PyResult<()> {
-        py.detach(|| self.m().fit(fast, nagq).map(|_| ()))
-            .map_err(to_pyerr)
+    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature; `progress` (a
+    /// `Progress`) is shown the evaluations while fitting.
+    #[pyo3(signature = (fast=false, nagq=1, progress=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        fast: bool,
+        nagq: usize,
+        progress: Option<PyRef<'_, PyProgress>>,
+    ) -> PyResult<()> {
+        watched(py, &mut *self.m(), progress.as_deref(), |m| {
+            m.fit(fast, nagq).map(|_| ())
+        })
     }
 
     /// Objective at θ with β fixed (or from PIRLS when None); installs both.

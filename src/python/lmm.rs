@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use super::convert::{check_action, contrasts_from_dict, data_from_dict, missing_policy, to_pyerr};
+use super::progress::{watched, PyProgress};
 use super::{present, shared};
 use crate::lmm::{LinearMixedModel, LmmOptions};
 use crate::model::{FitSettings, MixedModel, OptimizerChoice};
@@ -82,16 +83,24 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
 
     /// Fit by ML or REML with `optimizer` (`auto`, `bfgs` or `bobyqa`; the
     /// GIL is released while fitting).
-    #[pyo3(signature = (reml=false, optimizer="auto"))]
-    fn fit(&self, py: Python<'_>, reml: bool, optimizer: &str) -> PyResult<()> {
+    /// `progress` (a `Progress`) is shown the evaluations while fitting.
+    #[pyo3(signature = (reml=false, optimizer="auto", progress=None))]
+    fn fit(
+        &self,
+        py: Python<'_>,
+        reml: bool,
+        optimizer: &str,
+        progress: Option<PyRef<'_, PyProgress>>,
+    ) -> PyResult<()> {
         let settings = FitSettings {
             reml,
             optimizer: optimizer_choice(optimizer)?,
             threads: self.m().threads(),
             ..FitSettings::default()
         };
-        py.detach(|| self.m().fit_with(&settings, None).map(|_| ()))
-            .map_err(to_pyerr)
+        watched(py, &mut *self.m(), progress.as_deref(), |m| {
+            m.fit_with(&settings, None).map(|_| ())
+        })
     }
 
     /// Fit from a given θ with BOBYQA's settings (`rho_begin`, `rho_end`:

@@ -11,6 +11,7 @@ mod lmm;
 mod lrt;
 mod present;
 mod profile;
+mod progress;
 mod shared;
 
 use pyo3::prelude::*;
@@ -65,6 +66,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;
+    progress::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use super::arrays::rowmajor;
 use super::convert::to_pyerr;
 use super::glmm::PyGeneralizedLinearMixedModel;
 use super::lmm::PyLinearMixedModel;
+use super::progress::{watched, PyProgress};
 use crate::error::Error;
 use crate::inference::{
     confint_glmm, confint_lmm, profile_glmm, profile_lmm, wald_confint as wald, ConfintRow,
@@ -143,28 +144,33 @@ fn not_a_model(model: &Bound<'_, PyAny>) -> PyErr {
 }
 
 /// Profile every parameter of a fitted model, following each profile until
-/// |ζ| exceeds `threshold`.
+/// |ζ| exceeds `threshold`; `progress` (a `Progress`) is shown the
+/// parameters done.
 #[pyfunction]
-#[pyo3(signature = (model, threshold=4.0))]
-fn profile_model(py: Python<'_>, model: &Bound<'_, PyAny>, threshold: f64) -> PyResult<PyProfile> {
+#[pyo3(signature = (model, threshold=4.0, progress=None))]
+fn profile_model(
+    py: Python<'_>,
+    model: &Bound<'_, PyAny>,
+    threshold: f64,
+    progress: Option<PyRef<'_, PyProgress>>,
+) -> PyResult<PyProfile> {
     let settings = ProfileSettings {
         threshold,
         ..ProfileSettings::default()
     };
+    let progress = progress.as_deref();
     let inner = if let Ok(m) = model.cast::<PyLinearMixedModel>() {
         let m = m.borrow();
-        let m: &PyLinearMixedModel = &m;
-        py.detach(|| profile_lmm(&mut m.m(), &settings))
+        let profile = watched(py, &mut *m.m(), progress, |m| profile_lmm(m, &settings))?;
+        profile
     } else if let Ok(m) = model.cast::<PyGeneralizedLinearMixedModel>() {
         let m = m.borrow();
-        let m: &PyGeneralizedLinearMixedModel = &m;
-        py.detach(|| profile_glmm(&mut m.m(), &settings))
+        let profile = watched(py, &mut *m.m(), progress, |m| profile_glmm(m, &settings))?;
+        profile
     } else {
         return Err(not_a_model(model));
     };
-    Ok(PyProfile {
-        inner: inner.map_err(to_pyerr)?,
-    })
+    Ok(PyProfile { inner })
 }
 
 /// Profile intervals of `level` from `profile`, each end refined by root

@@ -538,7 +538,7 @@ macro_rules! mixed_model_methods {
                 Ok(shared::colmajor(py, m.nobs(), n, draws))
             }
             /// The parametric bootstrap (see `mixedmodels::inference::bootstrap`),
-            /// run with the GIL released; `progress` is called with the replicates done.
+            /// run with the GIL released; `progress` (a `Progress`) is shown the replicates done.
             #[pyo3(signature = (n, seed, threads=None, theta=None, beta=None, sigma=None, progress=None))]
             #[allow(clippy::too_many_arguments)] // mirrors the Python function's keyword arguments
             fn parametric_bootstrap<'py>(
@@ -550,12 +550,12 @@ macro_rules! mixed_model_methods {
                 theta: Option<Vec<f64>>,
                 beta: Option<Vec<f64>>,
                 sigma: Option<f64>,
-                progress: Option<Py<PyAny>>,
+                progress: Option<PyRef<'_, super::progress::PyProgress>>,
             ) -> PyResult<Bound<'py, PyDict>> {
                 let options = crate::inference::bootstrap::BootstrapOptions {
                     n, seed, theta, beta, sigma, threads,
                 };
-                super::bootstrap::run(py, &*self.m(), options, progress)
+                super::bootstrap::run(py, &*self.m(), options, progress.as_deref())
             }
             /// Predictions: fitted rows (`columns` None) or new data (encoded columns).
             #[pyo3(signature = (columns, random_effects=true, new_levels="error", scale="response", offset=None))]

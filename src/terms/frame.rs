@@ -26,8 +26,11 @@ pub enum Variable {
     Numeric(Vec<f64>),
     /// A factor: codes per retained row, level labels, and the coding to use.
     Factor {
+        /// One level code per retained row (an index into `levels`).
         codes: Vec<u32>,
+        /// The level labels in level order.
         levels: Vec<String>,
+        /// How the levels become model-matrix columns.
         coding: Coding,
     },
 }

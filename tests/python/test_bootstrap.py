@@ -200,12 +200,13 @@ def test_progress_bar_reaches_n(sleep, capsys):
 
 
 def test_a_progress_callback_that_raises_stops_the_bootstrap(sleep):
-    def callback(done):
+    def callback(evaluations, best, stage, done, total):
         raise RuntimeError("stop here")
 
     start = time.perf_counter()
     with pytest.raises(RuntimeError, match="stop here"):
-        sleep._core.parametric_bootstrap(1_000_000, 1, 2, None, None, None, callback)
+        progress = mm._core.Progress(callback)
+        sleep._core.parametric_bootstrap(1_000_000, 1, 2, None, None, None, progress)
     assert time.perf_counter() - start < 10
 
 

@@ -16,6 +16,7 @@ CHILD = textwrap.dedent(
     import json, sys, time
     import mixedmodels as mm
     case = sys.argv[1]
+    progress = True if sys.argv[2] == "bar" else None
     optimizer = "auto"
     if case == "small":
         # 55 θ on 180 rows: BOBYQA runs on the calling thread for many seconds
@@ -35,7 +36,7 @@ CHILD = textwrap.dedent(
     sys.stdin.readline()
     start = time.perf_counter()
     try:
-        m.fit(optimizer=optimizer)
+        m.fit(optimizer=optimizer, progress=progress)
         outcome = "finished"
     except KeyboardInterrupt:
         outcome = "KeyboardInterrupt"
@@ -53,9 +54,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def run_and_interrupt(case: str, after: float) -> dict:
+def run_and_interrupt(case: str, after: float, progress: str = "default") -> dict:
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, case],
+        [sys.executable, "-c", CHILD, case, progress],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -74,9 +75,13 @@ def run_and_interrupt(case: str, after: float) -> dict:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to a child process")
-@pytest.mark.parametrize(("case", "after"), [("small", 0.5), ("large", 0.3)])
-def test_sigint_stops_a_fit_within_a_second(case, after):
-    r = run_and_interrupt(case, after)
+@pytest.mark.parametrize(
+    ("case", "after", "progress"),
+    [("small", 0.5, "default"), ("large", 0.3, "default"), ("small", 0.5, "bar")],
+)
+def test_sigint_stops_a_fit_within_a_second(case, after, progress):
+    # "bar": with a progress bar, whose updates share the poll hook with Ctrl-C.
+    r = run_and_interrupt(case, after, progress)
     assert r["outcome"] == "KeyboardInterrupt"
     # The signal came `after` seconds into the fit; the fit stopped within 1 s of it.
     assert r["stopped_at"] < after + 1.0

@@ -124,7 +124,7 @@ def test_glmm_keywords(cbpp, name, value, error):
         ("nagq", 1.7, mm.ArgumentTypeError),
         ("nagq", 0, mm.ArgumentError),
         ("fast", "yes", mm.ArgumentTypeError),
-        ("progress", None, mm.ArgumentTypeError),
+        ("progress", 1, mm.ArgumentTypeError),
     ],
 )
 def test_glmm_fit_keywords(cbpp, name, value, error):

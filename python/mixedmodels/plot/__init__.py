@@ -18,7 +18,8 @@ Examples
 >>> import mixedmodels as mm
 >>> m = mm.lmm("Reaction ~ 1 + Days + (1 + Days | Subject)", mm.dataset("sleepstudy"))
 >>> fig = mm.plot.caterpillar(m)
->>> fig.savefig("caterpillar.png")  # doctest: +SKIP
+>>> len(fig.axes)  # one panel per random-effects column
+2
 """
 
 from ._fixef import coefplot

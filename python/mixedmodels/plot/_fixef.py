@@ -83,6 +83,8 @@ def coefplot(
         matplotlib is not installed.
     ArgumentError
         A ``level`` outside (0, 1), or ``intervals`` without a row per fixed effect.
+    ArgumentTypeError
+        ``intervals`` that is not a polars DataFrame, or a non-boolean ``intercept``.
 
     Examples
     --------

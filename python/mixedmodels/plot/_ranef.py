@@ -73,6 +73,8 @@ def caterpillar(
         matplotlib is not installed (``pip install "mixedmodels[plot]"``).
     ArgumentError
         An unknown ``term`` or ``order`` column, or a ``level`` outside (0, 1).
+    ArgumentTypeError
+        ``order`` that is neither a bool nor a column name.
 
     Examples
     --------

@@ -70,6 +70,8 @@ def bootstrap_density(
         matplotlib is not installed.
     ArgumentError
         An unknown parameter, or one without any replicate value.
+    ArgumentTypeError
+        ``boot`` is not a :class:`ParametricBootstrap`.
 
     Examples
     --------
@@ -162,6 +164,9 @@ def zetaplot(
         matplotlib is not installed.
     ArgumentError
         An unknown parameter, a level outside (0, 1), or a table without the columns.
+    ArgumentTypeError
+        ``profile`` that is neither a profile result nor its table, a non-boolean
+        ``absolute``, or ``levels`` that is not a tuple of numbers.
 
     Examples
     --------

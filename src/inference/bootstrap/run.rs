@@ -31,8 +31,9 @@ pub struct BootstrapOptions {
 /// Draw `options.n` responses from the fitted model `m` and refit a copy of
 /// it to each (see the [module](super) description). `progress` is called
 /// on this thread with the number of replicates done, about every
-/// [`POLL_INTERVAL`] and once at the end; `interrupt` is polled as often
-/// (its hook runs here) and, once set, stops the workers within a fit.
+/// [`POLL_INTERVAL`] and once at the end, as is the interrupt's progress
+/// sink (if any); `interrupt` is polled as often (its hook runs here) and,
+/// once set, stops the workers within a fit.
 ///
 /// Errors: [`Error::NotFitted`] for a model without a fit (the refits use
 /// its fit's settings); [`Error::Argument`] for n = 0, threads = 0 and the
@@ -89,6 +90,7 @@ pub fn parametric_bootstrap<M: Refit>(
         .collect();
     let flags: Vec<Interrupt> = workers.iter().map(|(_, f)| f.clone()).collect();
     interrupt.reset();
+    interrupt.progress().inspect(|p| p.units(0, n));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel::<Result<Vec<(usize, Replicate)>>>();
@@ -121,7 +123,9 @@ pub fn parametric_bootstrap<M: Refit>(
                 // Re-sent every tick: a worker clears its flag when a fit starts.
                 flags.iter().for_each(Interrupt::trigger);
             }
-            progress(done.load(Ordering::Relaxed));
+            let done = done.load(Ordering::Relaxed);
+            interrupt.progress().inspect(|p| p.units(done, n));
+            progress(done);
         }
     });
     if interrupt.is_triggered() {

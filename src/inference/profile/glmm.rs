@@ -40,8 +40,10 @@ pub fn profile_glmm(
 ) -> Result<Profile> {
     settings.check()?;
     model.interrupt().reset();
+    let progress = model.interrupt().progress_handle();
     let mut profiler = GlmmProfiler::new(model, settings.zeta_step)?;
-    let (curves, warnings, conditional_fits) = steps::profile_all(&mut profiler, settings)?;
+    let (curves, warnings, conditional_fits) =
+        steps::profile_all(&mut profiler, settings, progress.as_deref())?;
     let ctx = &profiler.ctx;
     Ok(Profile {
         parameters: ctx.params.clone(),

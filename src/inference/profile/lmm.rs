@@ -64,9 +64,11 @@ pub(super) const RESUME_TOL: f64 = 1e-8;
 pub fn profile_lmm(model: &mut LinearMixedModel, settings: &ProfileSettings) -> Result<Profile> {
     settings.check()?;
     model.interrupt().reset();
+    let progress = model.interrupt().progress_handle();
     let refitted_ml = model.is_reml();
     let mut profiler = LmmProfiler::new(model, settings.zeta_step)?;
-    let (curves, warnings, conditional_fits) = steps::profile_all(&mut profiler, settings)?;
+    let (curves, warnings, conditional_fits) =
+        steps::profile_all(&mut profiler, settings, progress.as_deref())?;
     let ctx = &profiler.ctx;
     Ok(Profile {
         parameters: ctx.params.clone(),

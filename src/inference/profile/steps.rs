@@ -7,19 +7,24 @@
 
 use super::{zeta, ConditionalFit, ProfilePoint, ProfileSettings};
 use crate::error::Result;
+use crate::progress::ProgressSink;
 
 /// The points of every parameter's profile, the warnings met and the number
-/// of conditional fits.
+/// of conditional fits; each parameter done is reported to `progress`.
 pub(crate) fn profile_all(
     fit: &mut dyn ConditionalFit,
     settings: &ProfileSettings,
+    progress: Option<&dyn ProgressSink>,
 ) -> Result<(Vec<Vec<ProfilePoint>>, Vec<String>, usize)> {
     let mut warnings = Vec::new();
     let mut fits = 0;
-    let mut curves = Vec::with_capacity(fit.parameters().len());
-    for i in 0..fit.parameters().len() {
+    let total = fit.parameters().len();
+    let mut curves = Vec::with_capacity(total);
+    for i in 0..total {
+        progress.inspect(|p| p.units(i, total));
         curves.push(profile_one(fit, i, settings, &mut warnings, &mut fits)?);
     }
+    progress.inspect(|p| p.units(total, total));
     Ok((curves, warnings, fits))
 }
 
