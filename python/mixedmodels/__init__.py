@@ -68,6 +68,7 @@ from ._families import (
 from ._glmm import GeneralizedLinearMixedModel, glmm
 from ._inference import LikelihoodRatioTest, likelihoodratiotest
 from ._lmm import LinearMixedModel, ReTerm, VarCorr, lmm
+from ._many import lmm_many
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
 from ._profile import ProfileResult, profile
@@ -137,6 +138,7 @@ __all__ = [
     "icc",
     "likelihoodratiotest",
     "lmm",
+    "lmm_many",
     "load_bootstrap",
     "parametricbootstrap",
     "plot",

@@ -18,6 +18,7 @@ import polars as pl
 
 from . import _core
 from ._errors import ArgumentError, ArgumentTypeError, RestoreError
+from ._executor import bootstrap_on_executor, check_executor
 from ._progress import ProgressBar
 from ._support import _vector, is_model
 from ._validate import _choice, check_arguments
@@ -39,6 +40,7 @@ def parametricbootstrap(
     theta: Any = None,
     beta: Any = None,
     sigma: float | None = None,
+    executor: Any = None,
 ) -> ParametricBootstrap:
     """Parametric bootstrap: refit ``model`` to ``n`` responses drawn from it.
 
@@ -70,6 +72,11 @@ def parametricbootstrap(
         Covariance parameters θ and fixed effects β to draw from (default: the fitted).
     sigma : float, optional
         Residual standard deviation to draw from (linear mixed models only; default σ̂).
+    executor : concurrent.futures.Executor or distributed.Client, optional
+        Run blocks of replicates as tasks on this executor (each block on one thread of
+        its worker; the model goes to the workers as a pickle and is rebuilt there).
+        The table equals the local one for the same seed, bit for bit. ``threads`` is
+        not allowed with it.
 
     Returns
     -------
@@ -85,7 +92,8 @@ def parametricbootstrap(
         A bad ``n``, ``seed``, ``threads``, ``theta``, ``beta`` or ``sigma`` (named by
         ``parameter``), or ``sigma`` for a generalized model.
     ArgumentTypeError
-        ``model`` is not a mixed model.
+        ``model`` is not a mixed model, ``executor`` is not an executor, or
+        ``threads`` is given with one.
     KeyboardInterrupt
         Ctrl-C: the workers stop within a fit.
 
@@ -106,7 +114,19 @@ def parametricbootstrap(
             parameter="model",
         )
     check_arguments(n=n, seed=seed, threads=threads, progress=progress, sigma=sigma)
+    if executor is not None:
+        check_executor(executor)
+        if threads is not None:
+            raise ArgumentTypeError(
+                "`threads` is for a local run; an executor runs each block on one thread",
+                parameter="threads",
+            )
     with ProgressBar(progress, "parametric bootstrap", "fit", units=True, total=int(n)) as bar:
+        if executor is not None:
+            s = None if sigma is None else float(sigma)
+            drawn = (_vector("theta", theta), _vector("beta", beta), s)
+            raw = bootstrap_on_executor(executor, model, int(n), int(seed), drawn, bar.tick)
+            return ParametricBootstrap._from_native(raw, model.formula)
         raw = model._core.parametric_bootstrap(
             int(n),
             int(seed),

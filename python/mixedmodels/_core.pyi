@@ -70,6 +70,22 @@ def f_test_render(
 def t_quantile(p: float, df: float) -> float:
     """The ``p`` quantile of Student's t with ``df`` degrees of freedom (``inf``: normal)."""
 
+def fit_many(
+    model: LinearMixedModel,
+    names: list[str],
+    responses: npt.NDArray[np.float64],
+    reml: bool = False,
+    optimizer: str = "auto",
+    threads: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Fit the design ``model`` to each row of ``responses`` (GIL released): the fits'
+    ``objective``, ``sigma``, ``beta``, ``theta``, ``converged``, ``evaluations``,
+    ``warning`` and the names ``coef_names``, ``theta_names``."""
+
+def memory_estimate(model: LinearMixedModel) -> dict[str, int]:
+    """Bytes the model and its fit need: ``a``, ``l``, ``rows``, ``fit``, ``total``."""
+
 def coverage_interval(values: list[float], level: float, method: str) -> tuple[float, float]:
     """The coverage interval at ``level`` of the finite ``values`` by ``method``
     (``shortest`` or ``percentile``)."""
@@ -201,6 +217,18 @@ class _MixedModel:
         """The parametric bootstrap (GIL released): the replicates' ``objective``,
         ``sigma``, ``beta``, ``theta``, ``components``, ``converged``, ``warning``, the
         names and the ``generating`` values."""
+    def parametric_bootstrap_block(
+        self,
+        first: int,
+        n: int,
+        seed: int,
+        threads: int | None = None,
+        theta: list[float] | None = None,
+        beta: list[float] | None = None,
+        sigma: float | None = None,
+    ) -> dict[str, Any]:
+        """Replicates ``first..first + n`` of the parametric bootstrap, as
+        ``parametric_bootstrap`` returns them (a block for a worker of an executor)."""
 
 class Progress:
     """A counter of the progress of a native computation, shown to ``callback`` (at most

@@ -15,6 +15,7 @@ once the work has lasted :data:`AUTO_DELAY` seconds).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -87,6 +88,7 @@ class ProgressBar:
         self, show: bool | None, desc: str, unit: str, units: bool = False, total: int | None = None
     ) -> None:
         self._units = units
+        self._counted_here = False
         self._bar: Any = None
         self.native: _core.Progress | None = None
         if show is False or (show is None and not interactive()):
@@ -113,6 +115,23 @@ class ProgressBar:
             bar.set_postfix_str(postfix, refresh=False)
         bar.update(count - bar.n)
 
+    @property
+    def tick(self) -> Callable[[int], None] | None:
+        """A callable that moves the bar to a count, for work counted in Python (blocks
+        sent to an executor); None when no bar is shown.
+
+        Returns
+        -------
+        callable or None
+            ``tick(done)`` sets the bar to ``done`` units.
+        """
+        return None if self._bar is None else self._advance
+
+    def _advance(self, done: int) -> None:
+        self._counted_here = True
+        if done > self._bar.n:
+            self._bar.update(done - self._bar.n)
+
     def __enter__(self) -> ProgressBar:
         return self
 
@@ -123,5 +142,6 @@ class ProgressBar:
         traceback: TracebackType | None,
     ) -> None:
         if self.native is not None:
-            self._update(*self.native.snapshot())
+            if not self._counted_here:
+                self._update(*self.native.snapshot())
             self._bar.close()

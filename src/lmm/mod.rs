@@ -6,6 +6,8 @@ mod extract;
 mod fit;
 mod gradient;
 mod influence;
+pub mod many;
+pub mod memory;
 mod objective;
 mod restore;
 mod summary;

@@ -16,7 +16,7 @@ use crate::model::{FitSettings, MixedModel, OptimizerChoice};
 
 /// The optimizer choice named `name` (`auto`, `bfgs`, `bobyqa`); an
 /// argument error naming `optimizer` otherwise.
-fn optimizer_choice(name: &str) -> PyResult<OptimizerChoice> {
+pub(super) fn optimizer_choice(name: &str) -> PyResult<OptimizerChoice> {
     match name {
         "auto" | "bfgs" | "bobyqa" => OptimizerChoice::from_name(name),
         _ => None,

@@ -9,6 +9,8 @@ mod ddf;
 mod glmm;
 mod lmm;
 mod lrt;
+mod many;
+mod memory;
 mod present;
 mod profile;
 mod progress;
@@ -63,6 +65,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
+    m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
+    m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;
     glmm::register(m)?;
     ddf::register(m)?;
     profile::register(m)?;

@@ -553,9 +553,33 @@ macro_rules! mixed_model_methods {
                 progress: Option<PyRef<'_, super::progress::PyProgress>>,
             ) -> PyResult<Bound<'py, PyDict>> {
                 let options = crate::inference::bootstrap::BootstrapOptions {
-                    n, seed, theta, beta, sigma, threads,
+                    n, seed, theta, beta, sigma, threads, first: 0,
                 };
                 super::bootstrap::run(py, &*self.m(), options, progress.as_deref())
+            }
+            /// Replicates `first..first + n` of the parametric bootstrap (a
+            /// block of it, for a worker of an executor), as `parametric_bootstrap`
+            /// returns them (without progress).
+            #[pyo3(signature = (first, n, seed, threads=None, theta=None, beta=None, sigma=None))]
+            #[allow(clippy::too_many_arguments)] // mirrors the Python function's keyword arguments
+            fn parametric_bootstrap_block<'py>(
+                &self,
+                py: Python<'py>,
+                first: usize,
+                n: usize,
+                seed: u64,
+                threads: Option<usize>,
+                theta: Option<Vec<f64>>,
+                beta: Option<Vec<f64>>,
+                sigma: Option<f64>,
+            ) -> PyResult<Bound<'py, PyDict>> {
+                let options = crate::inference::bootstrap::BootstrapOptions {
+                    n, seed, theta, beta, sigma, threads, first,
+                };
+                // A copy, so that the lock is not held while the GIL is released:
+                // blocks of one model may run on several threads of an executor.
+                let m = self.m().clone();
+                super::bootstrap::run(py, &m, options, None)
             }
             /// Predictions: fitted rows (`columns` None) or new data (encoded columns).
             #[pyo3(signature = (columns, random_effects=true, new_levels="error", scale="response", offset=None))]

@@ -23,7 +23,17 @@ pub use intervals::{coverage_interval, IntervalMethod};
 pub use refit::{variance_components, Refit};
 pub use run::{parametric_bootstrap, BootstrapOptions};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Are two sets of generating values equal, bit for bit (NaN equal to NaN)?
+fn same_values(a: &GeneratingValues, b: &GeneratingValues) -> bool {
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    a.objective.to_bits() == b.objective.to_bits()
+        && a.sigma.map(f64::to_bits) == b.sigma.map(f64::to_bits)
+        && bits(&a.beta) == bits(&b.beta)
+        && bits(&a.theta) == bits(&b.theta)
+        && bits(&a.components) == bits(&b.components)
+}
 
 /// The estimates of one replicate (NaN everywhere for a fit that failed).
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +76,9 @@ pub struct GeneratingValues {
 pub struct ParametricBootstrap {
     /// The seed of the draws.
     pub seed: u64,
+    /// The index of the first replicate (0 unless this is a block of a
+    /// bootstrap run in parts, see [`merge`](Self::merge)).
+    pub first: usize,
     /// Names of β's coefficients.
     pub coef_names: Vec<String>,
     /// lme4's names of θ (`Subject.(Intercept)`, …).
@@ -74,7 +87,7 @@ pub struct ParametricBootstrap {
     pub component_names: Vec<String>,
     /// The values the responses were drawn from.
     pub generating: GeneratingValues,
-    /// One entry per replicate, replicate k at index k.
+    /// One entry per replicate, replicate `first + k` at index k.
     pub replicates: Vec<Replicate>,
 }
 
@@ -92,6 +105,46 @@ pub struct IntervalRow {
 }
 
 impl ParametricBootstrap {
+    /// Join blocks of one bootstrap (the same model, seed and generating
+    /// values; see [`BootstrapOptions::first`]) into the bootstrap of all
+    /// their replicates, in replicate order. The result equals the bootstrap
+    /// run in one piece, bit for bit: replicate k depends only on (seed, k).
+    ///
+    /// Errors: [`Error::Argument`] (parameter `blocks`) for no blocks, blocks
+    /// of different seeds, names or generating values, or blocks that leave
+    /// a gap or overlap.
+    pub fn merge(mut blocks: Vec<ParametricBootstrap>) -> Result<ParametricBootstrap> {
+        let bad = |m: String| Error::argument("blocks", m);
+        blocks.sort_by_key(|b| b.first);
+        let mut iter = blocks.into_iter();
+        let mut out = iter
+            .next()
+            .ok_or_else(|| bad("no blocks to merge".into()))?;
+        for b in iter {
+            let next = out.first + out.replicates.len();
+            if b.first != next {
+                return Err(bad(format!(
+                    "a block starts at replicate {}, the blocks before it end at {next}",
+                    b.first
+                )));
+            }
+            let same = b.seed == out.seed
+                && b.coef_names == out.coef_names
+                && b.theta_names == out.theta_names
+                && b.component_names == out.component_names
+                && same_values(&b.generating, &out.generating);
+            if !same {
+                return Err(bad(format!(
+                    "the block from replicate {} is of another bootstrap (seed, names or \
+                     generating values differ)",
+                    b.first
+                )));
+            }
+            out.replicates.extend(b.replicates);
+        }
+        Ok(out)
+    }
+
     /// Does the model have a residual standard deviation?
     pub fn has_sigma(&self) -> bool {
         self.generating.sigma.is_some()

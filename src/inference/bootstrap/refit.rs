@@ -77,7 +77,7 @@ pub fn variance_components(layout: &ThetaLayout, vc: &VarCorr) -> Vec<f64> {
 
 impl Replicate {
     /// The estimates of a freshly refitted model.
-    pub(super) fn of_fit(m: &impl MixedModel) -> Replicate {
+    pub(crate) fn of_fit(m: &impl MixedModel) -> Replicate {
         let (converged, warning) = match m.fit_record() {
             None => (false, Some("the model is not fitted".to_string())),
             Some(r) if !r.converged() => (false, Some(r.return_code_text())),
@@ -102,7 +102,7 @@ impl Replicate {
     }
 
     /// The row of a fit that failed with `error`: NaN estimates.
-    pub(super) fn failed(m: &impl MixedModel, error: &Error) -> Replicate {
+    pub(crate) fn failed(m: &impl MixedModel, error: &Error) -> Replicate {
         let nan = |k: usize| vec![f64::NAN; k];
         Replicate {
             objective: f64::NAN,

@@ -16,6 +16,10 @@ use crate::model::{FitSettings, MixedModel, Simulator, VarCorr};
 pub struct BootstrapOptions {
     /// Number of replicates (at least 1).
     pub n: usize,
+    /// The index of the first replicate: the run draws replicates
+    /// `first..first + n` (0 for a whole bootstrap; a block of one, to be
+    /// joined with the others by [`ParametricBootstrap::merge`]).
+    pub first: usize,
     /// Seed of the draws (replicate k uses ChaCha8 on stream k).
     pub seed: u64,
     /// θ to draw from.
@@ -28,8 +32,8 @@ pub struct BootstrapOptions {
     pub threads: Option<usize>,
 }
 
-/// Draw `options.n` responses from the fitted model `m` and refit a copy of
-/// it to each (see the [module](super) description). `progress` is called
+/// Draw `options.n` responses (replicates `options.first..options.first +
+/// options.n`) from the fitted model `m` and refit a copy of it to each (see the [module](super) description). `progress` is called
 /// on this thread with the number of replicates done, about every
 /// [`POLL_INTERVAL`] and once at the end, as is the interrupt's progress
 /// sink (if any); `interrupt` is polled as often (its hook runs here) and,
@@ -44,7 +48,7 @@ pub fn parametric_bootstrap<M: Refit>(
     interrupt: &Interrupt,
     progress: &mut dyn FnMut(usize),
 ) -> Result<ParametricBootstrap> {
-    let n = options.n;
+    let (n, first) = (options.n, options.first);
     if n == 0 {
         return Err(Error::argument(
             "n",
@@ -98,6 +102,7 @@ pub fn parametric_bootstrap<M: Refit>(
         simulator: &simulator,
         settings: &settings,
         start: &start,
+        first,
         n,
         next: &next,
         done: &done,
@@ -142,6 +147,7 @@ pub fn parametric_bootstrap<M: Refit>(
     }
     Ok(ParametricBootstrap {
         seed: options.seed,
+        first,
         coef_names: m.coef_names(),
         theta_names: m.layout().names().to_vec(),
         component_names: m.layout().component_names().to_vec(),
@@ -155,6 +161,8 @@ struct Job<'a> {
     simulator: &'a Simulator<'a>,
     settings: &'a FitSettings,
     start: &'a [f64],
+    /// The index of the first replicate.
+    first: usize,
     n: usize,
     /// The next replicate index to take.
     next: &'a AtomicUsize,
@@ -180,7 +188,7 @@ impl Job<'_> {
             }
             let fitted = self
                 .simulator
-                .replicate(k as u64, &mut y)
+                .replicate((self.first + k) as u64, &mut y)
                 .and_then(|()| model.set_response(&y))
                 .and_then(|()| model.refit(self.settings, self.start));
             let row = match fitted {
