@@ -17,6 +17,7 @@ mod common;
 use common::*;
 use mixedmodels::data::{Column, Data};
 use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};
+use mixedmodels::model::CertificateStatus;
 use mixedmodels::MixedModel;
 use serde_json::Value;
 
@@ -63,6 +64,11 @@ fn fit_case(name: &str, data: &Data, formula: &str) -> (GeneralizedLinearMixedMo
 /// The comparison, with `se` the standard errors that scale the parameter
 /// tolerance for values near zero.
 fn check(m: &GeneralizedLinearMixedModel, fx: &Value, se_log_phi_rtol: f64) {
+    // The fit certifies itself (by central differences of the objective:
+    // the analytic gradient is not these families').
+    let record = m.fit_record().expect("fitted");
+    assert_eq!(record.certificate.status, CertificateStatus::Certified);
+    assert_ne!(record.certificate.method, "analytic");
     let ours = m.objective();
     let theirs = fx["objective"].as_f64().unwrap();
     let rel = (ours - theirs) / theirs.abs();
@@ -136,6 +142,13 @@ fn sleepstudy_gamma_log() {
         "Reaction ~ 1 + Days + (1 | Subject)",
     );
     check(&m, &fx, 1e-3);
+    // The analytic Laplace gradient is not these families': refused, not wrong.
+    let mut m = m;
+    let (theta, beta) = (m.theta().to_vec(), m.beta().to_vec());
+    assert!(matches!(
+        m.objective_and_gradient(&theta, Some(&beta)),
+        Err(mixedmodels::Error::Argument { .. })
+    ));
 }
 
 #[test]

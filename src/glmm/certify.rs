@@ -71,9 +71,9 @@ impl Certifier<'_> {
 
 impl Certify for Certifier<'_> {
     fn gradient(&mut self, x: &[f64], f: f64) -> Result<(Vec<f64>, usize)> {
-        if self.model.nagq <= 1 {
-            // The Laplace objective: its exact gradient (one PIRLS and the
-            // gradient's solves, counted as one evaluation).
+        // The exact gradient where there is one (one PIRLS and the
+        // gradient's solves, counted as one evaluation).
+        if self.model.has_exact_gradient() {
             if let Some(g) = self.analytic_gradient(x) {
                 self.interrupt.check()?;
                 return Ok((g, 1));
@@ -159,6 +159,14 @@ impl Certify for Certifier<'_> {
 }
 
 impl GeneralizedLinearMixedModel {
+    /// Is the certificate's gradient the exact one? For the Laplace objective
+    /// (nAGQ 1) of a family without a dispersion parameter: `gradient.rs`
+    /// differentiates neither the quadrature objective nor the dispersion
+    /// families' (φ, observed-information weights).
+    fn has_exact_gradient(&self) -> bool {
+        self.nagq <= 1 && !self.family.has_dispersion()
+    }
+
     /// Check the certificate at (θ, β) (β: `Some` for a joint fit, whose
     /// objective at the point is `f`), restarting once if it fails. Returns
     /// θ, β (`Some` for a joint fit) and the certificate; the model's state
@@ -172,7 +180,7 @@ impl GeneralizedLinearMixedModel {
         interrupt: &Interrupt,
     ) -> Result<(Vec<f64>, Option<Vec<f64>>, Certificate)> {
         let theta_lower = self.layout.lower();
-        let method = if self.nagq <= 1 {
+        let method = if self.has_exact_gradient() {
             "analytic"
         } else {
             "central differences"

@@ -99,7 +99,8 @@ impl GeneralizedLinearMixedModel {
     /// The model's state is left as `evaluate` leaves it (β, u, η, μ at the
     /// mode, L factored there); its nAGQ is not changed (the Laplace
     /// approximation is differentiated whatever nAGQ is). Fails as
-    /// `evaluate` does (θ or β invalid, PIRLS not converging).
+    /// `evaluate` does (θ or β invalid, PIRLS not converging); refuses the
+    /// families with a dispersion parameter (`Error::Argument` on `family`).
     ///
     /// As for the linear mixed model, this is the two-sided derivative of a
     /// function that stays smooth across λ's zero diagonal; at a diagonal
@@ -110,6 +111,12 @@ impl GeneralizedLinearMixedModel {
         theta: &[f64],
         beta: Option<&[f64]>,
     ) -> Result<(f64, Vec<f64>)> {
+        if self.family.has_dispersion() {
+            // The objective of these families has φ and the observed
+            // information in it; this gradient is not theirs.
+            let why = "the analytic gradient is for families without a dispersion parameter";
+            return Err(Error::argument("family", why));
+        }
         self.install_theta(theta)?;
         if let Some(b) = beta {
             self.install_beta(b)?;
