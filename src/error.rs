@@ -96,6 +96,12 @@ pub enum Error {
         /// What was asked for.
         what: String,
     },
+    /// A result that needs the rows of the data was asked of a model built
+    /// from data streamed in chunks, which keeps only A = [Z X y]ᵀ[Z X y].
+    RowsNotStored {
+        /// What was asked for (`fitted`, `residuals`, `leverage`, ...).
+        what: String,
+    },
     /// The computation was interrupted (Ctrl-C); the model is left unfitted.
     Interrupted,
     /// Models given to a likelihood-ratio test cannot be compared: another
@@ -203,6 +209,11 @@ impl fmt::Display for Error {
                 )
             }
             Error::Convergence { message } => f.write_str(message),
+            Error::RowsNotStored { what } => write!(
+                f,
+                "`{what}` needs the rows of the data, and this model was built from data \
+                 streamed in chunks, which keeps only their sums of squares and products"
+            ),
             Error::NotFitted { what } => write!(
                 f,
                 "{what} needs a fitted model; call `fit` first (or restore a saved fit)"

@@ -47,6 +47,7 @@ pub mod pls;
 pub mod present;
 pub mod progress;
 pub mod stats;
+pub mod stream;
 pub mod terms;
 pub mod warning;
 

@@ -718,7 +718,8 @@ def emmeans(
     model : LinearMixedModel or GeneralizedLinearMixedModel
         A fitted model.
     specs : str or list of str
-        The factor(s) to compute means for.
+        The predictor(s) to compute means for: factors, or numeric covariates (at
+        their mean, or at the values given in ``at``, as in emmeans).
     by : str or list of str, optional
         Predictors (factors, or covariates given in ``at``) that split the table into
         groups; contrasts are formed within each group.
@@ -754,8 +755,7 @@ def emmeans(
         linear mixed model; ``level`` outside (0, 1).
     DataError
         A ``specs``/``by``/``at`` column that is not a predictor of the fixed effects,
-        a numeric covariate in ``specs`` (``column`` names it), a level in ``at`` that
-        the factor does not have (``column`` and ``level``).
+        or a level in ``at`` that the factor does not have (``column`` and ``level``).
     NotFittedError
         The model is not fitted.
 

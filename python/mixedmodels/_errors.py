@@ -321,6 +321,36 @@ class NotFittedError(MixedModelError, AttributeError):
         self.what = what
 
 
+class RowsNotStoredError(MixedModelError, ValueError):
+    """A result that needs the rows of the data was asked of a model built from data
+    streamed in chunks (a Parquet file, a LazyFrame, a pyarrow or Dask dataset), which
+    keeps only the sums of squares and products of its columns.
+
+    Parameters
+    ----------
+    message : str
+        The message (``str(e)``).
+    what : str or None
+        What was asked for (``fitted``, ``residuals``, ``leverage``, ...).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import mixedmodels as mm
+    >>> lazy = mm.dataset("sleepstudy").lazy()
+    >>> m = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", lazy)
+    >>> try:
+    ...     m.fitted()
+    ... except mm.RowsNotStoredError as e:
+    ...     print(e.what)
+    fitted
+    """
+
+    def __init__(self, message: str = "", *, what: str | None = None) -> None:
+        super().__init__(message)
+        self.what = what
+
+
 class ConvergenceError(MixedModelError, RuntimeError):
     """An iterative computation (PIRLS) failed to converge.
 

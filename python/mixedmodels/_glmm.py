@@ -153,7 +153,11 @@ class GeneralizedLinearMixedModel(MixedModel):
 
     # ---- fitting ---------------------------------------------------------------------
     def fit(
-        self, fast: bool = False, nagq: int = 1, progress: bool | None = None
+        self,
+        fast: bool = False,
+        nagq: int = 1,
+        progress: bool | None = None,
+        optimizer: str = "auto",
     ) -> GeneralizedLinearMixedModel:
         """Fit by maximum likelihood; returns the model itself.
 
@@ -165,9 +169,18 @@ class GeneralizedLinearMixedModel(MixedModel):
             Quadrature points, 1 to 100: 1 is the Laplace approximation, more use
             adaptive Gauss–Hermite quadrature (one scalar random-effects term only).
         progress : bool or None
-            Show a progress bar of the objective evaluations (both stages): True
+            Show a progress bar of the objective evaluations (every stage): True
             always, False never, None (default) when the output is interactive and
             the fit lasts more than a second.
+        optimizer : str
+            ``"auto"`` (default): the quasi-Newton method (projected BFGS) with the
+            exact gradient of the Laplace objective — one joint (β, θ) stage, or the
+            θ stage of a ``fast`` fit — and BOBYQA where it fails; BOBYQA for
+            ``nagq > 1``, which has no gradient. ``"bfgs"``: the quasi-Newton method
+            without the fallback (for ``nagq > 1`` on the Laplace objective, then a
+            derivative-free polish of the quadrature objective). ``"bobyqa"``: the
+            derivative-free method (a θ stage, then the joint stage).
+            ``optsum["stages"]`` names the optimizer of each stage.
 
         Returns
         -------
@@ -177,8 +190,8 @@ class GeneralizedLinearMixedModel(MixedModel):
         Raises
         ------
         ArgumentError
-            A bad ``fast``, ``nagq`` or ``progress``, or ``nagq > 1`` for a model with
-            more than one scalar random-effects term.
+            A bad ``fast``, ``nagq``, ``progress`` or ``optimizer``, or ``nagq > 1``
+            for a model with more than one scalar random-effects term.
         SeparationError
             The fixed effects separate the response (no finite estimates).
 
@@ -190,10 +203,12 @@ class GeneralizedLinearMixedModel(MixedModel):
         ...     mm.dataset("cbpp"), "binomial")
         >>> round(m.fit(nagq=5).objective, 1)
         100.0
+        >>> [s["optimizer"] for s in m.fit().optsum["stages"]]
+        ['BFGS']
         """
-        check_arguments(fast=fast, nagq=nagq, progress=progress)
+        check_arguments(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)
         with ProgressBar(progress, "fit", "eval") as bar:
-            self._core.fit(bool(fast), int(nagq), bar.native)
+            self._core.fit(bool(fast), int(nagq), optimizer, bar.native)
         self._after_fit()
         return self
 
@@ -571,6 +586,7 @@ def glmm(
     progress: bool | None = None,
     threads: int | None = None,
     check_nobs: str = "error",
+    optimizer: str = "auto",
 ) -> GeneralizedLinearMixedModel:
     """Build and fit a generalized linear mixed model.
 
@@ -578,7 +594,7 @@ def glmm(
     ----------
     formula, data, family, link, contrasts, weights, offset, missing, threads, check_nobs
         As for :class:`GeneralizedLinearMixedModel`.
-    nagq, fast, progress
+    nagq, fast, progress, optimizer
         As for :meth:`GeneralizedLinearMixedModel.fit`.
 
     Returns
@@ -610,6 +626,7 @@ def glmm(
         progress=progress,
         threads=threads,
         check_nobs=check_nobs,
+        optimizer=optimizer,
     )
     model = GeneralizedLinearMixedModel(
         formula,
@@ -623,4 +640,4 @@ def glmm(
         threads=threads,
         check_nobs=check_nobs,
     )
-    return model.fit(fast=fast, nagq=nagq, progress=progress)
+    return model.fit(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)

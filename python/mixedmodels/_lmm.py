@@ -15,6 +15,7 @@ from ._data import per_row_values
 from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
 from ._progress import ProgressBar
+from ._stream import build_streamed, is_streamed_source
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -242,8 +243,11 @@ class LinearMixedModel(MixedModel):
     formula : str
         The model formula, with at least one random-effects term ``(expr | group)``;
         ``offset(expr)`` terms are allowed.
-    data : polars, pandas or pyarrow table
-        The data.
+    data : table, LazyFrame, Parquet path, pyarrow dataset or Dask DataFrame
+        The data: an in-memory table (polars, pandas, pyarrow Table, dict of columns),
+        or a source read in chunks without holding the rows in memory (a Parquet path
+        or glob, a polars LazyFrame, a pyarrow dataset, a Dask DataFrame; see
+        ``chunk_rows``).
     contrasts : dict, optional
         A coding per column (``{"Days": mm.DummyCoding()}``).
     weights : str or array-like, optional
@@ -263,6 +267,16 @@ class LinearMixedModel(MixedModel):
         term as many random effects (lme4's ``check.nobs.vs.nlev`` and
         ``check.nobs.vs.nRE``): refuse with a :class:`DataError` naming the grouping
         factor (default), build with a :class:`ModelCheckWarning`, or build silently.
+    chunk_rows : int, optional
+        Read the data in chunks of at most this many rows and keep only the sums of
+        squares and products A (memory: A's blocks plus one chunk; default chunks of
+        1,000,000 rows). A Parquet path, LazyFrame, pyarrow dataset or Dask DataFrame is
+        always streamed; an in-memory table only when ``chunk_rows`` is given. A
+        streamed model fits, summarises and gives θ, β, σ, the variance components and
+        the conditional modes as in memory; what needs the rows (``fitted``,
+        ``residuals``, ``leverage``, ``simulate``, refits with a new response) raises
+        :class:`RowsNotStoredError`. ``weights`` and ``offset`` per row are not
+        supported when streaming (``offset(...)`` in the formula is).
 
     Raises
     ------
@@ -296,8 +310,24 @@ class LinearMixedModel(MixedModel):
         _zerocorr: list[str] | None = None,
         offset: Any = None,
         check_nobs: str = "error",
+        chunk_rows: int | None = None,
     ):
         check_arguments(sigma=sigma, missing=missing, threads=threads, check_nobs=check_nobs)
+        if chunk_rows is not None or is_streamed_source(data):
+            self._build_streamed(
+                formula,
+                data,
+                chunk_rows,
+                contrasts,
+                weights,
+                sigma,
+                missing,
+                threads,
+                _zerocorr,
+                offset,
+                check_nobs,
+            )
+            return
         df, columns = prepare(formula, data)
         self._args = dict(
             contrasts=contrasts,
@@ -322,6 +352,36 @@ class LinearMixedModel(MixedModel):
             per_row_values(df, offset, "offset"),
             check_nobs,
         )
+        self._report_dropped()
+
+    def _build_streamed(
+        self,
+        formula,
+        data,
+        chunk_rows,
+        contrasts,
+        weights,
+        sigma,
+        missing,
+        threads,
+        _zerocorr,
+        offset,
+        check_nobs,
+    ) -> None:
+        """Build the native model from data read in chunks (see ``chunk_rows``)."""
+        self._args = dict(
+            contrasts=contrasts,
+            weights=weights,
+            sigma=sigma,
+            missing=missing,
+            threads=threads,
+            offset=offset,
+            check_nobs=check_nobs,
+            chunk_rows=chunk_rows,
+        )
+        self._data = data
+        self._ctor = dict(self._args, _zerocorr=_zerocorr)
+        self._core = build_streamed(formula, data, chunk_rows, self._ctor)
         self._report_dropped()
 
     # ---- fitting ---------------------------------------------------------------------
@@ -1062,13 +1122,15 @@ def lmm(
     offset: Any = None,
     check_nobs: str = "error",
     optimizer: str = "auto",
+    chunk_rows: int | None = None,
 ) -> LinearMixedModel:
     """Build and fit a linear mixed model (ML by default, ``reml=True`` for REML).
 
     Parameters
     ----------
-    formula, data, contrasts, weights, offset, sigma, missing, threads, check_nobs
-        As for :class:`LinearMixedModel`.
+    formula, data, contrasts, weights, offset, sigma, missing, threads, check_nobs, chunk_rows
+        As for :class:`LinearMixedModel` (``chunk_rows`` and a Parquet path, LazyFrame,
+        pyarrow dataset or Dask DataFrame as ``data``: built from the data read in chunks).
     reml : bool
         Fit by REML instead of maximum likelihood.
     progress : bool or None
@@ -1120,5 +1182,6 @@ def lmm(
         threads=threads,
         offset=offset,
         check_nobs=check_nobs,
+        chunk_rows=chunk_rows,
     )
     return model.fit(reml=reml, progress=progress, optimizer=optimizer)

@@ -52,14 +52,23 @@ pub struct Structure {
 impl Structure {
     /// Compute the pattern of A for `terms` and `p` fixed-effects columns.
     pub fn new(terms: &[ReTerm], p: usize, n: usize) -> Self {
+        Self::with_storage(terms, p, n, true)
+    }
+
+    /// As [`Structure::new`], but every off-diagonal random-effects block
+    /// stays block sparse (the blocks of one chunk of a streamed model, whose
+    /// pairs of levels are merged into the whole data's pattern).
+    pub fn new_sparse(terms: &[ReTerm], p: usize, n: usize) -> Self {
+        Self::with_storage(terms, p, n, false)
+    }
+
+    fn with_storage(terms: &[ReTerm], p: usize, n: usize, allow_dense: bool) -> Self {
         let k = terms.len();
         let mut offdiag = vec![None; tri(k, k) + 1];
         for i in 0..k {
             for j in 0..i {
                 let (b, pos) = pattern(&terms[i], &terms[j]);
-                let pairs = (b.nrow_blocks * b.ncol_blocks) as f64;
-                let dense = b.max_col_nnz() > 1 && b.nnz() as f64 >= DENSE_FRACTION * pairs;
-                offdiag[tri(i, j)] = Some(if dense {
+                offdiag[tri(i, j)] = Some(if allow_dense && stored_dense(&b) {
                     OffDiagonal::Dense
                 } else {
                     OffDiagonal::Sparse(b, pos)
@@ -77,6 +86,43 @@ impl Structure {
                 .iter()
                 .map(|t| t.ncols() == 1 && t.z.iter().all(|&z| z == 1.0))
                 .collect(),
+        }
+    }
+
+    /// The structure of a model whose A was accumulated elsewhere (streamed
+    /// in chunks): block sizes, `n` observations, and the pattern of every
+    /// off-diagonal random-effects block (packed, `patterns[tri(i, j)]` for
+    /// i > j; other entries are ignored). Each block is stored dense or
+    /// sparse by the same rule as [`Structure::new`]; such a structure
+    /// cannot refill A from rows (it keeps no per-observation positions).
+    pub fn from_patterns(
+        v: Vec<usize>,
+        nlevels: Vec<usize>,
+        p: usize,
+        n: usize,
+        patterns: Vec<Option<BlockSparse>>,
+    ) -> Self {
+        let k = v.len();
+        let offdiag = patterns
+            .into_iter()
+            .map(|b| {
+                b.map(|b| {
+                    if stored_dense(&b) {
+                        OffDiagonal::Dense
+                    } else {
+                        OffDiagonal::Sparse(b, Vec::new())
+                    }
+                })
+            })
+            .collect();
+        Structure {
+            nterms: k,
+            v,
+            nlevels,
+            p,
+            n,
+            offdiag,
+            unit_z: vec![false; k],
         }
     }
 
@@ -167,6 +213,13 @@ impl Structure {
             Par::Seq,
         );
     }
+}
+
+/// Is an off-diagonal block with pattern `b` stored dense? (Most level
+/// pairs occur, and L fills in anyway.)
+fn stored_dense(b: &BlockSparse) -> bool {
+    let pairs = (b.nrow_blocks * b.ncol_blocks) as f64;
+    b.max_col_nnz() > 1 && b.nnz() as f64 >= DENSE_FRACTION * pairs
 }
 
 /// A term's rows of √W Z: the level of each observation, the row values

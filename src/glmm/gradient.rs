@@ -127,7 +127,7 @@ impl GeneralizedLinearMixedModel {
     /// The gradient at the mode held (after PIRLS and a reweight of the
     /// engine with X at the final η): with respect to (θ, β) for the
     /// Laplace objective, θ only for `fast`.
-    fn mode_gradient(&mut self, fast: bool) -> Result<Vec<f64>> {
+    pub(super) fn mode_gradient(&mut self, fast: bool) -> Result<Vec<f64>> {
         let md = self.mode_derivatives();
         let terms = self.terms.clone();
         let (nre, p) = (self.u.len(), self.beta.len());

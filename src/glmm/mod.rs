@@ -47,6 +47,7 @@ mod gradient;
 mod influence;
 mod observations;
 mod pirls;
+mod quasi_newton;
 mod response;
 mod restore;
 mod separation;

@@ -81,6 +81,11 @@ impl MixedModel for LinearMixedModel {
     /// Replace the response (same length) and refill A, keeping all symbolic
     /// work; the model becomes unfitted.
     fn set_response(&mut self, y: &[f64]) -> Result<()> {
+        if !self.has_rows() {
+            return Err(Error::RowsNotStored {
+                what: "set_response".into(),
+            });
+        }
         check_new_response(y, self.nobs())?;
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
             return Err(Error::argument(

@@ -10,6 +10,7 @@ pub mod many;
 pub mod memory;
 mod objective;
 mod restore;
+mod streamed;
 mod summary;
 mod variance;
 
@@ -291,7 +292,7 @@ impl LinearMixedModel {
     /// checks of the fit (see [`crate::checks::residual_checks`]).
     pub fn warnings(&self) -> Vec<ModelWarning> {
         let mut out = self.warnings.clone();
-        if self.is_fitted() && self.sigma_fixed.is_none() {
+        if self.is_fitted() && self.sigma_fixed.is_none() && self.has_rows() {
             out.extend(crate::checks::residual_checks(
                 &self.terms.random,
                 self.engine.y(),

@@ -301,6 +301,10 @@ impl PlsEngine {
             .zip(&self.lambdas)
             .map(|((term, u), lam)| term.b_from_u(lam, u))
             .collect();
+        if !self.has_rows() {
+            let ztwe = self.zt_residual_from_a(&beta, &b);
+            return gradient_from_ztwe(terms, layout, &ztwe, &u);
+        }
         let mut fit = vec![0.0; self.nobs()];
         terms.add_x_beta(&beta, &mut fit);
         terms.add_z_b(&b, &mut fit);
@@ -336,6 +340,27 @@ impl PlsEngine {
         }
         grad
     }
+}
+
+/// −2 Σ_l (ZᵀWe)_{l,r} û_{l,c} per θ entry, from ZᵀWe per term.
+fn gradient_from_ztwe(
+    terms: &crate::terms::ModelTerms,
+    layout: &ThetaLayout,
+    ztwe: &[Vec<f64>],
+    u: &[Vec<f64>],
+) -> Vec<f64> {
+    let mut grad = vec![0.0; layout.len()];
+    for (t, term) in terms.random.iter().enumerate() {
+        let range = layout.term_range(t);
+        let v = term.ncols();
+        for (g, e) in grad[range.clone()].iter_mut().zip(&layout.entries()[range]) {
+            let s: f64 = (0..term.nlevels())
+                .map(|l| ztwe[t][l * v + e.row] * u[t][l * v + e.col])
+                .sum();
+            *g = -2.0 * s;
+        }
+    }
+    grad
 }
 
 #[cfg(test)]

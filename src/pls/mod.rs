@@ -11,6 +11,7 @@
 //! models turn its quantities into objectives and estimates.
 
 mod gradient;
+mod residual_from_a;
 mod solve;
 
 use std::sync::Arc;
@@ -82,6 +83,41 @@ impl PlsEngine {
             theta,
             lambdas,
         }
+    }
+
+    /// The system of a model whose A was accumulated elsewhere (streamed in
+    /// chunks, see [`crate::stream`]): `terms` hold no rows, `a` is filled in
+    /// `structure`'s layout, and there are no weights. Such an engine has no
+    /// per-observation data: its response is empty and A cannot be refilled.
+    pub fn from_blocks(
+        terms: Arc<ModelTerms>,
+        structure: Structure,
+        a: Vec<Block>,
+        threads: Option<usize>,
+    ) -> Self {
+        let l = allocate_l(&a, &structure);
+        let ws = Workspace::new(&l, parallelism(threads));
+        let layout = ThetaLayout::new(&terms.random);
+        let theta = layout.initial();
+        let lambdas = layout.lambdas(&theta);
+        let p = structure.p;
+        PlsEngine {
+            terms,
+            structure,
+            a,
+            l,
+            ws,
+            xy: Mat::zeros(0, p + 1),
+            y: Vec::new(),
+            sqrtw: None,
+            theta,
+            lambdas,
+        }
+    }
+
+    /// Does the engine hold the rows of the data (false for a streamed model)?
+    pub fn has_rows(&self) -> bool {
+        self.y.len() == self.structure.n
     }
 
     /// The terms the system was built from.

@@ -101,6 +101,10 @@ fn typed_error(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
             fields.set_item("what", what)?;
             "NotFittedError"
         }
+        Error::RowsNotStored { what } => {
+            fields.set_item("what", what)?;
+            "RowsNotStoredError"
+        }
         Error::Restore { .. } => "RestoreError",
         Error::Comparison {
             model,

@@ -67,6 +67,7 @@ pub fn lmm_coeftable_ddf(
     Vec<f64>,
 )> {
     let model: &PyLinearMixedModel = &model;
+    super::shared::require_rows(&*model.m(), "degrees of freedom")?;
     let rows = py
         .detach(|| -> Result<Vec<CoefDfRow>> {
             let method = DdfMethod::from_name(ddf)?;
@@ -118,6 +119,7 @@ pub fn contrast_test_of(
     if let Ok(lmm) = model.cast::<PyLinearMixedModel>() {
         let lmm = lmm.borrow();
         let lmm: &PyLinearMixedModel = &lmm;
+        super::shared::require_rows(&*lmm.m(), "degrees of freedom")?;
         return py
             .detach(|| -> Result<TestTuple> {
                 let mut m = lmm.m();
@@ -157,6 +159,7 @@ pub fn anova_of(
     let rows: Vec<AnovaRow> = if let Ok(lmm) = model.cast::<PyLinearMixedModel>() {
         let lmm = lmm.borrow();
         let lmm: &PyLinearMixedModel = &lmm;
+        super::shared::require_rows(&*lmm.m(), "degrees of freedom")?;
         py.detach(|| -> Result<Vec<AnovaRow>> {
             anova(&mut lmm.m(), kind, method(ddf)?, data.as_ref())
         })

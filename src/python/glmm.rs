@@ -14,7 +14,7 @@ use super::progress::{watched, PyProgress};
 use super::{present, shared};
 use crate::error::Error;
 use crate::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link, ResidualKind};
-use crate::model::MixedModel;
+use crate::model::{FitSettings, MixedModel};
 
 /// Add the GLMM class to the native module.
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -79,18 +79,28 @@ shared::mixed_model_methods!(PyGeneralizedLinearMixedModel, {
     }
 
     /// Fit (the GIL is released while fitting): `fast` optimises θ only;
-    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature; `progress` (a
-    /// `Progress`) is shown the evaluations while fitting.
-    #[pyo3(signature = (fast=false, nagq=1, progress=None))]
+    /// `nagq` > 1 uses adaptive Gauss–Hermite quadrature; `optimizer` is
+    /// `auto`, `bfgs` (the quasi-Newton method with the Laplace gradient)
+    /// or `bobyqa`; `progress` (a `Progress`) is shown the evaluations
+    /// while fitting.
+    #[pyo3(signature = (fast=false, nagq=1, optimizer="auto", progress=None))]
     fn fit(
         &self,
         py: Python<'_>,
         fast: bool,
         nagq: usize,
+        optimizer: &str,
         progress: Option<PyRef<'_, PyProgress>>,
     ) -> PyResult<()> {
+        let settings = FitSettings {
+            fast,
+            nagq,
+            optimizer: super::lmm::optimizer_choice(optimizer)?,
+            threads: self.m().threads,
+            ..FitSettings::default()
+        };
         watched(py, &mut *self.m(), progress.as_deref(), |m| {
-            m.fit(fast, nagq).map(|_| ())
+            m.fit_with(&settings).map(|_| ())
         })
     }
 

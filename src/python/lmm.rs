@@ -36,6 +36,14 @@ pub struct PyLinearMixedModel {
 }
 
 impl PyLinearMixedModel {
+    /// Wrap a built model (interrupted by Ctrl-C).
+    pub(super) fn from_model(mut model: LinearMixedModel) -> Self {
+        model.set_interrupt(super::ctrl_c_interrupt());
+        PyLinearMixedModel {
+            inner: Mutex::new(model),
+        }
+    }
+
     pub(super) fn m(&self) -> MutexGuard<'_, LinearMixedModel> {
         shared::lock_model(&self.inner)
     }
@@ -194,18 +202,26 @@ shared::mixed_model_methods!(PyLinearMixedModel, {
     fn summary(&self, format: &str) -> PyResult<String> {
         present::render_document(crate::present::lmm_summary(&self.m()), format)
     }
+    /// Does the model keep the rows of its data (false when built from chunks)?
     #[getter]
-    fn fitted<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_vec(py, self.m().fitted())
+    fn rows_stored(&self) -> bool {
+        self.m().has_rows()
     }
     #[getter]
-    fn residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-        PyArray1::from_vec(py, self.m().residuals())
+    fn fitted<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        shared::require_rows(&*self.m(), "fitted")?;
+        Ok(PyArray1::from_vec(py, self.m().fitted()))
     }
-    fn leverage<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+    #[getter]
+    fn residuals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        shared::require_rows(&*self.m(), "residuals")?;
+        Ok(PyArray1::from_vec(py, self.m().residuals()))
+    }
+    fn leverage<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
         let m = self.m();
+        shared::require_rows(&*m, "leverage")?;
         let lev = py.detach(|| m.leverage());
-        PyArray1::from_vec(py, lev)
+        Ok(PyArray1::from_vec(py, lev))
     }
     #[getter]
     fn weights<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {

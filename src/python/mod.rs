@@ -16,6 +16,7 @@ mod present;
 mod profile;
 mod progress;
 mod shared;
+mod stream;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -66,6 +67,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lrt::likelihood_ratio_check, m)?)?;
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
+    m.add_class::<stream::PyStreamBuilder>()?;
+    m.add_function(wrap_pyfunction!(stream::merge_partial_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
     m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;
     glmm::register(m)?;

@@ -11,6 +11,7 @@ use super::convert::to_pyerr;
 use crate::error::Error;
 use crate::model::{
     Certificate, CertificateScope, MixedModel, NewLevels, Predict, PredictOptions, PredictScale,
+    Stage,
 };
 
 /// Columns of the fixed-effects table: names, estimates, standard errors, z, p.
@@ -138,7 +139,14 @@ pub fn reterms<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Bound<'py,
         d.set_item("levels", &t.levels)?;
         d.set_item("columns", &t.column_names)?;
         d.set_item("refs", PyArray1::from_slice(py, &t.refs))?;
-        d.set_item("z", rowmajor(py, t.refs.len(), t.ncols(), t.z.clone()))?;
+        // A model built from chunks keeps no rows (refs empty; z holds only
+        // the columns' sizes): its z has no rows either.
+        let z = if t.z.len() == t.refs.len() * t.ncols() {
+            t.z.clone()
+        } else {
+            Vec::new()
+        };
+        d.set_item("z", rowmajor(py, t.refs.len(), t.ncols(), z))?;
         d.set_item("theta_index", t.theta_index.clone())?;
         list.append(d)?;
     }
@@ -212,10 +220,14 @@ pub fn optsum<'py>(py: Python<'py>, m: &impl MixedModel) -> PyResult<Option<Boun
     d.set_item("zeroed", &o.zeroed)?;
     d.set_item("seconds", o.seconds)?;
     d.set_item("certificate", certificate(py, m, &o.certificate)?)?;
-    let theta_stage = &o.stages[0];
-    d.set_item("evaluations_fast_stage", theta_stage.evaluations)?;
-    d.set_item("seconds_fast_stage", theta_stage.seconds)?;
-    d.set_item("factorizations_fast_stage", theta_stage.factorizations)?;
+    // The θ-only stages (none in a GLMM's quasi-Newton joint fit).
+    let theta_stages = || o.stages.iter().filter(|s| s.stage == Stage::Theta);
+    let evaluations: usize = theta_stages().map(|s| s.evaluations).sum();
+    let seconds: f64 = theta_stages().map(|s| s.seconds).sum();
+    let factorizations: usize = theta_stages().map(|s| s.factorizations).sum();
+    d.set_item("evaluations_fast_stage", evaluations)?;
+    d.set_item("seconds_fast_stage", seconds)?;
+    d.set_item("factorizations_fast_stage", factorizations)?;
     let stages = PyList::empty(py);
     for st in &o.stages {
         let sd = PyDict::new(py);
@@ -252,6 +264,34 @@ pub fn fitlog<'py>(py: Python<'py>, m: &impl MixedModel) -> Option<FitLog<'py>> 
         PyArray1::from_vec(py, o.fitlog.iter().map(|e| e.objective).collect()),
         o.fitlog.iter().map(|e| e.joint).collect(),
     ))
+}
+
+/// Does a model keep the rows of its data? A linear mixed model built from
+/// data streamed in chunks does not (see `mixedmodels::stream`).
+pub trait RowsStored {
+    /// True when the rows are kept.
+    fn rows_stored(&self) -> bool;
+}
+
+impl RowsStored for crate::lmm::LinearMixedModel {
+    fn rows_stored(&self) -> bool {
+        self.has_rows()
+    }
+}
+
+impl RowsStored for crate::glmm::GeneralizedLinearMixedModel {
+    fn rows_stored(&self) -> bool {
+        true
+    }
+}
+
+/// A `RowsNotStoredError` naming `what` when `m` keeps no rows.
+pub fn require_rows<M: RowsStored>(m: &M, what: &str) -> PyResult<()> {
+    if m.rows_stored() {
+        Ok(())
+    } else {
+        Err(to_pyerr(Error::RowsNotStored { what: what.into() }))
+    }
 }
 
 /// Predictions for the fitted rows (`columns` None) or for new data given
@@ -551,6 +591,7 @@ macro_rules! mixed_model_methods {
             ) -> PyResult<Bound<'py, PyArray2<f64>>> {
                 let guard = self.m();
                 let m = &*guard;
+                shared::require_rows(m, "simulate")?;
                 let options = crate::model::SimulateOptions { n, theta, beta, sigma };
                 let draws = py
                     .detach(|| crate::model::simulate(m, seed, &options))
@@ -572,6 +613,7 @@ macro_rules! mixed_model_methods {
                 sigma: Option<f64>,
                 progress: Option<PyRef<'_, super::progress::PyProgress>>,
             ) -> PyResult<Bound<'py, PyDict>> {
+                shared::require_rows(&*self.m(), "parametric_bootstrap")?;
                 let options = crate::inference::bootstrap::BootstrapOptions {
                     n, seed, theta, beta, sigma, threads, first: 0,
                 };
@@ -612,6 +654,9 @@ macro_rules! mixed_model_methods {
                 scale: &str,
                 offset: Option<Vec<f64>>,
             ) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                if columns.is_none() {
+                    shared::require_rows(&*self.m(), "predict")?;
+                }
                 let options = (random_effects, new_levels, scale, offset);
                 shared::predict(py, &*self.m(), columns, options)
             }
@@ -638,20 +683,23 @@ macro_rules! mixed_model_methods {
             // fixed-effects terms of X's columns, the random-effects terms' labels.
 
             /// lme4's hat values (`hatvalues.merMod`), computed with the GIL released.
-            fn hatvalues<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+            fn hatvalues<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let m = self.m();
+                shared::require_rows(&*m, "hatvalues")?;
                 let h = py.detach(|| crate::model::Influence::hatvalues(&*m));
-                PyArray1::from_vec(py, h)
+                Ok(PyArray1::from_vec(py, h))
             }
             /// Pearson residuals (lme4's `residuals(m, type = "pearson")`).
-            fn pearson_residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-                PyArray1::from_vec(py, crate::model::Influence::pearson_residuals(&*self.m()))
+            fn pearson_residuals<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                shared::require_rows(&*self.m(), "pearson_residuals")?;
+                Ok(PyArray1::from_vec(py, crate::model::Influence::pearson_residuals(&*self.m())))
             }
             /// Cook's distances (lme4's `cooks.distance.merMod`), GIL released.
-            fn cooks_distance<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+            fn cooks_distance<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
                 let m = self.m();
+                shared::require_rows(&*m, "cooks_distance")?;
                 let d = py.detach(|| crate::model::Influence::cooks_distance(&*m));
-                PyArray1::from_vec(py, d)
+                Ok(PyArray1::from_vec(py, d))
             }
             /// The offset of the fitted rows (formula terms and option), None without.
             #[getter]
@@ -673,6 +721,7 @@ macro_rules! mixed_model_methods {
                 null_mean: Option<f64>,
                 tolerance: f64,
             ) -> PyResult<Bound<'py, PyDict>> {
+                shared::require_rows(&*self.m(), "variance_decomposition")?;
                 shared::variance_decomposition(py, &*self.m(), null_mean, tolerance)
             }
             /// Variance inflation factors: (rows of (term, vif, vif_ci_low,

@@ -12,11 +12,13 @@ pub mod units;
 
 use std::collections::HashMap;
 
+pub(crate) use columns::atom_key;
 pub use columns::{build_columns, Columns};
 pub use fixed::{FeTerm, RANK_TOL};
 pub use frame::{BinomialCounts, MissingPolicy, ModelFrame, Variable};
 pub use layout::{ThetaEntry, ThetaLayout};
 pub use newdata::{predictor_variables, NewRows, NewTermRows, TrainingCoding, TrainingColumn};
+pub(crate) use random::{amalgamate_columns, random_pieces};
 pub use random::{build_random, ReTerm};
 pub use reversed::reversed_terms;
 

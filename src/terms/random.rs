@@ -123,16 +123,35 @@ impl ReTerm {
     }
 }
 
-/// One formula term before amalgamation.
-struct Piece {
+/// One formula term before amalgamation: its columns' names and values.
+pub(crate) struct Piece {
     names: Vec<String>,
     values: Vec<Vec<f64>>,
     zerocorr: bool,
 }
 
+/// The columns of a term after amalgamation: names, row-major `n × v`
+/// values, and the `(row, col)` of each θ entry in λ.
+pub(crate) type TermColumns = (Vec<String>, Vec<f64>, Vec<(usize, usize)>);
+
 /// Build the random-effects terms of a model, amalgamated by grouping factor
 /// and ordered by decreasing number of random effects.
 pub fn build_random(specs: &[RandomSpec], frame: &ModelFrame) -> Result<Vec<ReTerm>> {
+    let mut terms = Vec::new();
+    for (key, pieces) in random_pieces(specs, frame)? {
+        terms.push(amalgamate(&key, pieces, frame)?);
+    }
+    // Stable sort: ties keep formula order.
+    terms.sort_by_key(|t| std::cmp::Reverse(t.nranef()));
+    Ok(terms)
+}
+
+/// The columns of every formula term, grouped by grouping factor in the
+/// order the grouping factors first appear in the formula.
+pub(crate) fn random_pieces(
+    specs: &[RandomSpec],
+    frame: &ModelFrame,
+) -> Result<Vec<(Vec<String>, Vec<Piece>)>> {
     // Keyed by grouping variables; BTreeMap only for determinism, order kept in `order`.
     let mut pieces: BTreeMap<Vec<String>, Vec<Piece>> = BTreeMap::new();
     let mut order: Vec<Vec<String>> = Vec::new();
@@ -154,13 +173,13 @@ pub fn build_random(specs: &[RandomSpec], frame: &ModelFrame) -> Result<Vec<ReTe
             zerocorr: spec.zerocorr,
         });
     }
-    let mut terms = Vec::with_capacity(order.len());
-    for key in order {
-        terms.push(amalgamate(&key, pieces.remove(&key).unwrap(), frame)?);
-    }
-    // Stable sort: ties keep formula order.
-    terms.sort_by_key(|t| std::cmp::Reverse(t.nranef()));
-    Ok(terms)
+    Ok(order
+        .into_iter()
+        .map(|key| {
+            let p = pieces.remove(&key).unwrap();
+            (key, p)
+        })
+        .collect())
 }
 
 /// Join the pieces sharing one grouping factor into a single term.
@@ -177,18 +196,32 @@ fn amalgamate(grouping: &[String], pieces: Vec<Piece>, frame: &ModelFrame) -> Re
             ),
         });
     }
-    let n = refs.len();
+    let (column_names, z, theta_index) = amalgamate_columns(&label, &pieces, refs.len())?;
+    Ok(ReTerm {
+        grouping: label,
+        levels,
+        refs,
+        column_names,
+        z,
+        theta_index,
+    })
+}
+
+/// The columns of the pieces sharing the grouping factor `label` (n rows)
+/// side by side, with λ's pattern (block diagonal over the pieces, diagonal
+/// within a `zerocorr` piece).
+pub(crate) fn amalgamate_columns(label: &str, pieces: &[Piece], n: usize) -> Result<TermColumns> {
     let v: usize = pieces.iter().map(|p| p.names.len()).sum();
     let mut column_names = Vec::with_capacity(v);
     let mut z = vec![0.0; n * v];
     let mut theta_index = Vec::new();
     let mut offset = 0;
-    for p in &pieces {
+    for p in pieces {
         let w = p.names.len();
         for (j, name) in p.names.iter().enumerate() {
             if column_names.contains(name) {
                 return Err(Error::Term {
-                    term: label.clone(),
+                    term: label.to_string(),
                     message: format!(
                         "random-effects column `{name}` appears twice for this grouping factor"
                     ),
@@ -210,14 +243,7 @@ fn amalgamate(grouping: &[String], pieces: Vec<Piece>, frame: &ModelFrame) -> Re
         offset += w;
     }
     theta_index.sort_by_key(|&(r, c)| (c, r));
-    Ok(ReTerm {
-        grouping: label,
-        levels,
-        refs,
-        column_names,
-        z,
-        theta_index,
-    })
+    Ok((column_names, z, theta_index))
 }
 
 /// Level index per row and level labels of a (possibly interaction) grouping

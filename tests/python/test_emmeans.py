@@ -157,6 +157,10 @@ def test_cake_covariate_and_at():
     compare(
         mm.emmeans(m, "recipe", at={"recipe": ["A", "C"]}).table, want["recipe_at_levels"], 1e-6
     )
+    # A numeric covariate as the spec takes the values given in `at` (emmeans does too).
+    compare(mm.emmeans(m, "temp", at={"temp": [180, 220]}).table, want["temp_at"], 1e-6)
+    e = mm.emmeans(m, "temp", at={"temp": [180, 200, 220]})
+    compare(_contrast(e.pairs()), want["temp_at_pairs"], 1e-6)
 
 
 def test_machines():
@@ -304,7 +308,7 @@ def test_bad_arguments(cake):
     cov = mm.lmm("angle ~ 1 + recipe * temp + (1 | recipe:replicate)", mm.dataset("cake"),
                  reml=True)  # fmt: skip
     with pytest.raises(mm.DataError) as err:
-        mm.emmeans(cov, "temp")
+        mm.emmeans(cov, "recipe", at={"temp": ["hot"]})
     assert err.value.column == "temp"
     with pytest.raises(mm.DataError) as err:
         mm.emmeans(m, "recipe", at={"recipe": ["A", "Z"]})

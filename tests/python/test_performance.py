@@ -266,15 +266,18 @@ def test_augment_drops_rows_with_missing_values():
 
 
 def test_poisson_null_models_agree_with_lme4():
-    """Our null-model fits against lme4's. On mmmec the means exp(β₀) agree to 1e-5 (the
-    optimizers' agreement). On grouseticks lme4 stops at a worse point (Laplace deviance
-    943.2498 there against 943.2408 at ours) and the means differ by 1.2%: R² from our own
-    null model therefore differs from performance's in the 4th digit on that model."""
+    """Our null-model fits against lme4's. On mmmec the means exp(β₀) agree to 2e-5 (the
+    optimizers' agreement: lme4's point is 4e-8 above our optimum in the Laplace deviance,
+    665.46485184 against 665.46485180, along a flat direction where β₀ moves by 1e-5; the
+    quasi-Newton fit's mean is 1.05e-5 from lme4's, BOBYQA's 0.9e-5). On grouseticks lme4
+    stops at a worse point (Laplace deviance 943.2498 there against 943.2408 at ours) and
+    the means differ by 1.2%: R² from our own null model therefore differs from
+    performance's in the 4th digit on that model."""
     m, ref = at_reference("perf_mmmec_poisson_offset")
     with pytest.warns(mm.ModelCheckWarning) as rec:  # a mean below 6, as insight warns
         mean = _performance._poisson_null_mean(m)
     assert rec[0].message.check == "poisson_mean"
-    assert mean == pytest.approx(ref["null_model"]["mu"], rel=1e-5)
+    assert mean == pytest.approx(ref["null_model"]["mu"], rel=2e-5)
     m, ref = at_reference("perf_grouseticks_poisson")
     formula = m._core.null_model_formula()
     assert formula == "TICKS ~ 1 + (1 | BROOD) + (1 | INDEX) + (1 | LOCATION)"

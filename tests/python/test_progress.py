@@ -43,7 +43,8 @@ def test_a_generalized_fits_bar_ends_at_its_evaluations(capsys):
     g = mm.glmm(CBPP, mm.dataset("cbpp"), family="binomial", progress=True)
     err = capsys.readouterr().err
     assert final_count(err, "eval") == g.optsum["evaluations"]
-    assert "joint (BOBYQA)" in err
+    # The bar names the last stage: the quasi-Newton joint stage.
+    assert "joint (BFGS)" in err
 
 
 def test_false_writes_nothing(sleep, capsys):

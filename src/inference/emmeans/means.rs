@@ -48,7 +48,8 @@ fn position(grid: &ReferenceGrid, name: &str, what: &str) -> Result<usize> {
         })
 }
 
-/// The marginal means of `grid` for the factors `specs`, split by `by`.
+/// The marginal means of `grid` for the predictors `specs`, split by `by`
+/// (a numeric covariate takes its grid values: its mean, or those in `at`).
 pub fn marginal_means(
     grid: &ReferenceGrid,
     specs: &[String],
@@ -65,14 +66,6 @@ pub fn marginal_means(
                 return Err(Error::Column {
                     column: name.clone(),
                     message: "is named twice in `specs` / `by`".into(),
-                });
-            }
-            if what == "specs" && !grid.variables[k].factor {
-                return Err(Error::Column {
-                    column: name.clone(),
-                    message: "is a numeric covariate; marginal means are over factors (give \
-                              its values with `at` and use it in `by`)"
-                        .into(),
                 });
             }
             variables.push(k);

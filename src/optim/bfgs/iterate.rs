@@ -191,7 +191,9 @@ pub(super) fn run(
             ReturnCode::Failure("the gradient is not finite".into()),
         );
     }
-    let mut hessian: Option<Hessian> = None;
+    // B = γI from the caller's curvature, if given (rescaled by the first
+    // secant pair all the same).
+    let mut hessian: Option<Hessian> = settings.initial_curvature.map(|c| Hessian::new(n, c));
     // Length of the last accepted step, for a steepest-descent restart.
     let mut last_step = settings.initial_step;
     // The curvature γ of the last steepest-descent step (|g|∞ / its length),

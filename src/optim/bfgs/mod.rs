@@ -10,7 +10,8 @@
 //! * **Direction.** The free variables take the quasi-Newton step
 //!   d_F = −B_FF⁻¹ g_F with the reduced matrix of the Hessian approximation
 //!   B; the first step (before B has seen a secant pair) is steepest
-//!   descent of length `initial_step`.
+//!   descent of length `initial_step`, or −g/γ when the caller gives the
+//!   objective's curvature γ (`initial_curvature`).
 //! * **Line search.** Points x(α) = P(x + αd) on the projected path, from
 //!   α = 1, backtracking by safeguarded quadratic interpolation until the
 //!   Armijo condition f(x(α)) ≤ f(x) + 10⁻⁴ gᵀ(x(α) − x) holds; a point
@@ -94,6 +95,12 @@ pub struct Bfgs {
     /// Scales of the variables (default all 1): the method works on
     /// `x_i / scale_i`.
     pub scales: Option<Vec<f64>>,
+    /// The curvature γ of the objective in the scaled variables, when the
+    /// caller knows it (default None): the first step is then the
+    /// quasi-Newton step of B = γI, −g/γ, instead of steepest descent of
+    /// length `initial_step` (B is rescaled from the first secant pair as
+    /// usual).
+    pub initial_curvature: Option<f64>,
     /// Symmetries of f (see the module docs); pivots must have the bounds
     /// [0, ∞) and their others none.
     pub sign_symmetries: Vec<SignSymmetry>,
@@ -111,6 +118,7 @@ impl Default for Bfgs {
             ftol_rel: 1e-13,
             initial_step: 0.75,
             scales: None,
+            initial_curvature: None,
             sign_symmetries: Vec::new(),
             stop: None,
         }
@@ -164,9 +172,12 @@ impl Bfgs {
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if ![self.gtol, self.xtol, self.ftol_rel, self.initial_step]
             .into_iter()
+            .chain(self.initial_curvature)
             .all(positive)
         {
-            return Err("gtol, xtol, ftol_rel and initial_step must be positive".into());
+            return Err(
+                "gtol, xtol, ftol_rel, initial_step and initial_curvature must be positive".into(),
+            );
         }
         for i in 0..n {
             let (l, u) = (lower[i], upper[i]);

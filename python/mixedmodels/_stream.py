@@ -1,0 +1,161 @@
+"""Linear mixed models from data that are not held in memory.
+
+A = [Z X y]ᵀ[Z X y] is a sum over rows whose size is set by the numbers of levels and
+columns, so it is accumulated chunk by chunk (in the native module) and the model fitted
+from A alone. The data are read twice: pass 1 lists the levels of the string and
+categorical columns the formula uses (so that every chunk codes them alike), pass 2 reads
+the chunks (at most ``chunk_rows`` rows each) and adds them to the sums.
+
+When the data are streamed: a Parquet path or glob, a polars LazyFrame, a pyarrow dataset
+or a Dask DataFrame is always streamed; an in-memory table (polars, pandas, pyarrow Table,
+dict) is streamed when ``chunk_rows`` is given. Memory: the blocks of A plus one chunk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import polars as pl
+
+from . import _core
+from ._contrasts import contrast_specs
+from ._data import encode_columns, to_polars
+from ._errors import ArgumentError, ArgumentTypeError, DataError
+
+#: Rows per chunk when streaming without ``chunk_rows``.
+DEFAULT_CHUNK_ROWS = 1_000_000
+
+
+def is_dask_frame(data: Any) -> bool:
+    """Is ``data`` a Dask DataFrame (checked without importing Dask)?"""
+    module = type(data).__module__
+    return module.startswith("dask") and hasattr(data, "map_partitions")
+
+
+def is_streamed_source(data: Any) -> bool:
+    """Is ``data`` a source that is streamed whatever ``chunk_rows`` (a Parquet path or
+    glob, a LazyFrame, a pyarrow dataset, a Dask DataFrame)?"""
+    if isinstance(data, str | os.PathLike | pl.LazyFrame) or is_dask_frame(data):
+        return True
+    return type(data).__module__.startswith("pyarrow._dataset")
+
+
+def check_chunk_rows(chunk_rows: Any) -> int:
+    """``chunk_rows`` as a positive int (the default when None)."""
+    if chunk_rows is None:
+        return DEFAULT_CHUNK_ROWS
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ArgumentError(
+            f"chunk_rows must be a positive integer, got {chunk_rows!r}", parameter="chunk_rows"
+        )
+    return chunk_rows
+
+
+def to_lazy(data: Any) -> pl.LazyFrame:
+    """The source as a LazyFrame: Parquet files are scanned, a pyarrow dataset is
+    scanned through polars, an in-memory table is wrapped."""
+    if isinstance(data, pl.LazyFrame):
+        return data
+    if isinstance(data, str | os.PathLike):
+        path = os.fspath(data)
+        if os.path.isdir(path):
+            path = os.path.join(path, "**", "*.parquet")
+        return pl.scan_parquet(path)
+    if type(data).__module__.startswith("pyarrow._dataset"):
+        return pl.scan_pyarrow_dataset(data)
+    return to_polars(data).lazy()
+
+
+def used_columns(formula: str) -> list[str]:
+    """The columns the formula reads."""
+    if not isinstance(formula, str):
+        raise ArgumentTypeError(
+            f"formula must be a string, got {type(formula).__name__}", parameter="formula"
+        )
+    return list(_core.describe_formula(formula)["variables"])
+
+
+def check_present(schema_names: list[str], names: list[str]) -> None:
+    """A DataError naming the first formula column missing from the data."""
+    for name in names:
+        if name not in schema_names:
+            shown = ", ".join(schema_names[:12]) + (" …" if len(schema_names) > 12 else "")
+            raise DataError(
+                f"column `{name}` not found in the data (columns: {shown})", column=name
+            )
+
+
+def is_string_like(dtype: Any) -> bool:
+    """Does a column of this type get its levels from its values (sorted)?"""
+    return dtype == pl.String or isinstance(dtype, pl.Categorical)
+
+
+def level_lists(lazy: pl.LazyFrame, names: list[str]) -> dict[str, list[str]]:
+    """Pass 1: the sorted distinct values of every String or Categorical column in
+    ``names`` (the level order of the in-memory path), in one streaming query."""
+    schema = lazy.collect_schema()
+    check_present(schema.names(), names)
+    strings = [n for n in names if is_string_like(schema[n])]
+    if not strings:
+        return {}
+    query = lazy.select(
+        [pl.col(n).cast(pl.String).drop_nulls().unique().implode().alias(n) for n in strings]
+    )
+    row = query.collect(engine="streaming").row(0, named=True)
+    return {n: sorted(row[n]) for n in strings}
+
+
+def encode_chunk(df: pl.DataFrame, names: list[str], levels: dict[str, list[str]]) -> dict:
+    """A chunk's columns encoded for the native module, string columns coded in the
+    levels of the whole data."""
+    casts = [pl.col(n).cast(pl.String).cast(pl.Enum(lv)) for n, lv in levels.items()]
+    if casts:
+        df = df.with_columns(casts)
+    return encode_columns(df, names)
+
+
+def chunks(lazy: pl.LazyFrame, names: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
+    """Pass 2: the used columns in chunks of at most ``chunk_rows`` rows."""
+    for batch in lazy.select(names).collect_batches(chunk_size=chunk_rows):
+        for start in range(0, batch.height, chunk_rows):
+            yield batch.slice(start, chunk_rows)
+
+
+def new_builder(formula: str, options: dict) -> Any:
+    """A native builder for ``formula`` with the model's keyword options."""
+    for what in ("weights", "offset"):
+        if options.get(what) is not None:
+            raise ArgumentError(
+                f"{what} per row are not supported when the data are streamed in chunks "
+                "(use offset(...) in the formula for an offset column)",
+                parameter=what,
+            )
+    return _core.StreamBuilder(
+        formula,
+        contrast_specs(options.get("contrasts")),
+        options.get("sigma"),
+        options.get("missing", "drop"),
+        options.get("threads"),
+        options.get("_zerocorr"),
+        options.get("check_nobs", "error"),
+    )
+
+
+def build_streamed(formula: str, data: Any, chunk_rows: int | None, options: dict) -> Any:
+    """The native model of ``formula`` on ``data`` read in chunks (Dask DataFrames go to
+    the Dask backend)."""
+    rows = check_chunk_rows(chunk_rows)
+    names = used_columns(formula)
+    builder = new_builder(formula, options)
+    if is_dask_frame(data):
+        from ._dask import accumulate_dask
+
+        accumulate_dask(builder, formula, data, names, options)
+        return builder.finish()
+    lazy = to_lazy(data)
+    levels = level_lists(lazy, names)
+    for chunk in chunks(lazy, names, rows):
+        builder.add_chunk(encode_chunk(chunk, names, levels))
+    return builder.finish()

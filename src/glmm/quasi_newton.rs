@@ -1,0 +1,182 @@
+//! The quasi-Newton stages of a GLMM fit (`optimizer = auto` or `bfgs`):
+//! projected BFGS (`optim::bfgs`) with the exact gradient of the Laplace
+//! objective (`gradient.rs`).
+//!
+//! * **θ stage** of a `fast` fit (β from PIRLS with u, lme4's nAGQ = 0):
+//!   BFGS on θ̃ = D⁻¹θ (`model::scaling`) with the fast objective's
+//!   gradient, the layout's sign symmetries as for a linear mixed model
+//!   (`driver::theta_bfgs`).
+//! * **Joint stage** over (β, θ), from θ₀ and β from PIRLS there: BFGS on
+//!   x = (x_β, θ̃) with β = β₀ + R_X⁻¹x_β (R_X of the start, so that the β
+//!   part of the Hessian of the deviance is ≈ 2I, [`JointMap`]; the first
+//!   step is the quasi-Newton step of B = 2I, [`JOINT_CURVATURE`]) and
+//!   θ = Dθ̃. The method sees the gradient by the chain rule,
+//!   ∂f/∂x_β = R_X⁻ᵀ∂f/∂β and ∂f/∂θ̃ = D∂f/∂θ. θ is not shifted, so that
+//!   its bounds stay at 0 and the sign symmetries apply (their indices
+//!   moved past β).
+//!
+//! Each value runs PIRLS as BOBYQA's evaluations do (β fixed in the engine
+//! without X); the gradient, asked only at the last value's point, reweights
+//! the engine with X at that mode (one more factorization) and reads the
+//! gradient off it.
+
+use super::fit::JointMap;
+use super::GeneralizedLinearMixedModel;
+use crate::error::Result;
+use crate::interrupt::Interrupt;
+use crate::model::driver::{run_gradient_stage, theta_bfgs, FitLog};
+use crate::model::scaling::ThetaScaling;
+use crate::model::{Stage, StageRecord};
+use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
+
+/// Curvature of the deviance in the whitened β of the joint stage: the
+/// Hessian of ½ the penalised deviance in β, profiled over u, is R_XᵀR_X,
+/// so the deviance's is ≈ 2I in x_β.
+const JOINT_CURVATURE: f64 = 2.0;
+/// Gradient tolerance of the joint stage (`optim::bfgs`'s scaled measure,
+/// relative to the objective): 1e3 below the certificate's 1e-4, and the
+/// objective then within ≈ (1e-7 f)²/4 of the optimum. On cbpp,
+/// Contraception, grouseticks and VerbAgg it saved 0, 2, 2 and 4
+/// evaluations over 1e-9 with the same optima to 1e-9 relative.
+const JOINT_GTOL: f64 = 1e-7;
+
+/// The Laplace objective (nAGQ = 1) for [`Bfgs`]: in θ (β from PIRLS) when
+/// `map` is None, else in the joint map's x. Values are logged.
+struct LaplaceObjective<'a> {
+    model: &'a mut GeneralizedLinearMixedModel,
+    map: Option<&'a JointMap>,
+    /// PIRLS tolerance of each value.
+    tol: f64,
+    log: &'a mut FitLog,
+}
+
+impl GradientObjective for LaplaceObjective<'_> {
+    fn value(&mut self, x: &[f64]) -> f64 {
+        match self.map {
+            None => {
+                let v = self.model.evaluate_or_inf(x, None, self.tol);
+                self.log.push(x, &self.model.beta, v, false);
+                v
+            }
+            Some(map) => {
+                let par = map.params(x);
+                let (b, th) = par.split_at(self.model.beta.len());
+                let v = self.model.evaluate_or_inf(th, Some(b), self.tol);
+                self.log.push(th, b, v, true);
+                v
+            }
+        }
+    }
+
+    fn gradient(&mut self, _x: &[f64], g: &mut [f64]) {
+        // The state is at the mode of the last value, which was at x.
+        let fast = self.map.is_none();
+        let grad = self
+            .model
+            .reweight(false)
+            .and_then(|()| self.model.mode_gradient(fast));
+        match (grad, self.map) {
+            (Ok(grad), None) => g.copy_from_slice(&grad),
+            (Ok(grad), Some(map)) => {
+                let nt = self.model.layout.len();
+                g.copy_from_slice(&map.gradient_to_x(&grad[nt..], &grad[..nt]));
+            }
+            (Err(_), _) => g.fill(f64::NAN),
+        }
+    }
+}
+
+impl GeneralizedLinearMixedModel {
+    /// The θ stage of a `fast` fit with BFGS from `start` (PIRLS to
+    /// `tol`), on θ̃. The model's nAGQ must be 1 (the Laplace objective).
+    pub(super) fn theta_stage_bfgs(
+        &mut self,
+        start: &[f64],
+        max_evaluations: usize,
+        tol: f64,
+        log: &mut FitLog,
+        interrupt: &Interrupt,
+    ) -> Result<(GradientResult, StageRecord)> {
+        let bfgs = theta_bfgs(&self.layout, max_evaluations, interrupt);
+        let scaling = ThetaScaling::new(&self.layout);
+        let (lower, upper) = (self.layout.lower(), self.layout.upper());
+        let before = self.factorizations;
+        let mut objective = LaplaceObjective {
+            model: self,
+            map: None,
+            tol,
+            log,
+        };
+        let (result, mut stage) = scaling.run_gradient_stage(
+            Stage::Theta,
+            &bfgs,
+            &mut objective,
+            start,
+            &lower,
+            &upper,
+            interrupt,
+        )?;
+        stage.factorizations = self.factorizations - before;
+        Ok((result, stage))
+    }
+
+    /// The joint (β, θ) stage with BFGS from the current β and `theta`
+    /// (the state of an evaluation there, whose R_X whitens β). Returns
+    /// (β, θ) at the best point, its Laplace objective and the record.
+    pub(super) fn joint_stage_bfgs(
+        &mut self,
+        theta: &[f64],
+        max_evaluations: usize,
+        tol: f64,
+        log: &mut FitLog,
+        interrupt: &Interrupt,
+    ) -> Result<(Vec<f64>, Vec<f64>, GradientResult, StageRecord)> {
+        let p = self.beta.len();
+        let scaling = ThetaScaling::new(&self.layout);
+        let map = JointMap::unshifted_theta(self);
+        let theta_method = theta_bfgs(&self.layout, max_evaluations, interrupt);
+        let sign_symmetries = theta_method
+            .sign_symmetries
+            .iter()
+            .map(|s| SignSymmetry {
+                pivot: s.pivot + p,
+                others: s.others.iter().map(|i| i + p).collect(),
+            })
+            .collect();
+        let scales: Vec<f64> = std::iter::repeat_n(1.0, p)
+            .chain(scaling.units().iter().copied())
+            .collect();
+        let bfgs = Bfgs {
+            scales: Some(scales),
+            sign_symmetries,
+            initial_curvature: Some(JOINT_CURVATURE),
+            gtol: JOINT_GTOL,
+            ..theta_method
+        };
+        let x0: Vec<f64> = std::iter::repeat_n(0.0, p)
+            .chain(theta.iter().copied())
+            .collect();
+        let lower = map.lower(&self.layout.lower());
+        let upper = vec![f64::INFINITY; x0.len()];
+        let before = self.factorizations;
+        let mut objective = LaplaceObjective {
+            model: self,
+            map: Some(&map),
+            tol,
+            log,
+        };
+        let (result, mut stage) = run_gradient_stage(
+            Stage::Joint,
+            &bfgs,
+            &mut objective,
+            &x0,
+            &lower,
+            &upper,
+            interrupt,
+        )?;
+        stage.factorizations = self.factorizations - before;
+        let par = map.params(&result.x);
+        let (b, th) = par.split_at(p);
+        Ok((b.to_vec(), th.to_vec(), result, stage))
+    }
+}

@@ -1,0 +1,202 @@
+//! A compact little-endian byte form of [`PartialA`], so that partial sums
+//! computed on other processes or machines (Dask workers) can be sent back
+//! and summed.
+
+use super::partial::{PairSums, PartialA, TermSums};
+use crate::error::{Error, Result};
+
+/// First bytes of every serialized partial (format version 1).
+const MAGIC: &[u8; 8] = b"MMPARTA1";
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u64(&mut self, x: u64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn f64(&mut self, x: f64) {
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn f64s(&mut self, v: &[f64]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|&x| self.f64(x));
+    }
+    fn strs(&mut self, v: &[String]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|s| self.str(s));
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, k: usize) -> Result<&[u8]> {
+        let end = self.at.checked_add(k).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| Error::Data("partial sums: the bytes end too early".into()))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+    }
+    fn len(&mut self) -> Result<usize> {
+        let k = self.u64()? as usize;
+        if k > self.bytes.len() {
+            return Err(Error::Data(
+                "partial sums: a length exceeds the bytes".into(),
+            ));
+        }
+        Ok(k)
+    }
+    fn f64(&mut self) -> Result<f64> {
+        Ok(f64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+    }
+    fn str(&mut self) -> Result<String> {
+        let k = self.len()?;
+        String::from_utf8(self.take(k)?.to_vec())
+            .map_err(|_| Error::Data("partial sums: a label is not UTF-8".into()))
+    }
+    fn f64s(&mut self) -> Result<Vec<f64>> {
+        let k = self.len()?;
+        (0..k).map(|_| self.f64()).collect()
+    }
+    fn strs(&mut self) -> Result<Vec<String>> {
+        let k = self.len()?;
+        (0..k).map(|_| self.str()).collect()
+    }
+}
+
+impl PartialA {
+    /// The sums as bytes (read back by [`PartialA::from_bytes`]).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer(MAGIC.to_vec());
+        w.u64(self.nobs);
+        w.u64(self.input_rows);
+        w.u64(self.missing.len() as u64);
+        for (c, k) in &self.missing {
+            w.str(c);
+            w.u64(*k);
+        }
+        w.f64s(&[self.y_stats.0, self.y_stats.1, self.y_stats.2]);
+        w.strs(&self.x_names);
+        w.u64(self.term_of.len() as u64);
+        self.term_of
+            .iter()
+            .for_each(|t| w.u64(t.map_or(u64::MAX, |t| t as u64)));
+        w.f64s(&self.xy_xy);
+        w.u64(self.terms.len() as u64);
+        for t in &self.terms {
+            w.str(&t.grouping);
+            w.strs(&t.column_names);
+            w.u64(t.theta_index.len() as u64);
+            for &(r, c) in &t.theta_index {
+                w.u64(r as u64);
+                w.u64(c as u64);
+            }
+            w.strs(&t.labels);
+            for key in &t.keys {
+                w.f64s(key);
+            }
+            w.f64s(&t.diag);
+            w.f64s(&t.xyz);
+            for &(ss, k) in &t.zsq {
+                w.f64(ss);
+                w.u64(k);
+            }
+            for p in &t.pairs {
+                w.u64(p.index.len() as u64);
+                for (&key, &idx) in &p.index {
+                    w.u64(key);
+                    w.u64(idx as u64);
+                }
+                w.f64s(&p.data);
+            }
+        }
+        w.0
+    }
+
+    /// Read sums written by [`PartialA::to_bytes`]; a data error when the
+    /// bytes are not such sums.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(Error::Data(
+                "these bytes are not the partial sums of a streamed model".into(),
+            ));
+        }
+        let nobs = r.u64()?;
+        let input_rows = r.u64()?;
+        let nmissing = r.len()?;
+        let missing = (0..nmissing)
+            .map(|_| Ok((r.str()?, r.u64()?)))
+            .collect::<Result<Vec<_>>>()?;
+        let ys = r.f64s()?;
+        if ys.len() != 3 {
+            return Err(Error::Data(
+                "partial sums: malformed response summary".into(),
+            ));
+        }
+        let x_names = r.strs()?;
+        let nterm_of = r.len()?;
+        let term_of = (0..nterm_of)
+            .map(|_| r.u64().map(|t| (t != u64::MAX).then_some(t as usize)))
+            .collect::<Result<Vec<_>>>()?;
+        let xy_xy = r.f64s()?;
+        let nterms = r.len()?;
+        let mut terms: Vec<TermSums> = Vec::with_capacity(nterms);
+        for t in 0..nterms {
+            let grouping = r.str()?;
+            let column_names = r.strs()?;
+            let nth = r.len()?;
+            let theta_index = (0..nth)
+                .map(|_| Ok((r.u64()? as usize, r.u64()? as usize)))
+                .collect::<Result<Vec<_>>>()?;
+            let mut sums = TermSums::new(grouping, column_names, theta_index, t);
+            let labels = r.strs()?;
+            let keys = (0..labels.len())
+                .map(|_| r.f64s())
+                .collect::<Result<Vec<_>>>()?;
+            sums.register(&keys, &labels, x_names.len() + 1);
+            let (diag, xyz) = (r.f64s()?, r.f64s()?);
+            if diag.len() != sums.diag.len() || xyz.len() != sums.xyz.len() {
+                return Err(Error::Data("partial sums: malformed term sums".into()));
+            }
+            (sums.diag, sums.xyz) = (diag, xyz);
+            for c in 0..sums.v() {
+                sums.zsq[c] = (r.f64()?, r.u64()?);
+            }
+            for s in 0..t {
+                let npairs = r.len()?;
+                let mut pairs = PairSums::default();
+                for _ in 0..npairs {
+                    let key = r.u64()?;
+                    pairs.index.insert(key, r.u64()? as u32);
+                }
+                pairs.data = r.f64s()?;
+                if pairs.data.len() != npairs * sums.v() * terms[s].v() {
+                    return Err(Error::Data("partial sums: malformed pair sums".into()));
+                }
+                sums.pairs[s] = pairs;
+            }
+            terms.push(sums);
+        }
+        Ok(PartialA {
+            nobs,
+            input_rows,
+            missing,
+            y_stats: (ys[0], ys[1], ys[2]),
+            x_names,
+            term_of,
+            xy_xy,
+            terms,
+        })
+    }
+}
