@@ -150,8 +150,20 @@ def test_bad_responses_name_the_row():
         mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="logit"))
     assert err.value.parameter == "link"
     with pytest.raises(mm.ArgumentError) as err:
-        mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="log"), nagq=5)
+        mm.glmm(TICKS, mm.dataset("grouseticks"), family=mm.NegativeBinomial(), nagq=5)
     assert err.value.parameter == "nagq"
+
+
+def test_adaptive_quadrature_gamma():
+    # nAGQ > 1 for one scalar term: the fit reaches R's maximum of the
+    # numerically integrated likelihood (tests/fixtures/disp_agq.json, written by
+    # generate_dispersion_agq.R; −2 log L to 1e-8, φ and θ to 1e-4 relative).
+    ref = fixture("disp_agq")["cases"][0]["exact_fit"]
+    m = mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="log"), nagq=25)
+    assert m.nagq == 25
+    assert m.objective == pytest.approx(ref["objective"], rel=1e-8)
+    assert m.dispersion == pytest.approx(ref["phi"], rel=1e-4)
+    assert m.theta[0] == pytest.approx(ref["theta"][0], rel=1e-4)
 
 
 def test_command_line_gamma():
