@@ -116,7 +116,10 @@ fn agq_fit_reaches_integrated_likelihood_maximum() {
     assert_rel(ours, theirs, 1e-8, "objective");
     let se = m.stderror();
     for (i, (b, t)) in m.beta().iter().zip(floats(&reference["beta"])).enumerate() {
-        assert!((b - t).abs() <= 1e-4 * t.abs().max(se[i]), "beta {b} vs {t}");
+        assert!(
+            (b - t).abs() <= 1e-4 * t.abs().max(se[i]),
+            "beta {b} vs {t}"
+        );
     }
     assert_rel(m.theta()[0], floats(&reference["theta"])[0], 1e-4, "theta");
     let phi = m.dispersion().unwrap();

@@ -248,9 +248,13 @@ mod tests {
     #[test]
     fn one_node_is_laplace_for_dispersion_families() {
         let n = 120;
-        let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 23) as f64 / 11.0 - 1.0).collect();
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i * 37) % 23) as f64 / 11.0 - 1.0)
+            .collect();
         let g: Vec<String> = (0..n).map(|i| format!("g{}", i % 12)).collect();
-        let noise: Vec<f64> = (0..n).map(|i| ((i * 53) % 29) as f64 / 14.0 - 1.0).collect();
+        let noise: Vec<f64> = (0..n)
+            .map(|i| ((i * 53) % 29) as f64 / 14.0 - 1.0)
+            .collect();
         let cases = [
             (Family::Gamma, Link::Log, 0.3, 0.05),
             (Family::InverseGaussian, Link::Log, 0.3, 0.02),
