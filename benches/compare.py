@@ -1222,7 +1222,7 @@ def main() -> int:
                 res["error"]
                 if "error" in res
                 else f"best {fmt_s(res['seconds'])} x{res['runs']}, "
-                f"objective {res['objective']:.6f}"
+                f"objective {res.get('objective', res.get('other_objective')):.6f}"
             ),
             file=sys.stderr,
             flush=True,

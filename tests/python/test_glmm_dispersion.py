@@ -191,3 +191,26 @@ def test_profile_is_refused(nb_fit):
     with pytest.raises(mm.ArgumentError) as err:
         mm.profile(nb_fit)
     assert err.value.parameter == "model"
+
+
+def test_bootstrap_has_the_dispersion(gamma_fit):
+    # Replicate k is the refit to simulate's column k: its φ is that refit's φ (the
+    # fits themselves are checked against glmmTMB above); φ is a confint row too.
+    b = mm.parametricbootstrap(gamma_fit, 3, seed=5, progress=False)
+    y = gamma_fit.simulate(seed=5, n=3)
+    data = mm.dataset("sleepstudy")
+    for k in range(3):
+        d = data.with_columns(pl.Series("Reaction", y[:, k]))
+        copy = mm.glmm(SLEEP, d, family=mm.Gamma(link="log"))
+        row = b.table.row(k, named=True)
+        assert row["phi"] == pytest.approx(copy.dispersion, rel=1e-10)
+        assert row["objective"] == pytest.approx(copy.objective, rel=1e-10)
+    ci = b.confint(method="percentile")
+    phi_row = ci.filter(pl.col("parameter") == "phi")
+    assert phi_row["estimate"][0] == gamma_fit.dispersion
+    assert (
+        "phi"
+        not in mm.parametricbootstrap(
+            mm.lmm(SLEEP, mm.dataset("sleepstudy")), 2, seed=1, progress=False
+        ).table.columns
+    )
