@@ -214,3 +214,13 @@ def test_bootstrap_has_the_dispersion(gamma_fit):
             mm.lmm(SLEEP, mm.dataset("sleepstudy")), 2, seed=1, progress=False
         ).table.columns
     )
+
+
+def test_r2_and_icc_refuse_the_dispersion_families(gamma_fit, nb_fit):
+    # performance's distribution-specific variances of Gamma and NB2 are not
+    # implemented: a typed refusal naming the model, not a number.
+    for m in (gamma_fit, nb_fit):
+        for f in (mm.r2, mm.icc):
+            with pytest.raises(mm.ArgumentError) as err:
+                f(m)
+            assert err.value.parameter == "model"
