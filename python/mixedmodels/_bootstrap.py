@@ -26,7 +26,7 @@ from ._validate import _choice, check_arguments
 FORMAT = "mixedmodels-parametric-bootstrap"
 VERSION = 1
 # Columns of the table besides the parameters.
-RESERVED = ("replicate", "objective", "sigma", "converged", "warning")
+RESERVED = ("replicate", "objective", "sigma", "phi", "converged", "warning")
 DTYPES = {"Int64": pl.Int64, "Float64": pl.Float64, "Boolean": pl.Boolean, "String": pl.String}
 
 
@@ -159,7 +159,9 @@ class ParametricBootstrap:
     ----------
     table : polars.DataFrame
         One row per replicate: ``replicate`` (k, from 0), ``objective``, ``sigma`` (models
-        with a residual standard deviation), the fixed effects by their names, θ by lme4's
+        with a residual standard deviation), ``phi`` (the dispersion of a GLMM family
+        with one: Gamma, inverse Gaussian, negative binomial, Gaussian with a link;
+        also a row of ``confint``), the fixed effects by their names, θ by lme4's
         names (``Subject.(Intercept)``, ...), the variance components by lme4's
         ``confint(oldNames=FALSE)`` names (``sd_(Intercept)|Subject``,
         ``cor_Days.(Intercept)|Subject``), ``converged`` and ``warning``. A fixed effect
@@ -211,6 +213,8 @@ class ParametricBootstrap:
         }
         if raw["sigma"] is not None:
             columns["sigma"] = raw["sigma"]
+        if raw["dispersion"] is not None:
+            columns["phi"] = raw["dispersion"]
         for j, column in enumerate(beta_columns):
             columns[column] = raw["beta"][:, j]
         for j, name in enumerate(theta):
@@ -231,6 +235,8 @@ class ParametricBootstrap:
         parameters = [(c, c, v) for c, v in zip(comp, g["components"], strict=True)]
         if g["sigma"] is not None:
             parameters.append(("sigma", "sigma", g["sigma"]))
+        if g["dispersion"] is not None:
+            parameters.append(("phi", "phi", g["dispersion"]))
         parameters += [
             (name, column, v) for name, column, v in zip(coef, beta_columns, g["beta"], strict=True)
         ]

@@ -12,12 +12,19 @@
 //! over z ~ N(0, 1), evaluated by a k-point Gauss–Hermite rule for the normal
 //! density. Hence −2ℓ ≈ Σ_j [D_j(û_j) + log L_jj² − 2 log m_j] with m_j the
 //! quadrature sum; for k = 1 (m_j = 1) this is the Laplace approximation.
+//!
+//! For the families with a dispersion parameter φ the terms dᵢ are the full
+//! −2 wt log p(y | μ, φ) (constants included) and the adaptive scale comes
+//! from the observed information, as in their Laplace objective:
+//! L_jj² = 1 + λ² Σ_{i∈j} wtᵢ zᵢ² wᵢ with wᵢ = −∂² log p/∂η², the curvature of
+//! D_j/2 at û_j, formed per level (so observed weights of either sign are
+//! allowed as long as each level's curvature is positive).
 
 use std::sync::OnceLock;
 
-use super::observations::mu_and_deviances;
+use super::observations::{mu_and_deviances, mu_and_m2loglik};
 use super::GeneralizedLinearMixedModel;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Nodes and weights of the k-point Gauss–Hermite rule for the standard
 /// normal density: Σ wᵢ f(zᵢ) ≈ E f(Z), Z ~ N(0, 1), exact for polynomials of
@@ -129,11 +136,15 @@ impl GeneralizedLinearMixedModel {
     pub(crate) fn agq_deviance(&self, k: usize) -> Result<f64> {
         let term = &self.terms.random[0];
         let nl = term.nlevels();
-        let ldiag = self
-            .active_engine()
-            .scalar_term_diagonal(0)
-            .expect("a single scalar term's block of L is diagonal");
         let lam = self.engine.theta()[0];
+        let ldiag: Vec<f64> = if self.family.has_dispersion() {
+            self.observed_curvature_roots(lam)?
+        } else {
+            self.active_engine()
+                .scalar_term_diagonal(0)
+                .expect("a single scalar term's block of L is diagonal")
+                .to_vec()
+        };
         let sd: Vec<f64> = ldiag.iter().map(|d| 1.0 / d).collect();
         let mut devc0: Vec<f64> = self.u.iter().map(|u| u * u).collect();
         for (i, d) in self.devres.iter().enumerate() {
@@ -158,15 +169,20 @@ impl GeneralizedLinearMixedModel {
                 let l = term.refs[i] as usize;
                 eta[i] = self.eta[i] + lam * term.z[i] * z * sd[l];
             }
-            mu_and_deviances(
-                self.family,
-                self.link,
-                &eta,
-                &self.resp.y,
-                &self.resp.wt,
-                &mut mu,
-                &mut dev,
-            );
+            if self.family.has_dispersion() {
+                let fam = (self.family, self.link, self.phi);
+                mu_and_m2loglik(fam, &eta, &self.resp.y, &self.resp.wt, &mut mu, &mut dev);
+            } else {
+                mu_and_deviances(
+                    self.family,
+                    self.link,
+                    &eta,
+                    &self.resp.y,
+                    &self.resp.wt,
+                    &mut mu,
+                    &mut dev,
+                );
+            }
             for (i, d) in dev.iter().enumerate() {
                 devc[term.refs[i] as usize] += d;
             }
@@ -180,11 +196,111 @@ impl GeneralizedLinearMixedModel {
         }
         Ok(total)
     }
+
+    /// For a family with a dispersion parameter and one scalar term with
+    /// scale `lam`: per level j, √(1 + λ² Σ_{i∈j} wtᵢ zᵢ² wᵢ) with wᵢ the
+    /// observed information −∂² log p/∂η² at the conditional mode (the
+    /// diagonal of the Cholesky factor of the Laplace Hessian, which is
+    /// diagonal for one scalar term). An error if a level's curvature is not
+    /// positive (the mode is not a maximum there).
+    fn observed_curvature_roots(&self, lam: f64) -> Result<Vec<f64>> {
+        let term = &self.terms.random[0];
+        let mut h = vec![1.0; term.nlevels()];
+        for i in 0..self.eta.len() {
+            let (_, w) = self.family.eta_score_weight(
+                self.link,
+                self.resp.y[i],
+                self.mu[i],
+                self.eta[i],
+                self.phi,
+                true,
+            );
+            let zl = lam * term.z[i];
+            h[term.refs[i] as usize] += self.resp.wt[i] * zl * zl * w;
+        }
+        if let Some(j) = h.iter().position(|v| !(*v > 0.0 && v.is_finite())) {
+            return Err(Error::Convergence {
+                message: format!(
+                    "adaptive Gauss-Hermite quadrature for the {} family: the curvature of the \
+                     log-likelihood at the conditional mode of level {j} of {} is {} (not \
+                     positive) at θ = {:?}",
+                    self.family.name(),
+                    term.grouping,
+                    h[j],
+                    self.engine.theta()
+                ),
+            });
+        }
+        Ok(h.into_iter().map(f64::sqrt).collect())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::{Column, Data};
+    use crate::glmm::{Family, GlmmOptions, Link};
+
+    /// For the dispersion families the one-node rule is the Laplace
+    /// objective exactly (the same mode, curvature and log density), also
+    /// when some observed weights are negative (Gaussian with a log link and
+    /// responses beyond 2μ), where the Laplace path forms the Hessian densely.
+    #[test]
+    fn one_node_is_laplace_for_dispersion_families() {
+        let n = 120;
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i * 37) % 23) as f64 / 11.0 - 1.0)
+            .collect();
+        let g: Vec<String> = (0..n).map(|i| format!("g{}", i % 12)).collect();
+        let noise: Vec<f64> = (0..n)
+            .map(|i| ((i * 53) % 29) as f64 / 14.0 - 1.0)
+            .collect();
+        let cases = [
+            (Family::Gamma, Link::Log, 0.3, 0.05),
+            (Family::InverseGaussian, Link::Log, 0.3, 0.02),
+            (Family::NegativeBinomial, Link::Log, 0.5, 0.4),
+            (Family::Gaussian, Link::Log, 2.5, 1.5),
+        ];
+        for (family, link, noise_scale, phi) in cases {
+            let y: Vec<f64> = (0..n)
+                .map(|i| {
+                    let mu = (1.0 + 0.3 * x[i] + 0.2 * ((i % 12) as f64 / 6.0 - 1.0)).exp();
+                    let v = mu * (1.0 + noise_scale * noise[i]);
+                    if family == Family::NegativeBinomial {
+                        v.round()
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            let strs: Vec<&str> = g.iter().map(String::as_str).collect();
+            let data = Data::new()
+                .with_column("y", Column::numeric(y))
+                .unwrap()
+                .with_column("x", Column::numeric(x.clone()))
+                .unwrap()
+                .with_column("g", Column::from_strings(&strs))
+                .unwrap();
+            let mut m = GeneralizedLinearMixedModel::new(
+                "y ~ 1 + x + (1 | g)",
+                &data,
+                family,
+                Some(link),
+                &GlmmOptions::default(),
+            )
+            .unwrap();
+            m.set_dispersion(phi).unwrap();
+            let laplace = m.evaluate(&[0.3], Some(&[1.0, 0.3]), 1).unwrap();
+            let one = m.agq_deviance(1).unwrap();
+            assert!(
+                (one - laplace).abs() <= 1e-12 * laplace.abs(),
+                "{family:?}: {one} vs {laplace}"
+            );
+            // More nodes move the value (the test could fail).
+            let nine = m.agq_deviance(9).unwrap();
+            assert!((nine - laplace).abs() > 1e-9 * laplace.abs(), "{family:?}");
+        }
+    }
 
     #[test]
     fn gauss_hermite_integrates_normal_moments() {

@@ -165,7 +165,7 @@ impl GeneralizedLinearMixedModel {
         }
         let (fast, nagq) = (settings.fast, settings.nagq);
         self.check_nagq(nagq)?;
-        self.nagq = 1;
+        self.nagq = nagq;
         let timer = Instant::now();
         let lower = self.layout.lower();
         let start = self.layout.initial();
@@ -177,12 +177,12 @@ impl GeneralizedLinearMixedModel {
         // φ's start: the moment estimate at the fitted means of θ₀, twice.
         self.phi = 1.0;
         for _ in 0..2 {
-            self.evaluate(&start, None, 1)?;
+            self.evaluate(&start, None, nagq)?;
             self.phi = self
                 .family
                 .dispersion_start(&self.resp.y, &self.mu, &self.resp.wt);
         }
-        let finitial = self.evaluate(&start, None, 1)?;
+        let finitial = self.evaluate(&start, None, nagq)?;
         // Stage 1: (θ, log φ), β from PIRLS.
         let k = start.len();
         let mut bobyqa = theta_optimizer(
@@ -221,7 +221,7 @@ impl GeneralizedLinearMixedModel {
         let mut theta = result.x[..k].to_vec();
         let mut log_phi = result.x[k];
         self.phi = log_phi.exp();
-        let mut fmin = self.evaluate(&theta, None, 1)?;
+        let mut fmin = self.evaluate(&theta, None, nagq)?;
         if !fast {
             let before = self.factorizations;
             let p = self.beta.len();
@@ -256,14 +256,14 @@ impl GeneralizedLinearMixedModel {
             let (b, th) = par.split_at(p);
             let lp = phi0 + LOG_PHI_STEP * result.x[p + k];
             self.phi = lp.exp();
-            let f2 = self.evaluate(th, Some(b), 1)?;
+            let f2 = self.evaluate(th, Some(b), nagq)?;
             if f2 <= fmin {
                 theta = th.to_vec();
                 log_phi = lp;
                 fmin = f2;
             } else {
                 self.phi = log_phi.exp();
-                fmin = self.evaluate(&theta, None, 1)?;
+                fmin = self.evaluate(&theta, None, nagq)?;
             }
         }
         self.phi = log_phi.exp();
@@ -279,12 +279,12 @@ impl GeneralizedLinearMixedModel {
         // The KKT certificate in (β, θ) at the optimal φ.
         let (theta, beta_opt, certificate) =
             self.certificate(settings, theta, beta_opt, fz, &interrupt)?;
-        let fmin = self.evaluate(&theta, beta_opt.as_deref(), 1)?;
+        let fmin = self.evaluate(&theta, beta_opt.as_deref(), nagq)?;
         let final_beta = self.beta.clone();
         if !fast {
             self.phi_log_se = self.log_phi_stderror(&theta, &final_beta);
             // Leave the state at the optimum.
-            self.evaluate(&theta, Some(&final_beta), 1)?;
+            self.evaluate(&theta, Some(&final_beta), nagq)?;
         }
         self.fast = fast;
         Ok(FitRecord {

@@ -52,6 +52,10 @@ impl MixedModel for GeneralizedLinearMixedModel {
         None
     }
 
+    fn dispersion_parameter(&self) -> Option<f64> {
+        self.dispersion()
+    }
+
     /// (R_XᵀR_X)⁻¹ at the conditional modes (MixedModels.jl's `vcov`, lme4's
     /// `vcov(m, use.hessian = FALSE)`).
     fn unscaled_vcov(&self) -> Vec<f64> {

@@ -61,7 +61,7 @@ impl GeneralizedLinearMixedModel {
     /// The objective at the current state, after PIRLS: the Laplace deviance
     /// Σ dᵢ + ‖û‖² + log|L_Z|² or, for nAGQ > 1, its adaptive Gauss–Hermite version.
     pub(crate) fn current_objective(&self) -> Result<f64> {
-        if self.family.has_dispersion() && !self.observed_weights {
+        if self.family.has_dispersion() && !self.observed_weights && self.nagq <= 1 {
             return self.objective_with_signed_weights();
         }
         if self.nagq <= 1 {

@@ -364,16 +364,6 @@ impl GeneralizedLinearMixedModel {
     /// Refuse an nAGQ this model cannot use: nAGQ = 0 is not an approximation
     /// of the likelihood, nAGQ > 1 needs a single scalar random-effects term.
     pub(crate) fn check_nagq(&self, nagq: usize) -> Result<()> {
-        if nagq > 1 && self.family.has_dispersion() {
-            return Err(Error::argument(
-                "nagq",
-                format!(
-                    "nAGQ = {nagq} > 1 is not available for the {} family (a family with a \
-                     dispersion parameter); use the Laplace approximation (nAGQ = 1)",
-                    self.family.name()
-                ),
-            ));
-        }
         if nagq == 0 {
             return Err(Error::argument(
                 "nagq",

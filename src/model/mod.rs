@@ -100,6 +100,13 @@ pub trait MixedModel {
     /// components (None for families without one).
     fn residual_sd(&self) -> Option<f64>;
 
+    /// The dispersion parameter φ of a GLMM family that has one (Gamma,
+    /// inverse Gaussian, NB2, Gaussian with a link); None otherwise (the
+    /// default, and every linear mixed model: its σ is `residual_sd`).
+    fn dispersion_parameter(&self) -> Option<f64> {
+        None
+    }
+
     /// Unscaled covariance of β̂ ((R_XᵀR_X)⁻¹), row-major p × p.
     fn unscaled_vcov(&self) -> Vec<f64>;
 

@@ -15,7 +15,8 @@ use crate::inference::bootstrap::{
 
 /// Run the bootstrap of `m`. `progress` (if any) is shown the number of
 /// replicates done (see `python::progress`); if its callable raises, the
-/// bootstrap stops and the exception propagates. Returns a dict: `objective`, `sigma` (None without one),
+/// bootstrap stops and the exception propagates. Returns a dict: `objective`, `sigma` and
+/// `dispersion` (None without one),
 /// `beta`, `theta`, `components` (n × p, n × k, n × k arrays), `converged`,
 /// `warning`, the names (`coef_names`, `theta_names`, `component_names`)
 /// and `generating` (the values drawn from, same keys).
@@ -48,6 +49,8 @@ pub fn run<'py, M: Refit>(
     d.set_item("objective", PyArray1::from_vec(py, objective))?;
     let sigma: Option<Vec<f64>> = b.replicates.iter().map(|r| r.sigma).collect();
     d.set_item("sigma", sigma.map(|s| PyArray1::from_vec(py, s)))?;
+    let dispersion: Option<Vec<f64>> = b.replicates.iter().map(|r| r.dispersion).collect();
+    d.set_item("dispersion", dispersion.map(|s| PyArray1::from_vec(py, s)))?;
     d.set_item("beta", rows(&|r| &r.beta, p))?;
     d.set_item("theta", rows(&|r| &r.theta, k))?;
     d.set_item("components", rows(&|r| &r.components, k))?;
@@ -61,6 +64,7 @@ pub fn run<'py, M: Refit>(
     let g = PyDict::new(py);
     g.set_item("objective", b.generating.objective)?;
     g.set_item("sigma", b.generating.sigma)?;
+    g.set_item("dispersion", b.generating.dispersion)?;
     g.set_item("beta", &b.generating.beta)?;
     g.set_item("theta", &b.generating.theta)?;
     g.set_item("components", &b.generating.components)?;

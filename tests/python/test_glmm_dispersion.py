@@ -150,8 +150,20 @@ def test_bad_responses_name_the_row():
         mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="logit"))
     assert err.value.parameter == "link"
     with pytest.raises(mm.ArgumentError) as err:
-        mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="log"), nagq=5)
+        mm.glmm(TICKS, mm.dataset("grouseticks"), family=mm.NegativeBinomial(), nagq=5)
     assert err.value.parameter == "nagq"
+
+
+def test_adaptive_quadrature_gamma():
+    # nAGQ > 1 for one scalar term: the fit reaches R's maximum of the
+    # numerically integrated likelihood (tests/fixtures/disp_agq.json, written by
+    # generate_dispersion_agq.R; −2 log L to 1e-8, φ and θ to 1e-4 relative).
+    ref = fixture("disp_agq")["cases"][0]["exact_fit"]
+    m = mm.glmm(SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="log"), nagq=25)
+    assert m.nagq == 25
+    assert m.objective == pytest.approx(ref["objective"], rel=1e-8)
+    assert m.dispersion == pytest.approx(ref["phi"], rel=1e-4)
+    assert m.theta[0] == pytest.approx(ref["theta"][0], rel=1e-4)
 
 
 def test_command_line_gamma():
@@ -179,3 +191,36 @@ def test_profile_is_refused(nb_fit):
     with pytest.raises(mm.ArgumentError) as err:
         mm.profile(nb_fit)
     assert err.value.parameter == "model"
+
+
+def test_bootstrap_has_the_dispersion(gamma_fit):
+    # Replicate k is the refit to simulate's column k: its φ is that refit's φ (the
+    # fits themselves are checked against glmmTMB above); φ is a confint row too.
+    b = mm.parametricbootstrap(gamma_fit, 3, seed=5, progress=False)
+    y = gamma_fit.simulate(seed=5, n=3)
+    data = mm.dataset("sleepstudy")
+    for k in range(3):
+        d = data.with_columns(pl.Series("Reaction", y[:, k]))
+        copy = mm.glmm(SLEEP, d, family=mm.Gamma(link="log"))
+        row = b.table.row(k, named=True)
+        assert row["phi"] == pytest.approx(copy.dispersion, rel=1e-10)
+        assert row["objective"] == pytest.approx(copy.objective, rel=1e-10)
+    ci = b.confint(method="percentile")
+    phi_row = ci.filter(pl.col("parameter") == "phi")
+    assert phi_row["estimate"][0] == gamma_fit.dispersion
+    assert (
+        "phi"
+        not in mm.parametricbootstrap(
+            mm.lmm(SLEEP, mm.dataset("sleepstudy")), 2, seed=1, progress=False
+        ).table.columns
+    )
+
+
+def test_r2_and_icc_refuse_the_dispersion_families(gamma_fit, nb_fit):
+    # performance's distribution-specific variances of Gamma and NB2 are not
+    # implemented: a typed refusal naming the model, not a number.
+    for m in (gamma_fit, nb_fit):
+        for f in (mm.r2, mm.icc):
+            with pytest.raises(mm.ArgumentError) as err:
+                f(m)
+            assert err.value.parameter == "model"

@@ -30,6 +30,7 @@ fn same_values(a: &GeneratingValues, b: &GeneratingValues) -> bool {
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     a.objective.to_bits() == b.objective.to_bits()
         && a.sigma.map(f64::to_bits) == b.sigma.map(f64::to_bits)
+        && a.dispersion.map(f64::to_bits) == b.dispersion.map(f64::to_bits)
         && bits(&a.beta) == bits(&b.beta)
         && bits(&a.theta) == bits(&b.theta)
         && bits(&a.components) == bits(&b.components)
@@ -42,6 +43,8 @@ pub struct Replicate {
     pub objective: f64,
     /// The residual standard deviation (None for models without one).
     pub sigma: Option<f64>,
+    /// The dispersion φ̂ of a GLMM family that has one (None otherwise).
+    pub dispersion: Option<f64>,
     /// Fixed effects β̂.
     pub beta: Vec<f64>,
     /// Covariance parameters θ̂.
@@ -62,6 +65,8 @@ pub struct GeneratingValues {
     pub objective: f64,
     /// σ (None for models without one).
     pub sigma: Option<f64>,
+    /// φ of a GLMM family with a dispersion parameter (None otherwise).
+    pub dispersion: Option<f64>,
     /// β.
     pub beta: Vec<f64>,
     /// θ.

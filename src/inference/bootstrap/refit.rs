@@ -93,6 +93,7 @@ impl Replicate {
         Replicate {
             objective: m.objective(),
             sigma: m.residual_sd(),
+            dispersion: m.dispersion_parameter(),
             beta: m.beta(),
             theta: m.theta().to_vec(),
             components: variance_components(m.layout(), &m.varcorr()),
@@ -107,6 +108,7 @@ impl Replicate {
         Replicate {
             objective: f64::NAN,
             sigma: m.residual_sd().map(|_| f64::NAN),
+            dispersion: m.dispersion_parameter().map(|_| f64::NAN),
             beta: nan(m.terms().fixed.rank()),
             theta: nan(m.layout().len()),
             components: nan(m.layout().len()),

@@ -211,6 +211,7 @@ fn generating_values<M: MixedModel>(m: &M, options: &BootstrapOptions) -> Genera
     GeneratingValues {
         objective: m.objective(),
         sigma,
+        dispersion: m.dispersion_parameter(),
         beta: options.beta.clone().unwrap_or_else(|| m.beta()),
         components: super::variance_components(m.layout(), &vc),
         theta,
