@@ -18,14 +18,14 @@
 //! row (dropping the row would change the design for that response only).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 
 use super::{LinearMixedModel, LmmOptions};
 use crate::data::{Column, Data};
 use crate::error::{Error, Result};
 use crate::inference::bootstrap::Replicate;
-use crate::interrupt::{Interrupt, POLL_INTERVAL};
+use crate::interrupt::Interrupt;
 use crate::model::{FitSettings, MixedModel, OptimizerChoice};
+use crate::parallel::run_on_copies;
 
 /// The name of the placeholder response column of [`design`].
 pub const PLACEHOLDER_RESPONSE: &str = "mixedmodels_many_response_placeholder";
@@ -106,7 +106,7 @@ pub fn design(formula: &str, data: &Data, options: &LmmOptions) -> Result<Linear
 
 /// Fit `design` to each of `responses` (see the [module](self) description).
 /// `progress` is called on this thread with the number of responses done,
-/// about every [`POLL_INTERVAL`] and once at the end; `interrupt` is polled
+/// about every [`POLL_INTERVAL`](crate::interrupt::POLL_INTERVAL) and once at the end; `interrupt` is polled
 /// as often and, once set, stops the workers within a fit.
 ///
 /// Errors, before any fit: [`Error::Column`] for a response whose length is
@@ -147,11 +147,6 @@ pub fn fit_many(
             "REML needs at least one fixed-effects coefficient; the design has none",
         ));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("mixedmodels-many-{i}"))
-        .build()
-        .map_err(|e| Error::argument("threads", format!("cannot start {threads} threads: {e}")))?;
     let workers: Vec<(LinearMixedModel, Interrupt)> = (0..threads)
         .map(|_| {
             let mut w = design.clone();
@@ -161,7 +156,6 @@ pub fn fit_many(
             (w, flag)
         })
         .collect();
-    let flags: Vec<Interrupt> = workers.iter().map(|(_, f)| f.clone()).collect();
     interrupt.reset();
     let job = Job {
         responses,
@@ -170,46 +164,14 @@ pub fn fit_many(
         done: AtomicUsize::new(0),
         stop: interrupt,
     };
-    let (tx, rx) = mpsc::channel::<Result<Vec<(usize, ResponseFit)>>>();
-    let mut finished = Vec::with_capacity(threads);
-    pool.in_place_scope(|s| {
-        for (model, _) in workers {
-            let tx = tx.clone();
-            let job = &job;
-            s.spawn(move |_| {
-                let _ = tx.send(job.work(model));
-            });
-        }
-        drop(tx);
-        while finished.len() < threads {
-            match rx.recv_timeout(POLL_INTERVAL) {
-                Ok(r) => finished.push(r),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-            if interrupt.poll() {
-                // Re-sent every tick: a worker clears its flag when a fit starts.
-                flags.iter().for_each(Interrupt::trigger);
-            }
-            progress(job.done.load(Ordering::Relaxed));
-        }
-    });
-    if interrupt.is_triggered() {
-        return Err(Error::Interrupted);
-    }
-    let mut rows = Vec::with_capacity(n);
-    for r in finished {
-        rows.extend(r?);
-    }
-    if rows.len() != n {
-        return Err(Error::Interrupted);
-    }
-    rows.sort_by_key(|(k, _)| *k);
+    let fits = run_on_copies("many", workers, interrupt, &job.done, n, progress, &|m| {
+        job.work(m)
+    })?;
     Ok(ManyFits {
         responses: responses.iter().map(|r| r.name.to_string()).collect(),
         coef_names: design.coef_names(),
         theta_names: design.layout().names().to_vec(),
-        fits: rows.into_iter().map(|(_, f)| f).collect(),
+        fits,
     })
 }
 

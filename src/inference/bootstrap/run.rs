@@ -3,12 +3,12 @@
 //! the calling thread reports progress and watches for interruption.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc;
 
 use super::{GeneratingValues, ParametricBootstrap, Refit, Replicate};
 use crate::error::{Error, Result};
-use crate::interrupt::{Interrupt, POLL_INTERVAL};
+use crate::interrupt::Interrupt;
 use crate::model::{FitSettings, MixedModel, Simulator, VarCorr};
+use crate::parallel::run_on_copies;
 
 /// What to bootstrap: the number of replicates, the seed, the parameters to
 /// draw from (None: the fitted ones) and the threads to refit on.
@@ -35,7 +35,7 @@ pub struct BootstrapOptions {
 /// Draw `options.n` responses (replicates `options.first..options.first +
 /// options.n`) from the fitted model `m` and refit a copy of it to each (see the [module](super) description). `progress` is called
 /// on this thread with the number of replicates done, about every
-/// [`POLL_INTERVAL`] and once at the end, as is the interrupt's progress
+/// [`POLL_INTERVAL`](crate::interrupt::POLL_INTERVAL) and once at the end, as is the interrupt's progress
 /// sink (if any); `interrupt` is polled as often (its hook runs here) and,
 /// once set, stops the workers within a fit.
 ///
@@ -78,11 +78,6 @@ pub fn parametric_bootstrap<M: Refit>(
         .threads
         .unwrap_or_else(rayon::current_num_threads)
         .min(n);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("mixedmodels-bootstrap-{i}"))
-        .build()
-        .map_err(|e| Error::argument("threads", format!("cannot start {threads} threads: {e}")))?;
     let workers: Vec<(M, Interrupt)> = (0..threads)
         .map(|_| {
             let mut w = m.clone();
@@ -92,12 +87,10 @@ pub fn parametric_bootstrap<M: Refit>(
             (w, flag)
         })
         .collect();
-    let flags: Vec<Interrupt> = workers.iter().map(|(_, f)| f.clone()).collect();
     interrupt.reset();
     interrupt.progress().inspect(|p| p.units(0, n));
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<Result<Vec<(usize, Replicate)>>>();
     let job = Job {
         simulator: &simulator,
         settings: &settings,
@@ -108,43 +101,13 @@ pub fn parametric_bootstrap<M: Refit>(
         done: &done,
         stop: interrupt,
     };
-    let mut finished = Vec::with_capacity(threads);
-    pool.in_place_scope(|s| {
-        for (model, _) in workers {
-            let tx = tx.clone();
-            let job = &job;
-            s.spawn(move |_| {
-                let _ = tx.send(job.work(model));
-            });
-        }
-        drop(tx);
-        while finished.len() < threads {
-            match rx.recv_timeout(POLL_INTERVAL) {
-                Ok(r) => finished.push(r),
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-            if interrupt.poll() {
-                // Re-sent every tick: a worker clears its flag when a fit starts.
-                flags.iter().for_each(Interrupt::trigger);
-            }
-            let done = done.load(Ordering::Relaxed);
-            interrupt.progress().inspect(|p| p.units(done, n));
-            progress(done);
-        }
-    });
-    if interrupt.is_triggered() {
-        return Err(Error::Interrupted);
-    }
-    let mut rows = Vec::with_capacity(n);
-    for r in finished {
-        rows.extend(r?);
-    }
-    rows.sort_by_key(|(k, _)| *k);
-    if rows.len() != n {
-        // Only an interruption stops a worker early.
-        return Err(Error::Interrupted);
-    }
+    let mut tick = |done: usize| {
+        interrupt.progress().inspect(|p| p.units(done, n));
+        progress(done);
+    };
+    let replicates = run_on_copies("bootstrap", workers, interrupt, &done, n, &mut tick, &|m| {
+        job.work(m)
+    })?;
     Ok(ParametricBootstrap {
         seed: options.seed,
         first,
@@ -152,7 +115,7 @@ pub fn parametric_bootstrap<M: Refit>(
         theta_names: m.layout().names().to_vec(),
         component_names: m.layout().component_names().to_vec(),
         generating,
-        replicates: rows.into_iter().map(|(_, r)| r).collect(),
+        replicates,
     })
 }
 
