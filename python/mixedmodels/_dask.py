@@ -13,8 +13,8 @@ from typing import Any
 import polars as pl
 
 from . import _core
+from ._chunks import check_present, encode_chunk, is_string_like, new_builder
 from ._errors import MissingDependencyError
-from ._stream import check_present, encode_chunk, is_string_like, new_builder
 
 
 def _require_dask() -> Any:

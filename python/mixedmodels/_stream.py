@@ -20,9 +20,9 @@ from typing import Any
 import polars as pl
 
 from . import _core
-from ._contrasts import contrast_specs
-from ._data import encode_columns, to_polars
-from ._errors import ArgumentError, ArgumentTypeError, DataError
+from ._chunks import check_present, encode_chunk, is_string_like, new_builder
+from ._data import to_polars
+from ._errors import ArgumentError, ArgumentTypeError
 
 #: Rows per chunk when streaming without ``chunk_rows``.
 DEFAULT_CHUNK_ROWS = 1_000_000
@@ -77,21 +77,6 @@ def used_columns(formula: str) -> list[str]:
     return list(_core.describe_formula(formula)["variables"])
 
 
-def check_present(schema_names: list[str], names: list[str]) -> None:
-    """A DataError naming the first formula column missing from the data."""
-    for name in names:
-        if name not in schema_names:
-            shown = ", ".join(schema_names[:12]) + (" …" if len(schema_names) > 12 else "")
-            raise DataError(
-                f"column `{name}` not found in the data (columns: {shown})", column=name
-            )
-
-
-def is_string_like(dtype: Any) -> bool:
-    """Does a column of this type get its levels from its values (sorted)?"""
-    return dtype == pl.String or isinstance(dtype, pl.Categorical)
-
-
 def level_lists(lazy: pl.LazyFrame, names: list[str]) -> dict[str, list[str]]:
     """Pass 1: the sorted distinct values of every String or Categorical column in
     ``names`` (the level order of the in-memory path), in one streaming query."""
@@ -107,40 +92,11 @@ def level_lists(lazy: pl.LazyFrame, names: list[str]) -> dict[str, list[str]]:
     return {n: sorted(row[n]) for n in strings}
 
 
-def encode_chunk(df: pl.DataFrame, names: list[str], levels: dict[str, list[str]]) -> dict:
-    """A chunk's columns encoded for the native module, string columns coded in the
-    levels of the whole data."""
-    casts = [pl.col(n).cast(pl.String).cast(pl.Enum(lv)) for n, lv in levels.items()]
-    if casts:
-        df = df.with_columns(casts)
-    return encode_columns(df, names)
-
-
 def chunks(lazy: pl.LazyFrame, names: list[str], chunk_rows: int) -> Iterator[pl.DataFrame]:
     """Pass 2: the used columns in chunks of at most ``chunk_rows`` rows."""
     for batch in lazy.select(names).collect_batches(chunk_size=chunk_rows):
         for start in range(0, batch.height, chunk_rows):
             yield batch.slice(start, chunk_rows)
-
-
-def new_builder(formula: str, options: dict) -> Any:
-    """A native builder for ``formula`` with the model's keyword options."""
-    for what in ("weights", "offset"):
-        if options.get(what) is not None:
-            raise ArgumentError(
-                f"{what} per row are not supported when the data are streamed in chunks "
-                "(use offset(...) in the formula for an offset column)",
-                parameter=what,
-            )
-    return _core.StreamBuilder(
-        formula,
-        contrast_specs(options.get("contrasts")),
-        options.get("sigma"),
-        options.get("missing", "drop"),
-        options.get("threads"),
-        options.get("_zerocorr"),
-        options.get("check_nobs", "error"),
-    )
 
 
 def build_streamed(formula: str, data: Any, chunk_rows: int | None, options: dict) -> Any:

@@ -22,9 +22,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::{LinearMixedModel, LmmOptions};
 use crate::data::{Column, Data};
 use crate::error::{Error, Result};
-use crate::inference::bootstrap::Replicate;
 use crate::interrupt::Interrupt;
-use crate::model::{FitSettings, MixedModel, OptimizerChoice};
+use crate::model::{FitEstimates, FitSettings, MixedModel, OptimizerChoice};
 use crate::parallel::run_on_copies;
 
 /// The name of the placeholder response column of [`design`].
@@ -65,7 +64,7 @@ pub struct Response<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResponseFit {
     /// Objective, σ, β, θ, variance components, convergence and warning.
-    pub estimates: Replicate,
+    pub estimates: FitEstimates,
     /// Objective evaluations of the fit (0 when it failed).
     pub evaluations: usize,
 }
@@ -241,12 +240,12 @@ impl Job<'_> {
                 .and_then(|()| model.fit_with(self.settings, None).map(|r| r.evaluations));
             let fit = match fitted {
                 Ok(evaluations) => ResponseFit {
-                    estimates: Replicate::of_fit(&model),
+                    estimates: FitEstimates::of_fit(&model),
                     evaluations,
                 },
                 Err(Error::Interrupted) => return Err(Error::Interrupted),
                 Err(e) => ResponseFit {
-                    estimates: Replicate::failed(&model, &e),
+                    estimates: FitEstimates::failed(&model, &e),
                     evaluations: 0,
                 },
             };

@@ -13,6 +13,7 @@
 pub mod certificate;
 pub mod collinearity;
 pub(crate) mod driver;
+mod estimates;
 mod influence;
 pub mod persist;
 mod predict;
@@ -25,6 +26,7 @@ pub mod variance;
 
 pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFICATE_TOL};
 pub use collinearity::{collinearity, Collinearity, VifRow};
+pub use estimates::{variance_components, FitEstimates};
 pub use influence::Influence;
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{

@@ -19,8 +19,9 @@ pub mod intervals;
 mod refit;
 mod run;
 
+pub use crate::model::{variance_components, FitEstimates};
 pub use intervals::{coverage_interval, IntervalMethod};
-pub use refit::{variance_components, Refit};
+pub use refit::Refit;
 pub use run::{parametric_bootstrap, BootstrapOptions};
 
 use crate::error::{Error, Result};
@@ -36,26 +37,8 @@ fn same_values(a: &GeneratingValues, b: &GeneratingValues) -> bool {
         && bits(&a.components) == bits(&b.components)
 }
 
-/// The estimates of one replicate (NaN everywhere for a fit that failed).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Replicate {
-    /// The objective at the optimum (−2ℓ, REML criterion or the GLMM's deviance).
-    pub objective: f64,
-    /// The residual standard deviation (None for models without one).
-    pub sigma: Option<f64>,
-    /// The dispersion φ̂ of a GLMM family that has one (None otherwise).
-    pub dispersion: Option<f64>,
-    /// Fixed effects β̂.
-    pub beta: Vec<f64>,
-    /// Covariance parameters θ̂.
-    pub theta: Vec<f64>,
-    /// θ̂ as variance components, one per θ entry (see [`variance_components`]).
-    pub components: Vec<f64>,
-    /// Did the optimizer converge and the convergence certificate not fail?
-    pub converged: bool,
-    /// Why the fit failed or did not converge, if it did not.
-    pub warning: Option<String>,
-}
+/// The estimates of one replicate: a refit's [`FitEstimates`].
+pub type Replicate = FitEstimates;
 
 /// The parameter values the responses were drawn from, in the shape of a
 /// replicate's estimates.
