@@ -273,6 +273,18 @@ impl PlsEngine {
         }
     }
 
+    /// The order of the largest dense diagonal block of L among the
+    /// random-effects terms (0 if there is none): the block that fills in
+    /// when grouping factors are crossed, whose selected inverse (for the
+    /// analytic gradient) costs the cube of its order.
+    pub fn largest_dense_block(&self) -> usize {
+        (0..self.structure.nterms)
+            .filter(|&k| matches!(self.l[tri(k, k)], Block::Dense(_)))
+            .map(|k| self.structure.block_size(k))
+            .max()
+            .unwrap_or(0)
+    }
+
     /// A description per block row of L: the kind of each block.
     pub fn block_description(&self) -> Vec<Vec<&'static str>> {
         let k = self.structure.nterms;

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import pathlib
 
+import numpy as np
+import polars as pl
 import pytest
 
 import mixedmodels as mm
@@ -79,3 +81,21 @@ def test_an_unknown_optimizer_is_refused(cbpp, value):
         m._core.fit(False, 1, value)
     assert e.value.parameter == "optimizer"
     assert not m._core.is_fitted
+
+
+def test_auto_keeps_bobyqa_when_crossed_factors_fill_a_large_dense_block():
+    # 600 × 300 crossed levels: L's block for the 300-level factor is dense and larger
+    # than the gradient's limit (its selected inverse would cost more than BFGS saves),
+    # so `auto` fits by BOBYQA; `bfgs` still may, to the same optimum.
+    rng = np.random.default_rng(5)
+    n = 6000
+    g, h, x = rng.integers(0, 600, n), rng.integers(0, 300, n), rng.normal(size=n)
+    eta = -0.3 + 0.5 * x + rng.normal(0, 0.6, 600)[g] + rng.normal(0, 0.5, 300)[h]
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    d = pl.DataFrame({"y": y, "x": x, "g": [f"g{i}" for i in g], "h": [f"h{i}" for i in h]})
+    f = "y ~ 1 + x + (1 | g) + (1 | h)"
+    auto = mm.glmm(f, d, family="bernoulli")
+    bfgs = mm.glmm(f, d, family="bernoulli", optimizer="bfgs")
+    assert {s["optimizer"] for s in auto.optsum["stages"]} == {"BOBYQA"}
+    assert {s["optimizer"] for s in bfgs.optsum["stages"]} == {"BFGS"}
+    assert abs(auto.objective - bfgs.objective) <= 1e-9 * auto.objective
