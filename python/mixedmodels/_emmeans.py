@@ -468,16 +468,7 @@ class EMMeans(RichDisplay):
         True
         """
         t = self.table
-        nlabels = len(self._raw["variables"])
-        cols = []
-        for j, c in enumerate(t.columns):
-            s = t[c]
-            if j < nlabels:
-                cols.append(("labels", c, [str(v) for v in s.to_list()], []))
-            elif c == "df":
-                cols.append(("df", c, [], s.to_list()))
-            else:
-                cols.append(("values", c, [], s.to_list()))
+        cols = _render_columns(t, set(t.columns[: len(self._raw["variables"])]))
         notes = self._notes()
         notes.append(f"Confidence level used: {self.level:g}")
         return _core.emmeans_render("Estimated marginal means", cols, notes, check_format(format))
@@ -665,21 +656,7 @@ class EMMContrasts(RichDisplay):
         >>> "p_value" in mm.emmeans(m, "Machine").pairs().render()
         True
         """
-        t = self.table
-        labels = {"contrast", *self._emm.by}
-        cols = []
-        for c in t.columns:
-            s = t[c]
-            if c in labels:
-                cols.append(("labels", c, [str(v) for v in s.to_list()], []))
-            elif c == "df":
-                cols.append(("df", c, [], s.to_list()))
-            elif c in ("t_ratio", "z_ratio"):
-                cols.append(("ratio", c, [], s.to_list()))
-            elif c == "p_value":
-                cols.append(("p", c, [], s.to_list()))
-            else:
-                cols.append(("values", c, [], s.to_list()))
+        cols = _render_columns(self.table, {"contrast", *self._emm.by})
         notes = self._emm._notes()
         if self.adjust != "none":
             size = self._emm._nmeans() if self.adjust == "tukey" else self._group.count(0)
@@ -694,6 +671,21 @@ class EMMContrasts(RichDisplay):
 
     def __repr__(self) -> str:
         return self.render("text")
+
+
+def _render_columns(table: pl.DataFrame, labels: set[str]) -> list[tuple]:
+    """The table's columns as the native renderer takes them: (kind, name, labels,
+    numbers), the kind saying how a column is printed (labels, df, t/z ratio, p-value
+    or a plain number)."""
+    kinds = {"df": "df", "t_ratio": "ratio", "z_ratio": "ratio", "p_value": "p"}
+    cols = []
+    for c in table.columns:
+        values = table[c].to_list()
+        if c in labels:
+            cols.append(("labels", c, [str(v) for v in values], []))
+        else:
+            cols.append((kinds.get(c, "values"), c, [], values))
+    return cols
 
 
 def emmeans(
