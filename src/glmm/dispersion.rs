@@ -15,13 +15,11 @@
 //! log-likelihood contain the family's constants, so −2 log L and the AIC
 //! are comparable with glmmTMB's.
 
-use std::time::Instant;
-
 use super::fit::{JointMap, JOINT_RHO_END};
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::model::driver::{run_stage, theta_optimizer, FitLog};
+use crate::model::driver::{run_stage, theta_optimizer};
 use crate::model::scaling::ThetaScaling;
 use crate::model::{FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage};
 use crate::optim::Bobyqa;
@@ -164,16 +162,14 @@ impl GeneralizedLinearMixedModel {
             return Err(Error::argument("optimizer", why));
         }
         let (fast, nagq) = (settings.fast, settings.nagq);
-        self.check_nagq(nagq)?;
-        self.nagq = nagq;
-        let timer = Instant::now();
-        let lower = self.layout.lower();
-        let start = self.layout.initial();
-        self.started = false;
-        self.factorizations = 0;
+        let super::fit::FitStart {
+            timer,
+            lower,
+            start,
+            interrupt,
+            mut log,
+        } = self.begin_fit(nagq)?;
         self.phi_log_se = None;
-        let interrupt = self.interrupt.clone();
-        let mut log = FitLog::reporting_to(&interrupt);
         // φ's start: the moment estimate at the fitted means of θ₀, twice.
         self.phi = 1.0;
         for _ in 0..2 {

@@ -23,6 +23,7 @@ use std::time::Instant;
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 use crate::model::driver::{run_fit, run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
 use crate::model::{FitRecord, FitSettings, OptimizerChoice, Stage, StageRecord};
@@ -61,6 +62,20 @@ const GRADIENT_MAX_DENSE: usize = 256;
 /// Beyond this |η| a fitted probability is within 1e-11 of 0 or 1 (and a
 /// Poisson mean below 1e-11): the fit is checked for separation.
 const SEPARATION_ETA: f64 = 25.0;
+
+/// What a fit starts from ([`GeneralizedLinearMixedModel::begin_fit`]).
+pub(super) struct FitStart {
+    /// The fit's clock.
+    pub timer: Instant,
+    /// θ's lower bounds.
+    pub lower: Vec<f64>,
+    /// θ₀.
+    pub start: Vec<f64>,
+    /// The model's interrupt.
+    pub interrupt: Interrupt,
+    /// The fit log, reporting to the interrupt's progress sink.
+    pub log: FitLog,
+}
 
 impl GeneralizedLinearMixedModel {
     /// The objective at the current state, after PIRLS: the Laplace deviance
@@ -203,21 +218,39 @@ impl GeneralizedLinearMixedModel {
         Ok(self.record.insert(record))
     }
 
+    /// What every fit does first: check and install nAGQ, reset the fit's
+    /// counters, and take the clock, θ's bounds and start, the interrupt and
+    /// a fit log reporting to it.
+    pub(super) fn begin_fit(&mut self, nagq: usize) -> Result<FitStart> {
+        self.check_nagq(nagq)?;
+        self.nagq = nagq;
+        self.started = false;
+        self.factorizations = 0;
+        let interrupt = self.interrupt.clone();
+        let log = FitLog::reporting_to(&interrupt);
+        let (lower, start) = (self.layout.lower(), self.layout.initial());
+        Ok(FitStart {
+            timer: Instant::now(),
+            lower,
+            start,
+            interrupt,
+            log,
+        })
+    }
+
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {
         // Families with a dispersion parameter: see `dispersion.rs`.
         if self.family.has_dispersion() {
             return self.run_dispersion(settings);
         }
         let (fast, nagq) = (settings.fast, settings.nagq);
-        self.check_nagq(nagq)?;
-        self.nagq = nagq;
-        let timer = Instant::now();
-        let lower = self.layout.lower();
-        let start = self.layout.initial();
-        self.started = false;
-        self.factorizations = 0;
-        let interrupt = self.interrupt.clone();
-        let mut log = FitLog::reporting_to(&interrupt);
+        let FitStart {
+            timer,
+            lower,
+            start,
+            interrupt,
+            mut log,
+        } = self.begin_fit(nagq)?;
         let finitial = self
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
