@@ -174,8 +174,9 @@ class GeneralizedLinearMixedModel(MixedModel):
             the fit lasts more than a second.
         optimizer : str
             ``"auto"`` (default): the quasi-Newton method (projected BFGS) with the
-            exact gradient of the Laplace objective — one joint (β, θ) stage, or the
-            θ stage of a ``fast`` fit — and BOBYQA where it fails; BOBYQA for
+            exact gradient of the Laplace objective — a θ stage (β from PIRLS) that
+            gives the joint (β, θ) stage its start, or the θ stage alone for a
+            ``fast`` fit — and BOBYQA where it fails; BOBYQA for
             ``nagq > 1``, which has no gradient. ``"bfgs"``: the quasi-Newton method
             without the fallback (for ``nagq > 1`` on the Laplace objective, then a
             derivative-free polish of the quadrature objective). ``"bobyqa"``: the
@@ -203,8 +204,8 @@ class GeneralizedLinearMixedModel(MixedModel):
         ...     mm.dataset("cbpp"), "binomial")
         >>> round(m.fit(nagq=5).objective, 1)
         100.0
-        >>> [s["optimizer"] for s in m.fit().optsum["stages"]]
-        ['BFGS']
+        >>> [(s["stage"], s["optimizer"]) for s in m.fit().optsum["stages"]]
+        [('theta', 'BFGS'), ('joint', 'BFGS')]
         """
         check_arguments(fast=fast, nagq=nagq, progress=progress, optimizer=optimizer)
         with ProgressBar(progress, "fit", "eval") as bar:

@@ -255,11 +255,14 @@ impl GeneralizedLinearMixedModel {
             .evaluate(&start, None, nagq)
             .map_err(|e| self.explain_failure(e))?;
         // The quasi-Newton stages work on the Laplace objective, the one
-        // with a gradient. A joint fit then has a single stage over (β, θ)
-        // from θ₀ and β from PIRLS there (the θ-only stage that gives
-        // BOBYQA its start saves BFGS nothing: cbpp, Contraception,
-        // grouseticks and VerbAgg took 19, 24, 45 and 33 evaluations with
-        // it, 14, 20, 27 and 30 without). `auto` keeps BOBYQA for nAGQ > 1,
+        // with a gradient: the θ-only stage (β from PIRLS, lme4's nAGQ = 0)
+        // to a loose tolerance, then the joint stage over (β, θ) from its
+        // optimum with θ's columns of the Hessian differenced at the start
+        // (`quasi_newton.rs`). On cbpp, Contraception, grouseticks and
+        // VerbAgg that took 13, 12, 23 and 16 evaluations (49, 49, 93 and 66
+        // factorizations); the joint stage alone from θ₀ took 12, 14, 26 and
+        // 32 (52, 59, 129, 129), and 14, 20, 27 and 30 before θ's columns
+        // were differenced. `auto` keeps BOBYQA for nAGQ > 1,
         // which has no gradient: BFGS on the Laplace objective and a BOBYQA
         // polish of the quadrature objective took 59–65 evaluations on
         // Contraception (nAGQ 9), BOBYQA alone 53; `bfgs` runs them.
@@ -280,14 +283,20 @@ impl GeneralizedLinearMixedModel {
         let fallback = settings.optimizer == OptimizerChoice::Auto;
         let mut stages = Vec::new();
         let mut theta = start.clone();
-        if !quasi_newton || fast {
-            // Stage 1: θ only, β from PIRLS (with BFGS for a fast fit).
+        {
+            // Stage 1: θ only, β from PIRLS (with BFGS for the quasi-Newton
+            // fits: to the end for a fast fit, else as the joint stage's start).
             let mut best = f64::INFINITY;
             if quasi_newton {
                 let (qn, stage) = self.theta_stage_bfgs(
                     &start,
                     settings.max_evaluations,
-                    settings.pirls_tol,
+                    if fast {
+                        settings.pirls_tol
+                    } else {
+                        FAST_STAGE_PIRLS_TOL
+                    },
+                    !fast,
                     &mut log,
                     &interrupt,
                 )?;

@@ -131,19 +131,27 @@ impl GeneralizedLinearMixedModel {
         Ok((objective, gradient))
     }
 
-    /// The gradient at the mode held (after PIRLS and a reweight of the
-    /// engine with X at the final η): with respect to (θ, β) for the
-    /// Laplace objective, θ only for `fast`.
+    /// The gradient at the mode held, read off the factor of the engine
+    /// PIRLS left active (with X for `fast`, without X for the Laplace
+    /// objective at fixed β: only L's random-effects blocks are used, and
+    /// they are the same in both engines), factored at the weights of the
+    /// mode (to PIRLS's tolerance): with respect to (θ, β) for the Laplace
+    /// objective, θ only for `fast`.
     pub(super) fn mode_gradient(&mut self, fast: bool) -> Result<Vec<f64>> {
         let md = self.mode_derivatives();
         let terms = self.terms.clone();
         let (nre, p) = (self.u.len(), self.beta.len());
+        let engine = self.active_engine();
+        // The derivative of log det Ω at fixed weights, before a
+        // non-canonical link's solve refactors the engine without X.
+        let mut grad = engine.logdet_gradient(&self.layout, false);
         // s = h ∘ ∂w/∂η: the derivative of log det Ω along η through W.
-        let mut s = self.engine.logdet_weight_gradient();
+        let mut s = engine.logdet_weight_gradient();
         s.iter_mut().zip(&md.dw).for_each(|(h, dw)| *h *= dw);
+        let lambdas = engine.lambdas().to_vec();
         // The adjoint right-hand side [ΛᵀZᵀs; Xᵀs] (X rows for `fast` only).
         let mut v = vec![0.0; nre + if fast { p } else { 0 }];
-        add_lambda_t_z_t(&terms, self.engine.lambdas(), &s, &mut v[..nre]);
+        add_lambda_t_z_t(&terms, &lambdas, &s, &mut v[..nre]);
         if fast {
             for (j, vj) in v[nre..].iter_mut().enumerate() {
                 *vj = dot(terms.fixed.column(j), &s);
@@ -156,14 +164,13 @@ impl GeneralizedLinearMixedModel {
         }
         // a = ZΛv_u (+ Xv_β); q = s − 2r − D∘a.
         let mut q = vec![0.0; s.len()];
-        terms.add_z_lambda_u(self.engine.lambdas(), &v[..nre], &mut q);
+        terms.add_z_lambda_u(&lambdas, &v[..nre], &mut q);
         if fast {
             terms.add_x_beta(&v[nre..], &mut q);
         }
         for i in 0..q.len() {
             q[i] = s[i] - 2.0 * md.r[i] - md.d[i] * q[i];
         }
-        let mut grad = self.engine.logdet_gradient(&self.layout, false);
         let mut offset = 0;
         let mut ztq = Vec::new();
         let mut ztr = Vec::new();
@@ -233,13 +240,14 @@ impl GeneralizedLinearMixedModel {
     /// random-effects part (Laplace) or, for `fast`, the (u, β) part (the
     /// canonical link, where the Hessian of ½P is Ω).
     fn solve_fisher(&self, x: &mut [f64], fast: bool) {
-        let mut offsets = self.engine.re_offsets();
+        let engine = self.active_engine();
+        let mut offsets = engine.re_offsets();
         let mut nblocks = offsets.len() - 1;
         if fast {
             offsets.push(x.len());
             nblocks += 1;
         }
-        let l = self.engine.l_blocks();
+        let l = engine.l_blocks();
         forward_solve(l, &offsets, nblocks, x);
         backward_solve_transposed(l, &offsets, nblocks, x);
     }

@@ -42,7 +42,8 @@ def test_every_optimizer_reaches_the_same_optimum(cbpp):
     stages = {
         n: [(s["stage"], s["optimizer"]) for s in m.optsum["stages"]] for n, m in fits.items()
     }
-    assert stages["auto"] == stages["bfgs"] == [("joint", "BFGS")]
+    # The θ stage (β from PIRLS) to a loose tolerance gives the joint stage its start.
+    assert stages["auto"] == stages["bfgs"] == [("theta", "BFGS"), ("joint", "BFGS")]
     assert stages["bobyqa"] == [("theta", "BOBYQA"), ("joint", "BOBYQA")]
     auto, bobyqa = fits["auto"].optsum, fits["bobyqa"].optsum
     # A bound the BOBYQA path does not meet.
@@ -50,7 +51,7 @@ def test_every_optimizer_reaches_the_same_optimum(cbpp):
     assert auto["evaluations"] < 30
     assert bobyqa["gradient_evaluations"] == 0
     assert 0 < auto["gradient_evaluations"] <= auto["evaluations"]
-    assert auto["evaluations_fast_stage"] == 0
+    assert 0 < auto["evaluations_fast_stage"] < auto["evaluations"]
     assert auto["evaluations"] == fits["auto"].fitlog().height
 
 
@@ -66,7 +67,7 @@ def test_the_fit_method_takes_the_keyword(cbpp):
     assert {s["optimizer"] for s in m.optsum["stages"]} == {"BOBYQA"}
     f5 = m.objective
     m.fit(nagq=5, optimizer="bfgs")
-    assert [s["optimizer"] for s in m.optsum["stages"]] == ["BFGS", "BOBYQA"]
+    assert [s["optimizer"] for s in m.optsum["stages"]] == ["BFGS", "BFGS", "BOBYQA"]
     assert m.objective <= f5 + 1e-9 * f5
 
 

@@ -31,6 +31,27 @@ impl Hessian {
         }
     }
 
+    /// B from a symmetric positive definite matrix (row-major n × n),
+    /// used as is: not rescaled by the first secant pair.
+    pub(super) fn from_matrix(n: usize, b: Vec<f64>) -> Self {
+        debug_assert_eq!(b.len(), n * n);
+        Hessian {
+            n,
+            b,
+            scaled: true,
+            bs: vec![0.0; n],
+            reduced: Vec::new(),
+        }
+    }
+
+    /// Is B numerically positive definite (its Cholesky factor exists)?
+    pub(super) fn is_positive_definite(&mut self) -> bool {
+        let all: Vec<usize> = (0..self.n).collect();
+        let g = vec![0.0; self.n];
+        let mut d = vec![0.0; self.n];
+        self.newton_step(&all, &g, &mut d)
+    }
+
     /// Update B with the step `s` and gradient change `y`. Before the first
     /// update B is rescaled to (yᵀy / sᵀy) I (Shanno and Phua 1978) when
     /// sᵀy > 0. A pair without positive curvature (sᵀy ≤ 0: the objective

@@ -13,6 +13,11 @@ const NEAR: f64 = 1e3;
 /// iterates are then pressing against the edge of f's domain, where no
 /// stationary point lies.
 const MAX_WALLS: usize = 10;
+/// Step of the forward differences of the gradient for B₀ (scaled units,
+/// relative to max(1, |zⱼ|)): the error of the estimate is O(step) from
+/// f's third derivatives and O(ε_g/step) from the gradient's own (PIRLS's
+/// tolerance for a GLMM), both far below what a quasi-Newton start needs.
+const DIFFERENCE_STEP: f64 = 1e-4;
 /// Relative size (to max(|f|, 1)) of a change of f below rounding noise.
 const NOISE: f64 = 1e-14;
 /// Armijo's sufficient-decrease constant.
@@ -158,6 +163,78 @@ fn measure(state: &State, lo: &[f64], up: &[f64]) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// What differencing the gradient at the start gave.
+enum Differenced {
+    /// B₀, positive definite.
+    Hessian(Hessian),
+    /// No usable estimate: f undefined at a differencing point, a gradient
+    /// not finite, or B₀ not positive definite.
+    Unusable,
+    /// The budget ran out or the stop flag was set.
+    Stopped,
+}
+
+/// B₀ with the columns `settings.differenced_columns` from forward
+/// differences of the gradient at `state` (steps of [`DIFFERENCE_STEP`]
+/// times max(1, |zⱼ|), inward where a bound is that close), symmetrised,
+/// and γ on the rest of the diagonal (module docs of [`Bfgs`]).
+fn differenced_hessian(
+    settings: &Bfgs,
+    p: &mut Wrapped<'_>,
+    state: &State,
+    lo: &[f64],
+    up: &[f64],
+) -> Differenced {
+    let n = state.z.len();
+    let gamma = settings.initial_curvature.unwrap_or(1.0);
+    let columns = &settings.differenced_columns;
+    let mut b = vec![0.0; n * n];
+    (0..n).for_each(|i| b[i * n + i] = gamma);
+    let mut cols: Vec<Option<Vec<f64>>> = vec![None; n];
+    let mut zt = state.z.clone();
+    let mut gt = vec![0.0; n];
+    for &j in columns {
+        let mut h = DIFFERENCE_STEP * state.z[j].abs().max(1.0);
+        if state.z[j] + h > up[j] {
+            h = -h;
+        }
+        if state.z[j] + h < lo[j] {
+            return Differenced::Unusable;
+        }
+        zt.copy_from_slice(&state.z);
+        zt[j] += h;
+        let Some(ft) = p.value(&zt) else {
+            return Differenced::Stopped;
+        };
+        if !ft.is_finite() {
+            return Differenced::Unusable;
+        }
+        p.gradient(&zt, &mut gt);
+        if !gt.iter().all(|v| v.is_finite()) {
+            return Differenced::Unusable;
+        }
+        cols[j] = Some((0..n).map(|i| (gt[i] - state.g[i]) / h).collect());
+    }
+    for (j, col) in cols.iter().enumerate() {
+        let Some(col) = col else { continue };
+        for i in 0..n {
+            let v = match &cols[i] {
+                // Both columns differenced: the mean of the two estimates.
+                Some(other) => 0.5 * (col[i] + other[j]),
+                None => col[i],
+            };
+            b[i * n + j] = v;
+            b[j * n + i] = v;
+        }
+    }
+    let mut hessian = Hessian::from_matrix(n, b);
+    if hessian.is_positive_definite() {
+        Differenced::Hessian(hessian)
+    } else {
+        Differenced::Unusable
+    }
+}
+
 /// Run the method from `z0` (inside the box [lo, up] of the method's
 /// variables): the final state and why it stopped.
 pub(super) fn run(
@@ -192,8 +269,15 @@ pub(super) fn run(
         );
     }
     // B = γI from the caller's curvature, if given (rescaled by the first
-    // secant pair all the same).
+    // secant pair all the same), or B₀ with differenced columns.
     let mut hessian: Option<Hessian> = settings.initial_curvature.map(|c| Hessian::new(n, c));
+    if !settings.differenced_columns.is_empty() {
+        match differenced_hessian(settings, p, &state, lo, up) {
+            Differenced::Hessian(b) => hessian = Some(b),
+            Differenced::Unusable => {}
+            Differenced::Stopped => return (state, ReturnCode::MaxEvaluations),
+        }
+    }
     // Length of the last accepted step, for a steepest-descent restart.
     let mut last_step = settings.initial_step;
     // The curvature γ of the last steepest-descent step (|g|∞ / its length),

@@ -11,7 +11,11 @@
 //!   d_F = −B_FF⁻¹ g_F with the reduced matrix of the Hessian approximation
 //!   B; the first step (before B has seen a secant pair) is steepest
 //!   descent of length `initial_step`, or −g/γ when the caller gives the
-//!   objective's curvature γ (`initial_curvature`).
+//!   objective's curvature γ (`initial_curvature`). The caller may also
+//!   name variables whose columns of the Hessian are found at the start by
+//!   differencing the gradient (`differenced_columns`, one value and one
+//!   gradient each): B then starts as that estimate, the other columns γI,
+//!   and the first step is a Newton step in those variables.
 //! * **Line search.** Points x(α) = P(x + αd) on the projected path, from
 //!   α = 1, backtracking by safeguarded quadratic interpolation until the
 //!   Armijo condition f(x(α)) ≤ f(x) + 10⁻⁴ gᵀ(x(α) − x) holds; a point
@@ -101,6 +105,15 @@ pub struct Bfgs {
     /// length `initial_step` (B is rescaled from the first secant pair as
     /// usual).
     pub initial_curvature: Option<f64>,
+    /// Variables (indices) whose columns of the Hessian are estimated at the
+    /// start by a forward difference of the gradient, one value and one
+    /// gradient each (default none): the variables whose curvature and
+    /// coupling to the others the caller cannot guess. The other entries
+    /// of B₀ are γI with γ = `initial_curvature` (1 if None); B₀ is used
+    /// as is (not rescaled by the first secant pair). When the estimate is
+    /// not positive definite (or f is undefined at a differencing point)
+    /// the method starts as without it.
+    pub differenced_columns: Vec<usize>,
     /// Symmetries of f (see the module docs); pivots must have the bounds
     /// [0, ∞) and their others none.
     pub sign_symmetries: Vec<SignSymmetry>,
@@ -119,6 +132,7 @@ impl Default for Bfgs {
             initial_step: 0.75,
             scales: None,
             initial_curvature: None,
+            differenced_columns: Vec::new(),
             sign_symmetries: Vec::new(),
             stop: None,
         }
@@ -187,6 +201,9 @@ impl Bfgs {
             if !x0[i].is_finite() {
                 return Err(format!("x0[{i}] = {} is not finite", x0[i]));
             }
+        }
+        if self.differenced_columns.iter().any(|&i| i >= n) {
+            return Err("differenced_columns must index variables".into());
         }
         if let Some(scales) = &self.scales {
             if scales.len() != n || !scales.iter().all(|&s| positive(s)) {
