@@ -121,8 +121,9 @@ fn ridders(mut q: impl FnMut(f64) -> f64, h0: f64, order: i32) -> f64 {
 /// half (worst case measured: 2.9e-7 → 8e-8 scaled deviation).
 fn objective(m: &mut GeneralizedLinearMixedModel, x: &[f64], ntheta: usize, fast: bool) -> f64 {
     let (theta, beta) = x.split_at(ntheta);
-    m.evaluate(theta, (!fast).then_some(beta), 1).unwrap();
-    m.evaluate(theta, (!fast).then_some(beta), 1).unwrap()
+    let nagq = m.nagq();
+    m.evaluate(theta, (!fast).then_some(beta), nagq).unwrap();
+    m.evaluate(theta, (!fast).then_some(beta), nagq).unwrap()
 }
 
 /// Compare the analytic gradient with differences at x = (θ, β) (θ only
@@ -188,8 +189,14 @@ fn check_at(
 /// is 1e-2. In θ BOBYQA stops with a radius of 1e-6 (fast) or 1.5e-5
 /// (joint stage) while the curvatures are at most ~10³: the bound is 0.05.
 /// (The largest values are printed with `--nocapture`.)
-fn check_model(mut m: GeneralizedLinearMixedModel, fast: bool, what: &str) {
-    m.fit(fast, 1).unwrap();
+fn check_model(m: GeneralizedLinearMixedModel, fast: bool, what: &str) {
+    check_model_nagq(m, fast, 1, what);
+}
+
+/// [`check_model`] for the objective with `nagq` quadrature points (the
+/// fit's and the gradient's).
+fn check_model_nagq(mut m: GeneralizedLinearMixedModel, fast: bool, nagq: usize, what: &str) {
+    m.fit(fast, nagq).unwrap();
     let diag = m.layout().diagonal();
     let ntheta = diag.len();
     let se = m.stderror();
@@ -368,6 +375,59 @@ fn verbagg_crossed_laplace_and_fast() {
     }
 }
 
+/// Adaptive Gauss–Hermite quadrature (one scalar term): the exact gradient
+/// of the quadrature objective with respect to (θ, β), for canonical and
+/// non-canonical links, prior weights, an offset, and a term whose column
+/// is not the intercept.
+#[test]
+fn quadrature_objective() {
+    let data = dataset("contraception");
+    for (link, nagq) in [(None, 9), (Some(Link::Probit), 5), (None, 2)] {
+        let m = build(
+            CONTRA,
+            &data,
+            Family::Bernoulli,
+            link,
+            GlmmOptions::default(),
+        );
+        check_model_nagq(
+            m,
+            false,
+            nagq,
+            &format!("contraception {link:?} nAGQ {nagq}"),
+        );
+    }
+    check_model_nagq(cbpp_proportions(None), false, 7, "cbpp proportions nAGQ 7");
+    check_model_nagq(
+        cbpp_proportions(Some(Link::Cloglog)),
+        false,
+        4,
+        "cbpp cloglog nAGQ 4",
+    );
+    let mmmec = dataset("mmmec");
+    let offset: Vec<f64> = numeric(&mmmec, "expected").iter().map(|e| e.ln()).collect();
+    let options = GlmmOptions {
+        offset: Some(offset),
+        ..GlmmOptions::default()
+    };
+    let m = build(
+        "deaths ~ 1 + uvb + (1 | region)",
+        &mmmec,
+        Family::Poisson,
+        None,
+        options,
+    );
+    check_model_nagq(m, false, 11, "mmmec offset nAGQ 11");
+    let m = build(
+        "use ~ 1 + age + livch + urban + (0 + age | district)",
+        &data,
+        Family::Bernoulli,
+        None,
+        GlmmOptions::default(),
+    );
+    check_model_nagq(m, false, 6, "contraception (0 + age | district) nAGQ 6");
+}
+
 /// On the boundary: a diagonal entry of λ at 0 (the vector-valued term's
 /// second diagonal, then the scalar term of grouseticks' LOCATION), against
 /// one-sided differences into the feasible region (the others central).
@@ -429,7 +489,9 @@ fn state_and_refusals() {
     let (f, _) = m.objective_and_gradient(&theta, Some(&beta)).unwrap();
     assert_eq!(m.nagq(), 9, "nAGQ unchanged");
     let u = m.u();
-    let f_eval = m.evaluate(&theta, Some(&beta), 1).unwrap();
+    // The quadrature objective (nAGQ 9), not Laplace's.
+    assert!((f - m.evaluate(&theta, Some(&beta), 1).unwrap()).abs() > 1e-6 * f);
+    let f_eval = m.evaluate(&theta, Some(&beta), 9).unwrap();
     assert_rel(f, f_eval, 1e-13, "objective vs evaluate");
     for (a, b) in u.iter().flatten().zip(m.u().iter().flatten()) {
         assert!((a - b).abs() <= 1e-9 * (1.0 + b.abs()), "modes {a} vs {b}");

@@ -124,7 +124,7 @@ pub fn gauss_hermite_normal(k: usize) -> (Vec<f64>, Vec<f64>) {
 static RULES: [OnceLock<(Vec<f64>, Vec<f64>)>; 101] = [const { OnceLock::new() }; 101];
 
 /// [`gauss_hermite_normal`]`(k)`, computed once per process.
-fn cached_rule(k: usize) -> &'static (Vec<f64>, Vec<f64>) {
+pub(super) fn cached_rule(k: usize) -> &'static (Vec<f64>, Vec<f64>) {
     RULES[k].get_or_init(|| gauss_hermite_normal(k))
 }
 

@@ -73,7 +73,8 @@ impl Certify for Certifier<'_> {
     fn gradient(&mut self, x: &[f64], f: f64) -> Result<(Vec<f64>, usize)> {
         // The exact gradient where there is one (one PIRLS and the
         // gradient's solves, counted as one evaluation).
-        if self.model.has_exact_gradient() {
+        let fixed_beta = self.p > 0 || self.fixed_beta.is_some();
+        if self.model.has_exact_gradient(fixed_beta) {
             if let Some(g) = self.analytic_gradient(x) {
                 self.interrupt.check()?;
                 return Ok((g, 1));
@@ -159,12 +160,14 @@ impl Certify for Certifier<'_> {
 }
 
 impl GeneralizedLinearMixedModel {
-    /// Is the certificate's gradient the exact one? For the Laplace objective
-    /// (nAGQ 1) of a family without a dispersion parameter: `gradient.rs`
-    /// differentiates neither the quadrature objective nor the dispersion
-    /// families' (φ, observed-information weights).
-    fn has_exact_gradient(&self) -> bool {
-        self.nagq <= 1 && !self.family.has_dispersion()
+    /// Is the certificate's gradient the exact one? For a family without a
+    /// dispersion parameter (`gradient.rs` for the Laplace objective,
+    /// `agq_gradient.rs` for the quadrature objective); the dispersion
+    /// families' objective (φ, observed-information weights) has none, nor
+    /// the quadrature objective of a `fast` fit (β from PIRLS: `fixed_beta`
+    /// false).
+    fn has_exact_gradient(&self, fixed_beta: bool) -> bool {
+        !self.family.has_dispersion() && (self.nagq <= 1 || fixed_beta)
     }
 
     /// Check the certificate at (θ, β) (β: `Some` for a joint fit, whose
@@ -180,7 +183,7 @@ impl GeneralizedLinearMixedModel {
         interrupt: &Interrupt,
     ) -> Result<(Vec<f64>, Option<Vec<f64>>, Certificate)> {
         let theta_lower = self.layout.lower();
-        let method = if self.has_exact_gradient() {
+        let method = if self.has_exact_gradient(beta.is_some()) {
             "analytic"
         } else {
             "central differences"

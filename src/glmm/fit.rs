@@ -32,10 +32,6 @@ use crate::parallel::PARALLEL_ROWS;
 /// θ-only stage: final trust-region radius when the joint stage follows (it
 /// only needs a good start; a `fast` fit uses BOBYQA's default 1e-6).
 const FAST_STAGE_RHO_END: f64 = 3e-2;
-/// Initial radius (whitened coordinates) of the derivative-free polish of
-/// the quadrature objective (nAGQ > 1) from the Laplace joint optimum: the
-/// two optima differ by a small fraction of a standard error.
-const AGQ_POLISH_RHO: f64 = 0.1;
 /// Joint stage: initial step for β in whitened units (≈ standard errors).
 const BETA_STEP: f64 = 1.0;
 /// Joint stage: initial step for θ.
@@ -262,10 +258,11 @@ impl GeneralizedLinearMixedModel {
         // VerbAgg that took 13, 12, 23 and 16 evaluations (49, 49, 93 and 66
         // factorizations); the joint stage alone from θ₀ took 12, 14, 26 and
         // 32 (52, 59, 129, 129), and 14, 20, 27 and 30 before θ's columns
-        // were differenced. `auto` keeps BOBYQA for nAGQ > 1,
-        // which has no gradient: BFGS on the Laplace objective and a BOBYQA
-        // polish of the quadrature objective took 59–65 evaluations on
-        // Contraception (nAGQ 9), BOBYQA alone 53; `bfgs` runs them.
+        // were differenced. For nAGQ > 1 the joint stage works on the
+        // quadrature objective with its exact gradient (`agq_gradient.rs`):
+        // Contraception (nAGQ 9) took 16 evaluations (BOBYQA 53; BFGS on
+        // the Laplace objective and a BOBYQA polish of the quadrature
+        // objective 59–65).
         // `auto` also keeps BOBYQA when crossed factors fill in a dense
         // block of L larger than `GRADIENT_MAX_DENSE`: the gradient's
         // selected inverse of that block then costs more than the
@@ -275,8 +272,10 @@ impl GeneralizedLinearMixedModel {
         let quasi_newton = !lower.is_empty()
             && match settings.optimizer {
                 OptimizerChoice::Bobyqa => false,
+                // A fast fit with nAGQ > 1 minimises the quadrature
+                // objective over θ with β from PIRLS: no gradient.
                 OptimizerChoice::Auto => {
-                    nagq == 1 && self.engine.largest_dense_block() <= GRADIENT_MAX_DENSE
+                    (!fast || nagq == 1) && self.engine.largest_dense_block() <= GRADIENT_MAX_DENSE
                 }
                 OptimizerChoice::Bfgs => !fast || nagq == 1,
             };
@@ -288,7 +287,10 @@ impl GeneralizedLinearMixedModel {
             // fits: to the end for a fast fit, else as the joint stage's start).
             let mut best = f64::INFINITY;
             if quasi_newton {
-                let (qn, stage) = self.theta_stage_bfgs(
+                // On the Laplace objective, whose gradient it uses, also
+                // when a quadrature objective follows (nAGQ > 1).
+                self.nagq = 1;
+                let qn = self.theta_stage_bfgs(
                     &start,
                     settings.max_evaluations,
                     if fast {
@@ -299,7 +301,9 @@ impl GeneralizedLinearMixedModel {
                     !fast,
                     &mut log,
                     &interrupt,
-                )?;
+                );
+                self.nagq = nagq;
+                let (qn, stage) = qn?;
                 stages.push(stage);
                 if qn.fmin.is_finite() {
                     (theta, best) = (qn.x.clone(), qn.fmin);
@@ -466,13 +470,11 @@ impl GeneralizedLinearMixedModel {
         Ok((b.to_vec(), th.to_vec(), stage))
     }
 
-    /// The joint stages of `optimizer = auto|bfgs`: BFGS on the Laplace
-    /// objective from `theta` and the current β (the state of an
-    /// evaluation there); with
-    /// `fallback`, BOBYQA from its best point if it fails; for nAGQ > 1 a
-    /// BOBYQA polish of the quadrature objective from the Laplace optimum
-    /// (initial radius [`AGQ_POLISH_RHO`]). The stages are appended to the
-    /// record's; returns (β, θ).
+    /// The joint stages of `optimizer = auto|bfgs`: BFGS on the model's
+    /// objective (Laplace, or adaptive quadrature for nAGQ > 1, each with its
+    /// exact gradient) from `theta` and the current β (the state of an
+    /// evaluation there); with `fallback`, BOBYQA from its best point if it
+    /// fails. The stages are appended to the record's; returns (β, θ).
     fn joint_stages_quasi_newton(
         &mut self,
         settings: &FitSettings,
@@ -481,35 +483,22 @@ impl GeneralizedLinearMixedModel {
         log: &mut FitLog,
         stages: &mut Vec<StageRecord>,
     ) -> Result<(Vec<f64>, Vec<f64>)> {
-        let nagq = self.nagq;
         let interrupt = self.interrupt.clone();
-        self.nagq = 1;
-        let joint = self.joint_stage_bfgs(
+        let (mut b, mut th, qn, stage) = self.joint_stage_bfgs(
             theta,
             settings.max_evaluations,
             settings.pirls_tol,
             log,
             &interrupt,
-        );
-        self.nagq = nagq;
-        let (mut b, mut th, qn, stage) = joint?;
+        )?;
         stages.push(stage);
         if fallback && matches!(qn.code, ReturnCode::Failure(_)) {
-            self.nagq = 1;
-            let restart = self.joint_stage_bobyqa(settings, &b, &th, 1.0, log);
-            self.nagq = nagq;
-            let (b2, th2, stage) = restart?;
+            let (b2, th2, stage) = self.joint_stage_bobyqa(settings, &b, &th, 1.0, log)?;
             stages.push(stage);
             let f2 = self.evaluate_or_inf(&th2, Some(&b2), settings.pirls_tol);
             if f2 < qn.fmin {
                 (b, th) = (b2, th2);
             }
-        }
-        if nagq > 1 {
-            let (b2, th2, stage) =
-                self.joint_stage_bobyqa(settings, &b, &th, AGQ_POLISH_RHO, log)?;
-            stages.push(stage);
-            (b, th) = (b2, th2);
         }
         Ok((b, th))
     }

@@ -63,13 +63,13 @@ use crate::error::{Error, Result};
 use crate::terms::ModelTerms;
 
 /// Per-observation derivatives at the mode (see the module docs).
-struct ModeDerivatives {
+pub(super) struct ModeDerivatives {
     /// rᵢ = −½ ∂dᵢ/∂ηᵢ.
-    r: Vec<f64>,
+    pub r: Vec<f64>,
     /// ∂wᵢ/∂ηᵢ of the working weights.
-    dw: Vec<f64>,
+    pub dw: Vec<f64>,
     /// Observed information Dᵢ = −∂rᵢ/∂ηᵢ (wᵢ for the canonical link).
-    d: Vec<f64>,
+    pub d: Vec<f64>,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -97,8 +97,10 @@ impl GeneralizedLinearMixedModel {
     /// (and β̂) in log det Ω (derivation in the source of this module).
     ///
     /// The model's state is left as `evaluate` leaves it (β, u, η, μ at the
-    /// mode, L factored there); its nAGQ is not changed (the Laplace
-    /// approximation is differentiated whatever nAGQ is). Fails as
+    /// mode, L factored there); its nAGQ is not changed. With nAGQ > 1 and
+    /// β given, the objective and gradient are those of adaptive
+    /// Gauss–Hermite quadrature (`agq_gradient.rs`); else the Laplace
+    /// approximation's. Fails as
     /// `evaluate` does (θ or β invalid, PIRLS not converging); refuses the
     /// families with a dispersion parameter (`Error::Argument` on `family`).
     ///
@@ -126,6 +128,10 @@ impl GeneralizedLinearMixedModel {
         // L of the engine with X at the working weights of the final η
         // exactly, as `evaluate` leaves it.
         self.reweight(false)?;
+        if self.nagq > 1 && !fast {
+            let objective = self.agq_deviance(self.nagq)?;
+            return Ok((objective, self.agq_gradient(self.nagq)?));
+        }
         let objective = self.pdev() + self.engine.logdet_z();
         let gradient = self.mode_gradient(fast)?;
         Ok((objective, gradient))
@@ -205,8 +211,40 @@ impl GeneralizedLinearMixedModel {
         Ok(grad)
     }
 
+    /// rᵢ = −½∂dᵢ/∂ηᵢ at (η, μ) into `r` (module docs).
+    pub(super) fn scores(&self, eta: &[f64], mu: &[f64], r: &mut [f64]) {
+        let (family, link) = (self.family, self.link);
+        let canonical = link == family.canonical_link();
+        for i in 0..eta.len() {
+            let (y, pw) = (self.resp.y[i], self.resp.wt[i]);
+            r[i] = if canonical {
+                pw * (y - mu[i])
+            } else {
+                pw * (y - mu[i]) * link.mu_eta(eta[i]) / family.variance(mu[i])
+            };
+        }
+    }
+
+    /// The working weights wᵢ = pᵢμ′(ηᵢ)²/V(μᵢ) at the current η (those of
+    /// L at the mode).
+    pub(super) fn working_weights(&self) -> Vec<f64> {
+        let (family, link) = (self.family, self.link);
+        let canonical = link == family.canonical_link();
+        (0..self.eta.len())
+            .map(|i| {
+                let (pw, var) = (self.resp.wt[i], family.variance(self.mu[i]));
+                if canonical {
+                    pw * var
+                } else {
+                    let me = link.mu_eta(self.eta[i]);
+                    pw * me * me / var
+                }
+            })
+            .collect()
+    }
+
     /// r, ∂w/∂η and D at the current η and μ (module docs).
-    fn mode_derivatives(&self) -> ModeDerivatives {
+    pub(super) fn mode_derivatives(&self) -> ModeDerivatives {
         let n = self.eta.len();
         let (family, link) = (self.family, self.link);
         let canonical = link == family.canonical_link();

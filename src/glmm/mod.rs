@@ -39,6 +39,7 @@
 //! ```
 
 mod agq;
+mod agq_gradient;
 mod certify;
 mod dispersion;
 mod extract;

@@ -1,6 +1,7 @@
 //! The quasi-Newton stages of a GLMM fit (`optimizer = auto` or `bfgs`):
 //! projected BFGS (`optim::bfgs`) with the exact gradient of the Laplace
-//! objective (`gradient.rs`).
+//! objective (`gradient.rs`), or in the joint stage of a fit with nAGQ > 1
+//! of the quadrature objective (`agq_gradient.rs`).
 //!
 //! * **θ stage** (β from PIRLS with u, lme4's nAGQ = 0): BFGS on
 //!   θ̃ = D⁻¹θ (`model::scaling`) with the fast objective's gradient, the
@@ -49,8 +50,9 @@ pub(super) const START_STAGE_GTOL: f64 = 1e-3;
 /// evaluations over 1e-9 with the same optima to 1e-9 relative.
 const JOINT_GTOL: f64 = 1e-7;
 
-/// The Laplace objective (nAGQ = 1) for [`Bfgs`]: in θ (β from PIRLS) when
-/// `map` is None, else in the joint map's x. Values are logged.
+/// The model's objective for [`Bfgs`]: in θ (β from PIRLS; the Laplace
+/// objective) when `map` is None, else in the joint map's x (Laplace, or
+/// adaptive quadrature for nAGQ > 1). Values are logged.
 struct LaplaceObjective<'a> {
     model: &'a mut GeneralizedLinearMixedModel,
     map: Option<&'a JointMap>,
@@ -81,7 +83,10 @@ impl GradientObjective for LaplaceObjective<'_> {
         // The state is at the mode of the last value, which was at x, and
         // the engine PIRLS used is factored there.
         let fast = self.map.is_none();
-        let grad = self.model.mode_gradient(fast);
+        let grad = match self.model.nagq {
+            k if k > 1 && !fast => self.model.agq_gradient(k),
+            _ => self.model.mode_gradient(fast),
+        };
         match (grad, self.map) {
             (Ok(grad), None) => g.copy_from_slice(&grad),
             (Ok(grad), Some(map)) => {
