@@ -270,10 +270,7 @@ impl DensePairs {
     fn for_each(&self, mut f: impl FnMut(u32, u32, &[f64])) {
         let words = self.words();
         for o in 0..self.n_outer {
-            for (w, &bits) in self.occupied[o * words..(o + 1) * words]
-                .iter()
-                .enumerate()
-            {
+            for (w, &bits) in self.occupied[o * words..(o + 1) * words].iter().enumerate() {
                 let mut bits = bits;
                 while bits != 0 {
                     let i = w * 64 + bits.trailing_zeros() as usize;
@@ -321,11 +318,9 @@ impl PairSums {
     /// the pairs held plus `incoming`, and grow a dense store to `dims`.
     pub fn prepare(&mut self, dims: PairDims, incoming: usize) {
         let cells = dims.cells();
-        if cells == 0 || incoming == 0 {
-            return;
-        }
         let bound = (self.npairs() + incoming) as u128;
         match self {
+            _ if cells == 0 || incoming == 0 => {}
             PairSums::Sparse(_) if bound * DENSE_AT >= cells => self.to_dense(dims),
             PairSums::Dense(_) if bound * SPARSE_BELOW < cells => self.to_sparse(),
             _ => {}
