@@ -321,8 +321,8 @@ impl PairSums {
         let bound = (self.npairs() + incoming) as u128;
         match self {
             _ if cells == 0 || incoming == 0 => {}
-            PairSums::Sparse(_) if bound * DENSE_AT >= cells => self.to_dense(dims),
-            PairSums::Dense(_) if bound * SPARSE_BELOW < cells => self.to_sparse(),
+            PairSums::Sparse(_) if bound * DENSE_AT >= cells => self.make_dense(dims),
+            PairSums::Dense(_) if bound * SPARSE_BELOW < cells => self.make_sparse(),
             _ => {}
         }
         if let PairSums::Dense(d) = self {
@@ -335,7 +335,7 @@ impl PairSums {
     pub fn settle(&mut self, dims: PairDims) {
         let pairs = self.npairs() as u128;
         if !self.is_dense() && pairs > 0 && pairs * DENSE_AT >= dims.cells() {
-            self.to_dense(dims);
+            self.make_dense(dims);
         }
     }
 
@@ -371,7 +371,7 @@ impl PairSums {
     }
 
     /// Move the pairs into a dense grid over `dims`.
-    fn to_dense(&mut self, dims: PairDims) {
+    fn make_dense(&mut self, dims: PairDims) {
         let mut grid = DensePairs::new(dims);
         let size = dims.size();
         if let PairSums::Sparse(s) = std::mem::take(self) {
@@ -386,7 +386,7 @@ impl PairSums {
     }
 
     /// Move the pairs into a hash map.
-    fn to_sparse(&mut self) {
+    fn make_sparse(&mut self) {
         let PairSums::Dense(d) = std::mem::take(self) else {
             return;
         };

@@ -184,7 +184,7 @@ fn crossed_terms_turn_dense_mid_stream_and_fit_as_in_memory() {
     assert!(*kinds.last().unwrap(), "the crossed pairs end dense");
     let partial = b.take_partial();
     // Same sums as one chunk of all rows (the same additions per pair).
-    let whole = partial_of(CROSSED, &[data.clone()]);
+    let whole = partial_of(CROSSED, std::slice::from_ref(&data));
     let got = pair_table(&partial, 1, 0);
     let want = pair_table(&whole, 1, 0);
     assert_eq!(got.len(), want.len());
