@@ -90,29 +90,26 @@ impl Structure {
     }
 
     /// The structure of a model whose A was accumulated elsewhere (streamed
-    /// in chunks): block sizes, `n` observations, and the pattern of every
-    /// off-diagonal random-effects block (packed, `patterns[tri(i, j)]` for
-    /// i > j; other entries are ignored). Each block is stored dense or
-    /// sparse by the same rule as [`Structure::new`]; such a structure
-    /// cannot refill A from rows (it keeps no per-observation positions).
-    pub fn from_patterns(
+    /// in chunks): block sizes, `n` observations, and the off-diagonal
+    /// random-effects blocks of A (packed, `offdiag[tri(i, j)]` for i > j;
+    /// other entries are ignored), each already stored dense or sparse by
+    /// [`is_stored_dense`]; the structure keeps their kinds and the sparse
+    /// blocks' patterns. It cannot refill A from rows (it keeps no
+    /// per-observation positions).
+    pub fn from_blocks(
         v: Vec<usize>,
         nlevels: Vec<usize>,
         p: usize,
         n: usize,
-        patterns: Vec<Option<BlockSparse>>,
+        offdiag: &[Option<Block>],
     ) -> Self {
         let k = v.len();
-        let offdiag = patterns
-            .into_iter()
-            .map(|b| {
-                b.map(|b| {
-                    if stored_dense(&b) {
-                        OffDiagonal::Dense
-                    } else {
-                        OffDiagonal::Sparse(b, Vec::new())
-                    }
-                })
+        let offdiag = offdiag
+            .iter()
+            .map(|b| match b {
+                Some(Block::Sparse(b)) => Some(OffDiagonal::Sparse(b.clone(), Vec::new())),
+                Some(Block::Dense(_)) => Some(OffDiagonal::Dense),
+                _ => None,
             })
             .collect();
         Structure {
@@ -218,8 +215,20 @@ impl Structure {
 /// Is an off-diagonal block with pattern `b` stored dense? (Most level
 /// pairs occur, and L fills in anyway.)
 fn stored_dense(b: &BlockSparse) -> bool {
-    let pairs = (b.nrow_blocks * b.ncol_blocks) as f64;
-    b.max_col_nnz() > 1 && b.nnz() as f64 >= DENSE_FRACTION * pairs
+    is_stored_dense(b.nnz(), b.max_col_nnz(), b.nrow_blocks, b.ncol_blocks)
+}
+
+/// Is an off-diagonal block of `nrow_blocks × ncol_blocks` level pairs, of
+/// which `nnz` occur and at most `max_col_nnz` in one column, stored dense?
+/// (The rule of [`Structure::new`], for a pattern given by its counts.)
+pub fn is_stored_dense(
+    nnz: usize,
+    max_col_nnz: usize,
+    nrow_blocks: usize,
+    ncol_blocks: usize,
+) -> bool {
+    let pairs = (nrow_blocks * ncol_blocks) as f64;
+    max_col_nnz > 1 && nnz as f64 >= DENSE_FRACTION * pairs
 }
 
 /// A term's rows of √W Z: the level of each observation, the row values

@@ -21,7 +21,7 @@ mod selinv;
 mod solve;
 mod sparse_rhs;
 
-pub use build::{allocate_l, Structure};
+pub use build::{allocate_l, is_stored_dense, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
 pub use row_norms::RowNorms;

@@ -3,8 +3,11 @@
 //! effects, X's rank decided on XᵀX, and each off-diagonal block stored
 //! sparse or dense by the in-memory rule.
 
+use faer::Mat;
+
+use super::pair_block::{pair_block, BlockSides};
 use super::partial::{PartialA, TermSums};
-use crate::blocks::{tri, Block, BlockSparse, Structure};
+use crate::blocks::{tri, Block, BlockDiag, Structure};
 use crate::error::{Error, Result};
 use crate::terms::{FeTerm, ReTerm, RANK_TOL};
 
@@ -20,8 +23,10 @@ pub(crate) struct Assembled {
     pub a: Vec<Block>,
 }
 
-/// Assemble A from `partial` (which must hold at least one row).
-pub(crate) fn assemble(partial: &PartialA) -> Result<Assembled> {
+/// Assemble A from `partial` (which must hold at least one row). The pair
+/// sums are taken out of `partial` block by block, so that each store is
+/// released once its block of A is built.
+pub(crate) fn assemble(partial: &mut PartialA) -> Result<Assembled> {
     let n = partial.nobs as usize;
     let k = partial.terms.len();
     for t in &partial.terms {
@@ -50,21 +55,41 @@ pub(crate) fn assemble(partial: &PartialA) -> Result<Assembled> {
     let p = kept.len();
     // Columns of the full [X y] that stay, in order (the response last).
     let sel: Vec<usize> = kept.iter().copied().chain([w_all - 1]).collect();
-    let mut patterns: Vec<Option<BlockSparse>> = vec![None; tri(k, k) + 1];
+    // Off-diagonal random-effects blocks, packed (i > j).
+    let mut offdiag: Vec<Option<Block>> = vec![None; tri(k, k) + 1];
     for i in 0..k {
         for j in 0..i {
-            patterns[tri(i, j)] = Some(pair_block(partial, &ranks, order[i], order[j]));
+            let (ti, tj) = (order[i], order[j]);
+            let (hi, lo) = (ti.max(tj), ti.min(tj));
+            let sides = BlockSides {
+                rank_t: &ranks[hi],
+                rank_s: &ranks[lo],
+                dims: partial.pair_dims(hi, lo),
+                t_rows: hi == ti,
+            };
+            let store = std::mem::take(&mut partial.terms[hi].pairs[lo]);
+            offdiag[tri(i, j)] = Some(pair_block(store, &sides));
         }
     }
-    let filled = patterns.clone();
-    let structure = Structure::from_patterns(
+    let structure = Structure::from_blocks(
         random.iter().map(ReTerm::ncols).collect(),
         random.iter().map(ReTerm::nlevels).collect(),
         p,
         n,
-        patterns,
+        &offdiag,
     );
-    let mut a = structure.zeros_a();
+    let mut a = Vec::with_capacity(tri(k, k) + 1);
+    for i in 0..=k {
+        for j in 0..=i {
+            a.push(if i == j && i < k {
+                Block::Diag(BlockDiag::zeros(random[i].ncols(), random[i].nlevels()))
+            } else if i < k {
+                offdiag[tri(i, j)].take().unwrap()
+            } else {
+                Block::Dense(Mat::zeros(p + 1, structure.block_size(j)))
+            });
+        }
+    }
     for i in 0..k {
         let sums = &partial.terms[order[i]];
         let rank = &ranks[order[i]];
@@ -73,27 +98,6 @@ pub(crate) fn assemble(partial: &PartialA) -> Result<Assembled> {
             for (g, &r) in rank.iter().enumerate() {
                 d.block_mut(r)
                     .copy_from_slice(&sums.diag[g * v * v..(g + 1) * v * v]);
-            }
-        }
-        for j in 0..i {
-            let src = filled[tri(i, j)].as_ref().unwrap();
-            match &mut a[tri(i, j)] {
-                Block::Sparse(b) => b.data.copy_from_slice(&src.data),
-                Block::Dense(m) => {
-                    let (vr, vc) = (src.vr, src.vc);
-                    for c in 0..src.ncol_blocks {
-                        for kk in src.colptr[c]..src.colptr[c + 1] {
-                            let r = src.rowidx[kk] as usize;
-                            let blk = src.block(kk);
-                            for bc in 0..vc {
-                                for br in 0..vr {
-                                    m[(r * vr + br, c * vc + bc)] = blk[bc * vr + br];
-                                }
-                            }
-                        }
-                    }
-                }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are not block diagonal"),
             }
         }
         if let Block::Dense(m) = &mut a[tri(k, i)] {
@@ -167,62 +171,6 @@ fn final_term(t: &TermSums, rank: &[usize]) -> ReTerm {
             .map(|&(ss, k)| if k == 0 { 0.0 } else { (ss / k as f64).sqrt() })
             .collect(),
         theta_index: t.theta_index.clone(),
-    }
-}
-
-/// The block of A between final terms `ti` (rows) and `tj` (columns),
-/// given by their formula indices, with the pattern and values of the
-/// summed level pairs (blocks transposed when `ti` precedes `tj` in the formula).
-fn pair_block(partial: &PartialA, ranks: &[Vec<usize>], ti: usize, tj: usize) -> BlockSparse {
-    let (vr, vc) = (partial.terms[ti].v(), partial.terms[tj].v());
-    let size = vr * vc;
-    let (hi, lo) = (ti.max(tj), ti.min(tj));
-    let sums = &partial.terms[hi].pairs[lo];
-    // (column level, row level, stored index) in final numbering.
-    let mut entries: Vec<(u32, u32, u32)> = sums
-        .index
-        .iter()
-        .map(|(&key, &idx)| {
-            let (lh, ll) = ((key >> 32) as usize, (key & 0xFFFF_FFFF) as usize);
-            let (rh, rl) = (ranks[hi][lh] as u32, ranks[lo][ll] as u32);
-            if hi == ti {
-                (rl, rh, idx)
-            } else {
-                (rh, rl, idx)
-            }
-        })
-        .collect();
-    entries.sort_unstable();
-    let ncol = partial.terms[tj].nlevels();
-    let mut colptr = vec![0usize; ncol + 1];
-    for e in &entries {
-        colptr[e.0 as usize + 1] += 1;
-    }
-    for c in 0..ncol {
-        colptr[c + 1] += colptr[c];
-    }
-    let mut data = Vec::with_capacity(entries.len() * size);
-    for &(_, _, idx) in &entries {
-        let src = &sums.data[idx as usize * size..(idx as usize + 1) * size];
-        if hi == ti {
-            data.extend_from_slice(src);
-        } else {
-            // Stored as vc × vr (rows of tj's columns): transpose.
-            for c in 0..vc {
-                for r in 0..vr {
-                    data.push(src[r * vc + c]);
-                }
-            }
-        }
-    }
-    BlockSparse {
-        vr,
-        vc,
-        nrow_blocks: partial.terms[ti].nlevels(),
-        ncol_blocks: ncol,
-        colptr,
-        rowidx: entries.iter().map(|e| e.1).collect(),
-        data,
     }
 }
 

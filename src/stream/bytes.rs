@@ -2,11 +2,25 @@
 //! computed on other processes or machines (Dask workers) can be sent back
 //! and summed.
 
-use super::partial::{PairSums, PartialA, TermSums};
+use super::pairs::{key_pair, DensePairs, PairDims, PairSums, SparsePairs};
+use super::partial::{PartialA, TermSums};
 use crate::error::{Error, Result};
 
-/// First bytes of every serialized partial (format version 1).
-const MAGIC: &[u8; 8] = b"MMPARTA1";
+/// First bytes of every serialized partial (format version 2: each pair
+/// store tagged sparse or dense; the bytes of version 1 are refused, as
+/// any other bytes).
+const MAGIC: &[u8; 8] = b"MMPARTA2";
+
+/// Tag of a sparse pair store.
+const SPARSE: u64 = 0;
+
+/// Tag of a dense pair store.
+const DENSE: u64 = 1;
+
+/// The error for bytes that do not hold well-formed pair sums.
+fn malformed_pairs() -> Error {
+    Error::Data("partial sums: malformed pair sums".into())
+}
 
 struct Writer(Vec<u8>);
 
@@ -112,12 +126,7 @@ impl PartialA {
                 w.u64(k);
             }
             for p in &t.pairs {
-                w.u64(p.index.len() as u64);
-                for (&key, &idx) in &p.index {
-                    w.u64(key);
-                    w.u64(idx as u64);
-                }
-                w.f64s(&p.data);
+                write_pairs(&mut w, p);
             }
         }
         w.0
@@ -174,17 +183,17 @@ impl PartialA {
                 sums.zsq[c] = (r.f64()?, r.u64()?);
             }
             for s in 0..t {
-                let npairs = r.len()?;
-                let mut pairs = PairSums::default();
-                for _ in 0..npairs {
-                    let key = r.u64()?;
-                    pairs.index.insert(key, r.u64()? as u32);
-                }
-                pairs.data = r.f64s()?;
-                if pairs.data.len() != npairs * sums.v() * terms[s].v() {
-                    return Err(Error::Data("partial sums: malformed pair sums".into()));
-                }
-                sums.pairs[s] = pairs;
+                let dims = PairDims {
+                    n_t: sums.nlevels(),
+                    n_s: terms[s].nlevels(),
+                    v_t: sums.v(),
+                    v_s: terms[s].v(),
+                };
+                sums.pairs[s] = match r.u64()? {
+                    SPARSE => read_sparse(&mut r, dims)?,
+                    DENSE => read_dense(&mut r, dims)?,
+                    _ => return Err(malformed_pairs()),
+                };
             }
             terms.push(sums);
         }
@@ -199,4 +208,115 @@ impl PartialA {
             terms,
         })
     }
+}
+
+/// Write one pair store: its tag, then a sparse store's (key, index) pairs
+/// and values, or a dense store's shape, occupancy bits (row by row, as
+/// many words as its inner levels need) and the values of the cells met.
+fn write_pairs(w: &mut Writer, p: &PairSums) {
+    match p {
+        PairSums::Sparse(sp) => {
+            w.u64(SPARSE);
+            w.u64(sp.index.len() as u64);
+            for (&key, &idx) in &sp.index {
+                w.u64(key);
+                w.u64(idx as u64);
+            }
+            w.f64s(&sp.data);
+        }
+        PairSums::Dense(d) => {
+            w.u64(DENSE);
+            w.u64(d.outer_is_s as u64);
+            w.u64(d.n_outer as u64);
+            w.u64(d.n_inner as u64);
+            let (words, used) = (d.words(), d.n_inner.div_ceil(64));
+            for o in 0..d.n_outer {
+                d.occupied[o * words..o * words + used]
+                    .iter()
+                    .for_each(|&x| w.u64(x));
+            }
+            w.u64((d.npairs * d.size) as u64);
+            for o in 0..d.n_outer {
+                for i in 0..d.n_inner {
+                    if d.is_met(o, i) {
+                        d.cell_values(o, i).iter().for_each(|&x| w.f64(x));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Read a sparse pair store for terms of `dims`.
+fn read_sparse(r: &mut Reader, dims: PairDims) -> Result<PairSums> {
+    let npairs = r.len()?;
+    let mut pairs = SparsePairs::default();
+    for _ in 0..npairs {
+        let key = r.u64()?;
+        let idx = r.u64()?;
+        let (lt, ls) = key_pair(key);
+        if lt as usize >= dims.n_t || ls as usize >= dims.n_s || idx >= npairs as u64 {
+            return Err(malformed_pairs());
+        }
+        if pairs.index.insert(key, idx as u32).is_some() {
+            return Err(malformed_pairs());
+        }
+    }
+    pairs.data = r.f64s()?;
+    if pairs.data.len() != npairs * dims.size() {
+        return Err(malformed_pairs());
+    }
+    Ok(PairSums::Sparse(pairs))
+}
+
+/// Read a dense pair store for terms of `dims` (its shape must be theirs).
+fn read_dense(r: &mut Reader, dims: PairDims) -> Result<PairSums> {
+    let outer_is_s = match r.u64()? {
+        0 => false,
+        1 => true,
+        _ => return Err(malformed_pairs()),
+    };
+    let (n_outer, n_inner) = (r.len()?, r.len()?);
+    let want = if outer_is_s {
+        (dims.n_s, dims.n_t)
+    } else {
+        (dims.n_t, dims.n_s)
+    };
+    if (n_outer, n_inner) != want {
+        return Err(malformed_pairs());
+    }
+    // The bits first: they bound the grid's size by the bytes read.
+    let words = n_inner.div_ceil(64);
+    let spare = (words * 64 - n_inner) as u32;
+    let last_word_mask = if spare == 0 { 0 } else { !0u64 << (64 - spare) };
+    let mut bits = Vec::with_capacity(n_outer.min(r.bytes.len() / 8) * words);
+    for _ in 0..n_outer {
+        for k in 0..words {
+            let x = r.u64()?;
+            if k + 1 == words && x & last_word_mask != 0 {
+                return Err(malformed_pairs());
+            }
+            bits.push(x);
+        }
+    }
+    let npairs: usize = bits.iter().map(|x| x.count_ones() as usize).sum();
+    let size = dims.size();
+    let nvalues = r.len()?;
+    if nvalues != npairs * size {
+        return Err(malformed_pairs());
+    }
+    let mut grid = DensePairs::with_shape(outer_is_s, n_outer, n_inner, size);
+    grid.occupied = bits;
+    grid.npairs = npairs;
+    for o in 0..n_outer {
+        for i in 0..n_inner {
+            if grid.is_met(o, i) {
+                let at = (o * n_inner + i) * size;
+                for x in &mut grid.values[at..at + size] {
+                    *x = r.f64()?;
+                }
+            }
+        }
+    }
+    Ok(PairSums::Dense(grid))
 }

@@ -255,13 +255,16 @@ fn add_blocks(partial: &mut PartialA, chunk: &ChunkTerms, a: &[Block], w: usize)
             };
             let size = b.vr * b.vc;
             let ids_s = &chunk.ids[s];
+            let dims = partial.pair_dims(t, s);
             let pairs = &mut partial.terms[t].pairs[s];
+            pairs.prepare(dims, b.nnz());
             for c in 0..b.ncol_blocks {
                 for kk in b.colptr[c]..b.colptr[c + 1] {
                     let r = b.rowidx[kk] as usize;
                     add_into(pairs.block_mut(ids[r], ids_s[c], size), b.block(kk));
                 }
             }
+            pairs.settle(dims);
         }
     }
     if let Block::Dense(m) = &a[tri(k, k)] {

@@ -24,7 +24,11 @@
 mod assemble;
 mod bytes;
 mod chunk;
+mod pair_block;
+mod pairs;
 mod partial;
+#[cfg(test)]
+mod tests;
 
 pub use partial::PartialA;
 
@@ -201,7 +205,7 @@ impl ModelBuilder {
 
     /// Build the (unfitted) model from the sums.
     pub fn finish(self) -> Result<LinearMixedModel> {
-        let partial = self.partial;
+        let mut partial = self.partial;
         if partial.is_empty() {
             if partial.input_rows == 0 {
                 return Err(Error::Data("the data have no rows".into()));
@@ -222,7 +226,7 @@ impl ModelBuilder {
                 "the coding of the variables is unknown: add a chunk or call learn_coding".into(),
             )
         })?;
-        let assembled = assemble::assemble(&partial)?;
+        let assembled = assemble::assemble(&mut partial)?;
         let terms = ModelTerms {
             spec: self.spec,
             response_name: self.response_name,

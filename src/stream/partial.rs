@@ -7,34 +7,9 @@
 //! ([`super::assemble`]), from each level's sort key.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
+use super::pairs::{PairDims, PairSums};
 use crate::error::{Error, Result};
-
-/// A multiply–xorshift hasher for the u64 keys of level pairs (the default
-/// SipHash costs more than the accumulation itself).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct PairHasher(u64);
-
-impl Hasher for PairHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 29);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A hash map keyed by u64 with [`PairHasher`].
-pub(crate) type PairMap = HashMap<u64, u32, BuildHasherDefault<PairHasher>>;
 
 /// A level's sort key: per factor of the grouping, the code in the column's
 /// level list (categorical column) or the value (numeric column).
@@ -43,35 +18,6 @@ pub(crate) type LevelKey = Vec<f64>;
 /// The key of a level as hashable bits (−0.0 is 0.0).
 fn key_bits(key: &[f64]) -> Vec<u64> {
     key.iter().map(|v| (v + 0.0).to_bits()).collect()
-}
-
-/// Sums for the level pairs of two random-effects terms t > s (formula
-/// order): per pair, the v_t × v_s block Σ z_t z_sᵀ (column-major).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PairSums {
-    /// (level of t) << 32 | (level of s) → index of the pair's block.
-    pub index: PairMap,
-    /// `v_t * v_s` values per pair, in index order.
-    pub data: Vec<f64>,
-}
-
-impl std::fmt::Debug for PairHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("PairHasher")
-    }
-}
-
-impl PairSums {
-    /// The block of pair (`lt`, `ls`), created as zeros of `size` values if new.
-    pub fn block_mut(&mut self, lt: u32, ls: u32, size: usize) -> &mut [f64] {
-        let key = ((lt as u64) << 32) | ls as u64;
-        let next = self.index.len() as u32;
-        let k = *self.index.entry(key).or_insert(next) as usize;
-        if k == next as usize {
-            self.data.resize(self.data.len() + size, 0.0);
-        }
-        &mut self.data[k * size..(k + 1) * size]
-    }
 }
 
 /// Sums of one random-effects term (formula order), over its levels met so far.
@@ -216,6 +162,17 @@ impl PartialA {
         }
     }
 
+    /// The sizes of the pair sums of terms `t` > `s` (levels met so far).
+    pub(crate) fn pair_dims(&self, t: usize, s: usize) -> PairDims {
+        let (a, b) = (&self.terms[t], &self.terms[s]);
+        PairDims {
+            n_t: a.nlevels(),
+            n_s: b.nlevels(),
+            v_t: a.v(),
+            v_s: b.v(),
+        }
+    }
+
     /// Add `other` (the sums over other rows) to these sums.
     pub fn merge(&mut self, other: PartialA) -> Result<()> {
         self.input_rows += other.input_rows;
@@ -273,17 +230,17 @@ impl PartialA {
             }
             maps.push(map);
         }
-        for (t, o) in other.terms.iter().enumerate() {
-            let vt = o.v();
-            for (s, pair) in o.pairs.iter().enumerate() {
-                let size = vt * other.terms[s].v();
+        // Pair sums last, each store of `other` released once added.
+        for (t, o) in other.terms.into_iter().enumerate() {
+            for (s, pair) in o.pairs.into_iter().enumerate() {
+                let dims = self.pair_dims(t, s);
                 let mine = &mut self.terms[t].pairs[s];
-                for (&key, &k) in &pair.index {
-                    let (lt, ls) = ((key >> 32) as usize, (key & 0xFFFF_FFFF) as usize);
-                    let block = mine.block_mut(maps[t][lt], maps[s][ls], size);
-                    let k = k as usize;
-                    add_into(block, &pair.data[k * size..(k + 1) * size]);
-                }
+                mine.prepare(dims, pair.npairs());
+                pair.for_each(|lt, ls, block| {
+                    let (gt, gs) = (maps[t][lt as usize], maps[s][ls as usize]);
+                    add_into(mine.block_mut(gt, gs, dims.size()), block);
+                });
+                mine.settle(dims);
             }
         }
         Ok(())

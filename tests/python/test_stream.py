@@ -156,3 +156,25 @@ def test_predictions_on_new_data_match_in_memory():
     got = mm.lmm(SLEEP, d.lazy(), chunk_rows=50)
     new = d.head(12)
     np.testing.assert_allclose(got.predict(new), want.predict(new), rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["y ~ 1 + x + (1 | g) + (1 + x | h)", "y ~ 1 + x + (1 + x | h) + (1 | g)"],
+)
+def test_crossed_pairs_turning_dense_mid_stream_fit_as_in_memory(formula):
+    """g (150 levels) crossed with h (12 levels) in chunks of 100 rows: the first chunks
+    meet about a tenth of the rectangle of levels met, so their level pairs are summed
+    in a hash map; the later ones fill it, and the sums move to a dense grid mid-stream
+    (the Rust unit tests of `stream` check the switch on this geometry). Both term
+    orders, so that the assembled block is read from the grid in both orientations."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    g = rng.integers(0, 150, n)
+    h = np.array([f"h{k:02d}" for k in rng.integers(0, 12, n)], dtype=object)
+    x = rng.uniform(-1, 1, n)
+    y = 1.0 + 0.5 * x + np.sin(0.37 * g) + rng.normal(size=n)
+    d = pl.DataFrame({"y": y, "x": x, "g": g, "h": h.tolist()})
+    want = mm.lmm(formula, d)
+    got = mm.lmm(formula, d.lazy(), chunk_rows=100)
+    assert_same_fit(got, want)
