@@ -274,10 +274,11 @@ class LinearMixedModel(MixedModel):
         1,000,000 rows). A Parquet path, LazyFrame, pyarrow dataset or Dask DataFrame is
         always streamed; an in-memory table only when ``chunk_rows`` is given. A
         streamed model fits, summarises and gives θ, β, σ, the variance components and
-        the conditional modes as in memory; what needs the rows (``fitted``,
-        ``residuals``, ``leverage``, ``simulate``, refits with a new response) raises
-        :class:`RowsNotStoredError`. ``weights`` and ``offset`` per row are not
-        supported when streaming (``offset(...)`` in the formula is).
+        the conditional modes as in memory, and ``fitted`` and ``residuals`` by one more
+        pass over the same source (it keeps a reference to it, not its rows); what
+        needs more per-row state (``leverage``, ``simulate``, refits with a new
+        response, ...) raises :class:`RowsNotStoredError`. ``weights`` and ``offset``
+        per row are not supported when streaming (``offset(...)`` in the formula is).
 
     Raises
     ------
