@@ -43,9 +43,7 @@ impl PyChunkFitter {
         Bound<'py, PyArray1<f64>>,
     )> {
         let data = data_from_dict(columns)?;
-        let part = py
-            .detach(|| self.inner.chunk(&data))
-            .map_err(to_pyerr)?;
+        let part = py.detach(|| self.inner.chunk(&data)).map_err(to_pyerr)?;
         let rows = part.rows.iter().map(|&i| i as i64).collect();
         Ok((
             PyArray1::from_vec(py, rows),
