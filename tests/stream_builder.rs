@@ -9,7 +9,7 @@ use common::{assert_rel, dataset};
 use mixedmodels::data::{Column, Data};
 use mixedmodels::error::Error;
 use mixedmodels::lmm::{LinearMixedModel, LmmOptions};
-use mixedmodels::model::MixedModel;
+use mixedmodels::model::{MixedModel, Predict, PredictOptions};
 use mixedmodels::stream::{ChunkFitter, ModelBuilder, PartialA};
 use mixedmodels::terms::MissingPolicy;
 
@@ -258,6 +258,24 @@ fn fitted_values_and_residuals_by_a_second_pass_match_in_memory() {
     }
     for (i, (a, b)) in residuals.iter().zip(want.residuals()).enumerate() {
         assert!((a - b).abs() <= 1e-10 * scale, "residuals[{i}]: {a} vs {b}");
+    }
+    // Population values offset + Xβ̂, as predict(random_effects = false).
+    let options = PredictOptions {
+        random_effects: false,
+        ..PredictOptions::default()
+    };
+    let population = want.predict(None, &options).unwrap();
+    let fitter = ChunkFitter::new(&got, MissingPolicy::Drop).population();
+    let got_population: Vec<f64> = parts
+        .iter()
+        .flat_map(|p| fitter.chunk(p).unwrap().fitted)
+        .collect();
+    assert_eq!(got_population.len(), population.len());
+    for (i, (a, b)) in got_population.iter().zip(&population).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-10 * scale,
+            "population[{i}]: {a} vs {b}"
+        );
     }
 }
 

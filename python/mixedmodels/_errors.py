@@ -326,16 +326,16 @@ class RowsNotStoredError(MixedModelError, ValueError):
     in chunks (a Parquet file, a LazyFrame, a pyarrow or Dask dataset, ``chunk_rows``),
     which keeps only the sums of squares and products of its columns.
 
-    Fitted values and residuals (``fitted()``, ``residuals()``) are computed by one more
-    pass over the source and raise this error only when the source cannot be read again
-    (a pyarrow ``RecordBatchReader``). These still raise it (``what`` in parentheses):
-    the leverage (``leverage``) and what is built on it, lme4's hat values, Pearson
-    residuals and Cook's distances (``hatvalues``, ``pearson_residuals``,
-    ``cooks_distance``; :func:`augment` and ``plot.residplot``); ``predict()`` of the
-    fitted rows (``predict``; ``predict(newdata)`` works); ``simulate`` and the
-    parametric bootstrap (``simulate``, ``parametric_bootstrap``); refits with a new
-    response (``set_response``); R² and ICCs (``variance_decomposition``); Satterthwaite
-    and Kenward–Roger degrees of freedom (``degrees of freedom``); the shrinkage plot
+    Fitted values, residuals and predictions of the fitted rows (``fitted()``,
+    ``residuals()``, ``predict()``) are computed by one more pass over the source and
+    raise this error only when the source cannot be read again (a pyarrow
+    ``RecordBatchReader``). These still raise it (``what`` in parentheses): the leverage
+    (``leverage``) and what is built on it, lme4's hat values, Pearson residuals and
+    Cook's distances (``hatvalues``, ``pearson_residuals``, ``cooks_distance``), so
+    :func:`augment` and ``plot.residplot`` (``predict``); ``simulate`` and the parametric
+    bootstrap (``simulate``, ``parametric_bootstrap``); refits with a new response
+    (``set_response``); R² and ICCs (``variance_decomposition``); Satterthwaite and
+    Kenward–Roger degrees of freedom (``degrees of freedom``); the shrinkage plot
     (``shrinkageplot``).
 
     Parameters

@@ -36,9 +36,11 @@ def is_rereadable(data: Any) -> bool:
     return not (isinstance(data, Iterator) or type(data).__name__ == "RecordBatchReader")
 
 
-def streamed_values(model: Any, kind: str) -> Any:
+def streamed_values(model: Any, kind: str, random_effects: bool = True) -> Any:
     """``model.fitted()`` (``kind="fitted"``) or ``model.residuals()`` of a model built
-    from streamed data: a numpy array, or a lazy Dask Series for a Dask source."""
+    from streamed data: a numpy array, or a lazy Dask Series for a Dask source. Without
+    ``random_effects``, the population values offset + Xβ̂ (``predict`` of the fitted
+    rows with ``random_effects=False``) and y minus them."""
     source = model._data
     if not is_rereadable(source):
         raise RowsNotStoredError(
@@ -47,8 +49,8 @@ def streamed_values(model: Any, kind: str) -> Any:
             what=kind,
         )
     if is_dask_frame(source):
-        return _dask_values(model, kind)
-    fitter = _core.ChunkFitter(model._core, model._args["missing"])
+        return _dask_values(model, kind, random_effects)
+    fitter = _core.ChunkFitter(model._core, model._args["missing"], random_effects)
     names = used_columns(model.formula)
     levels = model._stream["levels"]
     rows = check_chunk_rows(model._args["chunk_rows"])
@@ -76,7 +78,7 @@ def _check_count(got: int, nobs: int) -> None:
 _FITTERS: dict[str, Any] = {}
 
 
-def _dask_values(model: Any, kind: str) -> Any:
+def _dask_values(model: Any, kind: str, random_effects: bool) -> Any:
     """A lazy Dask Series of the model's fitted values or residuals."""
     import pandas as pd
 
@@ -85,7 +87,8 @@ def _dask_values(model: Any, kind: str) -> Any:
     dask = _require_dask()
     record = model._stream
     theta = [float(t) for t in model.theta]
-    key = hashlib.sha256(record["sums"] + repr(theta).encode()).hexdigest()
+    state = repr((theta, random_effects)).encode()
+    key = hashlib.sha256(record["sums"] + state).hexdigest()
     recipe = {
         "key": key,
         "formula": model.formula,
@@ -96,6 +99,7 @@ def _dask_values(model: Any, kind: str) -> Any:
         "sums": record["sums"],
         "theta": theta,
         "missing": model._args["missing"],
+        "random_effects": random_effects,
     }
     shared = dask.delayed(recipe, pure=True, traverse=False)
     meta = pd.Series(np.empty(0), dtype="float64", name=kind)
@@ -114,7 +118,7 @@ def _fitter(recipe: dict) -> Any:
         core = builder.finish()
         core.objective_at(recipe["theta"])
         _FITTERS.clear()
-        _FITTERS[key] = _core.ChunkFitter(core, recipe["missing"])
+        _FITTERS[key] = _core.ChunkFitter(core, recipe["missing"], recipe["random_effects"])
     return _FITTERS[key]
 
 

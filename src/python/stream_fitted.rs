@@ -20,13 +20,24 @@ pub struct PyChunkFitter {
 #[pymethods]
 impl PyChunkFitter {
     /// A fitter for `model` (at its current θ) built with the missing-value
-    /// rule `missing` ("drop" or "raise").
+    /// rule `missing` ("drop" or "raise"); without `random_effects`, the
+    /// population values offset + Xβ̂.
     #[new]
-    #[pyo3(signature = (model, missing="drop"))]
-    fn new(py: Python<'_>, model: &PyLinearMixedModel, missing: &str) -> PyResult<Self> {
+    #[pyo3(signature = (model, missing="drop", random_effects=true))]
+    fn new(
+        py: Python<'_>,
+        model: &PyLinearMixedModel,
+        missing: &str,
+        random_effects: bool,
+    ) -> PyResult<Self> {
         let missing = missing_policy(missing)?;
         let m = model.m();
-        let inner = py.detach(|| ChunkFitter::new(&m, missing));
+        let fitter = py.detach(|| ChunkFitter::new(&m, missing));
+        let inner = if random_effects {
+            fitter
+        } else {
+            fitter.population()
+        };
         Ok(PyChunkFitter { inner })
     }
 

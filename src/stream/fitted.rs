@@ -12,7 +12,8 @@ use crate::lmm::LinearMixedModel;
 use crate::model::{refuse_new_levels, rows_eta, MixedModel, NewLevels};
 use crate::terms::{MissingPolicy, ModelFrame, ModelTerms, NewRows, Variable};
 
-/// The fitted values and residuals of one chunk's rows used by the model.
+/// The fitted values and residuals of one chunk's rows used by the model
+/// (population values and y minus them from [`ChunkFitter::population`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FittedChunk {
     /// Indices into the chunk of the rows used (those without a missing
@@ -52,18 +53,28 @@ pub struct ChunkFitter {
     beta: Vec<f64>,
     b: Vec<Vec<f64>>,
     missing: MissingPolicy,
+    random_effects: bool,
 }
 
 impl ChunkFitter {
     /// A fitter at the model's current θ (its estimates after a fit);
-    /// `missing` is the rule the model was built with.
+    /// `missing` is the rule the model was built with. The fitted values are
+    /// conditional on the random effects (offset + Xβ̂ + Zb̂).
     pub fn new(model: &LinearMixedModel, missing: MissingPolicy) -> Self {
         ChunkFitter {
             terms: model.terms.clone(),
             beta: model.beta(),
             b: model.b(),
             missing,
+            random_effects: true,
         }
+    }
+
+    /// The same fitter giving population values offset + Xβ̂ (without the
+    /// random effects; `predict(random_effects=false)` of the fitted rows).
+    pub fn population(mut self) -> Self {
+        self.random_effects = false;
+        self
     }
 
     /// The fitted values and residuals of the rows of `data` (a chunk of
@@ -114,6 +125,8 @@ impl ChunkFitter {
                 ));
             }
         };
+        // Z's rows are coded even for population values: a level the model
+        // has not seen means the chunk is not of the model's data.
         let new = NewRows::new(&self.terms, &complete, true)?;
         refuse_new_levels(&self.terms, &new)?;
         let fitted = rows_eta(
@@ -121,7 +134,7 @@ impl ChunkFitter {
             &new,
             &self.beta,
             &self.b,
-            true,
+            self.random_effects,
             NewLevels::Error,
         );
         let residuals = y.iter().zip(&fitted).map(|(y, f)| y - f).collect();

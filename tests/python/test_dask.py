@@ -83,3 +83,7 @@ def test_fitted_and_residuals_are_lazy_series_computed_on_the_workers(client):
     scale = np.abs(pdf["y"]).max()
     np.testing.assert_allclose(fitted.to_numpy(), want.fitted(), rtol=RTOL, atol=RTOL * scale)
     np.testing.assert_allclose(residuals.to_numpy(), want.residuals(), rtol=RTOL, atol=RTOL * scale)
+    population = got.predict(random_effects=False).compute()
+    np.testing.assert_allclose(
+        population.to_numpy(), want.predict(random_effects=False), rtol=RTOL, atol=RTOL * scale
+    )

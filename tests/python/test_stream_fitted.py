@@ -60,6 +60,10 @@ def test_crossed_with_missing_values_and_an_offset_as_in_memory(tmp_path, kind):
     # The offset is in the fitted values: y = fitted + residual row by row.
     kept = d.drop_nulls(["x", "h"])["y"].to_numpy()
     np.testing.assert_allclose(got.fitted() + got.residuals(), kept, rtol=1e-12)
+    # predict() of the fitted rows, with and without the random effects.
+    assert_same_values(got.predict(), want.predict(), y)
+    population = want.predict(random_effects=False)
+    assert_same_values(got.predict(random_effects=False, type="link"), population, y)
 
 
 @pytest.mark.parametrize("kind", ["memory", "lazy", "parquet", "dataset"])
