@@ -108,18 +108,22 @@ def _dask_values(model: Any, kind: str, random_effects: bool) -> Any:
 
 
 def _fitter(recipe: dict) -> Any:
-    """The native fitter of the recipe's model, rebuilt once per process."""
+    """The native fitter of the recipe's model, rebuilt once per process (the last one
+    is kept; a local variable is returned, so threads that rebuild concurrently each
+    get theirs)."""
     key = recipe["key"]
-    if key not in _FITTERS:
+    fitter = _FITTERS.get(key)
+    if fitter is None:
         builder = new_builder(recipe["formula"], recipe["options"])
         names, levels = recipe["names"], recipe["levels"]
         builder.learn_coding(encode_chunk(recipe["coding_rows"], names, levels))
         builder.merge_bytes(recipe["sums"])
         core = builder.finish()
         core.objective_at(recipe["theta"])
+        fitter = _core.ChunkFitter(core, recipe["missing"], recipe["random_effects"])
         _FITTERS.clear()
-        _FITTERS[key] = _core.ChunkFitter(core, recipe["missing"], recipe["random_effects"])
-    return _FITTERS[key]
+        _FITTERS[key] = fitter
+    return fitter
 
 
 def _partition_values(pdf: Any, recipe: dict, kind: str) -> Any:
