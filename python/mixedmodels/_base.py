@@ -843,7 +843,7 @@ class MixedModel(RichDisplay):
             # A model built from streamed data: the fitted rows by one more pass.
             from ._stream_fitted import streamed_values
 
-            return streamed_values(self, "fitted", random_effects)
+            return streamed_values(self, "fitted", random_effects, what="predict")
         return self._core.predict(columns, random_effects, new_levels, type, offset)
 
     def simulate(

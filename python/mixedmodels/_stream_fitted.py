@@ -27,26 +27,27 @@ from ._chunks import encode_chunk, new_builder
 from ._errors import DataError, RowsNotStoredError
 from ._stream import check_chunk_rows, chunks, is_dask_frame, sliceable, used_columns
 
-#: What each kind of value is called (the method of the model and the Dask Series' name).
-KINDS = ("fitted", "residuals")
-
 
 def is_rereadable(data: Any) -> bool:
     """Can the source be read again (not a one-shot iterator or pyarrow batch reader)?"""
     return not (isinstance(data, Iterator) or type(data).__name__ == "RecordBatchReader")
 
 
-def streamed_values(model: Any, kind: str, random_effects: bool = True) -> Any:
+def streamed_values(
+    model: Any, kind: str, random_effects: bool = True, what: str | None = None
+) -> Any:
     """``model.fitted()`` (``kind="fitted"``) or ``model.residuals()`` of a model built
     from streamed data: a numpy array, or a lazy Dask Series for a Dask source. Without
     ``random_effects``, the population values offset + Xβ̂ (``predict`` of the fitted
-    rows with ``random_effects=False``) and y minus them."""
+    rows with ``random_effects=False``) and y minus them. ``what`` names the request in
+    errors (default ``kind``)."""
     source = model._data
     if not is_rereadable(source):
+        what = what or kind
         raise RowsNotStoredError(
-            f"{kind} of a model built from a one-shot source need the data read again, "
+            f"`{what}` of a model built from a one-shot source needs the data read again, "
             "which it cannot be",
-            what=kind,
+            what=what,
         )
     if is_dask_frame(source):
         return _dask_values(model, kind, random_effects)

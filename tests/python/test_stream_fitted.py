@@ -104,7 +104,7 @@ def test_a_one_shot_source_keeps_refusing():
     reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=50))
     m = mm.lmm(SLEEP, reader, chunk_rows=40)
     assert m.nobs == 180
-    for what in ("fitted", "residuals"):
+    for what in ("fitted", "residuals", "predict"):
         with pytest.raises(mm.RowsNotStoredError) as e:
             getattr(m, what)()
         assert e.value.what == what
