@@ -77,7 +77,7 @@ impl Column {
     }
 
     /// Is row `i` missing?
-    fn is_missing(&self, i: usize) -> bool {
+    pub(crate) fn is_missing(&self, i: usize) -> bool {
         match self {
             Column::Numeric { values, .. } => values[i].is_nan(),
             Column::Categorical { codes, .. } => codes[i] == MISSING_CODE,

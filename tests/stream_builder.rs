@@ -7,9 +7,11 @@ mod common;
 
 use common::{assert_rel, dataset};
 use mixedmodels::data::{Column, Data};
+use mixedmodels::error::Error;
 use mixedmodels::lmm::{LinearMixedModel, LmmOptions};
-use mixedmodels::model::MixedModel;
-use mixedmodels::stream::{ModelBuilder, PartialA};
+use mixedmodels::model::{MixedModel, Predict, PredictOptions};
+use mixedmodels::stream::{ChunkFitter, ModelBuilder, PartialA};
+use mixedmodels::terms::MissingPolicy;
 
 /// The rows `rows` of `data`, with every column's level list unchanged.
 fn take(data: &Data, rows: &[usize]) -> Data {
@@ -208,4 +210,122 @@ fn rows_are_refused_and_bad_input_is_typed() {
         empty.finish(),
         Err(mixedmodels::error::Error::Data(_))
     ));
+}
+
+/// `crossed()` with x missing in every 17th row (rows dropped).
+fn crossed_with_missing_x() -> Data {
+    let data = crossed();
+    let mut out = Data::new();
+    for name in data.names() {
+        let mut col = data.get(name).unwrap().clone();
+        if name == "x" {
+            if let Column::Numeric { values, .. } = &mut col {
+                values.iter_mut().step_by(17).for_each(|v| *v = f64::NAN);
+            }
+        }
+        out.add_column(name.clone(), col).unwrap();
+    }
+    out
+}
+
+#[test]
+fn fitted_values_and_residuals_by_a_second_pass_match_in_memory() {
+    // The same β̂, b̂ (fits equal to 1e-10) and the same rows coded as new data:
+    // 1e-10 relative to the response's scale.
+    let data = crossed_with_missing_x();
+    let formula = "y ~ 1 + x + offset(0.5 * x) + (1 | g) + (1 | h)";
+    let order: Vec<usize> = (0..data.nrows()).collect();
+    let parts = chunks(&data, &order, 450);
+    let mut want = LinearMixedModel::new(formula, &data, &LmmOptions::default()).unwrap();
+    let mut got = streamed(formula, &parts);
+    assert_same_fit(&mut got, &mut want, false);
+    let fitter = ChunkFitter::new(&got, MissingPolicy::Drop);
+    let (mut fitted, mut residuals, mut used) = (Vec::new(), Vec::new(), 0);
+    for (k, part) in parts.iter().enumerate() {
+        let chunk = fitter.chunk(part).unwrap();
+        assert_eq!(chunk.rows.len(), chunk.fitted.len());
+        for &i in &chunk.rows {
+            assert_ne!((k * 450 + i) % 17, 0, "a row with x missing was used");
+        }
+        used += chunk.rows.len();
+        fitted.extend(chunk.fitted);
+        residuals.extend(chunk.residuals);
+    }
+    assert_eq!(used, want.nobs());
+    let scale = want.y().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (i, (a, b)) in fitted.iter().zip(want.fitted()).enumerate() {
+        assert!((a - b).abs() <= 1e-10 * scale, "fitted[{i}]: {a} vs {b}");
+    }
+    for (i, (a, b)) in residuals.iter().zip(want.residuals()).enumerate() {
+        assert!((a - b).abs() <= 1e-10 * scale, "residuals[{i}]: {a} vs {b}");
+    }
+    // Population values offset + Xβ̂, as predict(random_effects = false).
+    let options = PredictOptions {
+        random_effects: false,
+        ..PredictOptions::default()
+    };
+    let population = want.predict(None, &options).unwrap();
+    let fitter = ChunkFitter::new(&got, MissingPolicy::Drop).population();
+    let got_population: Vec<f64> = parts
+        .iter()
+        .flat_map(|p| fitter.chunk(p).unwrap().fitted)
+        .collect();
+    assert_eq!(got_population.len(), population.len());
+    for (i, (a, b)) in got_population.iter().zip(&population).enumerate() {
+        assert!(
+            (a - b).abs() <= 1e-10 * scale,
+            "population[{i}]: {a} vs {b}"
+        );
+    }
+}
+
+#[test]
+fn a_chunk_that_is_not_the_models_is_refused_with_a_typed_error() {
+    let data = crossed_with_missing_x();
+    let formula = "y ~ 1 + x + (1 | g) + (1 | h)";
+    let order: Vec<usize> = (0..data.nrows()).collect();
+    let mut m = streamed(formula, &chunks(&data, &order, 1000));
+    m.fit(false).unwrap();
+    // Missing values under missing = "raise": the column is named.
+    match ChunkFitter::new(&m, MissingPolicy::Raise).chunk(&data) {
+        Err(Error::Column { column, .. }) => assert_eq!(column, "x"),
+        other => panic!("expected a column error, got {other:?}"),
+    }
+    // A level of a grouping factor the model has not seen.
+    let fitter = ChunkFitter::new(&m, MissingPolicy::Drop);
+    let new = Data::new()
+        .with_column("y", Column::numeric(vec![1.0, 2.0]))
+        .unwrap()
+        .with_column("x", Column::numeric(vec![0.1, 0.2]))
+        .unwrap()
+        .with_column("g", Column::numeric(vec![1.0, 2.0]))
+        .unwrap()
+        .with_column("h", Column::from_strings(&["h01", "zz"]))
+        .unwrap();
+    match fitter.chunk(&new) {
+        Err(Error::Level { column, level, .. }) => assert_eq!((&*column, &*level), ("h", "zz")),
+        other => panic!("expected a level error, got {other:?}"),
+    }
+    // Row 0 (x missing) is left out; a chunk of such rows only gives nothing.
+    match fitter.chunk(&take(&data, &[0, 1, 2])) {
+        Ok(c) => assert_eq!(c.rows, vec![1, 2]),
+        other => panic!("expected two rows, got {other:?}"),
+    }
+    assert!(fitter
+        .chunk(&take(&data, &[0, 17]))
+        .unwrap()
+        .rows
+        .is_empty());
+    // A column the formula reads is missing from the chunk.
+    let no_h = Data::new()
+        .with_column("y", Column::numeric(vec![1.0]))
+        .unwrap()
+        .with_column("x", Column::numeric(vec![0.1]))
+        .unwrap()
+        .with_column("g", Column::numeric(vec![1.0]))
+        .unwrap();
+    match fitter.chunk(&no_h) {
+        Err(Error::Column { column, .. }) => assert_eq!(column, "h"),
+        other => panic!("expected a column error, got {other:?}"),
+    }
 }

@@ -772,7 +772,7 @@ class MixedModel(RichDisplay):
         new_levels: str = "error",
         type: str = "response",
         offset: Any = None,
-    ) -> np.ndarray:
+    ) -> Any:
         """Predictions for the fitted rows or for new data (lme4's ``predict.merMod``).
 
         Parameters
@@ -783,7 +783,9 @@ class MixedModel(RichDisplay):
             model's levels and contrasts; a level of a factor in a fixed-effects (or
             random-effects) column not seen in fitting is a :class:`DataError` with
             ``column`` and ``level``. Without it: the fitted rows (equal to ``fitted()``
-            with ``random_effects=True``).
+            with ``random_effects=True``; for a model built from streamed data they are
+            computed by one more pass over its source, as :meth:`fitted` does, and a
+            Dask source gives a lazy Dask Series).
         random_effects : bool
             Add the conditional modes of the random effects (True) or predict the
             population mean Xβ̂ + offset (False).
@@ -802,9 +804,10 @@ class MixedModel(RichDisplay):
 
         Returns
         -------
-        numpy.ndarray
+        numpy.ndarray or dask.dataframe.Series
             One value per row of ``newdata`` (NaN where a used value is missing), or per
-            observation used in fitting.
+            observation used in fitting (a lazy Dask Series named ``fitted`` for a model
+            built from a Dask DataFrame).
 
         Raises
         ------
@@ -836,6 +839,11 @@ class MixedModel(RichDisplay):
                 "`offset` is for new data; the fitted rows use the model's own offset",
                 parameter="offset",
             )
+        elif not getattr(self._core, "rows_stored", True):
+            # A model built from streamed data: the fitted rows by one more pass.
+            from ._stream_fitted import streamed_values
+
+            return streamed_values(self, "fitted", random_effects, what="predict")
         return self._core.predict(columns, random_effects, new_levels, type, offset)
 
     def simulate(

@@ -381,6 +381,14 @@ class StreamBuilder:
 
 def merge_partial_bytes(a: bytes, b: bytes) -> bytes: ...
 
+class ChunkFitter:
+    def __init__(
+        self, model: LinearMixedModel, missing: str = "drop", random_effects: bool = True
+    ) -> None: ...
+    def chunk(
+        self, columns: dict[str, tuple[Any, Any]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
 class GeneralizedLinearMixedModel(_MixedModel):
     def __init__(
         self,

@@ -58,9 +58,14 @@ def _tree_sum(items: list, combine: Any) -> Any:
     return level[0]
 
 
-def accumulate_dask(builder: Any, formula: str, ddf: Any, names: list[str], options: dict) -> None:
+def accumulate_dask(builder: Any, formula: str, ddf: Any, names: list[str], options: dict) -> dict:
     """Fill ``builder`` with the sums of A over the Dask DataFrame ``ddf``: per-partition
-    sums computed on the workers and summed as a tree."""
+    sums computed on the workers and summed as a tree.
+
+    Returns what the workers rebuild the model from to compute its fitted values
+    (:mod:`._stream_fitted`): the level lists of the string columns (``levels``), rows
+    that show the coding of the variables (``coding_rows``) and the summed sums as bytes
+    (``sums``, as large as A's blocks)."""
     dask = _require_dask()
     check_present(list(ddf.columns), names)
     head = pl.from_pandas(ddf[names].head(1000, npartitions=-1))
@@ -72,5 +77,7 @@ def accumulate_dask(builder: Any, formula: str, ddf: Any, names: list[str], opti
         levels = dask.compute(_tree_sum(per_part, _union_levels))[0]
     sums = [dask.delayed(_partition_sums)(p, formula, names, levels, options) for p in parts]
     total = dask.compute(_tree_sum(sums, _core.merge_partial_bytes))[0]
-    builder.learn_coding(encode_chunk(head.drop_nulls(), names, levels))
+    coding_rows = head.drop_nulls()
+    builder.learn_coding(encode_chunk(coding_rows, names, levels))
     builder.merge_bytes(total)
+    return {"levels": levels, "coding_rows": coding_rows, "sums": total}

@@ -322,16 +322,28 @@ class NotFittedError(MixedModelError, AttributeError):
 
 
 class RowsNotStoredError(MixedModelError, ValueError):
-    """A result that needs the rows of the data was asked of a model built from data
-    streamed in chunks (a Parquet file, a LazyFrame, a pyarrow or Dask dataset), which
-    keeps only the sums of squares and products of its columns.
+    """A result that needs per-row state was asked of a model built from data streamed
+    in chunks (a Parquet file, a LazyFrame, a pyarrow or Dask dataset, ``chunk_rows``),
+    which keeps only the sums of squares and products of its columns.
+
+    Fitted values, residuals and predictions of the fitted rows (``fitted()``,
+    ``residuals()``, ``predict()``) are computed by one more pass over the source and
+    raise this error only when the source cannot be read again (a pyarrow
+    ``RecordBatchReader``). These still raise it (``what`` in parentheses): the leverage
+    (``leverage``) and what is built on it, lme4's hat values, Pearson residuals and
+    Cook's distances (``hatvalues``, ``pearson_residuals``, ``cooks_distance``), so
+    :func:`augment` and ``plot.residplot`` (``predict``); ``simulate`` and the parametric
+    bootstrap (``simulate``, ``parametric_bootstrap``); refits with a new response
+    (``set_response``); R² and ICCs (``variance_decomposition``); Satterthwaite and
+    Kenward–Roger degrees of freedom (``degrees of freedom``); the shrinkage plot
+    (``shrinkageplot``).
 
     Parameters
     ----------
     message : str
         The message (``str(e)``).
     what : str or None
-        What was asked for (``fitted``, ``residuals``, ``leverage``, ...).
+        What was asked for (``leverage``, ``simulate``, ...).
 
     Examples
     --------
@@ -340,10 +352,12 @@ class RowsNotStoredError(MixedModelError, ValueError):
     >>> lazy = mm.dataset("sleepstudy").lazy()
     >>> m = mm.lmm("Reaction ~ 1 + Days + (1 | Subject)", lazy)
     >>> try:
-    ...     m.fitted()
+    ...     m.leverage()
     ... except mm.RowsNotStoredError as e:
     ...     print(e.what)
-    fitted
+    leverage
+    >>> m.fitted().shape  # by one more pass over the LazyFrame
+    (180,)
     """
 
     def __init__(self, message: str = "", *, what: str | None = None) -> None:

@@ -16,6 +16,7 @@ from ._display import FORMATS, RichDisplay, check_format
 from ._errors import ArgumentError
 from ._progress import ProgressBar
 from ._stream import build_streamed, is_streamed_source
+from ._stream_fitted import streamed_values
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -273,10 +274,11 @@ class LinearMixedModel(MixedModel):
         1,000,000 rows). A Parquet path, LazyFrame, pyarrow dataset or Dask DataFrame is
         always streamed; an in-memory table only when ``chunk_rows`` is given. A
         streamed model fits, summarises and gives θ, β, σ, the variance components and
-        the conditional modes as in memory; what needs the rows (``fitted``,
-        ``residuals``, ``leverage``, ``simulate``, refits with a new response) raises
-        :class:`RowsNotStoredError`. ``weights`` and ``offset`` per row are not
-        supported when streaming (``offset(...)`` in the formula is).
+        the conditional modes as in memory, and ``fitted`` and ``residuals`` by one more
+        pass over the same source (it keeps a reference to it, not its rows); what
+        needs more per-row state (``leverage``, ``simulate``, refits with a new
+        response, ...) raises :class:`RowsNotStoredError`. ``weights`` and ``offset``
+        per row are not supported when streaming (``offset(...)`` in the formula is).
 
     Raises
     ------
@@ -381,7 +383,7 @@ class LinearMixedModel(MixedModel):
         )
         self._data = data
         self._ctor = dict(self._args, _zerocorr=_zerocorr)
-        self._core = build_streamed(formula, data, chunk_rows, self._ctor)
+        self._core, self._stream = build_streamed(formula, data, chunk_rows, self._ctor)
         self._report_dropped()
 
     # ---- fitting ---------------------------------------------------------------------
@@ -1034,18 +1036,34 @@ class LinearMixedModel(MixedModel):
         return VarCorr._from_core(self._core, terms, sd)
 
     @needs_fit
-    def fitted(self) -> np.ndarray:
-        """Fitted values offset + Xβ̂ + Zb̂.
+    def fitted(self) -> Any:
+        """Fitted values offset + Xβ̂ + Zb̂ (conditional on the random effects).
+
+        A model built from streamed data (a Parquet path, LazyFrame, pyarrow dataset,
+        Dask DataFrame or ``chunk_rows``) keeps no rows: its fitted values are computed
+        by one more pass over the same source, chunk by chunk (``chunk_rows`` rows at a
+        time), with the rows dropped at the build (``missing="drop"``) dropped again.
+        Each call reads the data again. A LazyFrame query is run again: its rows come
+        in the order the query gives them then.
 
         Returns
         -------
-        numpy.ndarray
-            One value per observation used.
+        numpy.ndarray or dask.dataframe.Series
+            One value per observation used, in the order of the data's rows. For a
+            model built from a Dask DataFrame, a lazy Dask Series named ``fitted``
+            (one task per partition, indexed as the DataFrame, the rows dropped for
+            missing values left out), so that it can be computed or written out on
+            the cluster.
 
         Raises
         ------
         NotFittedError
             The model is neither fitted nor evaluated at a given θ.
+        RowsNotStoredError
+            The model was built from a source that cannot be read again (a pyarrow
+            ``RecordBatchReader``).
+        DataError
+            The streamed source no longer gives the model's observations.
 
         Examples
         --------
@@ -1053,22 +1071,36 @@ class LinearMixedModel(MixedModel):
         >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
         >>> m.fitted()[:2].round(3)
         array([1510.872, 1510.872])
+        >>> s = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff").lazy())
+        >>> s.fitted()[:2].round(3)  # by a second pass over the LazyFrame
+        array([1510.872, 1510.872])
         """
+        if not self._core.rows_stored:
+            return streamed_values(self, "fitted")
         return self._core.fitted
 
     @needs_fit
-    def residuals(self) -> np.ndarray:
+    def residuals(self) -> Any:
         """Response residuals y − fitted.
+
+        A model built from streamed data computes them by one more pass over its source,
+        as :meth:`fitted` does.
 
         Returns
         -------
-        numpy.ndarray
-            One value per observation used.
+        numpy.ndarray or dask.dataframe.Series
+            One value per observation used, in the order of the data's rows; for a
+            model built from a Dask DataFrame a lazy Dask Series named ``residuals``
+            (see :meth:`fitted`).
 
         Raises
         ------
         NotFittedError
             The model is neither fitted nor evaluated at a given θ.
+        RowsNotStoredError
+            The model was built from a source that cannot be read again.
+        DataError
+            The streamed source no longer gives the model's observations.
 
         Examples
         --------
@@ -1076,7 +1108,12 @@ class LinearMixedModel(MixedModel):
         >>> m = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"))
         >>> m.residuals()[:2].round(3)
         array([ 34.128, -70.872])
+        >>> s = mm.lmm("Yield ~ 1 + (1 | Batch)", mm.dataset("dyestuff"), chunk_rows=10)
+        >>> s.residuals()[:2].round(3)
+        array([ 34.128, -70.872])
         """
+        if not self._core.rows_stored:
+            return streamed_values(self, "residuals")
         return self._core.residuals
 
     @needs_fit

@@ -140,19 +140,23 @@ def chunks(
         yield query.slice(start, chunk_rows).collect(engine="streaming")
 
 
-def build_streamed(formula: str, data: Any, chunk_rows: int | None, options: dict) -> Any:
+def build_streamed(
+    formula: str, data: Any, chunk_rows: int | None, options: dict
+) -> tuple[Any, dict]:
     """The native model of ``formula`` on ``data`` read in chunks (Dask DataFrames go to
-    the Dask backend)."""
+    the Dask backend), and what a later pass over the data needs to code its chunks
+    alike (``levels``: the level lists of the string columns; for Dask also what the
+    workers rebuild the model from, see :func:`._dask.accumulate_dask`)."""
     rows = check_chunk_rows(chunk_rows)
     names = used_columns(formula)
     builder = new_builder(formula, options)
     if is_dask_frame(data):
         from ._dask import accumulate_dask
 
-        accumulate_dask(builder, formula, data, names, options)
-        return builder.finish()
+        record = accumulate_dask(builder, formula, data, names, options)
+        return builder.finish(), record
     with sliceable(data) as lazy:
         levels = level_lists(lazy, names)
         for chunk in chunks(data, lazy, names, rows):
             builder.add_chunk(encode_chunk(chunk, names, levels))
-    return builder.finish()
+    return builder.finish(), {"levels": levels}

@@ -28,6 +28,7 @@ pub use certificate::{Certificate, CertificateScope, CertificateStatus, CERTIFIC
 pub use collinearity::{collinearity, Collinearity, VifRow};
 pub use estimates::{variance_components, FitEstimates};
 pub use influence::Influence;
+pub(crate) use predict::{refuse_new_levels, rows_eta};
 pub use predict::{NewLevels, Predict, PredictOptions, PredictScale};
 pub use record::{
     return_code_text, FitLogEntry, FitRecord, FitSettings, OptimizerChoice, Stage, StageOptimizer,

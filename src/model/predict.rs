@@ -10,7 +10,7 @@
 use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::family::Link;
-use crate::terms::NewRows;
+use crate::terms::{ModelTerms, NewRows};
 
 use super::MixedModel;
 
@@ -144,53 +144,83 @@ pub trait Predict: MixedModel {
         let terms = self.terms();
         let new = NewRows::new(terms, data, options.random_effects)?;
         if options.new_levels == NewLevels::Error {
-            if let Some((t, r)) = terms
-                .random
-                .iter()
-                .zip(&new.random)
-                .find(|(_, r)| !r.new_levels.is_empty())
-            {
-                return Err(Error::Level {
-                    column: t.grouping.clone(),
-                    level: r.new_levels[0].clone(),
-                    message: format!(
-                        "grouping factor has level{} not seen in fitting ({}); use \
-                         new_levels=\"population\" or \"missing\"",
-                        if r.new_levels.len() == 1 { "" } else { "s" },
-                        crate::data::abbreviate(&r.new_levels, 12)
-                    ),
-                });
-            }
+            refuse_new_levels(terms, &new)?;
         }
-        let n = new.rows.len();
-        let beta = self.beta();
-        let mut eta = new.offset.clone().unwrap_or_else(|| vec![0.0; n]);
-        for (j, b) in beta.iter().enumerate() {
-            for (e, x) in eta.iter_mut().zip(&new.x[j * n..(j + 1) * n]) {
-                *e += b * x;
-            }
-        }
-        if options.random_effects {
-            for ((t, rows), b) in terms.random.iter().zip(&new.random).zip(self.b()) {
-                let v = t.ncols();
-                for (i, e) in eta.iter_mut().enumerate() {
-                    match rows.refs[i] {
-                        Some(l) => {
-                            let l = l as usize;
-                            *e += (0..v)
-                                .map(|c| rows.z[i * v + c] * b[l * v + c])
-                                .sum::<f64>();
-                        }
-                        None if options.new_levels == NewLevels::Missing => *e = f64::NAN,
-                        None => {}
-                    }
-                }
-            }
-        }
+        let eta = rows_eta(
+            terms,
+            &new,
+            &self.beta(),
+            &self.b(),
+            options.random_effects,
+            options.new_levels,
+        );
         let mut out = vec![f64::NAN; data.nrows()];
         for (&row, e) in new.rows.iter().zip(eta) {
             out[row] = e + options.offset.as_ref().map_or(0.0, |o| o[row]);
         }
         Ok(out)
     }
+}
+
+/// η = offset + Xβ (+ Zb with `random_effects`) of the rows of `new`, one
+/// per entry of [`NewRows::rows`]: `beta` for X's kept columns, `b` per
+/// random-effects term (column-major v × ℓ, as [`MixedModel::b`]). A row
+/// whose level is new gets no random effect, or NaN under
+/// [`NewLevels::Missing`].
+pub(crate) fn rows_eta(
+    terms: &ModelTerms,
+    new: &NewRows,
+    beta: &[f64],
+    b: &[Vec<f64>],
+    random_effects: bool,
+    new_levels: NewLevels,
+) -> Vec<f64> {
+    let n = new.rows.len();
+    let mut eta = new.offset.clone().unwrap_or_else(|| vec![0.0; n]);
+    for (j, b) in beta.iter().enumerate() {
+        for (e, x) in eta.iter_mut().zip(&new.x[j * n..(j + 1) * n]) {
+            *e += b * x;
+        }
+    }
+    if random_effects {
+        for ((t, rows), b) in terms.random.iter().zip(&new.random).zip(b) {
+            let v = t.ncols();
+            for (i, e) in eta.iter_mut().enumerate() {
+                match rows.refs[i] {
+                    Some(l) => {
+                        let l = l as usize;
+                        *e += (0..v)
+                            .map(|c| rows.z[i * v + c] * b[l * v + c])
+                            .sum::<f64>();
+                    }
+                    None if new_levels == NewLevels::Missing => *e = f64::NAN,
+                    None => {}
+                }
+            }
+        }
+    }
+    eta
+}
+
+/// An [`Error::Level`] naming the first random-effects term of `new` with a
+/// grouping-factor level not seen in fitting, and that level.
+pub(crate) fn refuse_new_levels(terms: &ModelTerms, new: &NewRows) -> Result<()> {
+    if let Some((t, r)) = terms
+        .random
+        .iter()
+        .zip(&new.random)
+        .find(|(_, r)| !r.new_levels.is_empty())
+    {
+        return Err(Error::Level {
+            column: t.grouping.clone(),
+            level: r.new_levels[0].clone(),
+            message: format!(
+                "grouping factor has level{} not seen in fitting ({}); use \
+                 new_levels=\"population\" or \"missing\"",
+                if r.new_levels.len() == 1 { "" } else { "s" },
+                crate::data::abbreviate(&r.new_levels, 12)
+            ),
+        });
+    }
+    Ok(())
 }

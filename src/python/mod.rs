@@ -17,6 +17,7 @@ mod profile;
 mod progress;
 mod shared;
 mod stream;
+mod stream_fitted;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -68,6 +69,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bootstrap::coverage_interval, m)?)?;
     m.add_class::<lmm::PyLinearMixedModel>()?;
     m.add_class::<stream::PyStreamBuilder>()?;
+    m.add_class::<stream_fitted::PyChunkFitter>()?;
     m.add_function(wrap_pyfunction!(stream::merge_partial_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
     m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;

@@ -18,18 +18,22 @@
 //!
 //! The model holds no rows: everything read off A and its factor (fit,
 //! θ, β, σ, the variance components, conditional modes, the summary) is as
-//! in memory; what needs the rows (fitted values, residuals, leverage,
-//! refits with a new response, simulation) is refused with an error.
+//! in memory. Fitted values and residuals are computed by one more pass
+//! over the data, chunk by chunk ([`ChunkFitter`]); what needs more per-row
+//! state (leverage, refits with a new response, simulation) is refused with
+//! an error.
 
 mod assemble;
 mod bytes;
 mod chunk;
+mod fitted;
 mod pair_block;
 mod pairs;
 mod partial;
 #[cfg(test)]
 mod tests;
 
+pub use fitted::{ChunkFitter, FittedChunk};
 pub use partial::PartialA;
 
 use crate::data::Data;

@@ -48,8 +48,9 @@ def test_sleepstudy_on_a_local_cluster(client):
     want = mm.lmm(f, pdf)
     got = mm.lmm(f, dd.from_pandas(pdf, npartitions=5))
     assert_same_fit(got, want)
-    with pytest.raises(mm.RowsNotStoredError):
-        got.fitted()
+    with pytest.raises(mm.RowsNotStoredError) as e:
+        got.leverage()
+    assert e.value.what == "leverage"
 
 
 def test_crossed_factors_on_a_local_cluster(client):
@@ -61,3 +62,28 @@ def test_crossed_factors_on_a_local_cluster(client):
     with pytest.raises(mm.DataError) as e:
         mm.lmm("y ~ 1 + nope + (1 | g)", dd.from_pandas(pdf, npartitions=2))
     assert e.value.column == "nope"
+
+
+def test_fitted_and_residuals_are_lazy_series_computed_on_the_workers(client):
+    # Each worker rebuilds the model from the summed A and installs θ̂; the values are
+    # those of the in-memory model to rounding (1e-10 relative to the response's scale).
+    pdf = crossed_pandas(n=1500, seed=5)
+    pdf.loc[pdf.index % 13 == 4, "x"] = np.nan
+    f = "y ~ 1 + x + offset(0.5 * x) + (1 | g) + (1 | h)"
+    with pytest.warns(mm.MissingDataWarning):
+        want = mm.lmm(f, pdf)
+    with pytest.warns(mm.MissingDataWarning):
+        got = mm.lmm(f, dd.from_pandas(pdf, npartitions=4))
+    fitted, residuals = got.fitted(), got.residuals()
+    assert isinstance(fitted, dd.Series) and isinstance(residuals, dd.Series)
+    assert fitted.name == "fitted" and residuals.name == "residuals"
+    fitted, residuals = client.compute([fitted, residuals], sync=True)
+    kept = pdf.index[pdf["x"].notna()]
+    assert fitted.index.tolist() == residuals.index.tolist() == kept.tolist()
+    scale = np.abs(pdf["y"]).max()
+    np.testing.assert_allclose(fitted.to_numpy(), want.fitted(), rtol=RTOL, atol=RTOL * scale)
+    np.testing.assert_allclose(residuals.to_numpy(), want.residuals(), rtol=RTOL, atol=RTOL * scale)
+    population = got.predict(random_effects=False).compute()
+    np.testing.assert_allclose(
+        population.to_numpy(), want.predict(random_effects=False), rtol=RTOL, atol=RTOL * scale
+    )

@@ -120,8 +120,6 @@ def test_missing_values_are_counted_as_in_memory():
 def test_rows_are_refused_with_a_typed_error():
     m = mm.lmm(SLEEP, mm.dataset("sleepstudy").lazy())
     for what, call in [
-        ("fitted", m.fitted),
-        ("residuals", m.residuals),
         ("leverage", m.leverage),
         ("simulate", lambda: m.simulate(seed=1)),
         ("variance_decomposition", lambda: mm.r2(m)),

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ArgumentError
+from .._errors import ArgumentError, RowsNotStoredError
 from .._support import fitted_model, is_glmm
 from ._common import figure_and_axes
 from ._ranef import grouping_factor
@@ -25,6 +25,12 @@ def within_level_fits(model: Any, term: str) -> tuple[list[str], list[str], np.n
     covariance, so the segment between the two shows the shrinkage. A level whose
     rows cannot determine all columns (rank-deficient) gets NaN.
     """
+    if not getattr(model._core, "rows_stored", True):
+        raise RowsNotStoredError(
+            "the within-level fits need each row's random-effects columns, which a model "
+            "built from streamed data does not keep",
+            what="shrinkageplot",
+        )
     reterm = next(t for t in model.reterms if t.name == term)
     k = [t.name for t in model.reterms].index(term)
     b = np.asarray(model.b[k], dtype=np.float64)
@@ -77,6 +83,8 @@ def shrinkageplot(model: Any, term: str | None = None, *, ax: Any = None) -> Any
         matplotlib is not installed.
     ArgumentError
         A generalized linear mixed model (``parameter="model"``), or an unknown ``term``.
+    RowsNotStoredError
+        A model built from streamed data (it keeps no rows to fit within levels).
 
     Examples
     --------
