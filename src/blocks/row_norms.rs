@@ -46,7 +46,7 @@ impl RowNorms {
             offsets.push(offsets.last().unwrap() + s);
         }
         let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
+            .find(|&j| l[tri(j, j)].is_dense())
             .unwrap_or(k);
         let (np, t) = (offsets[first], offsets[k] - offsets[first]);
         if t.saturating_mul(t + np) > max_entries {

@@ -43,7 +43,7 @@ impl SparseQuadratic {
             offsets.push(offsets[j] + s);
         }
         let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
+            .find(|&j| l[tri(j, j)].is_dense())
             .unwrap_or(k);
         let t0 = offsets[first];
         let t = offsets[k + 1] - t0;

@@ -283,6 +283,7 @@ fn log_diag_sum(b: &Block) -> f64 {
                 .sum()
         }
         Block::Dense(m) => (0..m.nrows()).map(|i| m[(i, i)].ln()).sum(),
+        Block::Packed(p) => p.log_diag_sum(),
         Block::Sparse(_) => unreachable!("diagonal blocks are never sparse"),
     }
 }
