@@ -12,6 +12,8 @@
 
 mod gradient;
 mod solve;
+#[cfg(test)]
+mod packed_check;
 
 use std::sync::Arc;
 
