@@ -7,8 +7,8 @@ use faer::linalg::cholesky::llt::factor::cholesky_in_place_scratch;
 use faer::{Mat, Par};
 
 use super::build::Structure;
-use super::packed::llt_scratch as packed_cholesky_scratch;
 use super::kernels::{cholesky, off_update, rank_update, rdiv_lt, scale_diag, scale_offdiag};
+use super::packed::llt_scratch as packed_cholesky_scratch;
 use super::{tri, Block};
 
 /// Scratch memory and parallelism for [`update_l`], made once per model so
@@ -38,11 +38,9 @@ impl Workspace {
         let req = l
             .iter()
             .filter_map(|b| match b {
-                Block::Dense(m) if m.nrows() == m.ncols() => Some(cholesky_in_place_scratch::<f64>(
-                    m.nrows(),
-                    par,
-                    Default::default(),
-                )),
+                Block::Dense(m) if m.nrows() == m.ncols() => Some(
+                    cholesky_in_place_scratch::<f64>(m.nrows(), par, Default::default()),
+                ),
                 Block::Packed(p) => Some(packed_cholesky_scratch(p.leading_dim(), par)),
                 _ => None,
             })

@@ -455,7 +455,10 @@ mod tests {
             let mut p = PackedLower::from_lower(a.as_ref());
             let mut buf = MemBuffer::new(llt_scratch(p.leading_dim(), Par::Seq));
             p.cholesky(MemStack::new(&mut buf), Par::Seq).unwrap();
-            assert!(max_rel(p.to_dense().as_ref(), want.as_ref()) < 1e-12, "n={n}");
+            assert!(
+                max_rel(p.to_dense().as_ref(), want.as_ref()) < 1e-12,
+                "n={n}"
+            );
             let logdet: f64 = (0..n).map(|i| want[(i, i)].ln()).sum();
             assert!((p.log_diag_sum() - logdet).abs() <= 1e-12 * logdet.abs().max(1.0));
 
@@ -469,7 +472,10 @@ mod tests {
                 } else {
                     &want * &x
                 };
-                assert!(max_rel(back.as_ref(), b.as_ref()) < 1e-10, "n={n} {transposed}");
+                assert!(
+                    max_rel(back.as_ref(), b.as_ref()) < 1e-10,
+                    "n={n} {transposed}"
+                );
             }
             // d L⁻ᵀ.
             let d = Mat::from_fn(4, n, |_, _| rng.random::<f64>() - 0.5);
@@ -489,7 +495,11 @@ mod tests {
             a[(bad, bad)] = -1.0;
             let mut p = PackedLower::from_lower(a.as_ref());
             let mut buf = MemBuffer::new(llt_scratch(p.leading_dim(), Par::Seq));
-            assert_eq!(p.cholesky(MemStack::new(&mut buf), Par::Seq), Err(bad), "n={n}");
+            assert_eq!(
+                p.cholesky(MemStack::new(&mut buf), Par::Seq),
+                Err(bad),
+                "n={n}"
+            );
         }
     }
 
@@ -537,7 +547,10 @@ mod tests {
                 p.rank_update_sparse(&s);
                 let want = &a_m - &xs * xs.transpose();
                 let want = PackedLower::from_lower(want.as_ref()).to_dense();
-                assert!(max_rel(p.to_dense().as_ref(), want.as_ref()) < 1e-14, "v={v}");
+                assert!(
+                    max_rel(p.to_dense().as_ref(), want.as_ref()) < 1e-14,
+                    "v={v}"
+                );
             }
         }
     }

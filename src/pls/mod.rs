@@ -11,9 +11,9 @@
 //! models turn its quantities into objectives and estimates.
 
 mod gradient;
-mod solve;
 #[cfg(test)]
 mod packed_check;
+mod solve;
 
 use std::sync::Arc;
 

@@ -33,8 +33,15 @@ fn crossed(n: usize) -> Data {
             .map(|_| format!("{name}{}", (next() * k as f64) as usize))
             .collect()
     };
-    let (g, c, h, b) = (level(400, "g"), level(150, "c"), level(70, "h"), level(40, "b"));
-    let x: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1000) as f64 / 1000.0).collect();
+    let (g, c, h, b) = (
+        level(400, "g"),
+        level(150, "c"),
+        level(70, "h"),
+        level(40, "b"),
+    );
+    let x: Vec<f64> = (0..n)
+        .map(|i| ((i * 7919) % 1000) as f64 / 1000.0)
+        .collect();
     let y: Vec<f64> = (0..n)
         .map(|i| x[i] + ((i % 13) as f64).sin() + ((i * 31) % 17) as f64 / 17.0)
         .collect();
@@ -65,7 +72,10 @@ fn close_all(a: &[f64], b: &[f64], what: &str) {
     assert_eq!(a.len(), b.len(), "{what}");
     let scale = b.iter().fold(1.0f64, |m, x| m.max(x.abs()));
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= 1e-12 * scale, "{what}[{i}]: packed {x} square {y}");
+        assert!(
+            (x - y).abs() <= 1e-12 * scale,
+            "{what}[{i}]: packed {x} square {y}"
+        );
     }
 }
 
