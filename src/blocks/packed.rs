@@ -320,7 +320,7 @@ impl PackedLower {
 /// Cholesky in a square scratch copy; larger ones are split in two (module
 /// docs). faer's kernel uses the strict upper triangle of its argument as
 /// scratch, which inside the packed array holds the other triangle.
-const LLT_BASE: usize = 128;
+const LLT_BASE: usize = 256;
 
 /// Scratch for [`PackedLower::cholesky`] (and [`llt`]) of an n × n block.
 pub(super) fn llt_scratch(n: usize, par: Par) -> StackReq {
@@ -449,7 +449,7 @@ mod tests {
     #[test]
     fn packed_cholesky_and_solves_match_square() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261205);
-        for n in [1, 2, 5, 16, 63, 64, 97, 130, 300] {
+        for n in [1, 2, 5, 16, 63, 64, 97, 130, 600] {
             let a = random_spd(n, &mut rng);
             let want = square_cholesky(&a);
             let mut p = PackedLower::from_lower(a.as_ref());
@@ -489,7 +489,7 @@ mod tests {
     #[test]
     fn first_non_positive_pivot_is_reported_as_in_the_square_form() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
-        for (n, bad) in [(9, 2), (9, 7), (300, 40), (300, 250)] {
+        for (n, bad) in [(9, 2), (9, 7), (600, 40), (600, 280), (600, 450)] {
             let mut a = random_spd(n, &mut rng);
             // Make the leading (bad + 1) × (bad + 1) minor singular-ish and negative.
             a[(bad, bad)] = -1.0;
