@@ -95,7 +95,7 @@ impl SelectedInverse {
             .map(|i| if i < k { st.v[i] } else { 1 })
             .collect();
         let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
+            .find(|&j| l[tri(j, j)].is_dense())
             .unwrap_or(k)
             .min(nblocks);
         let mut toff = vec![0; nblocks + 1];
@@ -258,12 +258,12 @@ fn trailing_inverse(
             let mut dense = Mat::<f64>::zeros(t, t);
             for i in first..sizes.len() {
                 for j in first..=i {
-                    let Block::Dense(m) = &l[tri(i, j)] else {
-                        unreachable!("trailing blocks of L are dense")
-                    };
-                    dense
-                        .submatrix_mut(toff[i], toff[j], sizes[i], sizes[j])
-                        .copy_from(m.submatrix(0, 0, sizes[i], sizes[j]));
+                    let mut dst = dense.submatrix_mut(toff[i], toff[j], sizes[i], sizes[j]);
+                    match &l[tri(i, j)] {
+                        Block::Dense(m) => dst.copy_from(m.submatrix(0, 0, sizes[i], sizes[j])),
+                        Block::Packed(p) => p.copy_lower_into(dst),
+                        _ => unreachable!("trailing blocks of L are dense"),
+                    }
                 }
             }
             copy = dense;
@@ -429,7 +429,9 @@ impl ColumnSweep {
                     });
                     at += sizes[i];
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                Block::Diag(_) | Block::Packed(_) => {
+                    unreachable!("off-diagonal blocks are never diagonal or packed")
+                }
             }
         }
         let n = at;
@@ -455,7 +457,9 @@ impl ColumnSweep {
                         }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                Block::Diag(_) | Block::Packed(_) => {
+                    unreachable!("off-diagonal blocks are never diagonal or packed")
+                }
             }
         }
     }

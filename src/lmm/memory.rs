@@ -51,6 +51,7 @@ pub fn block_bytes(b: &Block) -> usize {
                 + s.colptr.len() * std::mem::size_of::<usize>()
         }
         Block::Dense(m) => m.nrows() * m.ncols() * F64,
+        Block::Packed(p) => p.stored_len() * F64,
     }
 }
 

@@ -179,7 +179,9 @@ impl PlsEngine {
                         }
                     }
                 }
-                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Diag(_) | Block::Packed(_), _) => {
+                    unreachable!("off-diagonal blocks of A are never diagonal or packed")
+                }
             }
         }
         // Later terms s > t: A[s, t], columns of t.
@@ -214,7 +216,9 @@ impl PlsEngine {
                         }
                     }
                 }
-                (Block::Diag(_), _) => unreachable!("off-diagonal blocks are never diagonal"),
+                (Block::Diag(_) | Block::Packed(_), _) => {
+                    unreachable!("off-diagonal blocks of A are never diagonal or packed")
+                }
             }
         }
         if include_x {
@@ -622,7 +626,7 @@ mod tests {
                             let on_pattern = match &e.l[tri(i, j)] {
                                 Block::Diag(d) => ri / d.v == rj / d.v,
                                 Block::Sparse(sp) => sp.find(ri / sp.vr, rj / sp.vc).is_some(),
-                                Block::Dense(_) => true,
+                                Block::Dense(_) | Block::Packed(_) => true,
                             };
                             if !on_pattern {
                                 continue;

@@ -11,6 +11,8 @@
 //! models turn its quantities into objectives and estimates.
 
 mod gradient;
+#[cfg(test)]
+mod packed_check;
 mod residual_from_a;
 mod solve;
 
@@ -331,6 +333,7 @@ fn log_diag_sum(b: &Block) -> f64 {
                 .sum()
         }
         Block::Dense(m) => (0..m.nrows()).map(|i| m[(i, i)].ln()).sum(),
+        Block::Packed(p) => p.log_diag_sum(),
         Block::Sparse(_) => unreachable!("diagonal blocks are never sparse"),
     }
 }

@@ -93,7 +93,9 @@ pub(crate) fn assemble(partial: &PartialA) -> Result<Assembled> {
                         }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are not block diagonal"),
+                Block::Diag(_) | Block::Packed(_) => {
+                    unreachable!("off-diagonal blocks of A are neither block diagonal nor packed")
+                }
             }
         }
         if let Block::Dense(m) = &mut a[tri(k, i)] {
