@@ -19,6 +19,7 @@ mod build;
 mod factor;
 mod kernels;
 mod packed;
+mod packed_inverse;
 mod row_norms;
 mod selected_inverse;
 mod selinv;

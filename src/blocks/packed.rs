@@ -113,6 +113,19 @@ impl PackedLower {
         &mut self.data[i]
     }
 
+    /// Column c of the lower triangle from its diagonal down: entry (r, c),
+    /// r ≥ c, is `slice[(r - c) * stride]`. Columns c < n₁ are contiguous
+    /// (stride 1); the later ones lie along a row of the array (stride n + 1).
+    #[inline]
+    pub fn column(&self, c: usize) -> (&[f64], usize) {
+        if c < self.n1 {
+            (&self.data[c * self.ld + 1 + c..], 1)
+        } else {
+            let k = c - self.n1;
+            (&self.data[k * self.ld + k..], self.ld)
+        }
+    }
+
     /// Set every value to zero.
     pub fn fill_zero(&mut self) {
         self.data.fill(0.0);
@@ -155,7 +168,7 @@ impl PackedLower {
     /// share their bounding box: callers write only their lower triangles
     /// (faer's Cholesky, triangular products with a lower-triangular
     /// destination and triangular solves read and write nothing else).
-    fn parts_mut(&mut self) -> (MatMut<'_, f64>, MatMut<'_, f64>, MatMut<'_, f64>) {
+    pub(super) fn parts_mut(&mut self) -> (MatMut<'_, f64>, MatMut<'_, f64>, MatMut<'_, f64>) {
         let (n1, n2, ld) = (self.n1, self.n - self.n1, self.ld as isize);
         let p = self.data.as_mut_ptr();
         // SAFETY: as in `parts`; S is disjoint from both triangles, and the

@@ -22,9 +22,11 @@
 //! of block-diagonal diagonal blocks (terms whose factor is nested in the
 //! earlier ones) and, from the first dense diagonal block on, a dense
 //! "trailing" part T (the crossed terms and the fixed effects X). Z_TT is
-//! the inverse of L_TT L_TTᵀ, formed with faer's Cholesky-based inverse
-//! (a triangular inversion and a triangular product, about 2t³/3 flops,
-//! in parallel). The prefix is then swept level by level, last term first,
+//! the inverse of L_TT L_TTᵀ, its lower triangle kept packed: L_TT's lower
+//! triangle is copied into a [`PackedLower`] and inverted there in place
+//! (`packed_inverse`: triangular solves, products and faer's dense inverse
+//! on small pieces, about 2t³/3 flops, in parallel), so the gradient holds
+//! no square t × t matrix. The prefix is then swept level by level, last term first,
 //! with the recurrence above; its column patterns are small (a level meets
 //! at most one level of each later nested term, and the levels of a
 //! crossed term it occurs with), so the sweep costs about Σ (pattern size)²
@@ -34,10 +36,9 @@
 //! L is left out); without X (`include_x = false`) Z is the inverse of the
 //! random-effects part L_Z L_Zᵀ = ΛᵀZᵀWZΛ + I.
 
-use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::{Mat, Par};
 
-use super::{tri, Block, BlockDiag, Structure};
+use super::{tri, Block, BlockDiag, PackedLower, Structure};
 
 /// Z = (L Lᵀ)⁻¹ on L's block pattern (module docs).
 pub struct SelectedInverse {
@@ -55,8 +56,8 @@ pub struct SelectedInverse {
     /// Z's blocks (i, j) below the prefix diagonal (j < first, i > j), with
     /// the kind and pattern of L's (X: dense p × q_j); packed by `tri`.
     off: Vec<Option<Block>>,
-    /// Z_TT; its lower triangle holds the values.
-    zt: Mat<f64>,
+    /// Z_TT, its lower triangle packed.
+    zt: PackedLower,
 }
 
 /// A level's part of Z's column computed on the pool: the level, its
@@ -177,7 +178,7 @@ impl SelectedInverse {
         };
         if j >= self.first {
             let (a, b) = (self.toff[i] + ri, self.toff[j] + rj);
-            return self.zt[(a.max(b), a.min(b))];
+            return self.zt.get(a.max(b), a.min(b));
         }
         if i == j {
             let v = self.v[j];
@@ -236,7 +237,10 @@ fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment]
     }
 }
 
-/// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle) from the dense trailing blocks.
+/// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle, packed) from the dense trailing
+/// blocks: their lower triangle is copied into one packed array, which the
+/// inverse then overwrites (`packed_inverse`), so Z_TT takes about t²/2
+/// values and nothing square of size t is allocated.
 fn trailing_inverse(
     l: &[Block],
     sizes: &[usize],
@@ -244,40 +248,33 @@ fn trailing_inverse(
     first: usize,
     t: usize,
     par: Par,
-) -> Mat<f64> {
-    // One trailing block (a model without X, or the ML form of one whose
-    // last term is crossed): L_TT is that block of L itself.
-    let single = match &l[tri(first, first)] {
-        Block::Dense(m) if first + 1 == sizes.len() && m.nrows() == t => Some(m.as_ref()),
-        _ => None,
-    };
-    let copy;
-    let ltt = match single {
-        Some(m) => m,
-        None => {
-            let mut dense = Mat::<f64>::zeros(t, t);
-            for i in first..sizes.len() {
-                for j in first..=i {
-                    let mut dst = dense.submatrix_mut(toff[i], toff[j], sizes[i], sizes[j]);
-                    match &l[tri(i, j)] {
-                        Block::Dense(m) => dst.copy_from(m.submatrix(0, 0, sizes[i], sizes[j])),
-                        Block::Packed(p) => p.copy_lower_into(dst),
-                        _ => unreachable!("trailing blocks of L are dense"),
+) -> PackedLower {
+    let mut zt = PackedLower::zeros(t);
+    for i in first..sizes.len() {
+        for j in first..=i {
+            let (oi, oj) = (toff[i], toff[j]);
+            match &l[tri(i, j)] {
+                Block::Dense(m) => {
+                    for c in 0..sizes[j] {
+                        let r0 = if i == j { c } else { 0 };
+                        for r in r0..sizes[i] {
+                            *zt.get_mut(oi + r, oj + c) = m[(r, c)];
+                        }
                     }
                 }
+                Block::Packed(p) => {
+                    for c in 0..sizes[j] {
+                        for r in c..sizes[i] {
+                            *zt.get_mut(oi + r, oj + c) = p.get(r, c);
+                        }
+                    }
+                }
+                _ => unreachable!("trailing blocks of L are dense"),
             }
-            copy = dense;
-            copy.as_ref()
         }
-    };
-    let mut zt = Mat::<f64>::zeros(t, t);
-    if t > 0 {
-        use faer::linalg::cholesky::llt::inverse;
-        // About 2t³/3 flops: small inverses stay on this thread.
-        let par = super::kernels::par_for(2 * t * t * t / 3, par);
-        let mut buf = MemBuffer::new(inverse::inverse_scratch::<f64>(t, par));
-        inverse::inverse(zt.as_mut(), ltt, par, MemStack::new(&mut buf));
     }
+    // About 2t³/3 flops: small inverses stay on this thread.
+    zt.cholesky_inverse_in_place(super::kernels::par_for(2 * t * t * t / 3, par));
     zt
 }
 
@@ -331,17 +328,14 @@ impl ColumnSweep {
         for b in nt0..n {
             let (ib, rb) = self.rows[b];
             let tb = z.toff[ib] + rb;
-            let col =
-                z.zt.col(tb)
-                    .try_as_col_major()
-                    .expect("contiguous")
-                    .as_slice();
+            // Column tb of Z_TT from its diagonal: row r at (r − tb)·stride.
+            let (col, stride) = z.zt.column(tb);
             for c in 0..vj {
-                self.w[c * n + b] += col[tb] * self.u[c * n + b];
+                self.w[c * n + b] += col[0] * self.u[c * n + b];
             }
             for a in b + 1..n {
                 let (ia, ra) = self.rows[a];
-                let zab = col[z.toff[ia] + ra];
+                let zab = col[(z.toff[ia] + ra - tb) * stride];
                 if zab != 0.0 {
                     for c in 0..vj {
                         self.w[c * n + a] += zab * self.u[c * n + b];
