@@ -50,6 +50,12 @@ def vm_kib(field: str) -> int:
     raise KeyError(field)
 
 
+def load_average() -> float:
+    """The machine's one-minute load average (other jobs share the cores)."""
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
 def synthetic(n: int, ng: int, nh: int):
     """n rows, g and h drawn uniformly, y = 1 + 0.5 x + b_g + b_h + e."""
     import numpy as np
@@ -78,6 +84,7 @@ def run_case(name: str) -> dict:
     kind, n, ng, nh, formula = CASES[name]
     df = mm.dataset("insteval") if kind == "insteval" else synthetic(n, ng, nh)
     rss0 = vm_kib("VmRSS")
+    load0 = load_average()
     t0 = time.perf_counter()
     m = mm.lmm(formula, df)
     seconds = time.perf_counter() - t0
@@ -93,6 +100,9 @@ def run_case(name: str) -> dict:
         "rss_after_data_mib": rss0 / 1024,
         "peak_mib": vm_kib("VmHWM") / 1024,
         "delta_mib": (vm_kib("VmHWM") - rss0) / 1024,
+        "optimizer": opt.get("optimizer"),
+        "load_before": load0,
+        "load_after": load_average(),
     }
 
 
@@ -120,7 +130,7 @@ def main() -> None:
             f"{args.label:>7} {name:<20} fit {row['seconds']:8.2f} s  evals {row['evaluations']:>4}"
             f"  {row['seconds'] / max(row['evaluations'] or 1, 1):7.3f} s/eval"
             f"  peak {row['peak_mib']:7.0f} MiB  Δ {row['delta_mib']:7.0f} MiB"
-            f"  objective {row['objective']:.6f}",
+            f"  objective {row['objective']:.6f}  load {row['load_before']:.1f}-{row['load_after']:.1f}",
             flush=True,
         )
         if args.json:

@@ -74,6 +74,11 @@ impl PackedLower {
         p
     }
 
+    /// Number of values an n × n block stores: (n + 1)⌈n/2⌉.
+    pub fn stored_len_for(n: usize) -> usize {
+        (n + 1) * n.div_ceil(2)
+    }
+
     /// Number of rows (= columns) n.
     pub fn dim(&self) -> usize {
         self.n

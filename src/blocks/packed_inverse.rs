@@ -38,6 +38,15 @@ use super::PackedLower;
 /// square scratch (2 × 256² values, 1 MiB).
 const INVERSE_BASE: usize = 256;
 
+/// Bytes of the scratch [`PackedLower::cholesky_inverse_in_place`]
+/// allocates for an n × n block (square copies of the base-case pieces).
+pub fn inverse_scratch_bytes(n: usize) -> usize {
+    let b = n.div_ceil(2).min(INVERSE_BASE);
+    StackReq::new::<f64>(2 * b * b)
+        .and(inverse_scratch::<f64>(b, Par::Seq))
+        .unaligned_bytes_required()
+}
+
 impl PackedLower {
     /// Overwrite this Cholesky factor L (lower triangle) with the lower
     /// triangle of (L Lᵀ)⁻¹ = L⁻ᵀ L⁻¹, in place (module docs); `par`: the

@@ -69,6 +69,11 @@ type LevelResult = (usize, Vec<Segment>, Vec<f64>);
 const PARALLEL_TRAILING: usize = 64;
 /// ...and the prefix term at least this many levels.
 const PARALLEL_LEVELS: usize = 256;
+/// Levels of a prefix term computed on the pool before their results are
+/// written into Z (bounds the patterns and W held at once: with crossed
+/// terms a level's pattern has a row per level of the crossed factor it
+/// meets).
+const SWEEP_BATCH: usize = 1024;
 
 /// Rows of one column's pattern below its diagonal block: rows `row0 ..
 /// row0 + len` of block `block`, its stored block `stored` when L's block
@@ -134,28 +139,33 @@ impl SelectedInverse {
             let vj = ljj.v;
             if parallel && ljj.nblocks >= PARALLEL_LEVELS {
                 // Levels are independent given the later columns: compute
-                // them in chunks on the pool, then write Z's blocks here.
+                // them in chunks on the pool, then write Z's blocks here,
+                // [`SWEEP_BATCH`] levels at a time (their patterns and W are
+                // held until written).
                 use rayon::prelude::*;
                 let chunk = PARALLEL_LEVELS / 4;
-                let zr = &z;
+                let zr = &mut z;
                 let sizes = &sizes;
-                let results: Vec<Vec<LevelResult>> = zjj
-                    .data
-                    .par_chunks_mut(chunk * vj * vj)
-                    .enumerate()
-                    .map(|(c, blocks)| {
-                        let mut sweep = ColumnSweep::default();
-                        let mut out = Vec::with_capacity(chunk);
-                        for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
-                            let g = c * chunk + k;
-                            sweep.compute(zr, l, sizes, (j, g), ljj.block(g), zg);
-                            out.push((g, sweep.segments.clone(), sweep.w.clone()));
-                        }
-                        out
-                    })
-                    .collect();
-                for (g, segments, w) in results.into_iter().flatten() {
-                    scatter(&mut z, (j, g), &segments, &w);
+                for (batch, levels) in zjj.data.chunks_mut(SWEEP_BATCH * vj * vj).enumerate() {
+                    let z0 = batch * SWEEP_BATCH;
+                    let zs = &*zr;
+                    let results: Vec<Vec<LevelResult>> = levels
+                        .par_chunks_mut(chunk * vj * vj)
+                        .enumerate()
+                        .map(|(c, blocks)| {
+                            let mut sweep = ColumnSweep::default();
+                            let mut out = Vec::with_capacity(chunk);
+                            for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
+                                let g = z0 + c * chunk + k;
+                                sweep.compute(zs, l, sizes, (j, g), ljj.block(g), zg);
+                                out.push((g, sweep.segments.clone(), sweep.w.clone()));
+                            }
+                            out
+                        })
+                        .collect();
+                    for (g, segments, w) in results.into_iter().flatten() {
+                        scatter(zr, (j, g), &segments, &w);
+                    }
                 }
             } else {
                 for g in 0..ljj.nblocks {
@@ -166,6 +176,39 @@ impl SelectedInverse {
             z.diag[j] = zjj;
         }
         z
+    }
+
+    /// The bytes [`SelectedInverse::new`] allocates for the factor `l` (as
+    /// `st` describes, with X when `include_x`): Z's blocks of the prefix
+    /// columns with L's kinds and patterns, Z_TT packed, and the packed
+    /// inverse's scratch (the sweep's per-level buffers are left out).
+    pub fn estimated_bytes(l: &[Block], st: &Structure, include_x: bool) -> usize {
+        const F64: usize = std::mem::size_of::<f64>();
+        let k = st.nterms;
+        let nblocks = if include_x && st.p > 0 { k + 1 } else { k };
+        let sizes: Vec<usize> = (0..nblocks)
+            .map(|i| if i < k { st.block_size(i) } else { st.p })
+            .collect();
+        let first = (0..k)
+            .find(|&j| l[tri(j, j)].is_dense())
+            .unwrap_or(k)
+            .min(nblocks);
+        let mut bytes = 0;
+        for j in 0..first {
+            bytes += sizes[j] * st.v[j] * F64;
+            for i in j + 1..nblocks {
+                bytes += match &l[tri(i, j)] {
+                    Block::Sparse(s) => {
+                        s.data.len() * F64
+                            + s.rowidx.len() * std::mem::size_of::<u32>()
+                            + s.colptr.len() * std::mem::size_of::<usize>()
+                    }
+                    _ => sizes[i] * sizes[j] * F64,
+                };
+            }
+        }
+        let t: usize = sizes[first..].iter().sum();
+        bytes + PackedLower::stored_len_for(t) * F64 + super::packed_inverse::inverse_scratch_bytes(t)
     }
 
     /// Z at (row `ri` of block `i`, row `rj` of block `j`), for a pair of
