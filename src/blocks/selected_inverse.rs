@@ -208,7 +208,9 @@ impl SelectedInverse {
             }
         }
         let t: usize = sizes[first..].iter().sum();
-        bytes + PackedLower::stored_len_for(t) * F64 + super::packed_inverse::inverse_scratch_bytes(t)
+        bytes
+            + PackedLower::stored_len_for(t) * F64
+            + super::packed_inverse::inverse_scratch_bytes(t)
     }
 
     /// Z at (row `ri` of block `i`, row `rj` of block `j`), for a pair of
