@@ -130,7 +130,8 @@ def main() -> None:
             f"{args.label:>7} {name:<20} fit {row['seconds']:8.2f} s  evals {row['evaluations']:>4}"
             f"  {row['seconds'] / max(row['evaluations'] or 1, 1):7.3f} s/eval"
             f"  peak {row['peak_mib']:7.0f} MiB  Δ {row['delta_mib']:7.0f} MiB"
-            f"  objective {row['objective']:.6f}  load {row['load_before']:.1f}-{row['load_after']:.1f}",
+            f"  objective {row['objective']:.6f}"
+            f"  load {row['load_before']:.1f}-{row['load_after']:.1f}",
             flush=True,
         )
         if args.json:

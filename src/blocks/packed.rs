@@ -232,23 +232,25 @@ impl PackedLower {
             let (s, e) = (x.colptr[c], x.colptr[c + 1]);
             if vr == 1 && vm == 1 {
                 // Scalar blocks, rows sorted: the pairs (k1 ≥ k2) of a column.
-                for k2 in s..e {
-                    let r2 = x.rowidx[k2] as usize;
+                // Rows before `mid` fall in T₁ and S, the others in T₂.
+                let mid = s + x.rowidx[s..e].partition_point(|&r| (r as usize) < self.n1);
+                for k2 in s..mid {
+                    // Column r2 of the triangle is contiguous.
+                    let base = x.rowidx[k2] as usize * self.ld + 1;
                     let b2 = x.data[k2];
-                    if r2 < self.n1 {
-                        // Column r2 of the triangle is contiguous.
-                        let base = r2 * self.ld + 1;
-                        for k1 in k2..e {
-                            let r1 = x.rowidx[k1] as usize;
-                            self.data[base + r1] -= x.data[k1] * b2;
-                        }
-                    } else {
-                        // In T₂, stored transposed: row r2 − n₁ of the array.
-                        let base = r2 - self.n1;
-                        for k1 in k2..e {
-                            let r1 = x.rowidx[k1] as usize;
-                            self.data[(r1 - self.n1) * self.ld + base] -= x.data[k1] * b2;
-                        }
+                    for k1 in k2..e {
+                        let r1 = x.rowidx[k1] as usize;
+                        self.data[base + r1] -= x.data[k1] * b2;
+                    }
+                }
+                for k1 in mid..e {
+                    // T₂ is stored transposed: its row r1 is row r1 − n₁ of
+                    // the array, contiguous in the column.
+                    let row = &mut self.data[(x.rowidx[k1] as usize - self.n1) * self.ld..];
+                    let b1 = x.data[k1];
+                    for k2 in mid..=k1 {
+                        let r2 = x.rowidx[k2] as usize - self.n1;
+                        row[r2] -= b1 * x.data[k2];
                     }
                 }
                 continue;
