@@ -281,7 +281,7 @@ impl PlsEngine {
     /// analytic gradient) costs the cube of its order.
     pub fn largest_dense_block(&self) -> usize {
         (0..self.structure.nterms)
-            .filter(|&k| matches!(self.l[tri(k, k)], Block::Dense(_)))
+            .filter(|&k| self.l[tri(k, k)].is_dense())
             .map(|k| self.structure.block_size(k))
             .max()
             .unwrap_or(0)
