@@ -476,16 +476,18 @@ class LinearMixedModel(MixedModel):
         """An estimate, before fitting, of the bytes the model and its fit need.
 
         The blocks of A and L by their storage (block-diagonal, block-sparse with its
-        index, dense), the per-row data (X, the response, weights, offset, each
-        random-effects term's values and level indices, and the copy of the formula's
-        columns made while building the terms) and what a fit adds (the gradient's
-        selected inverse, with L's pattern, and a factorization's copy of a diagonal
-        block). Not counted: the caller's data frame, the allocator's overhead and
-        the dense kernels' per-thread packing buffers (up to 64 MiB of address space
-        per thread, allocated by a thread's first dense product). Checked with a
-        counting allocator (tests/memory_estimate.rs): the bytes a fitted model holds
-        against ``a + l + rows`` and the peak while building and fitting against
-        ``total``, within a factor of 2 (measured 0.96–1.06).
+        index, dense, and packed: a large dense diagonal block of L, as a crossed
+        factor's, keeps its lower triangle only, about half the square size), the
+        per-row data (X, the response, weights, offset, each random-effects term's
+        values and level indices, and the copy of the formula's columns made while
+        building the terms) and what a fit adds (the gradient's selected inverse, with
+        L's pattern and its dense part packed, and the largest square block of L once
+        more for temporaries). Not counted: the caller's data frame, the allocator's
+        overhead and the dense kernels' per-thread packing buffers (up to 64 MiB of
+        address space per thread, allocated by a thread's first dense product).
+        Checked with a counting allocator (tests/memory_estimate.rs): the bytes a
+        fitted model holds against ``a + l + rows`` and the peak while building and
+        fitting against ``total``, within a factor of 2 (measured 0.96–1.18).
 
         Returns
         -------

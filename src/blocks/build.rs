@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use faer::{Accum, Mat, Par};
 
-use super::{tri, Block, BlockDiag, BlockSparse};
+use super::{tri, Block, BlockDiag, BlockSparse, PackedLower, PACKED_MIN_DIM};
 use crate::terms::ReTerm;
 
 /// An off-diagonal block of A between two random-effects terms whose stored
@@ -447,6 +447,13 @@ fn pattern(ti: &ReTerm, tj: &ReTerm) -> (BlockSparse, Vec<u32>) {
 /// diagonal block it is divided by is block diagonal and every downdate lands
 /// inside that pattern; otherwise it is dense. The [X y] row is dense.
 pub fn allocate_l(a: &[Block], st: &Structure) -> Vec<Block> {
+    allocate_l_packing(a, st, PACKED_MIN_DIM)
+}
+
+/// [`allocate_l`] with dense diagonal blocks of at least `packed_min_dim`
+/// rows stored packed ([`PackedLower`]); `usize::MAX` keeps every block
+/// square (used to compare the two forms).
+pub fn allocate_l_packing(a: &[Block], st: &Structure, packed_min_dim: usize) -> Vec<Block> {
     let k = st.nterms;
     let mut l: Vec<Block> = Vec::with_capacity(a.len());
     for i in 0..=k {
@@ -462,11 +469,13 @@ pub fn allocate_l(a: &[Block], st: &Structure) -> Vec<Block> {
                 });
                 if stays_diag {
                     Block::Diag(BlockDiag::zeros(st.v[i], st.nlevels[i]))
+                } else if size_i >= packed_min_dim {
+                    Block::Packed(PackedLower::zeros(size_i))
                 } else {
                     Block::Dense(Mat::zeros(size_i, size_i))
                 }
             } else {
-                let diag_j_dense = matches!(l[tri(j, j)], Block::Dense(_));
+                let diag_j_dense = l[tri(j, j)].is_dense();
                 match &a[tri(i, j)] {
                     Block::Sparse(aij) if !diag_j_dense && closed_under_updates(aij, &l, i, j) => {
                         Block::Sparse(aij.zeros_like())

@@ -8,6 +8,7 @@ use faer::{Mat, Par};
 
 use super::build::Structure;
 use super::kernels::{cholesky, off_update, rank_update, rdiv_lt, scale_diag, scale_offdiag};
+use super::packed::llt_scratch as packed_cholesky_scratch;
 use super::{tri, Block};
 
 /// Scratch memory and parallelism for [`update_l`], made once per model so
@@ -34,15 +35,19 @@ impl Clone for Workspace {
 impl Workspace {
     /// Scratch for factoring the dense blocks of `l`.
     pub fn new(l: &[Block], par: Par) -> Self {
-        let largest = l
+        let req = l
             .iter()
             .filter_map(|b| match b {
-                Block::Dense(m) if m.nrows() == m.ncols() => Some(m.nrows()),
+                Block::Dense(m) if m.nrows() == m.ncols() => Some(
+                    cholesky_in_place_scratch::<f64>(m.nrows(), par, Default::default()),
+                ),
+                Block::Packed(p) => Some(packed_cholesky_scratch(p.leading_dim(), par)),
                 _ => None,
             })
-            .max()
-            .unwrap_or(1);
-        let req = cholesky_in_place_scratch::<f64>(largest, par, Default::default());
+            .fold(
+                cholesky_in_place_scratch::<f64>(1, par, Default::default()),
+                StackReq::or,
+            );
         Workspace {
             buffer: MemBuffer::new(req),
             req,

@@ -126,6 +126,20 @@ pub fn scale_diag(dst: &mut Block, a: &BlockDiag, lam: &[f64]) {
                 }
             }
         }
+        Block::Packed(p) => {
+            p.fill_zero();
+            let mut buf = SmallBuf::new(v * v);
+            let out = buf.as_mut();
+            for l in 0..a.nblocks {
+                scale_small(a.block(l), Some(lam), v, lam, v, out);
+                for c in 0..v {
+                    for r in c..v {
+                        *p.get_mut(l * v + r, l * v + c) = out[c * v + r];
+                    }
+                    *p.get_mut(l * v + c, l * v + c) += 1.0;
+                }
+            }
+        }
         Block::Sparse(_) => unreachable!("a diagonal block is never sparse"),
     }
 }
@@ -245,6 +259,8 @@ pub fn rank_update(dst: &mut Block, src: &Block, par: Par) {
             }
         }
         (Block::Dense(d), Block::Sparse(s)) => sparse_pairs_update(d.as_mut(), s, s, true),
+        (Block::Packed(p), Block::Sparse(s)) => p.rank_update_sparse(s),
+        (Block::Packed(p), Block::Dense(s)) => p.rank_update_dense(s.as_ref(), par),
         (Block::Dense(d), Block::Dense(s)) => {
             let par = par_for(d.nrows() * d.nrows() * s.ncols(), par);
             faer::linalg::matmul::triangular::matmul(
@@ -479,6 +495,7 @@ pub fn cholesky(dst: &mut Block, stack: &mut MemStack, par: Par) -> Result<(), u
                 faer::linalg::cholesky::llt::factor::LltError::NonPositivePivot { index } => index,
             })
         }
+        Block::Packed(p) => p.cholesky(stack, par),
         Block::Sparse(_) => unreachable!("a diagonal block is never sparse"),
     }
 }
@@ -554,6 +571,7 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
                 par,
             );
         }
+        (Block::Dense(d), Block::Packed(lp)) => lp.rdiv_lt(d.as_mut(), par),
         _ => unreachable!("unsupported block kinds in rdiv_lt"),
     }
 }
@@ -563,6 +581,7 @@ pub fn rdiv_lt(dst: &mut Block, l: &Block, par: Par) {
 pub fn to_dense(b: &Block) -> Mat<f64> {
     match b {
         Block::Dense(m) => m.clone(),
+        Block::Packed(p) => p.to_dense(),
         Block::Diag(d) => {
             let v = d.v;
             let mut m = Mat::zeros(v * d.nblocks, v * d.nblocks);

@@ -10,20 +10,26 @@
 //! * [`BlockSparse`] — off-diagonal blocks between two terms, in CSC form over
 //!   pairs of levels, each stored entry a dense v_i × v_j block;
 //! * [`faer::Mat`] — dense blocks: the [X y] row, and every block that fills
-//!   in when grouping factors are crossed.
+//!   in when grouping factors are crossed;
+//! * [`PackedLower`] — a dense *diagonal* block of L of a crossed term with at
+//!   least [`packed::PACKED_MIN_DIM`] rows, its lower triangle only, in
+//!   rectangular full packed form (about half the memory of the square form).
 
 mod build;
 mod factor;
 mod kernels;
+mod packed;
+mod packed_inverse;
 mod row_norms;
 mod selected_inverse;
 mod selinv;
 mod solve;
 mod sparse_rhs;
 
-pub use build::{allocate_l, is_stored_dense, Structure};
+pub use build::{allocate_l, allocate_l_packing, is_stored_dense, Structure};
 pub use factor::{update_l, Workspace};
 pub use kernels::to_dense;
+pub use packed::{PackedLower, PACKED_MIN_DIM};
 pub use row_norms::RowNorms;
 pub use selected_inverse::SelectedInverse;
 pub use selinv::SparseQuadratic;
@@ -132,17 +138,26 @@ pub enum Block {
     Sparse(BlockSparse),
     /// Dense.
     Dense(Mat<f64>),
+    /// Dense lower triangle in packed form (large dense diagonal blocks of L).
+    Packed(PackedLower),
 }
 
 impl Block {
     /// A short name of the kind, for descriptions (`Diagonal`, `BlkDiag`, `Sparse`, `Dense`).
+    /// A packed block is `Dense`: the name says which entries are nonzero, not
+    /// how they are stored (as MixedModels.jl's block description).
     pub fn kind_name(&self) -> &'static str {
         match self {
             Block::Diag(d) if d.v == 1 => "Diagonal",
             Block::Diag(_) => "BlkDiag",
             Block::Sparse(_) => "Sparse",
-            Block::Dense(_) => "Dense",
+            Block::Dense(_) | Block::Packed(_) => "Dense",
         }
+    }
+
+    /// Is this a dense block (square or packed)?
+    pub fn is_dense(&self) -> bool {
+        matches!(self, Block::Dense(_) | Block::Packed(_))
     }
 }
 

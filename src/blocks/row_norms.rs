@@ -45,9 +45,7 @@ impl RowNorms {
         for s in sizes {
             offsets.push(offsets.last().unwrap() + s);
         }
-        let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
-            .unwrap_or(k);
+        let first = (0..k).find(|&j| l[tri(j, j)].is_dense()).unwrap_or(k);
         let (np, t) = (offsets[first], offsets[k] - offsets[first]);
         if t.saturating_mul(t + np) > max_entries {
             return None;

@@ -22,9 +22,11 @@
 //! of block-diagonal diagonal blocks (terms whose factor is nested in the
 //! earlier ones) and, from the first dense diagonal block on, a dense
 //! "trailing" part T (the crossed terms and the fixed effects X). Z_TT is
-//! the inverse of L_TT L_TTᵀ, formed with faer's Cholesky-based inverse
-//! (a triangular inversion and a triangular product, about 2t³/3 flops,
-//! in parallel). The prefix is then swept level by level, last term first,
+//! the inverse of L_TT L_TTᵀ, its lower triangle kept packed: L_TT's lower
+//! triangle is copied into a [`PackedLower`] and inverted there in place
+//! (`packed_inverse`: triangular solves, products and faer's dense inverse
+//! on small pieces, about 2t³/3 flops, in parallel), so the gradient holds
+//! no square t × t matrix. The prefix is then swept level by level, last term first,
 //! with the recurrence above; its column patterns are small (a level meets
 //! at most one level of each later nested term, and the levels of a
 //! crossed term it occurs with), so the sweep costs about Σ (pattern size)²
@@ -34,10 +36,9 @@
 //! L is left out); without X (`include_x = false`) Z is the inverse of the
 //! random-effects part L_Z L_Zᵀ = ΛᵀZᵀWZΛ + I.
 
-use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::{Mat, Par};
 
-use super::{tri, Block, BlockDiag, Structure};
+use super::{tri, Block, BlockDiag, PackedLower, Structure};
 
 /// Z = (L Lᵀ)⁻¹ on L's block pattern (module docs).
 pub struct SelectedInverse {
@@ -55,8 +56,8 @@ pub struct SelectedInverse {
     /// Z's blocks (i, j) below the prefix diagonal (j < first, i > j), with
     /// the kind and pattern of L's (X: dense p × q_j); packed by `tri`.
     off: Vec<Option<Block>>,
-    /// Z_TT; its lower triangle holds the values.
-    zt: Mat<f64>,
+    /// Z_TT, its lower triangle packed.
+    zt: PackedLower,
 }
 
 /// A level's part of Z's column computed on the pool: the level, its
@@ -68,6 +69,11 @@ type LevelResult = (usize, Vec<Segment>, Vec<f64>);
 const PARALLEL_TRAILING: usize = 64;
 /// ...and the prefix term at least this many levels.
 const PARALLEL_LEVELS: usize = 256;
+/// Levels of a prefix term computed on the pool before their results are
+/// written into Z (bounds the patterns and W held at once: with crossed
+/// terms a level's pattern has a row per level of the crossed factor it
+/// meets).
+const SWEEP_BATCH: usize = 1024;
 
 /// Rows of one column's pattern below its diagonal block: rows `row0 ..
 /// row0 + len` of block `block`, its stored block `stored` when L's block
@@ -95,7 +101,7 @@ impl SelectedInverse {
             .map(|i| if i < k { st.v[i] } else { 1 })
             .collect();
         let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
+            .find(|&j| l[tri(j, j)].is_dense())
             .unwrap_or(k)
             .min(nblocks);
         let mut toff = vec![0; nblocks + 1];
@@ -133,28 +139,33 @@ impl SelectedInverse {
             let vj = ljj.v;
             if parallel && ljj.nblocks >= PARALLEL_LEVELS {
                 // Levels are independent given the later columns: compute
-                // them in chunks on the pool, then write Z's blocks here.
+                // them in chunks on the pool, then write Z's blocks here,
+                // [`SWEEP_BATCH`] levels at a time (their patterns and W are
+                // held until written).
                 use rayon::prelude::*;
                 let chunk = PARALLEL_LEVELS / 4;
-                let zr = &z;
+                let zr = &mut z;
                 let sizes = &sizes;
-                let results: Vec<Vec<LevelResult>> = zjj
-                    .data
-                    .par_chunks_mut(chunk * vj * vj)
-                    .enumerate()
-                    .map(|(c, blocks)| {
-                        let mut sweep = ColumnSweep::default();
-                        let mut out = Vec::with_capacity(chunk);
-                        for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
-                            let g = c * chunk + k;
-                            sweep.compute(zr, l, sizes, (j, g), ljj.block(g), zg);
-                            out.push((g, sweep.segments.clone(), sweep.w.clone()));
-                        }
-                        out
-                    })
-                    .collect();
-                for (g, segments, w) in results.into_iter().flatten() {
-                    scatter(&mut z, (j, g), &segments, &w);
+                for (batch, levels) in zjj.data.chunks_mut(SWEEP_BATCH * vj * vj).enumerate() {
+                    let z0 = batch * SWEEP_BATCH;
+                    let zs = &*zr;
+                    let results: Vec<Vec<LevelResult>> = levels
+                        .par_chunks_mut(chunk * vj * vj)
+                        .enumerate()
+                        .map(|(c, blocks)| {
+                            let mut sweep = ColumnSweep::default();
+                            let mut out = Vec::with_capacity(chunk);
+                            for (k, zg) in blocks.chunks_mut(vj * vj).enumerate() {
+                                let g = z0 + c * chunk + k;
+                                sweep.compute(zs, l, sizes, (j, g), ljj.block(g), zg);
+                                out.push((g, sweep.segments.clone(), sweep.w.clone()));
+                            }
+                            out
+                        })
+                        .collect();
+                    for (g, segments, w) in results.into_iter().flatten() {
+                        scatter(zr, (j, g), &segments, &w);
+                    }
                 }
             } else {
                 for g in 0..ljj.nblocks {
@@ -167,6 +178,41 @@ impl SelectedInverse {
         z
     }
 
+    /// The bytes [`SelectedInverse::new`] allocates for the factor `l` (as
+    /// `st` describes, with X when `include_x`): Z's blocks of the prefix
+    /// columns with L's kinds and patterns, Z_TT packed, and the packed
+    /// inverse's scratch (the sweep's per-level buffers are left out).
+    pub fn estimated_bytes(l: &[Block], st: &Structure, include_x: bool) -> usize {
+        const F64: usize = std::mem::size_of::<f64>();
+        let k = st.nterms;
+        let nblocks = if include_x && st.p > 0 { k + 1 } else { k };
+        let sizes: Vec<usize> = (0..nblocks)
+            .map(|i| if i < k { st.block_size(i) } else { st.p })
+            .collect();
+        let first = (0..k)
+            .find(|&j| l[tri(j, j)].is_dense())
+            .unwrap_or(k)
+            .min(nblocks);
+        let mut bytes = 0;
+        for j in 0..first {
+            bytes += sizes[j] * st.v[j] * F64;
+            for i in j + 1..nblocks {
+                bytes += match &l[tri(i, j)] {
+                    Block::Sparse(s) => {
+                        s.data.len() * F64
+                            + s.rowidx.len() * std::mem::size_of::<u32>()
+                            + s.colptr.len() * std::mem::size_of::<usize>()
+                    }
+                    _ => sizes[i] * sizes[j] * F64,
+                };
+            }
+        }
+        let t: usize = sizes[first..].iter().sum();
+        bytes
+            + PackedLower::stored_len_for(t) * F64
+            + super::packed_inverse::inverse_scratch_bytes(t)
+    }
+
     /// Z at (row `ri` of block `i`, row `rj` of block `j`), for a pair of
     /// rows on L's pattern (or its transpose); blocks are the terms, then X.
     pub fn get(&self, i: usize, ri: usize, j: usize, rj: usize) -> f64 {
@@ -177,7 +223,7 @@ impl SelectedInverse {
         };
         if j >= self.first {
             let (a, b) = (self.toff[i] + ri, self.toff[j] + rj);
-            return self.zt[(a.max(b), a.min(b))];
+            return self.zt.get(a.max(b), a.min(b));
         }
         if i == j {
             let v = self.v[j];
@@ -236,7 +282,10 @@ fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment]
     }
 }
 
-/// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle) from the dense trailing blocks.
+/// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle, packed) from the dense trailing
+/// blocks: their lower triangle is copied into one packed array, which the
+/// inverse then overwrites (`packed_inverse`), so Z_TT takes about t²/2
+/// values and nothing square of size t is allocated.
 fn trailing_inverse(
     l: &[Block],
     sizes: &[usize],
@@ -244,40 +293,33 @@ fn trailing_inverse(
     first: usize,
     t: usize,
     par: Par,
-) -> Mat<f64> {
-    // One trailing block (a model without X, or the ML form of one whose
-    // last term is crossed): L_TT is that block of L itself.
-    let single = match &l[tri(first, first)] {
-        Block::Dense(m) if first + 1 == sizes.len() && m.nrows() == t => Some(m.as_ref()),
-        _ => None,
-    };
-    let copy;
-    let ltt = match single {
-        Some(m) => m,
-        None => {
-            let mut dense = Mat::<f64>::zeros(t, t);
-            for i in first..sizes.len() {
-                for j in first..=i {
-                    let Block::Dense(m) = &l[tri(i, j)] else {
-                        unreachable!("trailing blocks of L are dense")
-                    };
-                    dense
-                        .submatrix_mut(toff[i], toff[j], sizes[i], sizes[j])
-                        .copy_from(m.submatrix(0, 0, sizes[i], sizes[j]));
+) -> PackedLower {
+    let mut zt = PackedLower::zeros(t);
+    for i in first..sizes.len() {
+        for j in first..=i {
+            let (oi, oj) = (toff[i], toff[j]);
+            match &l[tri(i, j)] {
+                Block::Dense(m) => {
+                    for c in 0..sizes[j] {
+                        let r0 = if i == j { c } else { 0 };
+                        for r in r0..sizes[i] {
+                            *zt.get_mut(oi + r, oj + c) = m[(r, c)];
+                        }
+                    }
                 }
+                Block::Packed(p) => {
+                    for c in 0..sizes[j] {
+                        for r in c..sizes[i] {
+                            *zt.get_mut(oi + r, oj + c) = p.get(r, c);
+                        }
+                    }
+                }
+                _ => unreachable!("trailing blocks of L are dense"),
             }
-            copy = dense;
-            copy.as_ref()
         }
-    };
-    let mut zt = Mat::<f64>::zeros(t, t);
-    if t > 0 {
-        use faer::linalg::cholesky::llt::inverse;
-        // About 2t³/3 flops: small inverses stay on this thread.
-        let par = super::kernels::par_for(2 * t * t * t / 3, par);
-        let mut buf = MemBuffer::new(inverse::inverse_scratch::<f64>(t, par));
-        inverse::inverse(zt.as_mut(), ltt, par, MemStack::new(&mut buf));
     }
+    // About 2t³/3 flops: small inverses stay on this thread.
+    zt.cholesky_inverse_in_place(super::kernels::par_for(2 * t * t * t / 3, par));
     zt
 }
 
@@ -331,17 +373,14 @@ impl ColumnSweep {
         for b in nt0..n {
             let (ib, rb) = self.rows[b];
             let tb = z.toff[ib] + rb;
-            let col =
-                z.zt.col(tb)
-                    .try_as_col_major()
-                    .expect("contiguous")
-                    .as_slice();
+            // Column tb of Z_TT from its diagonal: row r at (r − tb)·stride.
+            let (col, stride) = z.zt.column(tb);
             for c in 0..vj {
-                self.w[c * n + b] += col[tb] * self.u[c * n + b];
+                self.w[c * n + b] += col[0] * self.u[c * n + b];
             }
             for a in b + 1..n {
                 let (ia, ra) = self.rows[a];
-                let zab = col[z.toff[ia] + ra];
+                let zab = col[(z.toff[ia] + ra - tb) * stride];
                 if zab != 0.0 {
                     for c in 0..vj {
                         self.w[c * n + a] += zab * self.u[c * n + b];
@@ -429,7 +468,9 @@ impl ColumnSweep {
                     });
                     at += sizes[i];
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                Block::Diag(_) | Block::Packed(_) => {
+                    unreachable!("off-diagonal blocks are never diagonal or packed")
+                }
             }
         }
         let n = at;
@@ -455,7 +496,9 @@ impl ColumnSweep {
                         }
                     }
                 }
-                Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                Block::Diag(_) | Block::Packed(_) => {
+                    unreachable!("off-diagonal blocks are never diagonal or packed")
+                }
             }
         }
     }

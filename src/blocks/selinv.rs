@@ -42,9 +42,7 @@ impl SparseQuadratic {
             let s = if j == k && !include_x { 0 } else { *s };
             offsets.push(offsets[j] + s);
         }
-        let first = (0..k)
-            .find(|&j| matches!(l[tri(j, j)], Block::Dense(_)))
-            .unwrap_or(k);
+        let first = (0..k).find(|&j| l[tri(j, j)].is_dense()).unwrap_or(k);
         let t0 = offsets[first];
         let t = offsets[k + 1] - t0;
         // Dense L_TT from the trailing blocks (the X part without the response row).

@@ -65,7 +65,9 @@ fn sub_mul(b: &Block, x: &[f64], y: &mut [f64]) {
                 }
             }
         }
-        Block::Diag(_) => unreachable!("off-diagonal blocks are never block diagonal"),
+        Block::Diag(_) | Block::Packed(_) => {
+            unreachable!("off-diagonal blocks are never diagonal or packed")
+        }
     }
 }
 
@@ -98,7 +100,9 @@ fn sub_mul_transposed(b: &Block, x: &[f64], y: &mut [f64]) {
                 *yc -= acc;
             }
         }
-        Block::Diag(_) => unreachable!("off-diagonal blocks are never block diagonal"),
+        Block::Diag(_) | Block::Packed(_) => {
+            unreachable!("off-diagonal blocks are never diagonal or packed")
+        }
     }
 }
 
@@ -146,6 +150,13 @@ fn lower_solve(d: &Block, x: &mut [f64], transposed: bool) {
                     Par::Seq,
                 );
             }
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi = col[i];
+            }
+        }
+        Block::Packed(p) => {
+            let mut col = Col::<f64>::from_fn(x.len(), |i| x[i]);
+            p.solve_in_place(col.as_mat_mut(), transposed, Par::Seq);
             for (i, xi) in x.iter_mut().enumerate() {
                 *xi = col[i];
             }

@@ -144,7 +144,9 @@ impl SparseRhs {
                                 self.add(oi + r, -acc);
                             }
                         }
-                        Block::Diag(_) => unreachable!("off-diagonal blocks are never diagonal"),
+                        Block::Diag(_) | Block::Packed(_) => {
+                            unreachable!("off-diagonal blocks are never diagonal or packed")
+                        }
                     }
                 }
             }

@@ -1,9 +1,11 @@
 //! An estimate, before fitting, of the bytes a linear mixed model and its
 //! fit hold: the blocks of A and L by their storage (block-diagonal, block
-//! sparse with its index, dense), the per-row data (X, the response, the
-//! weights and offset, each random-effects term's values and level
-//! indices), and what a fit adds on top (the gradient's selected inverse,
-//! which has L's pattern, and the workspace of a factorization).
+//! sparse with its index, dense, and packed: the lower triangle of a large
+//! dense diagonal block of L in about n(n + 1)/2 values), the per-row data
+//! (X, the response, the weights and offset, each random-effects term's
+//! values and level indices), and what a fit adds on top (the gradient's
+//! selected inverse, which has L's pattern with its dense trailing part
+//! packed, and the temporaries of the sweep and the solves).
 //!
 //! The estimate counts the model's own buffers, not the allocator's
 //! overhead, the caller's data frame, or the dense kernels' packing buffers
@@ -12,10 +14,10 @@
 //! model). tests/memory_estimate.rs compares it with a counting allocator
 //! on a nested and a crossed model: the bytes the fitted model holds
 //! against `a + l + rows`, the peak while building and fitting against
-//! `total`; within a factor of 2 (measured 0.96–1.06).
+//! `total`; within a factor of 2 (measured 0.96–1.18).
 
 use super::LinearMixedModel;
-use crate::blocks::Block;
+use crate::blocks::{Block, SelectedInverse};
 use crate::model::MixedModel;
 
 const F64: usize = std::mem::size_of::<f64>();
@@ -33,8 +35,11 @@ pub struct MemoryEstimate {
     /// random-effects term's values and level indices, the row indices, and
     /// the copy of the formula's columns made while building the terms.
     pub rows: usize,
-    /// What a fit adds: the selected inverse of the gradient (L's pattern)
-    /// and a factorization's copy of a diagonal block.
+    /// What a fit adds: the selected inverse of the gradient (L's pattern
+    /// in the block-diagonal prefix, the dense trailing part packed, as L's
+    /// large dense diagonal blocks) with its scratch, and the largest
+    /// square (block-diagonal or dense) block of L once more for the
+    /// sweep's and the solves' temporaries.
     pub fit: usize,
     /// The sum of the parts.
     pub total: usize,
@@ -51,6 +56,7 @@ pub fn block_bytes(b: &Block) -> usize {
                 + s.colptr.len() * std::mem::size_of::<usize>()
         }
         Block::Dense(m) => m.nrows() * m.ncols() * F64,
+        Block::Packed(p) => p.stored_len() * F64,
     }
 }
 
@@ -78,14 +84,16 @@ impl LinearMixedModel {
         let index = t.rows.len() * std::mem::size_of::<usize>();
         let columns = t.input_rows * t.spec.variables().len() * F64;
         let rows = x + response + weights + offset + random + index + columns;
-        let largest_diagonal = self
+        // The selected inverse with X when REML (a few rows more), Z_TT packed.
+        let selected = SelectedInverse::estimated_bytes(self.l_blocks(), self.structure(), true);
+        let largest_square = self
             .l_blocks()
             .iter()
             .filter(|b| matches!(b, Block::Diag(_) | Block::Dense(_)))
             .map(block_bytes)
             .max()
             .unwrap_or(0);
-        let fit = l + largest_diagonal;
+        let fit = selected + largest_square;
         MemoryEstimate {
             a,
             l,

@@ -11,6 +11,8 @@
 //! models turn its quantities into objectives and estimates.
 
 mod gradient;
+#[cfg(test)]
+mod packed_check;
 mod residual_from_a;
 mod solve;
 
@@ -279,7 +281,7 @@ impl PlsEngine {
     /// analytic gradient) costs the cube of its order.
     pub fn largest_dense_block(&self) -> usize {
         (0..self.structure.nterms)
-            .filter(|&k| matches!(self.l[tri(k, k)], Block::Dense(_)))
+            .filter(|&k| self.l[tri(k, k)].is_dense())
             .map(|k| self.structure.block_size(k))
             .max()
             .unwrap_or(0)
@@ -331,6 +333,7 @@ fn log_diag_sum(b: &Block) -> f64 {
                 .sum()
         }
         Block::Dense(m) => (0..m.nrows()).map(|i| m[(i, i)].ln()).sum(),
+        Block::Packed(p) => p.log_diag_sum(),
         Block::Sparse(_) => unreachable!("diagonal blocks are never sparse"),
     }
 }

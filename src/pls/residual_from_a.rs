@@ -76,5 +76,6 @@ fn subtract_product(m: &Block, x: &[f64], out: &mut [f64], transpose: bool) {
                 }
             }
         }
+        Block::Packed(_) => unreachable!("blocks of A are never packed"),
     }
 }
