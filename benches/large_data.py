@@ -60,7 +60,8 @@ def generate(folder: Path, rows: int, ng: int, nh: int, seed: int) -> None:
 
 
 def fit(folder: Path, in_memory: bool, chunk_rows: int) -> dict:
-    """Fit the model streamed from the files, or after reading them into memory."""
+    """Build the model streamed from the files (or after reading them into memory),
+    then fit it; the two phases timed apart."""
     import polars as pl
 
     import mixedmodels as mm
@@ -68,14 +69,20 @@ def fit(folder: Path, in_memory: bool, chunk_rows: int) -> dict:
     start = time.perf_counter()
     source = str(folder / "*.parquet")
     if in_memory:
-        m = mm.lmm(FORMULA, pl.read_parquet(source))
+        m = mm.LinearMixedModel(FORMULA, pl.read_parquet(source))
     else:
-        m = mm.lmm(FORMULA, source, chunk_rows=chunk_rows)
-    wall = time.perf_counter() - start
+        m = mm.LinearMixedModel(FORMULA, source, chunk_rows=chunk_rows)
+    built = time.perf_counter()
+    m.fit()
+    end = time.perf_counter()
     return {
         "mode": "in memory" if in_memory else "streamed",
-        "wall_s": wall,
+        "wall_s": end - start,
+        "build_s": built - start,
+        "fit_s": end - built,
+        "evaluations": int(m.optsum["evaluations"]),
         "peak_rss_gib": peak_rss_gib(),
+        "load": os.getloadavg()[0],
         "objective": float(m.objective),
         "theta": [float(t) for t in m.theta],
         "beta": [float(b) for b in m.beta],
@@ -120,7 +127,9 @@ def main() -> None:
     truth = [SD_G / SIGMA, SD_H / SIGMA]
     for r in results:
         print(
-            f"{r['mode']:>9}: {r['wall_s']:.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB, "
+            f"{r['mode']:>9}: {r['wall_s']:.1f} s (build {r['build_s']:.1f} s, fit "
+            f"{r['fit_s']:.1f} s, {r['evaluations']} evaluations), peak RSS "
+            f"{r['peak_rss_gib']:.2f} GiB, load {r['load']:.1f}, "
             f"θ = {r['theta']} (truth {truth}), σ = {r['sigma']:.4f}"
         )
     if len(results) == 2:
@@ -140,25 +149,35 @@ def main() -> None:
         record(a, results, truth)
 
 
+#: The header of the results table (a new table starts where it changes).
+HEADER = (
+    "| rows | g levels | h levels | mode | chunk rows | build (s) | fit (s) | evaluations "
+    "| wall (s) | peak RSS (GiB) | θ | rel. diff vs in memory | cores | load (1 min) |\n"
+    "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|\n"
+)
+
+
 def record(a: argparse.Namespace, results: list[dict], truth: list[float]) -> None:
-    """Append the results as Markdown table rows."""
+    """Append the results as Markdown table rows (under a new header when the file's
+    last table has other columns)."""
     path = Path(__file__).parent / "results" / "large_data.md"
     if not path.exists():
         path.write_text(
             "# Large data: streamed fits\n\n"
-            f"`{FORMULA}`; θ truth = {truth}; written by `benches/large_data.py`.\n\n"
-            "| rows | g levels | h levels | mode | chunk rows | wall (s) | peak RSS (GiB) "
-            "| θ | rel. diff vs in memory | cores |\n"
-            "|---:|---:|---:|---|---:|---:|---:|---|---:|---:|\n"
+            f"`{FORMULA}`; θ truth = {truth}; written by `benches/large_data.py`.\n"
         )
+    text = path.read_text()
     with path.open("a") as f:
+        if text.rfind(HEADER) == -1 or text.rfind(HEADER) < text.rfind("\n| rows |"):
+            f.write("\n" + HEADER)
         for r in results:
             theta = ", ".join(f"{t:.5f}" for t in r["theta"])
             rel = f"{r['rel_diff']:.1e}" if "rel_diff" in r else "–"
             f.write(
                 f"| {a.rows:,} | {a.g_levels:,} | {a.h_levels:,} | {r['mode']} "
-                f"| {a.chunk_rows:,} | {r['wall_s']:.1f} | {r['peak_rss_gib']:.2f} "
-                f"| {theta} | {rel} | {os.cpu_count()} |\n"
+                f"| {a.chunk_rows:,} | {r['build_s']:.1f} | {r['fit_s']:.1f} "
+                f"| {r['evaluations']} | {r['wall_s']:.1f} | {r['peak_rss_gib']:.2f} "
+                f"| {theta} | {rel} | {os.cpu_count()} | {r['load']:.1f} |\n"
             )
 
 

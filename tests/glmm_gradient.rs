@@ -56,6 +56,18 @@ fn build(
     GeneralizedLinearMixedModel::new(formula, data, family, link, &options).unwrap()
 }
 
+/// mmmec's Poisson model with the log of the expected deaths as offset.
+fn mmmec_offset() -> GeneralizedLinearMixedModel {
+    let data = dataset("mmmec");
+    let offset: Vec<f64> = numeric(&data, "expected").iter().map(|e| e.ln()).collect();
+    let options = GlmmOptions {
+        offset: Some(offset),
+        ..GlmmOptions::default()
+    };
+    let formula = "deaths ~ 1 + uvb + (1 | region)";
+    build(formula, &data, Family::Poisson, None, options)
+}
+
 /// cbpp as proportions with the trials as prior weights.
 fn cbpp_proportions(link: Option<Link>) -> GeneralizedLinearMixedModel {
     let mut data = dataset("cbpp");
@@ -303,21 +315,8 @@ fn grouseticks_poisson_three_terms() {
 
 #[test]
 fn mmmec_poisson_offset() {
-    let data = dataset("mmmec");
-    let offset: Vec<f64> = numeric(&data, "expected").iter().map(|e| e.ln()).collect();
     for fast in [false, true] {
-        let options = GlmmOptions {
-            offset: Some(offset.clone()),
-            ..GlmmOptions::default()
-        };
-        let m = build(
-            "deaths ~ 1 + uvb + (1 | region)",
-            &data,
-            Family::Poisson,
-            None,
-            options,
-        );
-        check_model(m, fast, &format!("mmmec fast={fast}"));
+        check_model(mmmec_offset(), fast, &format!("mmmec fast={fast}"));
     }
 }
 
@@ -404,20 +403,7 @@ fn quadrature_objective() {
         4,
         "cbpp cloglog nAGQ 4",
     );
-    let mmmec = dataset("mmmec");
-    let offset: Vec<f64> = numeric(&mmmec, "expected").iter().map(|e| e.ln()).collect();
-    let options = GlmmOptions {
-        offset: Some(offset),
-        ..GlmmOptions::default()
-    };
-    let m = build(
-        "deaths ~ 1 + uvb + (1 | region)",
-        &mmmec,
-        Family::Poisson,
-        None,
-        options,
-    );
-    check_model_nagq(m, false, 11, "mmmec offset nAGQ 11");
+    check_model_nagq(mmmec_offset(), false, 11, "mmmec offset nAGQ 11");
     let m = build(
         "use ~ 1 + age + livch + urban + (0 + age | district)",
         &data,

@@ -165,24 +165,7 @@ impl GeneralizedLinearMixedModel {
                 devc[l] = u * u;
             }
             // η, μ and unit deviances at this node, then summed by level.
-            for i in 0..n {
-                let l = term.refs[i] as usize;
-                eta[i] = self.eta[i] + lam * term.z[i] * z * sd[l];
-            }
-            if self.family.has_dispersion() {
-                let fam = (self.family, self.link, self.phi);
-                mu_and_m2loglik(fam, &eta, &self.resp.y, &self.resp.wt, &mut mu, &mut dev);
-            } else {
-                mu_and_deviances(
-                    self.family,
-                    self.link,
-                    &eta,
-                    &self.resp.y,
-                    &self.resp.wt,
-                    &mut mu,
-                    &mut dev,
-                );
-            }
+            self.at_node(z, &sd, &mut eta, &mut mu, &mut dev);
             for (i, d) in dev.iter().enumerate() {
                 devc[term.refs[i] as usize] += d;
             }
@@ -195,6 +178,32 @@ impl GeneralizedLinearMixedModel {
             total += devc0[l] + 2.0 * ldiag[l].ln() - 2.0 * mult[l].ln();
         }
         Ok(total)
+    }
+
+    /// η, μ and the unit deviances (−2 log p for a family with a dispersion
+    /// parameter) of every row at node `z` of the rule: u = û + z·sd per
+    /// level (`sd` = 1/L_jj), so η = η̂ + λ zᵢ z sd.
+    pub(super) fn at_node(
+        &self,
+        z: f64,
+        sd: &[f64],
+        eta: &mut [f64],
+        mu: &mut [f64],
+        dev: &mut [f64],
+    ) {
+        let term = &self.terms.random[0];
+        let lam = self.engine.theta()[0];
+        for i in 0..eta.len() {
+            let l = term.refs[i] as usize;
+            eta[i] = self.eta[i] + lam * term.z[i] * z * sd[l];
+        }
+        let (y, wt) = (&self.resp.y, &self.resp.wt);
+        if self.family.has_dispersion() {
+            let fam = (self.family, self.link, self.phi);
+            mu_and_m2loglik(fam, eta, y, wt, mu, dev);
+        } else {
+            mu_and_deviances(self.family, self.link, eta, y, wt, mu, dev);
+        }
     }
 
     /// For a family with a dispersion parameter and one scalar term with

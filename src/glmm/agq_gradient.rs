@@ -41,7 +41,6 @@
 //! deviances and rᵢ, as the objective's own passes), O(n·p) each: about
 //! twice the objective's cost, with no factorization.
 
-use super::observations::mu_and_deviances;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
 
@@ -141,22 +140,11 @@ impl GeneralizedLinearMixedModel {
             (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let (mut dq, mut rzq) = (vec![0.0; nl], vec![0.0; nl]);
         let mut rx = vec![0.0; nl * p];
+        let sd: Vec<f64> = ldiag.iter().map(|d| 1.0 / d).collect();
         for (&xq, &wq) in nodes.iter().zip(node_weights) {
-            for i in 0..n {
-                let l = refs[i] as usize;
-                eta[i] = self.eta[i] + lam * term.z[i] * xq / ldiag[l];
-            }
-            mu_and_deviances(
-                self.family,
-                self.link,
-                &eta,
-                &self.resp.y,
-                &self.resp.wt,
-                &mut mu,
-                &mut dev,
-            );
+            self.at_node(xq, &sd, &mut eta, &mut mu, &mut dev);
             self.scores(&eta, &mu, &mut r);
-            let uq = |l: usize| self.u[l] + xq / ldiag[l];
+            let uq = |l: usize| self.u[l] + xq * sd[l];
             (0..nl).for_each(|l| {
                 dq[l] = uq(l) * uq(l);
                 rzq[l] = 0.0;
