@@ -74,6 +74,23 @@ const PARALLEL_LEVELS: usize = 256;
 /// terms a level's pattern has a row per level of the crossed factor it
 /// meets).
 const SWEEP_BATCH: usize = 1024;
+/// Largest trailing part t for the batched sweep ([`SelectedInverse::new`]):
+/// a prefix column whose blocks below it are all dense reaches every
+/// trailing row at every level, so W = Z_TT U is a product of a square
+/// copy of Z_TT (t² values: 128 MiB at 4,096) with the U of
+/// [`LEVEL_BATCH`] levels at a time — one matrix product instead of a
+/// strided pass over Z_TT per level (1,000 × 100,000 crossed levels: the
+/// per-level passes took minutes per gradient).
+const BATCHED_SWEEP_MAX_T: usize = 4096;
+/// Least work (levels × t², multiply–adds) for the batched sweep: below it
+/// the per-level sweep is fast enough, and it keeps the arithmetic of a
+/// column independent of whether L stores the blocks below it dense or
+/// sparse (a streamed model may store a block sparse that the in-memory
+/// one stores dense: their fits then agree to rounding, not to the flat
+/// last digits of θ that a different summation order moves).
+const BATCHED_SWEEP_MIN_WORK: usize = 1 << 30;
+/// Levels per product of the batched sweep.
+const LEVEL_BATCH: usize = 256;
 
 /// Rows of one column's pattern below its diagonal block: rows `row0 ..
 /// row0 + len` of block `block`, its stored block `stored` when L's block
@@ -92,6 +109,18 @@ impl SelectedInverse {
     /// of L L ᵀ with X when `include_x`, else of L_Z L_Zᵀ. `par`: the
     /// parallelism of the dense inverse.
     pub fn new(l: &[Block], st: &Structure, include_x: bool, par: Par) -> Self {
+        Self::with_batched_sweep(l, st, include_x, par, BATCHED_SWEEP_MIN_WORK)
+    }
+
+    /// [`SelectedInverse::new`] with the batched sweep for columns of at
+    /// least `min_work` (levels × t²; tests check both sweeps).
+    pub(crate) fn with_batched_sweep(
+        l: &[Block],
+        st: &Structure,
+        include_x: bool,
+        par: Par,
+        min_work: usize,
+    ) -> Self {
         let k = st.nterms;
         let nblocks = if include_x && st.p > 0 { k + 1 } else { k };
         let sizes: Vec<usize> = (0..nblocks)
@@ -137,7 +166,12 @@ impl SelectedInverse {
             // Column j reads only later blocks: its diagonal is out meanwhile.
             let mut zjj = std::mem::replace(&mut z.diag[j], BlockDiag::zeros(0, 0));
             let vj = ljj.v;
-            if parallel && ljj.nblocks >= PARALLEL_LEVELS {
+            let all_dense_below =
+                j + 1 == first && (j + 1..nblocks).all(|i| matches!(l[tri(i, j)], Block::Dense(_)));
+            let work = ljj.nblocks.saturating_mul(t * t);
+            if all_dense_below && t <= BATCHED_SWEEP_MAX_T && work >= min_work {
+                batched_sweep(&mut z, l, &sizes, j, ljj, &mut zjj, par);
+            } else if parallel && ljj.nblocks >= PARALLEL_LEVELS {
                 // Levels are independent given the later columns: compute
                 // them in chunks on the pool, then write Z's blocks here,
                 // [`SWEEP_BATCH`] levels at a time (their patterns and W are
@@ -252,6 +286,76 @@ impl SelectedInverse {
     }
 }
 
+/// The sweep of prefix column `j` when every block below it is dense (each
+/// level's pattern is the whole trailing part, in order): W = Z_TT U for
+/// [`LEVEL_BATCH`] levels at a time by one product with a square copy of
+/// Z_TT, then each level's diagonal block and Z's blocks below it as in
+/// the per-level sweep.
+fn batched_sweep(
+    z: &mut SelectedInverse,
+    l: &[Block],
+    sizes: &[usize],
+    j: usize,
+    ljj: &BlockDiag,
+    zjj: &mut BlockDiag,
+    par: Par,
+) {
+    let t = z.toff[z.nblocks];
+    let vj = ljj.v;
+    let mut square = Mat::<f64>::zeros(t, t);
+    for c in 0..t {
+        for r in c..t {
+            let v = z.zt.get(r, c);
+            square[(r, c)] = v;
+            square[(c, r)] = v;
+        }
+    }
+    let mut sweep = ColumnSweep::default();
+    let mut u = Mat::<f64>::zeros(t, LEVEL_BATCH * vj);
+    let mut w = Mat::<f64>::zeros(t, LEVEL_BATCH * vj);
+    for start in (0..ljj.nblocks).step_by(LEVEL_BATCH) {
+        let levels = LEVEL_BATCH.min(ljj.nblocks - start);
+        for k in 0..levels {
+            sweep.gather_u(z, l, sizes, (j, start + k), ljj.block(start + k));
+            debug_assert_eq!(
+                sweep.rows.len(),
+                t,
+                "a dense column reaches every trailing row"
+            );
+            for c in 0..vj {
+                u.col_mut(k * vj + c)
+                    .iter_mut()
+                    .zip(&sweep.u[c * t..(c + 1) * t])
+                    .for_each(|(a, b)| *a = *b);
+            }
+        }
+        let cols = levels * vj;
+        faer::linalg::matmul::matmul(
+            w.as_mut().subcols_mut(0, cols),
+            faer::Accum::Replace,
+            square.as_ref(),
+            u.as_ref().subcols(0, cols),
+            1.0,
+            super::kernels::par_for(t * t * cols, par),
+        );
+        for k in 0..levels {
+            let g = start + k;
+            for c in 0..vj {
+                let (uc, wc) = (u.col(k * vj + c), w.col(k * vj + c));
+                for r in 0..t {
+                    sweep.u[c * t + r] = uc[r];
+                }
+                sweep.w.resize(t * vj, 0.0);
+                for r in 0..t {
+                    sweep.w[c * t + r] = wc[r];
+                }
+            }
+            sweep.diagonal_block(ljj.block(g), vj, zjj.block_mut(g));
+            scatter(z, (j, g), &sweep.segments, &sweep.w);
+        }
+    }
+}
+
 /// Write Z_bj = −W for level `g` of prefix term `j` (the pattern's
 /// `segments`, W column-major).
 fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment], w: &[f64]) {
@@ -349,18 +453,8 @@ impl ColumnSweep {
         zjj: &mut [f64],
     ) {
         let vj = z.v[j];
-        self.gather(z, l, sizes, j, g);
+        self.gather_u(z, l, sizes, (j, g), ljj);
         let n = self.rows.len();
-        // U = L_bj L_jj⁻¹: solve U L_jj = L_bj column by column, last first.
-        for c in (0..vj).rev() {
-            for r in 0..n {
-                let mut s = self.u[c * n + r];
-                for cc in c + 1..vj {
-                    s -= self.u[cc * n + r] * ljj[c * vj + cc];
-                }
-                self.u[c * n + r] = s / ljj[c * vj + c];
-            }
-        }
         // W = Z_bb U. The trailing rows (a suffix of the pattern, in
         // increasing order) read Z_TT's lower triangle column by column.
         self.w.clear();
@@ -405,7 +499,37 @@ impl ColumnSweep {
                 }
             }
         }
-        // Z_jj = L_jj⁻ᵀ L_jj⁻¹ + Uᵀ W.
+        self.diagonal_block(ljj, vj, zjj);
+    }
+
+    /// The pattern of column (j, g) below its diagonal block and
+    /// U = L_bj L_jj⁻¹ there (into `u`, column-major).
+    fn gather_u(
+        &mut self,
+        z: &SelectedInverse,
+        l: &[Block],
+        sizes: &[usize],
+        (j, g): (usize, usize),
+        ljj: &[f64],
+    ) {
+        let vj = z.v[j];
+        self.gather(z, l, sizes, j, g);
+        let n = self.rows.len();
+        // Solve U L_jj = L_bj column by column, last first.
+        for c in (0..vj).rev() {
+            for r in 0..n {
+                let mut s = self.u[c * n + r];
+                for cc in c + 1..vj {
+                    s -= self.u[cc * n + r] * ljj[c * vj + cc];
+                }
+                self.u[c * n + r] = s / ljj[c * vj + c];
+            }
+        }
+    }
+
+    /// Z_jj = L_jj⁻ᵀ L_jj⁻¹ + Uᵀ W (v × v) from the `u` and `w` held.
+    fn diagonal_block(&self, ljj: &[f64], vj: usize, zjj: &mut [f64]) {
+        let n = self.rows.len();
         let mut inv = [0.0f64; 64];
         let mut heap = Vec::new();
         let linv: &mut [f64] = if vj * vj <= 64 {

@@ -617,32 +617,37 @@ mod tests {
             use faer::linalg::solvers::DenseSolveCore;
             let inv = omega.as_ref().llt(faer::Side::Lower).unwrap().inverse();
             let scale = (0..q).map(|i| inv[(i, i)].abs()).fold(0.0, f64::max);
-            let z = SelectedInverse::new(&e.l, st, include_x, e.ws.par);
-            let mut checked = 0;
-            for i in 0..nb {
-                for j in 0..=i {
-                    for rj in 0..size(j) {
-                        for ri in 0..size(i) {
-                            let on_pattern = match &e.l[tri(i, j)] {
-                                Block::Diag(d) => ri / d.v == rj / d.v,
-                                Block::Sparse(sp) => sp.find(ri / sp.vr, rj / sp.vc).is_some(),
-                                Block::Dense(_) | Block::Packed(_) => true,
-                            };
-                            if !on_pattern {
-                                continue;
-                            }
-                            let want = inv[(off[i] + ri, off[j] + rj)];
-                            let got = z.get(i, ri, j, rj);
-                            assert!(
+            // The per-level sweep, and the batched one wherever a column's
+            // blocks below are all dense.
+            for min_work in [usize::MAX, 0] {
+                let z =
+                    SelectedInverse::with_batched_sweep(&e.l, st, include_x, e.ws.par, min_work);
+                let mut checked = 0;
+                for i in 0..nb {
+                    for j in 0..=i {
+                        for rj in 0..size(j) {
+                            for ri in 0..size(i) {
+                                let on_pattern = match &e.l[tri(i, j)] {
+                                    Block::Diag(d) => ri / d.v == rj / d.v,
+                                    Block::Sparse(sp) => sp.find(ri / sp.vr, rj / sp.vc).is_some(),
+                                    Block::Dense(_) | Block::Packed(_) => true,
+                                };
+                                if !on_pattern {
+                                    continue;
+                                }
+                                let want = inv[(off[i] + ri, off[j] + rj)];
+                                let got = z.get(i, ri, j, rj);
+                                assert!(
                                 (got - want).abs() <= 1e-10 * scale,
                                 "{formula} x={include_x}: Z[({i},{ri}),({j},{rj})] {got} vs {want}"
                             );
-                            checked += 1;
+                                checked += 1;
+                            }
                         }
                     }
                 }
+                assert!(checked > 0);
             }
-            assert!(checked > 0);
         }
     }
 
