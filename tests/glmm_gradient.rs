@@ -56,6 +56,17 @@ fn build(
     GeneralizedLinearMixedModel::new(formula, data, family, link, &options).unwrap()
 }
 
+/// A Bernoulli model of `formula` with the default options.
+fn bernoulli(formula: &str, data: &Data, link: Option<Link>) -> GeneralizedLinearMixedModel {
+    build(
+        formula,
+        data,
+        Family::Bernoulli,
+        link,
+        GlmmOptions::default(),
+    )
+}
+
 /// mmmec's Poisson model with the log of the expected deaths as offset.
 fn mmmec_offset() -> GeneralizedLinearMixedModel {
     let data = dataset("mmmec");
@@ -329,13 +340,7 @@ fn contraception_logit_and_probit() {
         (Some(Link::Probit), false),
         (Some(Link::Probit), true),
     ] {
-        let m = build(
-            CONTRA,
-            &data,
-            Family::Bernoulli,
-            link,
-            GlmmOptions::default(),
-        );
+        let m = bernoulli(CONTRA, &data, link);
         check_model(m, fast, &format!("contraception {link:?} fast={fast}"));
     }
 }
@@ -382,13 +387,7 @@ fn verbagg_crossed_laplace_and_fast() {
 fn quadrature_objective() {
     let data = dataset("contraception");
     for (link, nagq) in [(None, 9), (Some(Link::Probit), 5), (None, 2)] {
-        let m = build(
-            CONTRA,
-            &data,
-            Family::Bernoulli,
-            link,
-            GlmmOptions::default(),
-        );
+        let m = bernoulli(CONTRA, &data, link);
         check_model_nagq(
             m,
             false,
