@@ -115,12 +115,7 @@ def parametricbootstrap(
         )
     check_arguments(n=n, seed=seed, threads=threads, progress=progress, sigma=sigma)
     if executor is not None:
-        check_executor(executor)
-        if threads is not None:
-            raise ArgumentTypeError(
-                "`threads` is for a local run; an executor runs each block on one thread",
-                parameter="threads",
-            )
+        check_executor(executor, threads)
     with ProgressBar(progress, "parametric bootstrap", "fit", units=True, total=int(n)) as bar:
         if executor is not None:
             s = None if sigma is None else float(sigma)

@@ -26,18 +26,22 @@ def is_dask_client(executor: Any) -> bool:
     return cls.__name__ == "Client" and cls.__module__.split(".")[0] == "distributed"
 
 
-def check_executor(executor: Any) -> None:
-    """Refuse anything but a ``concurrent.futures.Executor`` or a Dask client.
+def check_executor(executor: Any, threads: Any = None) -> None:
+    """Refuse anything but a ``concurrent.futures.Executor`` or a Dask client, and a
+    ``threads`` given with it (an executor runs each block on one thread).
 
     Parameters
     ----------
     executor : object
         The value of an ``executor`` argument.
+    threads : object, optional
+        The value of the call's ``threads`` argument.
 
     Raises
     ------
     ArgumentTypeError
-        ``executor`` is neither (``parameter="executor"``).
+        ``executor`` is neither (``parameter="executor"``), or ``threads`` is given
+        (``parameter="threads"``).
 
     Examples
     --------
@@ -51,13 +55,17 @@ def check_executor(executor: Any) -> None:
     ...     print(e.parameter)
     executor
     """
-    if isinstance(executor, Executor) or is_dask_client(executor):
-        return
-    raise ArgumentTypeError(
-        "`executor` must be a concurrent.futures.Executor or a dask distributed.Client, "
-        f"got {type(executor).__name__}",
-        parameter="executor",
-    )
+    if not (isinstance(executor, Executor) or is_dask_client(executor)):
+        raise ArgumentTypeError(
+            "`executor` must be a concurrent.futures.Executor or a dask distributed.Client, "
+            f"got {type(executor).__name__}",
+            parameter="executor",
+        )
+    if threads is not None:
+        raise ArgumentTypeError(
+            "`threads` is for a local run; an executor runs each block on one thread",
+            parameter="threads",
+        )
 
 
 def executor_workers(executor: Any) -> int:

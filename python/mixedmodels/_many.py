@@ -119,12 +119,7 @@ def lmm_many(
     check_arguments(reml=reml, threads=threads, progress=progress)
     _choice("auto", "bfgs", "bobyqa")("optimizer", optimizer)
     if executor is not None:
-        check_executor(executor)
-        if threads is not None:
-            raise ArgumentTypeError(
-                "`threads` is for a local run; an executor runs each block on one thread",
-                parameter="threads",
-            )
+        check_executor(executor, threads)
     df = to_polars(data)
     names, matrix = _responses(df, responses)
     rhs = formula.split("~", 1)[1] if "~" in formula else formula

@@ -338,6 +338,7 @@ fn batched_sweep(
             1.0,
             super::kernels::par_for(t * t * cols, par),
         );
+        sweep.w.resize(t * vj, 0.0);
         for k in 0..levels {
             let g = start + k;
             for c in 0..vj {
@@ -345,7 +346,6 @@ fn batched_sweep(
                 for r in 0..t {
                     sweep.u[c * t + r] = uc[r];
                 }
-                sweep.w.resize(t * vj, 0.0);
                 for r in 0..t {
                     sweep.w[c * t + r] = wc[r];
                 }

@@ -109,23 +109,7 @@ impl ModelBuilder {
                 formula: spec.source.clone(),
             });
         }
-        for name in &options.zerocorr {
-            let mut found = false;
-            for r in spec
-                .random
-                .iter_mut()
-                .filter(|r| r.grouping.join(" & ") == *name)
-            {
-                r.zerocorr = true;
-                found = true;
-            }
-            if !found {
-                return Err(Error::Term {
-                    term: name.clone(),
-                    message: "is not the grouping factor of any random-effects term".into(),
-                });
-            }
-        }
+        crate::terms::mark_zerocorr(&mut spec, &options.zerocorr)?;
         let term_options = TermOptions {
             contrasts: options.contrasts.clone(),
             missing: options.missing,

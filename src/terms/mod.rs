@@ -105,23 +105,7 @@ impl ModelTerms {
     }
 
     fn build(mut spec: ModelSpec, data: &Data, options: &TermOptions) -> Result<Self> {
-        for name in &options.zerocorr {
-            let mut found = false;
-            for r in spec
-                .random
-                .iter_mut()
-                .filter(|r| r.grouping.join(" & ") == *name)
-            {
-                r.zerocorr = true;
-                found = true;
-            }
-            if !found {
-                return Err(crate::error::Error::Term {
-                    term: name.clone(),
-                    message: "is not the grouping factor of any random-effects term".into(),
-                });
-            }
-        }
+        mark_zerocorr(&mut spec, &options.zerocorr)?;
         let frame = ModelFrame::new(&spec, data, &options.contrasts, options.missing)?;
         let (response, counts) = frame.response(&spec.response)?;
         let response_name = match &spec.response {
@@ -244,6 +228,30 @@ fn add_term_z_b(term: &ReTerm, b: &[f64], out: &mut [f64]) {
             .map(|c| term.z[i * v + c] * b[l * v + c])
             .sum::<f64>();
     }
+}
+
+/// Mark the random-effects terms grouped by each name in `zerocorr`
+/// (`g`, `g & h`) as zero-correlation terms; a name that groups no term is
+/// an `Error::Term`.
+pub(crate) fn mark_zerocorr(spec: &mut ModelSpec, zerocorr: &[String]) -> Result<()> {
+    for name in zerocorr {
+        let mut found = false;
+        for r in spec
+            .random
+            .iter_mut()
+            .filter(|r| r.grouping.join(" & ") == *name)
+        {
+            r.zerocorr = true;
+            found = true;
+        }
+        if !found {
+            return Err(Error::Term {
+                term: name.clone(),
+                message: "is not the grouping factor of any random-effects term".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
