@@ -9,6 +9,8 @@
 use std::f64::consts::{PI, SQRT_2};
 
 mod dispersion;
+mod dispersion_derivatives;
+pub use dispersion_derivatives::EtaDerivatives;
 pub(crate) mod fastmath;
 
 use crate::error::{Error, Result};

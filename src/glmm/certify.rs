@@ -22,6 +22,9 @@ use crate::model::scaling::ThetaScaling;
 use crate::model::{CertificateScope, FitSettings, MixedModel, Stage};
 use crate::optim::Bobyqa;
 
+/// The certificate's method when its gradient came from differences.
+const DIFFERENCED: &str = "central differences";
+
 /// The certificate's view of a GLMM fit.
 struct Certifier<'a> {
     model: &'a mut GeneralizedLinearMixedModel,
@@ -36,6 +39,8 @@ struct Certifier<'a> {
     /// units for θ).
     units: Vec<f64>,
     interrupt: &'a Interrupt,
+    /// Was some gradient taken by differences (no exact one there)?
+    differenced: bool,
 }
 
 impl Certifier<'_> {
@@ -59,8 +64,8 @@ impl Certifier<'_> {
         if self.p > 0 {
             let (b, th) = x.split_at(self.p);
             let (_, g) = self.model.objective_and_gradient(th, Some(b)).ok()?;
-            // (θ, β) → (β, θ).
-            Some(g[nt..].iter().chain(&g[..nt]).copied().collect())
+            // (θ, β[, log φ]) → (β, θ): φ is held at its estimate.
+            Some(g[nt..nt + self.p].iter().chain(&g[..nt]).copied().collect())
         } else {
             let beta = self.fixed_beta.clone();
             let (_, g) = self.model.objective_and_gradient(x, beta.as_deref()).ok()?;
@@ -80,6 +85,7 @@ impl Certify for Certifier<'_> {
                 return Ok((g, 1));
             }
         }
+        self.differenced = true;
         let lower = self.lower.clone();
         let units = self.units.clone();
         let near_bound = x
@@ -160,14 +166,15 @@ impl Certify for Certifier<'_> {
 }
 
 impl GeneralizedLinearMixedModel {
-    /// Is the certificate's gradient the exact one? For a family without a
-    /// dispersion parameter (`gradient.rs` for the Laplace objective,
-    /// `agq_gradient.rs` for the quadrature objective); the dispersion
-    /// families' objective (φ, observed-information weights) has none, nor
-    /// the quadrature objective of a `fast` fit (β from PIRLS: `fixed_beta`
-    /// false).
+    /// Is the certificate's gradient the exact one? For the Laplace
+    /// objective (`gradient.rs`; for a dispersion family at φ held, and
+    /// not where an observed weight is negative, when the certificate falls
+    /// back to differences) and for the quadrature objective at fixed β
+    /// (`agq_gradient.rs`) of the families without a dispersion parameter;
+    /// not for the quadrature objective of a `fast` fit (β from PIRLS:
+    /// `fixed_beta` false).
     fn has_exact_gradient(&self, fixed_beta: bool) -> bool {
-        !self.family.has_dispersion() && (self.nagq <= 1 || fixed_beta)
+        self.nagq <= 1 || (fixed_beta && !self.family.has_dispersion())
     }
 
     /// Check the certificate at (θ, β) (β: `Some` for a joint fit, whose
@@ -183,10 +190,13 @@ impl GeneralizedLinearMixedModel {
         interrupt: &Interrupt,
     ) -> Result<(Vec<f64>, Option<Vec<f64>>, Certificate)> {
         let theta_lower = self.layout.lower();
+        // The method actually used: differences where the exact gradient
+        // was not available at a point (PIRLS failing, or a dispersion
+        // family's negative observed weights).
         let method = if self.has_exact_gradient(beta.is_some()) {
             "analytic"
         } else {
-            "central differences"
+            DIFFERENCED
         };
         let full = beta.is_some() && self.eta.len() < CERTIFICATE_FULL_ROWS;
         if full {
@@ -212,6 +222,7 @@ impl GeneralizedLinearMixedModel {
                 lower: lower.clone(),
                 units,
                 interrupt,
+                differenced: false,
             };
             let (x, _, mut cert) = certify(
                 &mut c,
@@ -223,6 +234,9 @@ impl GeneralizedLinearMixedModel {
                 method,
             )?;
             cert.evaluations += 1;
+            if c.differenced {
+                cert.method = DIFFERENCED.into();
+            }
             let (b, th) = x.split_at(p);
             Ok((th.to_vec(), Some(b.to_vec()), cert))
         } else {
@@ -235,8 +249,9 @@ impl GeneralizedLinearMixedModel {
                 lower: theta_lower.clone(),
                 units,
                 interrupt,
+                differenced: false,
             };
-            let (th, _, cert) = certify(
+            let (th, _, mut cert) = certify(
                 &mut c,
                 theta,
                 f,
@@ -245,6 +260,9 @@ impl GeneralizedLinearMixedModel {
                 CertificateScope::Theta,
                 method,
             )?;
+            if c.differenced {
+                cert.method = DIFFERENCED.into();
+            }
             Ok((th, beta, cert))
         }
     }

@@ -49,6 +49,22 @@
 //! `fast` the X rows enter through the Schur complement
 //! XᵀDX − (ΛᵀZᵀDX)ᵀH⁻¹(ΛᵀZᵀDX).
 //!
+//! # Families with a dispersion parameter
+//!
+//! Their dᵢ = −2pᵢ log p(yᵢ | μᵢ, φ) and their PIRLS weights are the
+//! observed information, w = D (`dispersion.rs`), so H is L Lᵀ as for a
+//! canonical link, and ∂wᵢ/∂ηᵢ takes the third derivative of log p
+//! (`family::dispersion_derivatives`). The gradient gains a last entry in
+//! log φ: with everything else held, φ enters dᵢ, wᵢ and rᵢ directly, and
+//! the mode moves by dû = H⁻¹ΛᵀZᵀ∂r/∂log φ (and β̂ with it for `fast`), so
+//!
+//!   ∂f/∂log φ = Σᵢ [∂dᵢ/∂log φ + hᵢ ∂wᵢ/∂log φ + aᵢ ∂rᵢ/∂log φ],
+//!
+//! the first term by the envelope theorem, a = ZΛv_u (+ Xv_β) the adjoint
+//! above. Where some observed weight is negative PIRLS falls back to the
+//! expected information and the objective is formed densely; the gradient
+//! is then not available (an error).
+//!
 //! # Cost
 //!
 //! One PIRLS (as [`evaluate`](GeneralizedLinearMixedModel::evaluate)), the
@@ -70,6 +86,20 @@ pub(super) struct ModeDerivatives {
     pub dw: Vec<f64>,
     /// Observed information Dᵢ = −∂rᵢ/∂ηᵢ (wᵢ for the canonical link).
     pub d: Vec<f64>,
+    /// For a family with a dispersion parameter, the derivatives in log φ.
+    pub log_phi: Option<LogPhiDerivatives>,
+}
+
+/// Per-observation derivatives in log φ at fixed η (families with a
+/// dispersion parameter; their working weights are the observed
+/// information, w = D).
+pub(super) struct LogPhiDerivatives {
+    /// ∂dᵢ/∂log φ.
+    pub deviance: Vec<f64>,
+    /// ∂rᵢ/∂log φ.
+    pub r: Vec<f64>,
+    /// ∂wᵢ/∂log φ.
+    pub w: Vec<f64>,
 }
 
 impl GeneralizedLinearMixedModel {
@@ -101,8 +131,14 @@ impl GeneralizedLinearMixedModel {
     /// β given, the objective and gradient are those of adaptive
     /// Gauss–Hermite quadrature (`agq_gradient.rs`); else the Laplace
     /// approximation's. Fails as
-    /// `evaluate` does (θ or β invalid, PIRLS not converging); refuses the
-    /// families with a dispersion parameter (`Error::Argument` on `family`).
+    /// `evaluate` does (θ or β invalid, PIRLS not converging).
+    ///
+    /// For a family with a dispersion parameter the gradient has one more
+    /// entry, last: the derivative in log φ at the model's φ
+    /// ([`set_dispersion`](Self::set_dispersion)); it is the Laplace
+    /// objective's only (nAGQ > 1 is refused, `Error::Argument` on `nagq`),
+    /// and it is refused where an observed weight is negative
+    /// (`Error::Argument` on `family`).
     ///
     /// As for the linear mixed model, this is the two-sided derivative of a
     /// function that stays smooth across λ's zero diagonal; at a diagonal
@@ -113,11 +149,11 @@ impl GeneralizedLinearMixedModel {
         theta: &[f64],
         beta: Option<&[f64]>,
     ) -> Result<(f64, Vec<f64>)> {
-        if self.family.has_dispersion() {
-            // The objective of these families has φ and the observed
-            // information in it; this gradient is not theirs.
-            let why = "the analytic gradient is for families without a dispersion parameter";
-            return Err(Error::argument("family", why));
+        let dispersion = self.family.has_dispersion();
+        if dispersion && self.nagq > 1 {
+            let why = "the analytic gradient of a family with a dispersion parameter is that \
+                       of the Laplace approximation (nAGQ = 1)";
+            return Err(Error::argument("nagq", why));
         }
         self.install_theta(theta)?;
         if let Some(b) = beta {
@@ -128,6 +164,9 @@ impl GeneralizedLinearMixedModel {
         // L of the engine with X at the working weights of the final η
         // exactly, as `evaluate` leaves it.
         self.reweight(false)?;
+        if dispersion && !self.observed_weights {
+            return Err(self.signed_weights_error());
+        }
         if self.nagq > 1 && !fast {
             let objective = self.agq_deviance(self.nagq)?;
             return Ok((objective, self.agq_gradient(self.nagq)?));
@@ -144,6 +183,9 @@ impl GeneralizedLinearMixedModel {
     /// mode (to PIRLS's tolerance): with respect to (θ, β) for the Laplace
     /// objective, θ only for `fast`.
     pub(super) fn mode_gradient(&mut self, fast: bool) -> Result<Vec<f64>> {
+        if self.family.has_dispersion() && !self.observed_weights {
+            return Err(self.signed_weights_error());
+        }
         let md = self.mode_derivatives();
         let terms = self.terms.clone();
         let (nre, p) = (self.u.len(), self.beta.len());
@@ -152,8 +194,8 @@ impl GeneralizedLinearMixedModel {
         // non-canonical link's solve refactors the engine without X.
         let mut grad = engine.logdet_gradient(&self.layout, false);
         // s = h ∘ ∂w/∂η: the derivative of log det Ω along η through W.
-        let mut s = engine.logdet_weight_gradient();
-        s.iter_mut().zip(&md.dw).for_each(|(h, dw)| *h *= dw);
+        let h = engine.logdet_weight_gradient();
+        let s: Vec<f64> = h.iter().zip(&md.dw).map(|(h, dw)| h * dw).collect();
         let lambdas = engine.lambdas().to_vec();
         // The adjoint right-hand side [ΛᵀZᵀs; Xᵀs] (X rows for `fast` only).
         let mut v = vec![0.0; nre + if fast { p } else { 0 }];
@@ -163,7 +205,10 @@ impl GeneralizedLinearMixedModel {
                 *vj = dot(terms.fixed.column(j), &s);
             }
         }
-        if self.link == self.family.canonical_link() {
+        // The engine's weights are D for the canonical links and for the
+        // dispersion families (whose PIRLS weights are the observed
+        // information), so its factor holds H.
+        if self.link == self.family.canonical_link() || md.log_phi.is_some() {
             self.solve_fisher(&mut v, fast);
         } else {
             self.solve_observed(&mut v, fast, &md.d)?;
@@ -174,6 +219,15 @@ impl GeneralizedLinearMixedModel {
         if fast {
             terms.add_x_beta(&v[nre..], &mut q);
         }
+        // ∂f/∂log φ = Σᵢ ∂dᵢ/∂log φ + hᵢ ∂wᵢ/∂log φ + aᵢ ∂rᵢ/∂log φ: the
+        // deviance at the mode held (envelope theorem), log det Ω through
+        // W at η held, and through the mode, dû = H⁻¹ΛᵀZᵀ∂r/∂log φ, met
+        // by the adjoint a (module docs).
+        let log_phi_derivative = md.log_phi.as_ref().map(|lp| {
+            (0..q.len())
+                .map(|i| lp.deviance[i] + h[i] * lp.w[i] + q[i] * lp.r[i])
+                .sum::<f64>()
+        });
         for i in 0..q.len() {
             q[i] = s[i] - 2.0 * md.r[i] - md.d[i] * q[i];
         }
@@ -208,7 +262,20 @@ impl GeneralizedLinearMixedModel {
         if !fast {
             grad.extend((0..p).map(|j| dot(terms.fixed.column(j), &q)));
         }
+        grad.extend(log_phi_derivative);
         Ok(grad)
+    }
+
+    /// The error for a gradient asked where some observed weight of a
+    /// dispersion family is negative: the objective is then computed
+    /// densely (`objective_with_signed_weights`) and has no analytic
+    /// gradient here.
+    fn signed_weights_error(&self) -> Error {
+        Error::argument(
+            "family",
+            "the analytic gradient is not available where an observed weight is negative \
+             (the Laplace objective is then formed densely)",
+        )
     }
 
     /// rᵢ = −½∂dᵢ/∂ηᵢ at (η, μ) into `r` (module docs).
@@ -245,6 +312,9 @@ impl GeneralizedLinearMixedModel {
 
     /// r, ∂w/∂η and D at the current η and μ (module docs).
     pub(super) fn mode_derivatives(&self) -> ModeDerivatives {
+        if self.family.has_dispersion() {
+            return self.dispersion_mode_derivatives();
+        }
         let n = self.eta.len();
         let (family, link) = (self.family, self.link);
         let canonical = link == family.canonical_link();
@@ -252,6 +322,7 @@ impl GeneralizedLinearMixedModel {
             r: vec![0.0; n],
             dw: vec![0.0; n],
             d: vec![0.0; n],
+            log_phi: None,
         };
         for i in 0..n {
             let (eta, mu, y, pw) = (self.eta[i], self.mu[i], self.resp.y[i], self.resp.wt[i]);
@@ -270,6 +341,38 @@ impl GeneralizedLinearMixedModel {
                 md.dw[i] = pw * (2.0 * me * me2 / var - me * me * me * dvar / (var * var));
                 md.d[i] = w - pw * (y - mu) * (me2 / var - me * me * dvar / (var * var));
             }
+        }
+        md
+    }
+
+    /// r, ∂w/∂η, D = w and the derivatives in log φ for a family with a
+    /// dispersion parameter, whose working weights are the observed
+    /// information (`dispersion.rs`), prior weights multiplying each
+    /// observation's log density.
+    fn dispersion_mode_derivatives(&self) -> ModeDerivatives {
+        let n = self.eta.len();
+        let mut md = ModeDerivatives {
+            r: vec![0.0; n],
+            dw: vec![0.0; n],
+            d: vec![0.0; n],
+            log_phi: Some(LogPhiDerivatives {
+                deviance: vec![0.0; n],
+                r: vec![0.0; n],
+                w: vec![0.0; n],
+            }),
+        };
+        let lp = md.log_phi.as_mut().expect("set above");
+        for i in 0..n {
+            let (y, pw) = (self.resp.y[i], self.resp.wt[i]);
+            let e = self
+                .family
+                .eta_derivatives(self.link, y, self.mu[i], self.eta[i], self.phi);
+            md.r[i] = pw * e.score;
+            md.d[i] = pw * e.weight;
+            md.dw[i] = pw * e.weight_eta;
+            lp.deviance[i] = -2.0 * pw * e.loglik_log_phi;
+            lp.r[i] = pw * e.score_log_phi;
+            lp.w[i] = pw * e.weight_log_phi;
         }
         md
     }

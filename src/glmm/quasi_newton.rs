@@ -113,6 +113,8 @@ impl GeneralizedLinearMixedModel {
         interrupt: &Interrupt,
     ) -> Result<(GradientResult, StageRecord)> {
         let mut bfgs = theta_bfgs(&self.layout, max_evaluations, interrupt);
+        // The gradient is as accurate as PIRLS's tolerance allows.
+        bfgs.confirm_gradient_by_step = false;
         if start_only {
             bfgs.gtol = START_STAGE_GTOL;
         }
@@ -172,6 +174,7 @@ impl GeneralizedLinearMixedModel {
             // columns of B₀ come from differences of the gradient.
             differenced_columns: (p..p + self.layout.len()).collect(),
             gtol: JOINT_GTOL,
+            confirm_gradient_by_step: false,
             ..theta_method
         };
         let x0: Vec<f64> = std::iter::repeat_n(0.0, p)

@@ -126,3 +126,55 @@ pub fn assert_rel(a: f64, b: f64, rtol: f64, what: &str) {
         (a - b).abs() / scale
     );
 }
+
+/// Ridders' extrapolation of a difference quotient `q(h)` from `h0`,
+/// shrinking h by 1.4 per step: a Neville tableau eliminating the error
+/// terms h^(order·j) (order 2 for central differences, 1 for one-sided
+/// ones); the estimate with the smallest error estimate wins, and the
+/// search stops once the error grows (rounding takes over).
+pub fn ridders(mut q: impl FnMut(f64) -> f64, h0: f64, order: i32) -> f64 {
+    const SHRINK: f64 = 1.4;
+    const STEPS: usize = 10;
+    let ratio = SHRINK.powi(order);
+    let mut h = h0;
+    let mut prev: Vec<f64> = vec![q(h)];
+    let (mut best, mut err) = (prev[0], f64::INFINITY);
+    for _ in 1..STEPS {
+        h /= SHRINK;
+        let mut row = vec![q(h)];
+        let mut fac = ratio;
+        for j in 1..=prev.len() {
+            let next = (row[j - 1] * fac - prev[j - 1]) / (fac - 1.0);
+            let e = (next - row[j - 1]).abs().max((next - prev[j - 1]).abs());
+            if e <= err {
+                err = e;
+                best = next;
+            }
+            row.push(next);
+            fac *= ratio;
+        }
+        let n = prev.len();
+        if (row[n] - prev[n - 1]).abs() >= 2.0 * err {
+            break;
+        }
+        prev = row;
+    }
+    best
+}
+
+/// The simulated data written into a fixture: numeric columns stay numeric,
+/// string columns become factors.
+pub fn fixture_data(fx: &serde_json::Value) -> Data {
+    let mut data = Data::new();
+    for (name, col) in fx["data"].as_object().unwrap() {
+        let v = col.as_array().unwrap();
+        let column = if v[0].is_string() {
+            let s: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
+            Column::from_strings(&s)
+        } else {
+            Column::numeric(v.iter().map(|x| x.as_f64().unwrap()).collect())
+        };
+        data.add_column(name.clone(), column).unwrap();
+    }
+    data
+}

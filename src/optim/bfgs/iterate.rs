@@ -20,6 +20,10 @@ const MAX_WALLS: usize = 10;
 const DIFFERENCE_STEP: f64 = 1e-4;
 /// Relative size (to max(|f|, 1)) of a change of f below rounding noise.
 const NOISE: f64 = 1e-14;
+/// How far (relative to max(|f|, 1)) f may rise on a quasi-Newton step
+/// taken where f cannot resolve the predicted decrease: rounding in a
+/// large f (a deviance of 10⁷ sums millions of terms) reaches 10⁻¹³ of it.
+const ROUNDING: f64 = 1e-12;
 /// Armijo's sufficient-decrease constant.
 const ARMIJO: f64 = 1e-4;
 /// Largest width of the ε-active set (scaled units).
@@ -291,7 +295,7 @@ pub(super) fn run(
     let mut gt = vec![0.0; n];
     loop {
         let m = measure(&state, lo, up);
-        if m <= settings.gtol {
+        if m <= settings.gtol && hessian.is_none() {
             return (state, ReturnCode::Converged);
         }
         let (z, g) = (&state.z, &state.g);
@@ -332,6 +336,15 @@ pub(super) fn run(
                 gamma = gmax / length;
             }
         }
+        let dmax = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        let zmax = z.iter().fold(1.0f64, |a, v| a.max(v.abs()));
+        // A small gradient is not enough where the curvature is small too:
+        // the quasi-Newton step, the estimate of the distance to the
+        // minimum, must be short as well.
+        let short = newton && dmax <= settings.xtol * zmax;
+        if m <= settings.gtol && (short || !newton || !settings.confirm_gradient_by_step) {
+            return (state, ReturnCode::Converged);
+        }
         let slope: f64 = (0..n).map(|i| g[i] * d[i]).sum();
         // Not negative, or NaN.
         if slope.is_nan() || slope >= 0.0 {
@@ -342,14 +355,36 @@ pub(super) fn run(
             }
             return (state, ReturnCode::Converged);
         }
-        let dmax = d.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        let zmax = z.iter().fold(1.0f64, |a, v| a.max(v.abs()));
-        if newton && m <= NEAR * settings.gtol && dmax <= settings.xtol * zmax {
+        if short && m <= NEAR * settings.gtol {
             return (state, ReturnCode::Converged);
         }
-        // A decrease f cannot resolve: no line search can confirm it.
+        // A decrease f cannot resolve: no line search can confirm it. A
+        // quasi-Newton step is then taken when f does not rise beyond its
+        // rounding and the gradient shrinks; else the method stops.
         let fscale = state.f.abs().max(1.0);
         if m <= NEAR * settings.gtol && -slope <= NOISE * fscale {
+            if newton {
+                for i in 0..n {
+                    zt[i] = (z[i] + d[i]).max(lo[i]).min(up[i]);
+                }
+                let Some(ft) = p.value(&zt) else {
+                    return (state, ReturnCode::MaxEvaluations);
+                };
+                if ft.is_finite() && ft <= state.f + ROUNDING * fscale {
+                    p.gradient(&zt, &mut gt);
+                    let trial = State {
+                        z: zt.clone(),
+                        f: ft,
+                        g: gt.clone(),
+                        caller_gradient: vec![],
+                        iterations: 0,
+                    };
+                    if gt.iter().all(|v| v.is_finite()) && measure(&trial, lo, up) < m {
+                        accept(&mut state, hessian.as_mut(), &zt, ft, &gt, &p.gx);
+                        continue;
+                    }
+                }
+            }
             return (state, ReturnCode::FtolReached);
         }
         if dmax > MAX_STEP * zmax {
@@ -412,18 +447,10 @@ pub(super) fn run(
                 ReturnCode::Failure("the gradient is not finite".into()),
             );
         }
-        let s: Vec<f64> = (0..n).map(|i| zt[i] - state.z[i]).collect();
-        let y: Vec<f64> = (0..n).map(|i| gt[i] - state.g[i]).collect();
-        last_step = s.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        hessian
-            .get_or_insert_with(|| Hessian::new(n, gamma))
-            .update(&s, &y);
+        last_step = (0..n).fold(0.0f64, |a, i| a.max((zt[i] - state.z[i]).abs()));
         let decrease = state.f - ft;
-        state.z.copy_from_slice(&zt);
-        state.g.copy_from_slice(&gt);
-        state.f = ft;
-        state.caller_gradient.copy_from_slice(&p.gx);
-        state.iterations += 1;
+        let b = hessian.get_or_insert_with(|| Hessian::new(n, gamma));
+        accept(&mut state, Some(b), &zt, ft, &gt, &p.gx);
         // Two small decreases in a row: one can be a step that mostly
         // moved variables onto their bounds.
         let small = decrease <= settings.ftol_rel * ft.abs().max(1.0);
@@ -432,4 +459,27 @@ pub(super) fn run(
             return (state, ReturnCode::FtolReached);
         }
     }
+}
+
+/// Move `state` to the accepted point `z` (value `f`, gradient `g`, the
+/// caller's gradient `caller_g`) and update B with the secant pair.
+fn accept(
+    state: &mut State,
+    hessian: Option<&mut Hessian>,
+    z: &[f64],
+    f: f64,
+    g: &[f64],
+    caller_g: &[f64],
+) {
+    let n = z.len();
+    if let Some(b) = hessian {
+        let s: Vec<f64> = (0..n).map(|i| z[i] - state.z[i]).collect();
+        let y: Vec<f64> = (0..n).map(|i| g[i] - state.g[i]).collect();
+        b.update(&s, &y);
+    }
+    state.z.copy_from_slice(z);
+    state.g.copy_from_slice(g);
+    state.f = f;
+    state.caller_gradient.copy_from_slice(caller_g);
+    state.iterations += 1;
 }

@@ -30,10 +30,15 @@
 //! * **Stopping.** With the projected gradient pg (zero for an active
 //!   variable) and the scaled measure m = maxᵢ |pgᵢ|·max(|xᵢ|, 1)/max(|f|, 1)
 //!   (the form of the fit's convergence certificate): converged when
-//!   m ≤ `gtol`, or when m ≤ 1000·`gtol` and the quasi-Newton step is
-//!   shorter than `xtol`·max(1, ‖x‖∞) ([`ReturnCode::Converged`]); also
-//!   when m ≤ 1000·`gtol` and the last two steps each reduced f by at most
-//!   `ftol_rel`·max(|f|, 1), or no step reduces f any more
+//!   m ≤ `gtol` and the quasi-Newton step is shorter than
+//!   `xtol`·max(1, ‖x‖∞) (the step test is skipped before the first secant
+//!   pair, or without `confirm_gradient_by_step`), or when m ≤ 1000·`gtol`
+//!   and the step is that short ([`ReturnCode::Converged`]). Near the
+//!   minimum f may no longer resolve the decrease a step predicts (rounding
+//!   in a large f): the quasi-Newton step is then taken without a line
+//!   search when f rises by at most 10⁻¹² of |f| and m shrinks, and the
+//!   method stops when it does not; also when m ≤ 1000·`gtol` and the last
+//!   two steps each reduced f by at most `ftol_rel`·max(|f|, 1)
 //!   ([`ReturnCode::FtolReached`]); stopped after `max_evaluations` values
 //!   of f or when the stop flag is set ([`ReturnCode::MaxEvaluations`]);
 //!   failed when no step along a descent direction decreases f while m is
@@ -114,6 +119,14 @@ pub struct Bfgs {
     /// not positive definite (or f is undefined at a differencing point)
     /// the method starts as without it.
     pub differenced_columns: Vec<usize>,
+    /// Whether a scaled gradient under `gtol` must also show a quasi-Newton
+    /// step shorter than `xtol` (once B has seen a secant pair) before the
+    /// method stops (default true). The measure is relative to |f|: for a
+    /// deviance of 10⁷ it is met 10⁻⁸ away from the minimum in a direction
+    /// of small curvature, and rounding in the data then moves the answer.
+    /// Set false where the gradient itself is only that accurate (a GLMM's,
+    /// through PIRLS's tolerance).
+    pub confirm_gradient_by_step: bool,
     /// Symmetries of f (see the module docs); pivots must have the bounds
     /// [0, ∞) and their others none.
     pub sign_symmetries: Vec<SignSymmetry>,
@@ -133,6 +146,7 @@ impl Default for Bfgs {
             scales: None,
             initial_curvature: None,
             differenced_columns: Vec::new(),
+            confirm_gradient_by_step: true,
             sign_symmetries: Vec::new(),
             stop: None,
         }

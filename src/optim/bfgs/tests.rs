@@ -542,3 +542,42 @@ fn differenced_columns_that_are_not_positive_definite_are_dropped() {
     assert!(matches!(r.code, ReturnCode::Failure(_)), "{r:?}");
     assert_eq!(r.evaluations, 0);
 }
+
+/// A large f (10⁷, as the deviance of millions of rows) with one stiff and
+/// one flat direction, and a rounding-like ripple of 10⁻⁷ in its value
+/// that the exact gradient does not see.
+fn large_noisy_objective(x: &[f64]) -> (f64, Vec<f64>) {
+    let (d0, d1) = (x[0] - 0.5, x[1] - 0.8);
+    let ripple = 1e-7 * (1e9 * x[0] + 7e8 * x[1]).sin();
+    // Coupled, and quartic in the flat direction: not minimised in one
+    // quasi-Newton step.
+    let f = 1e7 + 5e5 * d0 * d0 + 1e2 * d0 * d1 + 50.0 * d1 * d1 + 1e3 * d1.powi(4) + ripple;
+    let g = vec![
+        1e6 * d0 + 1e2 * d1,
+        1e2 * d0 + 100.0 * d1 + 4e3 * d1.powi(3),
+    ];
+    (f, g)
+}
+
+#[test]
+fn a_small_scaled_gradient_is_confirmed_by_a_short_step() {
+    let (lo, up) = ([0.0, 0.0], [INF, INF]);
+    let r = run(
+        &Bfgs::default(),
+        large_noisy_objective,
+        &[1.0, 1.0],
+        &lo,
+        &up,
+    );
+    assert_eq!(r.code, ReturnCode::Converged);
+    let err = max_err(&r.x, &[0.5, 0.8]);
+    assert!(err < 1e-9, "error {err:e}");
+    // The scaled gradient alone stops where the flat direction is still
+    // far from its minimum (|g| = 10⁻² there is 10⁻⁹ of f).
+    let loose = Bfgs {
+        confirm_gradient_by_step: false,
+        ..Bfgs::default()
+    };
+    let r = run(&loose, large_noisy_objective, &[1.0, 1.0], &lo, &up);
+    assert!(max_err(&r.x, &[0.5, 0.8]) > 1e-6);
+}
