@@ -149,7 +149,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 /// ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the asymptotic series
 /// ln x − 1/(2x) − Σ B₂ₖ/(2k x²ᵏ) to x⁻¹⁴ (absolute error below 1e-15).
 pub fn digamma(x: f64) -> f64 {
-    if !(x > 0.0) || !x.is_finite() {
+    if x.is_nan() || x <= 0.0 || x.is_infinite() {
         return f64::NAN;
     }
     let mut x = x;
