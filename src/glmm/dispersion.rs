@@ -19,10 +19,11 @@ use super::fit::{JointMap, JOINT_RHO_END};
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::{Error, Result};
-use crate::model::driver::{run_stage, theta_optimizer};
+use crate::interrupt::Interrupt;
+use crate::model::driver::{run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
-use crate::model::{FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage};
-use crate::optim::Bobyqa;
+use crate::model::{FitRecord, FitSettings, MixedModel, OptimizerChoice, Stage, StageRecord};
+use crate::optim::{Bobyqa, ReturnCode};
 use faer::{Mat, Side};
 
 /// Largest q·n for which the Laplace objective with observed weights of both
@@ -142,7 +143,7 @@ impl GeneralizedLinearMixedModel {
     }
 
     /// The objective with φ = exp(log φ) installed, +∞ where PIRLS fails.
-    fn evaluate_with_phi(
+    pub(super) fn evaluate_with_phi(
         &mut self,
         theta: &[f64],
         beta: Option<&[f64]>,
@@ -156,12 +157,18 @@ impl GeneralizedLinearMixedModel {
     /// Fit a model of a family with a dispersion parameter (see the module
     /// documentation). Called by the common fit for these families.
     pub(super) fn run_dispersion(&mut self, settings: &FitSettings) -> Result<FitRecord> {
-        if settings.optimizer == OptimizerChoice::Bfgs {
-            let why = "the quasi-Newton method is not available for families with a dispersion \
-                       parameter; use optimizer = \"bobyqa\" or \"auto\"";
+        let (fast, nagq) = (settings.fast, settings.nagq);
+        if settings.optimizer == OptimizerChoice::Bfgs && nagq > 1 {
+            let why = "the quasi-Newton method for families with a dispersion parameter uses \
+                       the Laplace objective's gradient (nAGQ = 1); use optimizer = \"bobyqa\" \
+                       or \"auto\"";
             return Err(Error::argument("optimizer", why));
         }
-        let (fast, nagq) = (settings.fast, settings.nagq);
+        // BFGS with the exact gradient where there is one; `auto` hands a
+        // failed quasi-Newton stage (e.g. a negative observed weight, where
+        // the gradient is not available) over to BOBYQA.
+        let quasi_newton = settings.optimizer != OptimizerChoice::Bobyqa && nagq == 1;
+        let fallback = settings.optimizer == OptimizerChoice::Auto;
         let super::fit::FitStart {
             timer,
             lower,
@@ -178,19 +185,16 @@ impl GeneralizedLinearMixedModel {
                 .family
                 .dispersion_start(&self.resp.y, &self.mu, &self.resp.wt);
         }
+        // θ₀ in units of the residual standard deviation on the η scale at
+        // those means: θ here is unscaled (a linear mixed model's θ₀ = 1 is
+        // σ_b = σ), and θ₀ = 1 would be a standard deviation of 1 on the
+        // log scale for a Gamma response with a coefficient of variation
+        // of 0.08.
+        let scale = self.eta_residual_scale();
+        let start: Vec<f64> = start.iter().map(|t| t * scale).collect();
         let finitial = self.evaluate(&start, None, nagq)?;
         // Stage 1: (θ, log φ), β from PIRLS.
         let k = start.len();
-        let mut bobyqa = theta_optimizer(
-            &self.layout,
-            settings.rho_begin,
-            if fast { settings.rho_end } else { 3e-3 },
-            settings.max_evaluations,
-            &interrupt,
-        );
-        if let Some(s) = bobyqa.scales.as_mut() {
-            s.push(1.0);
-        }
         let x0: Vec<f64> = start.iter().copied().chain([self.phi.ln()]).collect();
         let lo: Vec<f64> = lower.iter().copied().chain([-LOG_PHI_BOUND]).collect();
         let hi: Vec<f64> = self
@@ -204,57 +208,83 @@ impl GeneralizedLinearMixedModel {
         } else {
             1e-5f64.max(settings.pirls_tol)
         };
-        let (result, mut stage) = {
-            let mut f = |x: &[f64]| {
-                let v = self.evaluate_with_phi(&x[..k], None, x[k], stage_tol);
-                log.push(&x[..k], &self.beta, v, false);
-                v
-            };
-            run_stage(Stage::Theta, &bobyqa, &mut f, &x0, &lo, &hi, &interrupt)?
+        let mut stages = Vec::new();
+        let mut x1 = None;
+        if quasi_newton {
+            let (r, stage) = self.dispersion_theta_stage_bfgs(
+                &x0,
+                scale,
+                &lo,
+                &hi,
+                settings.max_evaluations,
+                stage_tol,
+                !fast,
+                &mut log,
+                &interrupt,
+            )?;
+            stages.push(stage);
+            let failed = matches!(r.code, ReturnCode::Failure(_));
+            if !(failed && fallback) {
+                x1 = Some(r.x);
+            } else if r.fmin.is_finite() {
+                // BOBYQA from the best point (else from the start, below).
+                let (x, stage) = self.dispersion_theta_stage_bobyqa(
+                    &r.x, &lo, &hi, settings, stage_tol, &mut log, &interrupt,
+                )?;
+                stages.push(stage);
+                x1 = Some(x);
+            }
+        }
+        let x1 = match x1 {
+            Some(x) => x,
+            None => {
+                let (x, stage) = self.dispersion_theta_stage_bobyqa(
+                    &x0, &lo, &hi, settings, stage_tol, &mut log, &interrupt,
+                )?;
+                stages.push(stage);
+                x
+            }
         };
-        stage.factorizations = self.factorizations;
-        let mut stages = vec![stage];
-        let mut theta = result.x[..k].to_vec();
-        let mut log_phi = result.x[k];
+        let mut theta = x1[..k].to_vec();
+        let mut log_phi = x1[k];
         self.phi = log_phi.exp();
         let mut fmin = self.evaluate(&theta, None, nagq)?;
         if !fast {
-            let before = self.factorizations;
-            let p = self.beta.len();
-            let map = JointMap::new(self, &theta);
-            let phi0 = log_phi;
-            let x0 = vec![0.0; p + k + 1];
-            let mut lo = map.lower(&lower);
-            lo.push((-LOG_PHI_BOUND - phi0) / LOG_PHI_STEP);
-            let mut hi = vec![f64::INFINITY; p + k];
-            hi.push((LOG_PHI_BOUND - phi0) / LOG_PHI_STEP);
-            let joint = Bobyqa {
-                rho_begin: 1.0,
-                rho_end: DISPERSION_JOINT_RHO_END,
-                max_evaluations: settings.max_evaluations,
-                stop: Some(interrupt.flag().clone().into()),
-                ..Bobyqa::default()
+            // Stage 2: (β, θ, log φ) from there.
+            let mut joint = None;
+            if quasi_newton {
+                let (b, th, lp, r, stage) = self.dispersion_joint_stage_bfgs(
+                    &theta,
+                    log_phi,
+                    LOG_PHI_BOUND,
+                    settings.max_evaluations,
+                    settings.pirls_tol,
+                    &mut log,
+                    &interrupt,
+                )?;
+                stages.push(stage);
+                if !(fallback && matches!(r.code, ReturnCode::Failure(_))) {
+                    joint = Some((b, th, lp));
+                } else {
+                    // BOBYQA from stage 1's point (the joint map's centre).
+                    self.phi = log_phi.exp();
+                    self.evaluate(&theta, None, nagq)?;
+                }
+            }
+            let (b, th, lp) = match joint {
+                Some(j) => j,
+                None => {
+                    let (j, stage) = self.dispersion_joint_stage_bobyqa(
+                        &theta, log_phi, &lower, settings, &mut log, &interrupt,
+                    )?;
+                    stages.push(stage);
+                    j
+                }
             };
-            let (result, mut stage) = {
-                let mut f = |x: &[f64]| {
-                    let par = map.params(&x[..p + k]);
-                    let (b, th) = par.split_at(p);
-                    let lp = phi0 + LOG_PHI_STEP * x[p + k];
-                    let v = self.evaluate_with_phi(th, Some(b), lp, settings.pirls_tol);
-                    log.push(th, b, v, true);
-                    v
-                };
-                run_stage(Stage::Joint, &joint, &mut f, &x0, &lo, &hi, &interrupt)?
-            };
-            stage.factorizations = self.factorizations - before;
-            stages.push(stage);
-            let par = map.params(&result.x[..p + k]);
-            let (b, th) = par.split_at(p);
-            let lp = phi0 + LOG_PHI_STEP * result.x[p + k];
             self.phi = lp.exp();
-            let f2 = self.evaluate(th, Some(b), nagq)?;
+            let f2 = self.evaluate(&th, Some(&b), nagq)?;
             if f2 <= fmin {
-                theta = th.to_vec();
+                theta = th;
                 log_phi = lp;
                 fmin = f2;
             } else {
@@ -292,7 +322,7 @@ impl GeneralizedLinearMixedModel {
             final_beta,
             fmin,
             evaluations: log.entries.len(),
-            gradient_evaluations: 0,
+            gradient_evaluations: stages.iter().map(|s| s.gradient_evaluations).sum(),
             zeroed,
             factorizations: self.factorizations,
             seconds: timer.elapsed().as_secs_f64(),
@@ -300,6 +330,113 @@ impl GeneralizedLinearMixedModel {
             fitlog: log.entries,
             certificate,
         })
+    }
+
+    /// 1/√w̄, w̄ the prior-weighted mean of the expected information
+    /// μ′²/Var(y | μ, φ) at the current means: the standard deviation of a
+    /// working residual on the η scale (1 if not finite and positive).
+    fn eta_residual_scale(&self) -> f64 {
+        let (family, link, phi) = (self.family, self.link, self.phi);
+        let (mut sw, mut swi) = (0.0, 0.0);
+        for i in 0..self.eta.len() {
+            let me = link.mu_eta(self.eta[i]);
+            let w = me * me / family.variance_phi(self.mu[i], phi);
+            sw += self.resp.wt[i];
+            swi += self.resp.wt[i] * w;
+        }
+        let scale = (sw / swi).sqrt();
+        if scale.is_finite() && scale > 0.0 {
+            scale
+        } else {
+            1.0
+        }
+    }
+
+    /// Stage 1 with BOBYQA: (θ, log φ) from x0 in [lo, hi], β from PIRLS
+    /// (to `tol`); to `rho_end` for a `fast` fit, else to 3e-3 (the joint
+    /// stage's start). Returns (θ, log φ) at the best point.
+    #[allow(clippy::too_many_arguments)]
+    fn dispersion_theta_stage_bobyqa(
+        &mut self,
+        x0: &[f64],
+        lo: &[f64],
+        hi: &[f64],
+        settings: &FitSettings,
+        tol: f64,
+        log: &mut FitLog,
+        interrupt: &Interrupt,
+    ) -> Result<(Vec<f64>, StageRecord)> {
+        let k = x0.len() - 1;
+        let mut bobyqa = theta_optimizer(
+            &self.layout,
+            settings.rho_begin,
+            if settings.fast {
+                settings.rho_end
+            } else {
+                3e-3
+            },
+            settings.max_evaluations,
+            interrupt,
+        );
+        if let Some(s) = bobyqa.scales.as_mut() {
+            s.push(1.0);
+        }
+        let before = self.factorizations;
+        let (result, mut stage) = {
+            let mut f = |x: &[f64]| {
+                let v = self.evaluate_with_phi(&x[..k], None, x[k], tol);
+                log.push(&x[..k], &self.beta, v, false);
+                v
+            };
+            run_stage(Stage::Theta, &bobyqa, &mut f, x0, lo, hi, interrupt)?
+        };
+        stage.factorizations = self.factorizations - before;
+        Ok((result.x, stage))
+    }
+
+    /// Stage 2 with BOBYQA: (β, θ, log φ) in the joint map centred at
+    /// `theta`, the current β and `log_phi` (the state of an evaluation
+    /// there). Returns (β, θ, log φ) at the best point.
+    fn dispersion_joint_stage_bobyqa(
+        &mut self,
+        theta: &[f64],
+        log_phi: f64,
+        lower: &[f64],
+        settings: &FitSettings,
+        log: &mut FitLog,
+        interrupt: &Interrupt,
+    ) -> Result<((Vec<f64>, Vec<f64>, f64), StageRecord)> {
+        let before = self.factorizations;
+        let (p, k) = (self.beta.len(), theta.len());
+        let map = JointMap::new(self, theta);
+        let x0 = vec![0.0; p + k + 1];
+        let mut lo = map.lower(lower);
+        lo.push((-LOG_PHI_BOUND - log_phi) / LOG_PHI_STEP);
+        let mut hi = vec![f64::INFINITY; p + k];
+        hi.push((LOG_PHI_BOUND - log_phi) / LOG_PHI_STEP);
+        let joint = Bobyqa {
+            rho_begin: 1.0,
+            rho_end: DISPERSION_JOINT_RHO_END,
+            max_evaluations: settings.max_evaluations,
+            stop: Some(interrupt.flag().clone().into()),
+            ..Bobyqa::default()
+        };
+        let (result, mut stage) = {
+            let mut f = |x: &[f64]| {
+                let par = map.params(&x[..p + k]);
+                let (b, th) = par.split_at(p);
+                let lp = log_phi + LOG_PHI_STEP * x[p + k];
+                let v = self.evaluate_with_phi(th, Some(b), lp, settings.pirls_tol);
+                log.push(th, b, v, true);
+                v
+            };
+            run_stage(Stage::Joint, &joint, &mut f, &x0, &lo, &hi, interrupt)?
+        };
+        stage.factorizations = self.factorizations - before;
+        let par = map.params(&result.x[..p + k]);
+        let (b, th) = par.split_at(p);
+        let lp = log_phi + LOG_PHI_STEP * result.x[p + k];
+        Ok(((b.to_vec(), th.to_vec(), lp), stage))
     }
 
     /// The error when the Hessian of the penalised log-likelihood at the
@@ -371,8 +508,11 @@ impl GeneralizedLinearMixedModel {
         Ok(self.pdev() + logdet)
     }
 
-    /// SE of log φ from the central-difference Hessian H of the objective
-    /// (−2 log L) in (β, θ not at a bound, log φ): Cov = 2 H⁻¹.
+    /// SE of log φ from the Hessian H of the objective (−2 log L) in
+    /// (β, θ not at a bound, log φ): Cov = 2 H⁻¹. H by central differences
+    /// of the analytic gradient (2d gradients), or where there is none (a
+    /// negative observed weight) of the objective (about 2d² values; not
+    /// beyond 30 coordinates).
     fn log_phi_stderror(&mut self, theta: &[f64], beta: &[f64]) -> Option<f64> {
         let p = beta.len();
         let se_beta = self.stderror();
@@ -397,6 +537,12 @@ impl GeneralizedLinearMixedModel {
         );
         steps.push(HESSIAN_STEP);
         let d = steps.len();
+        if let Some(h) = self.log_phi_hessian_by_gradient(theta, beta, &free_theta, &steps) {
+            self.phi = log_phi.exp();
+            let inv = spd_inverse(&h, d)?;
+            let var = 2.0 * inv[d * d - 1];
+            return (var.is_finite() && var > 0.0).then(|| var.sqrt());
+        }
         if d > HESSIAN_MAX_DIM {
             // 2d² evaluations: not worth it for a standard error.
             return None;
@@ -438,6 +584,56 @@ impl GeneralizedLinearMixedModel {
         let inv = spd_inverse(&h, d)?;
         let var = 2.0 * inv[d * d - 1];
         (var.is_finite() && var > 0.0).then(|| var.sqrt())
+    }
+
+    /// The Hessian of the objective in (β, θ[free_theta], log φ) by central
+    /// differences of the analytic gradient with the given steps (2d
+    /// gradients), symmetrised; None where the gradient is not available
+    /// (a negative observed weight). φ is left changed.
+    fn log_phi_hessian_by_gradient(
+        &mut self,
+        theta: &[f64],
+        beta: &[f64],
+        free_theta: &[usize],
+        steps: &[f64],
+    ) -> Option<Vec<f64>> {
+        let (p, nt, d) = (beta.len(), theta.len(), steps.len());
+        let log_phi = self.phi.ln();
+        // The gradient in the coordinates at (β, θ, log φ) + δ.
+        let mut grad = |delta: &[f64]| -> Option<Vec<f64>> {
+            let b: Vec<f64> = (0..p).map(|i| beta[i] + delta[i]).collect();
+            let mut th = theta.to_vec();
+            for (j, &i) in free_theta.iter().enumerate() {
+                th[i] += delta[p + j];
+            }
+            self.phi = (log_phi + delta[d - 1]).exp();
+            let (_, g) = self.objective_and_gradient(&th, Some(&b)).ok()?;
+            // [θ…, β…, log φ] → [β…, θ[free]…, log φ].
+            let mut out = g[nt..nt + p].to_vec();
+            out.extend(free_theta.iter().map(|&i| g[i]));
+            out.push(g[nt + p]);
+            Some(out)
+        };
+        let mut h = vec![0.0; d * d];
+        let mut e = vec![0.0; d];
+        for j in 0..d {
+            e[j] = steps[j];
+            let gp = grad(&e)?;
+            e[j] = -steps[j];
+            let gm = grad(&e)?;
+            e[j] = 0.0;
+            for i in 0..d {
+                h[i * d + j] = (gp[i] - gm[i]) / (2.0 * steps[j]);
+            }
+        }
+        for i in 0..d {
+            for j in 0..i {
+                let v = 0.5 * (h[i * d + j] + h[j * d + i]);
+                h[i * d + j] = v;
+                h[j * d + i] = v;
+            }
+        }
+        Some(h)
     }
 }
 

@@ -42,6 +42,7 @@ mod agq;
 mod agq_gradient;
 mod certify;
 mod dispersion;
+mod dispersion_quasi_newton;
 mod extract;
 mod fit;
 mod gradient;

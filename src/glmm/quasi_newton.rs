@@ -36,7 +36,7 @@ use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
 /// Curvature of the deviance in the whitened β of the joint stage: the
 /// Hessian of ½ the penalised deviance in β, profiled over u, is R_XᵀR_X,
 /// so the deviance's is ≈ 2I in x_β.
-const JOINT_CURVATURE: f64 = 2.0;
+pub(super) const JOINT_CURVATURE: f64 = 2.0;
 /// Gradient tolerance (`optim::bfgs`'s scaled measure) of the θ-only stage
 /// when the joint stage follows: it only gives that stage its start. With
 /// 1e-3 (against 1e-4, 1e-6 and 1e-9) cbpp, Contraception, grouseticks and
@@ -48,7 +48,7 @@ pub(super) const START_STAGE_GTOL: f64 = 1e-3;
 /// objective then within ≈ (1e-7 f)²/4 of the optimum. On cbpp,
 /// Contraception, grouseticks and VerbAgg it saved 0, 2, 2 and 4
 /// evaluations over 1e-9 with the same optima to 1e-9 relative.
-const JOINT_GTOL: f64 = 1e-7;
+pub(super) const JOINT_GTOL: f64 = 1e-7;
 
 /// The model's objective for [`Bfgs`]: in θ (β from PIRLS; the Laplace
 /// objective) when `map` is None, else in the joint map's x (Laplace, or

@@ -224,3 +224,30 @@ def test_r2_and_icc_refuse_the_dispersion_families(gamma_fit, nb_fit):
             with pytest.raises(mm.ArgumentError) as err:
                 f(m)
             assert err.value.parameter == "model"
+
+
+def test_quasi_newton_and_bobyqa_reach_the_same_optimum(nb_fit, gamma_fit):
+    # The default (auto) fits these families with BFGS and the exact gradient in
+    # (β, θ, log φ); BOBYQA reaches the same optimum (−2 log L to 1e-8: both stop
+    # within ~1e-9 of it) with many more evaluations.
+    for m, formula, data, family in [
+        (nb_fit, TICKS, "grouseticks", mm.NegativeBinomial()),
+        (gamma_fit, SLEEP, "sleepstudy", mm.Gamma(link="log")),
+    ]:
+        stages = m.optsum["stages"]
+        assert [s["optimizer"] for s in stages] == ["BFGS", "BFGS"]
+        assert m.optsum["gradient_evaluations"] > 0
+        assert m.optsum["certificate"]["method"] == "analytic"
+        b = mm.glmm(formula, mm.dataset(data), family=family, optimizer="bobyqa")
+        assert {s["optimizer"] for s in b.optsum["stages"]} == {"BOBYQA"}
+        assert m.objective == pytest.approx(b.objective, rel=1e-8)
+        assert m.objective <= b.objective * (1 + 1e-9)
+        assert m.optsum["evaluations"] < b.optsum["evaluations"]
+        q = mm.glmm(formula, mm.dataset(data), family=family, optimizer="bfgs")
+        assert q.objective == pytest.approx(m.objective, rel=1e-12)
+    # The quasi-Newton method needs the Laplace objective's gradient.
+    with pytest.raises(mm.ArgumentError) as err:
+        mm.glmm(
+            SLEEP, mm.dataset("sleepstudy"), family=mm.Gamma(link="log"), nagq=5, optimizer="bfgs"
+        )
+    assert err.value.parameter == "optimizer"
