@@ -174,13 +174,18 @@ class GeneralizedLinearMixedModel(MixedModel):
             the fit lasts more than a second.
         optimizer : str
             ``"auto"`` (default): the quasi-Newton method (projected BFGS) with the
-            exact gradient of the Laplace objective — a θ stage (β from PIRLS) that
-            gives the joint (β, θ) stage its start, or the θ stage alone for a
-            ``fast`` fit — and BOBYQA where it fails; BOBYQA for
-            ``nagq > 1``, which has no gradient. ``"bfgs"``: the quasi-Newton method
-            without the fallback (for ``nagq > 1`` on the Laplace objective, then a
-            derivative-free polish of the quadrature objective). ``"bobyqa"``: the
-            derivative-free method (a θ stage, then the joint stage).
+            exact gradient — a θ stage (β from PIRLS, Laplace objective) that gives
+            the joint (β, θ) stage its start, or the θ stage alone for a ``fast``
+            fit; the joint stage on the Laplace objective or, for ``nagq > 1``, the
+            quadrature objective; for the families with a dispersion parameter log
+            φ joins both stages (Laplace only) — and BOBYQA where a stage fails (for
+            those families where an observed weight is negative, which leaves no
+            gradient). BOBYQA throughout for a ``fast`` fit with ``nagq > 1`` (no
+            gradient), a dispersion family with ``nagq > 1``, and crossed factors
+            whose dense block of L exceeds 256 rows (the gradient costs more than it
+            saves). ``"bfgs"``: the quasi-Newton method without the fallback.
+            ``"bobyqa"``: the derivative-free method (a θ stage, then the joint
+            stage).
             ``optsum["stages"]`` names the optimizer of each stage.
 
         Returns
