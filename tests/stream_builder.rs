@@ -5,37 +5,13 @@
 
 mod common;
 
-use common::{assert_rel, dataset};
+use common::{assert_rel, chunks, dataset, take};
 use mixedmodels::data::{Column, Data};
 use mixedmodels::error::Error;
 use mixedmodels::lmm::{LinearMixedModel, LmmOptions};
 use mixedmodels::model::{MixedModel, Predict, PredictOptions};
 use mixedmodels::stream::{ChunkFitter, ModelBuilder, PartialA};
 use mixedmodels::terms::MissingPolicy;
-
-/// The rows `rows` of `data`, with every column's level list unchanged.
-fn take(data: &Data, rows: &[usize]) -> Data {
-    let mut out = Data::new();
-    for name in data.names() {
-        let col = match data.get(name).unwrap() {
-            Column::Numeric { values, integer } => Column::Numeric {
-                values: rows.iter().map(|&i| values[i]).collect(),
-                integer: *integer,
-            },
-            Column::Categorical { codes, levels } => Column::Categorical {
-                codes: rows.iter().map(|&i| codes[i]).collect(),
-                levels: levels.clone(),
-            },
-        };
-        out.add_column(name.clone(), col).unwrap();
-    }
-    out
-}
-
-/// The rows of `data` in the order `order`, cut into chunks of `size`.
-fn chunks(data: &Data, order: &[usize], size: usize) -> Vec<Data> {
-    order.chunks(size).map(|rows| take(data, rows)).collect()
-}
 
 fn streamed(formula: &str, parts: &[Data]) -> LinearMixedModel {
     let mut builder = ModelBuilder::new(formula, &LmmOptions::default()).unwrap();

@@ -23,7 +23,18 @@ struct ChunkTerms {
     ids: Vec<Vec<u32>>,
 }
 
-/// Add the rows of `data` to `partial` (see the module documentation);
+/// A working response and √weights per complete row of a chunk, in place of
+/// its response and unit weights (a PIRLS pass of a streamed GLMM): the
+/// chunk then adds √W[Z X z] to the sums.
+pub(crate) struct Working<'a> {
+    /// The response before the formula's offsets are subtracted.
+    pub response: &'a [f64],
+    /// √w per row.
+    pub sqrtw: &'a [f64],
+}
+
+/// Add the rows of `data` to `partial` (see the module documentation),
+/// weighted with a working response when `working` is given;
 /// `response_name` labels the response in errors.
 pub(crate) fn add_chunk(
     partial: &mut PartialA,
@@ -31,6 +42,7 @@ pub(crate) fn add_chunk(
     options: &TermOptions,
     response_name: &str,
     data: &Data,
+    working: Option<Working<'_>>,
 ) -> Result<Option<ModelFrame>> {
     let vars = spec.variables();
     for v in &vars {
@@ -69,6 +81,15 @@ pub(crate) fn add_chunk(
             return Err(Error::wrong_type(response_name, response_name, message));
         }
     };
+    if let Some(wk) = &working {
+        if wk.response.len() != n || wk.sqrtw.len() != n {
+            return Err(Error::Data(format!(
+                "a working response of {} rows for a chunk of {n} complete rows",
+                wk.response.len()
+            )));
+        }
+        y.copy_from_slice(wk.response);
+    }
     for (k, expr) in spec.offsets.iter().enumerate() {
         let o = frame.eval(expr, &format!("offset #{}", k + 1))?;
         y.iter_mut().zip(&o).for_each(|(a, b)| *a -= b);
@@ -98,9 +119,16 @@ pub(crate) fn add_chunk(
             .as_slice_mut()
             .copy_from_slice(col);
     }
+    let sqrtw = working.map(|wk| wk.sqrtw);
+    if let Some(sw) = sqrtw {
+        for j in 0..w {
+            let col = xy.col_mut(j).try_as_col_major_mut().unwrap().as_slice_mut();
+            col.iter_mut().zip(sw).for_each(|(v, s)| *v *= s);
+        }
+    }
     let structure = Structure::new_sparse(&chunk.terms, w - 1, n);
     let mut a = structure.zeros_a();
-    structure.fill_a(&mut a, &chunk.terms, &xy, None);
+    structure.fill_a(&mut a, &chunk.terms, &xy, sqrtw);
     add_blocks(partial, &chunk, &a, w);
     partial.nobs += n as u64;
     let (s, lo, hi) = partial.y_stats;

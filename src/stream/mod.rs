@@ -27,13 +27,16 @@ mod assemble;
 mod bytes;
 mod chunk;
 mod fitted;
+mod glmm;
 mod pair_block;
 mod pairs;
 mod partial;
 #[cfg(test)]
 mod tests;
 
+use chunk::Working;
 pub use fitted::{ChunkFitter, FittedChunk};
+pub use glmm::{ChunkSource, StreamedGlmm, StreamedGlmmFit};
 pub use partial::PartialA;
 
 use crate::data::Data;
@@ -133,6 +136,24 @@ impl ModelBuilder {
             &self.term_options,
             &self.response_name,
             data,
+            None,
+        )?;
+        if let (None, Some(frame)) = (&self.coding, frame) {
+            self.coding = Some(self.coding_of(&frame)?);
+        }
+        Ok(())
+    }
+
+    /// Add the rows of one chunk weighted, with a working response in place
+    /// of the response (one PIRLS pass of [`StreamedGlmm`]).
+    pub(crate) fn add_working_chunk(&mut self, data: &Data, working: Working<'_>) -> Result<()> {
+        let frame = chunk::add_chunk(
+            &mut self.partial,
+            &self.spec,
+            &self.term_options,
+            &self.response_name,
+            data,
+            Some(working),
         )?;
         if let (None, Some(frame)) = (&self.coding, frame) {
             self.coding = Some(self.coding_of(&frame)?);

@@ -178,3 +178,27 @@ pub fn fixture_data(fx: &serde_json::Value) -> Data {
     }
     data
 }
+
+/// The rows `rows` of `data`, with every column's level list unchanged.
+pub fn take(data: &Data, rows: &[usize]) -> Data {
+    let mut out = Data::new();
+    for name in data.names() {
+        let col = match data.get(name).unwrap() {
+            Column::Numeric { values, integer } => Column::Numeric {
+                values: rows.iter().map(|&i| values[i]).collect(),
+                integer: *integer,
+            },
+            Column::Categorical { codes, levels } => Column::Categorical {
+                codes: rows.iter().map(|&i| codes[i]).collect(),
+                levels: levels.clone(),
+            },
+        };
+        out.add_column(name.clone(), col).unwrap();
+    }
+    out
+}
+
+/// The rows of `data` in the order `order`, cut into chunks of `size`.
+pub fn chunks(data: &Data, order: &[usize], size: usize) -> Vec<Data> {
+    order.chunks(size).map(|rows| take(data, rows)).collect()
+}
