@@ -76,6 +76,7 @@ from ._many import lmm_many
 from ._performance import RePCA, icc, r2, rePCA, variance_decomposition, vif
 from ._persist import restore, save
 from ._profile import ProfileResult, profile
+from ._stream_glmm import StreamedGeneralizedLinearMixedModel
 from ._tidy import augment, glance, tidy
 
 __all__ = [
@@ -135,6 +136,7 @@ __all__ = [
     "SingularFitWarning",
     "SingularModelError",
     "SqrtLink",
+    "StreamedGeneralizedLinearMixedModel",
     "VarCorr",
     "__version__",
     "anova",

@@ -1,6 +1,6 @@
 """Type stubs of the native module (built from src/python/ by maturin)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -380,6 +380,31 @@ class StreamBuilder:
     def finish(self) -> LinearMixedModel: ...
 
 def merge_partial_bytes(a: bytes, b: bytes) -> bytes: ...
+
+class StreamedGlmm:
+    def __init__(
+        self,
+        formula: str,
+        family: str,
+        link: str | None,
+        source: Callable[[], Iterator[dict[str, Any]]],
+        contrasts: dict[str, Any] | None = None,
+        missing: str = "drop",
+        check_nobs: str = "error",
+    ) -> None: ...
+    def fit(
+        self, source: Callable[[], Iterator[dict[str, Any]]], max_evaluations: int = 10000
+    ) -> dict[str, Any]: ...
+    def objective_at(
+        self, source: Callable[[], Iterator[dict[str, Any]]], theta: list[float]
+    ) -> float: ...
+    def model_warnings(self) -> list[tuple[str, str | None, str]]: ...
+    @property
+    def missing(self) -> list[tuple[str, int]]: ...
+    @property
+    def input_rows(self) -> int: ...
+    @property
+    def nobs(self) -> int: ...
 
 class ChunkFitter:
     def __init__(

@@ -13,6 +13,11 @@ from ._data import per_row_values
 from ._families import Family, Link, family_and_link
 from ._lmm import VarCorr
 from ._progress import ProgressBar
+from ._stream_glmm import (
+    StreamedGeneralizedLinearMixedModel,
+    is_path_or_dataset,
+    refuse_for_streaming,
+)
 from ._support import prepare
 from ._validate import check_arguments
 
@@ -593,20 +598,27 @@ def glmm(
     threads: int | None = None,
     check_nobs: str = "error",
     optimizer: str = "auto",
-) -> GeneralizedLinearMixedModel:
+    chunk_rows: int | None = None,
+) -> GeneralizedLinearMixedModel | StreamedGeneralizedLinearMixedModel:
     """Build and fit a generalized linear mixed model.
 
     Parameters
     ----------
     formula, data, family, link, contrasts, weights, offset, missing, threads, check_nobs
-        As for :class:`GeneralizedLinearMixedModel`.
+        As for :class:`GeneralizedLinearMixedModel`; ``data`` may also be a Parquet
+        path or glob or a pyarrow dataset, which are read in chunks (below).
     nagq, fast, progress, optimizer
         As for :meth:`GeneralizedLinearMixedModel.fit`.
+    chunk_rows : int, optional
+        Read the data in chunks of this many rows instead of holding them: the model
+        is then a :class:`StreamedGeneralizedLinearMixedModel` (``fast=True`` only,
+        Bernoulli or Poisson, PIRLS reading the data once per iteration). A Parquet
+        path or pyarrow dataset is always read in chunks (1,000,000 rows by default).
 
     Returns
     -------
-    GeneralizedLinearMixedModel
-        The fitted model.
+    GeneralizedLinearMixedModel or StreamedGeneralizedLinearMixedModel
+        The fitted model (the latter for data read in chunks).
 
     Raises
     ------
@@ -634,6 +646,26 @@ def glmm(
         check_nobs=check_nobs,
         optimizer=optimizer,
     )
+    if chunk_rows is not None or is_path_or_dataset(data):
+        refuse_for_streaming(
+            fast=fast,
+            nagq=nagq,
+            weights=weights,
+            offset=offset,
+            threads=threads,
+            progress=progress,
+            optimizer=optimizer,
+        )
+        return StreamedGeneralizedLinearMixedModel(
+            formula,
+            data,
+            family=family,
+            link=link,
+            contrasts=contrasts,
+            missing=missing,
+            check_nobs=check_nobs,
+            chunk_rows=chunk_rows,
+        ).fit()
     model = GeneralizedLinearMixedModel(
         formula,
         data,

@@ -95,6 +95,7 @@ RULES: dict[str, Rule] = {
     "sigma": _positive_real,
     "seed": _integer(0, 2**64 - 1),
     "n": _integer(1),
+    "max_evaluations": _integer(1),
 }
 
 

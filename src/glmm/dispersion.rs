@@ -15,6 +15,7 @@
 //! log-likelihood contain the family's constants, so −2 log L and the AIC
 //! are comparable with glmmTMB's.
 
+use super::dispersion_quasi_newton::DispersionPoint;
 use super::fit::{JointMap, JOINT_RHO_END};
 use super::pirls::PIRLS_TOL;
 use super::GeneralizedLinearMixedModel;
@@ -253,7 +254,7 @@ impl GeneralizedLinearMixedModel {
             // Stage 2: (β, θ, log φ) from there.
             let mut joint = None;
             if quasi_newton {
-                let (b, th, lp, r, stage) = self.dispersion_joint_stage_bfgs(
+                let (point, r, stage) = self.dispersion_joint_stage_bfgs(
                     &theta,
                     log_phi,
                     LOG_PHI_BOUND,
@@ -264,14 +265,18 @@ impl GeneralizedLinearMixedModel {
                 )?;
                 stages.push(stage);
                 if !(fallback && matches!(r.code, ReturnCode::Failure(_))) {
-                    joint = Some((b, th, lp));
+                    joint = Some(point);
                 } else {
                     // BOBYQA from stage 1's point (the joint map's centre).
                     self.phi = log_phi.exp();
                     self.evaluate(&theta, None, nagq)?;
                 }
             }
-            let (b, th, lp) = match joint {
+            let DispersionPoint {
+                beta: b,
+                theta: th,
+                log_phi: lp,
+            } = match joint {
                 Some(j) => j,
                 None => {
                     let (j, stage) = self.dispersion_joint_stage_bobyqa(
@@ -405,7 +410,7 @@ impl GeneralizedLinearMixedModel {
         settings: &FitSettings,
         log: &mut FitLog,
         interrupt: &Interrupt,
-    ) -> Result<((Vec<f64>, Vec<f64>, f64), StageRecord)> {
+    ) -> Result<(DispersionPoint, StageRecord)> {
         let before = self.factorizations;
         let (p, k) = (self.beta.len(), theta.len());
         let map = JointMap::new(self, theta);
@@ -435,8 +440,12 @@ impl GeneralizedLinearMixedModel {
         stage.factorizations = self.factorizations - before;
         let par = map.params(&result.x[..p + k]);
         let (b, th) = par.split_at(p);
-        let lp = log_phi + LOG_PHI_STEP * result.x[p + k];
-        Ok(((b.to_vec(), th.to_vec(), lp), stage))
+        let point = DispersionPoint {
+            beta: b.to_vec(),
+            theta: th.to_vec(),
+            log_phi: log_phi + LOG_PHI_STEP * result.x[p + k],
+        };
+        Ok((point, stage))
     }
 
     /// The error when the Hessian of the penalised log-likelihood at the

@@ -26,6 +26,13 @@ use crate::model::driver::{run_gradient_stage, theta_bfgs, FitLog};
 use crate::model::{Stage, StageRecord};
 use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
 
+/// (β, θ, log φ) at the end of a joint stage.
+pub(super) struct DispersionPoint {
+    pub beta: Vec<f64>,
+    pub theta: Vec<f64>,
+    pub log_phi: f64,
+}
+
 /// The Laplace objective in (θ, log φ) (`map` None, β from PIRLS) or in the
 /// joint map's (x_β, θ, log φ). Values are logged.
 struct DispersionObjective<'a> {
@@ -135,7 +142,7 @@ impl GeneralizedLinearMixedModel {
 
     /// The joint (β, θ, log φ) stage with BFGS from the current β, `theta`
     /// and `log_phi` (the state of an evaluation there, whose R_X whitens
-    /// β), log φ within ±`log_phi_bound`. Returns β, θ, log φ at the best
+    /// β), log φ within ±`log_phi_bound`. Returns (β, θ, log φ) at the best
     /// point, the method's result and the record.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn dispersion_joint_stage_bfgs(
@@ -147,7 +154,7 @@ impl GeneralizedLinearMixedModel {
         tol: f64,
         log: &mut FitLog,
         interrupt: &Interrupt,
-    ) -> Result<(Vec<f64>, Vec<f64>, f64, GradientResult, StageRecord)> {
+    ) -> Result<(DispersionPoint, GradientResult, StageRecord)> {
         let (p, nt) = (self.beta.len(), self.layout.len());
         let map = JointMap::unshifted_theta(self);
         let theta_method = theta_bfgs(&self.layout, max_evaluations, interrupt);
@@ -201,7 +208,11 @@ impl GeneralizedLinearMixedModel {
         stage.factorizations = self.factorizations - before;
         let par = map.params(&result.x[..p + nt]);
         let (b, th) = par.split_at(p);
-        let lp = result.x[p + nt];
-        Ok((b.to_vec(), th.to_vec(), lp, result, stage))
+        let point = DispersionPoint {
+            beta: b.to_vec(),
+            theta: th.to_vec(),
+            log_phi: result.x[p + nt],
+        };
+        Ok((point, result, stage))
     }
 }

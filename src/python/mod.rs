@@ -18,6 +18,7 @@ mod progress;
 mod shared;
 mod stream;
 mod stream_fitted;
+mod stream_glmm;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -70,6 +71,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<lmm::PyLinearMixedModel>()?;
     m.add_class::<stream::PyStreamBuilder>()?;
     m.add_class::<stream_fitted::PyChunkFitter>()?;
+    m.add_class::<stream_glmm::PyStreamedGlmm>()?;
     m.add_function(wrap_pyfunction!(stream::merge_partial_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(many::fit_many, m)?)?;
     m.add_function(wrap_pyfunction!(memory::memory_estimate, m)?)?;

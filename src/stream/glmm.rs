@@ -50,7 +50,7 @@ pub trait ChunkSource {
 
 impl ChunkSource for Vec<Data> {
     fn pass(&mut self, f: &mut dyn FnMut(&Data) -> Result<()>) -> Result<()> {
-        self.iter().try_for_each(|d| f(d))
+        self.iter().try_for_each(f)
     }
 }
 
@@ -128,6 +128,8 @@ pub struct StreamedGlmm {
     deviance: f64,
     passes: usize,
     interrupt: Interrupt,
+    /// Warnings found while building the model (`check_nobs` = warn).
+    warnings: Vec<crate::checks::ModelWarning>,
 }
 
 impl StreamedGlmm {
@@ -135,7 +137,8 @@ impl StreamedGlmm {
     /// family must be Bernoulli or Poisson, with any of their links;
     /// `options` as for a streamed linear mixed model (contrasts, missing
     /// values, zerocorr; no per-row weights or offsets: `offset(...)` in
-    /// the formula; `check_nobs` is not applied, as for an in-memory GLMM).
+    /// the formula; `check_nobs` as for an in-memory GLMM, which allows as
+    /// many levels as observations).
     pub fn new(
         formula: &str,
         family: Family,
@@ -153,8 +156,10 @@ impl StreamedGlmm {
                 ),
             ));
         }
-        // As for an in-memory GLMM, a grouping factor may have a level per
-        // observation (an observation-level random effect).
+        // The builder of each pass does not check the numbers of levels:
+        // they are checked once, below, as for an in-memory GLMM (a level
+        // per observation allowed: an observation-level random effect).
+        let check_nobs = options.check_nobs;
         let options = LmmOptions {
             check_nobs: crate::checks::CheckAction::Ignore,
             ..options.clone()
@@ -167,6 +172,8 @@ impl StreamedGlmm {
         };
         let interrupt = Interrupt::new();
         let (model, deviance) = spec.pass(source, None, &interrupt)?;
+        let warnings =
+            crate::checks::check_nobs(&model.terms.random, model.nobs(), check_nobs, true)?;
         Ok(StreamedGlmm {
             spec,
             model,
@@ -174,7 +181,29 @@ impl StreamedGlmm {
             deviance,
             passes: 1,
             interrupt,
+            warnings,
         })
+    }
+
+    /// Rows with a missing value dropped, per column (as a model's `missing`).
+    pub fn missing(&self) -> &[(String, usize)] {
+        &self.model.terms.missing
+    }
+
+    /// Rows in the data (before dropping rows with missing values).
+    pub fn input_rows(&self) -> usize {
+        self.model.terms.input_rows
+    }
+
+    /// Observations used.
+    pub fn nobs(&self) -> usize {
+        self.model.nobs()
+    }
+
+    /// Warnings found while building the model (too many levels or random
+    /// effects for the observations, with `check_nobs` = warn).
+    pub fn warnings(&self) -> &[crate::checks::ModelWarning] {
+        &self.warnings
     }
 
     /// The model's interrupt (set its flag to stop a fit at the next value
