@@ -92,10 +92,10 @@ def fit(folder: Path, in_memory: bool, chunk_rows: int) -> dict:
 
 def run_step(*args: str) -> dict:
     """Run a step of this script in a fresh process and read its JSON answer."""
-    out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"step {args[1]} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def commit() -> str:

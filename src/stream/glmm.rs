@@ -39,7 +39,7 @@ use crate::terms::{MissingPolicy, ModelFrame, NewRows, Variable};
 /// relative to max(|value|, 1).
 pub const PIRLS_TOL: f64 = 1e-10;
 /// Most PIRLS iterations (passes) at one θ.
-const PIRLS_MAX_ITER: usize = 40;
+const PIRLS_MAX_ITER: usize = 100;
 /// Most halvings of one PIRLS step.
 const PIRLS_MAX_HALVINGS: usize = 10;
 
@@ -95,6 +95,39 @@ struct State {
     u: Vec<Vec<f64>>,
 }
 
+impl State {
+    /// The same linear predictor at another θ: u′ = Λ(θ′)⁻¹Λ(θ)u per level
+    /// (so that b = Λu, and η, are kept), or u itself where a diagonal of
+    /// λ(θ′) is 0.
+    fn moved(&self, terms: &[crate::terms::ReTerm], from: &[Vec<f64>], to: &[Vec<f64>]) -> State {
+        let u = self
+            .u
+            .iter()
+            .zip(terms)
+            .zip(from.iter().zip(to))
+            .map(|((u, t), (old, new))| {
+                let v = t.ncols();
+                if (0..v).any(|r| new[r * v + r] == 0.0) {
+                    return u.clone();
+                }
+                let b = t.b_from_u(old, u);
+                let mut out = vec![0.0; u.len()];
+                for l in 0..t.nlevels() {
+                    for r in 0..v {
+                        let below: f64 = (0..r).map(|c| new[c * v + r] * out[l * v + c]).sum();
+                        out[l * v + r] = (b[l * v + r] - below) / new[r * v + r];
+                    }
+                }
+                out
+            })
+            .collect();
+        State {
+            beta: self.beta.clone(),
+            u,
+        }
+    }
+}
+
 /// A GLMM fitted from chunks (see the module documentation).
 ///
 /// # Example
@@ -124,8 +157,9 @@ pub struct StreamedGlmm {
     /// The model of the last pass's weighted sums: levels, coding, layout,
     /// and its factor at the last θ.
     model: LinearMixedModel,
-    /// The last PIRLS iterate (None before the first solve).
+    /// The last PIRLS iterate (None before the first solve) and its θ.
     state: Option<State>,
+    theta: Vec<f64>,
     /// Σ dᵢ at the last iterate.
     deviance: f64,
     passes: usize,
@@ -180,6 +214,7 @@ impl StreamedGlmm {
             spec,
             model,
             state: None,
+            theta: Vec::new(),
             deviance: sums.deviance,
             passes: 1,
             interrupt,
@@ -218,7 +253,12 @@ impl StreamedGlmm {
     /// the objective Σ dᵢ + ‖u‖² + log det(ΛᵀZᵀWZΛ + I) at its end.
     fn pirls(&mut self, source: &mut dyn ChunkSource, theta: &[f64]) -> Result<f64> {
         let lambdas = self.model.layout().lambdas(theta);
-        let mut state = self.state.clone();
+        // From the last iterate's linear predictor: a jump in θ would
+        // scale b = Λu with it, far from the new mode.
+        let mut state = self.state.as_ref().map(|s| {
+            let from = self.model.layout().lambdas(&self.theta);
+            s.moved(&self.model.terms.random, &from, &lambdas)
+        });
         // The iterate whose step led to `state`, with its penalised
         // deviance (+∞ for the family's start, which has no (β, u)).
         let mut previous: Option<(State, f64)> = None;
@@ -250,6 +290,7 @@ impl StreamedGlmm {
             self.deviance = deviance;
             if converged {
                 self.state = state;
+                self.theta = theta.to_vec();
                 return Ok(pdev + logdet);
             }
             previous = Some(match state {
