@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _large import peak_rss_gib, run_step
 
 FORMULA = "y ~ 1 + x + (1 | g) + (1 | h)"
 #: True standard deviations: of the g effects, of the h effects, of the residual.
@@ -32,11 +30,6 @@ SD_G, SD_H, SIGMA = 0.5, 0.8, 1.0
 BETA = (1.0, 0.5)
 ROWS_PER_FILE = 1_000_000
 ROW_GROUP = 250_000
-
-
-def peak_rss_gib() -> float:
-    """Peak resident set size of this process (Linux: ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def generate(folder: Path, rows: int, ng: int, nh: int, seed: int) -> None:
@@ -91,14 +84,6 @@ def fit(folder: Path, in_memory: bool, chunk_rows: int) -> dict:
     }
 
 
-def run_step(*args: str) -> dict:
-    """Run a step of this script in a fresh process and read its JSON answer."""
-    out = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=10_000_000)
@@ -121,9 +106,9 @@ def main() -> None:
         generate(folder, a.rows, a.g_levels, a.h_levels, a.seed)
         print(f"generated {a.rows:,} rows in {time.perf_counter() - t:.1f} s at {folder}")
     common = ["--dir", str(folder), "--chunk-rows", str(a.chunk_rows)]
-    results = [run_step("--step", "fit-streamed", *common)]
+    results = [run_step(__file__, "--step", "fit-streamed", *common)]
     if a.compare:
-        results.append(run_step("--step", "fit-memory", *common))
+        results.append(run_step(__file__, "--step", "fit-memory", *common))
     truth = [SD_G / SIGMA, SD_H / SIGMA]
     for r in results:
         print(

@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from _large import commit, peak_rss_gib, run_step
 
 FORMULA = "y ~ 1 + x + (1 | g)"
 #: True standard deviation of the g effects (logit scale) and fixed effects.
@@ -35,11 +33,6 @@ BETA = (-0.5, 0.8)
 ROWS_PER_FILE = 1_000_000
 ROW_GROUP = 250_000
 RESULTS = Path(__file__).resolve().parent / "results" / "large_glmm.md"
-
-
-def peak_rss_gib() -> float:
-    """Peak resident set size of this process (Linux: ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def generate(folder: Path, rows: int, ng: int, seed: int) -> None:
@@ -90,22 +83,6 @@ def fit(folder: Path, in_memory: bool, chunk_rows: int) -> dict:
     }
 
 
-def run_step(*args: str) -> dict:
-    """Run a step of this script in a fresh process and read its JSON answer."""
-    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"step {args[1]} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def commit() -> str:
-    """The current commit (short), for the record."""
-    out = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
-    )
-    return out.stdout.strip() or "unknown"
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rows", type=lambda s: int(s.replace("_", "")), default=10_000_000)
@@ -127,9 +104,9 @@ def main() -> None:
         generate(folder, a.rows, a.g_levels, a.seed)
         print(f"generated {a.rows:,} rows in {time.perf_counter() - t:.1f} s at {folder}")
     common = ["--dir", str(folder), "--chunk-rows", str(a.chunk_rows)]
-    results = [run_step("--step", "fit-streamed", *common)]
+    results = [run_step(__file__, "--step", "fit-streamed", *common)]
     if a.compare:
-        results.append(run_step("--step", "fit-memory", *common))
+        results.append(run_step(__file__, "--step", "fit-memory", *common))
     for r in results:
         print(
             f"{r['mode']:>9}: {r['wall_s']:.1f} s, {r['evaluations']} evaluations, "

@@ -17,7 +17,6 @@
 mod common;
 
 use common::*;
-use mixedmodels::data::{Column, Data};
 use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};
 use mixedmodels::model::CertificateStatus;
 use mixedmodels::MixedModel;
@@ -31,17 +30,7 @@ fn cases() -> Vec<Value> {
 }
 
 fn model(case: &Value) -> GeneralizedLinearMixedModel {
-    let mut data = Data::new();
-    for (name, col) in case["data"].as_object().unwrap() {
-        let v = col.as_array().unwrap();
-        let column = if v[0].is_string() {
-            let s: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
-            Column::from_strings(&s)
-        } else {
-            Column::numeric(v.iter().map(|x| x.as_f64().unwrap()).collect())
-        };
-        data.add_column(name.clone(), column).unwrap();
-    }
+    let data = fixture_data(case);
     let formula = match case["offset"].as_str() {
         Some(off) => format!("y ~ 1 + x + offset({off}) + (1 | g)"),
         None => "y ~ 1 + x + (1 | g)".to_string(),

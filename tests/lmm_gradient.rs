@@ -26,41 +26,6 @@ fn model(dataset_name: &str, formula: &str, options: &LmmOptions, reml: bool) ->
     m
 }
 
-/// Ridders' extrapolation of a difference quotient `q(h)` from `h0`,
-/// shrinking h by 1.4 per step: a Neville tableau eliminating the error
-/// terms h^(order·j) (order 2 for central differences, 1 for one-sided
-/// ones); the estimate with the smallest error estimate wins, and the
-/// search stops once the error grows (rounding takes over).
-fn ridders(mut q: impl FnMut(f64) -> f64, h0: f64, order: i32) -> f64 {
-    const SHRINK: f64 = 1.4;
-    const STEPS: usize = 10;
-    let ratio = SHRINK.powi(order);
-    let mut h = h0;
-    let mut prev: Vec<f64> = vec![q(h)];
-    let (mut best, mut err) = (prev[0], f64::INFINITY);
-    for _ in 1..STEPS {
-        h /= SHRINK;
-        let mut row = vec![q(h)];
-        let mut fac = ratio;
-        for j in 1..=prev.len() {
-            let next = (row[j - 1] * fac - prev[j - 1]) / (fac - 1.0);
-            let e = (next - row[j - 1]).abs().max((next - prev[j - 1]).abs());
-            if e <= err {
-                err = e;
-                best = next;
-            }
-            row.push(next);
-            fac *= ratio;
-        }
-        let n = prev.len();
-        if (row[n] - prev[n - 1]).abs() >= 2.0 * err {
-            break;
-        }
-        prev = row;
-    }
-    best
-}
-
 /// The finite-difference gradient at θ: Ridders' extrapolation of central
 /// differences from h₀ = 0.02·max(|θ_k|, 0.1) (at most half the distance to
 /// a bound), or of one-sided forward differences from h₀ = 0.01 at a

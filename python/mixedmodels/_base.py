@@ -49,6 +49,23 @@ def needs_fit(method: F) -> F:
     return checked  # type: ignore[return-value]
 
 
+def warn_dropped_rows(core: Any) -> dict[str, int]:
+    """Warn (:class:`MissingDataWarning`) about the rows a native model dropped for
+    missing values, and return the count per column (the model's ``missing``)."""
+    dropped = {c: k for c, k in core.missing if k > 0}
+    if dropped:
+        total = core.input_rows - core.nobs
+        detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
+        warn(
+            MissingDataWarning(
+                f"dropped {total} rows with missing values ({detail})",
+                counts=dict(dropped),
+                dropped=total,
+            ),
+        )
+    return dropped
+
+
 class MixedModel(RichDisplay):
     """Extractors common to :class:`LinearMixedModel` and
     :class:`GeneralizedLinearMixedModel`; ``self._core`` is the native model."""
@@ -62,18 +79,7 @@ class MixedModel(RichDisplay):
     def _report_dropped(self) -> None:
         """Warn about rows dropped for missing values, about dropped X columns and about
         what the native checks found while building the model."""
-        dropped = {c: k for c, k in self._core.missing if k > 0}
-        self.missing: dict[str, int] = dropped
-        if dropped:
-            total = self._core.input_rows - self._core.nobs
-            detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
-            warn(
-                MissingDataWarning(
-                    f"dropped {total} rows with missing values ({detail})",
-                    counts=dict(dropped),
-                    dropped=total,
-                ),
-            )
+        self.missing: dict[str, int] = warn_dropped_rows(self._core)
         columns = list(self._core.dropped_columns)
         if columns:
             warn(

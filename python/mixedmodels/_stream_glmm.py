@@ -12,18 +12,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
-from warnings import warn
 
 import numpy as np
 import polars as pl
 
 from . import _core
+from ._base import warn_dropped_rows
 from ._chunks import encode_chunk
 from ._contrasts import contrast_specs
 from ._errors import (
     ArgumentError,
     ConvergenceWarning,
-    MissingDataWarning,
     ModelCheckWarning,
     NotFittedError,
 )
@@ -38,6 +37,7 @@ from ._stream import (
     used_columns,
 )
 from ._stream_fitted import is_rereadable
+from ._support import warn
 from ._validate import check_arguments
 
 
@@ -184,21 +184,9 @@ class StreamedGeneralizedLinearMixedModel:
         return source
 
     def _report_build(self) -> None:
-        dropped = {c: k for c, k in self._core.missing if k > 0}
-        self.missing: dict[str, int] = dropped
-        if dropped:
-            total = self._core.input_rows - self._core.nobs
-            detail = ", ".join(f"`{c}`: {k}" for c, k in dropped.items())
-            warn(
-                MissingDataWarning(
-                    f"dropped {total} rows with missing values ({detail})",
-                    counts=dict(dropped),
-                    dropped=total,
-                ),
-                stacklevel=3,
-            )
+        self.missing: dict[str, int] = warn_dropped_rows(self._core)
         for kind, term, message in self._core.model_warnings():
-            warn(ModelCheckWarning(message, check=kind, term=term), stacklevel=3)
+            warn(ModelCheckWarning(message, check=kind, term=term))
 
     def fit(self, max_evaluations: int = 10_000) -> StreamedGeneralizedLinearMixedModel:
         """Fit the model (reading the data once per PIRLS iteration).
@@ -233,7 +221,6 @@ class StreamedGeneralizedLinearMixedModel:
                     return_code=self._fit["return_code"],
                     evaluations=self._fit["evaluations"],
                 ),
-                stacklevel=2,
             )
         return self
 

@@ -18,13 +18,13 @@
 //! BOBYQA (`dispersion.rs`).
 
 use super::fit::JointMap;
-use super::quasi_newton::{JOINT_CURVATURE, JOINT_GTOL, START_STAGE_GTOL};
+use super::quasi_newton::START_STAGE_GTOL;
 use super::GeneralizedLinearMixedModel;
 use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::model::driver::{run_gradient_stage, theta_bfgs, FitLog};
 use crate::model::{Stage, StageRecord};
-use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
+use crate::optim::{Bfgs, GradientObjective, GradientResult};
 
 /// (β, θ, log φ) at the end of a joint stage.
 pub(super) struct DispersionPoint {
@@ -157,30 +157,8 @@ impl GeneralizedLinearMixedModel {
     ) -> Result<(DispersionPoint, GradientResult, StageRecord)> {
         let (p, nt) = (self.beta.len(), self.layout.len());
         let map = JointMap::unshifted_theta(self);
-        let theta_method = theta_bfgs(&self.layout, max_evaluations, interrupt);
-        let sign_symmetries = theta_method
-            .sign_symmetries
-            .iter()
-            .map(|s| SignSymmetry {
-                pivot: s.pivot + p,
-                others: s.others.iter().map(|i| i + p).collect(),
-            })
-            .collect();
-        let scales: Vec<f64> = std::iter::repeat_n(1.0, p)
-            .chain(self.layout.units().iter().copied())
-            .chain([1.0])
-            .collect();
-        let bfgs = Bfgs {
-            scales: Some(scales),
-            sign_symmetries,
-            initial_curvature: Some(JOINT_CURVATURE),
-            // θ's and log φ's curvature and coupling to β are not known:
-            // their columns of B₀ come from differences of the gradient.
-            differenced_columns: (p..=p + nt).collect(),
-            gtol: JOINT_GTOL,
-            confirm_gradient_by_step: false,
-            ..theta_method
-        };
+        // log φ is one more variable after θ.
+        let bfgs = self.joint_bfgs(max_evaluations, interrupt, 1);
         let x0: Vec<f64> = std::iter::repeat_n(0.0, p)
             .chain(theta.iter().copied())
             .chain([log_phi])

@@ -36,7 +36,7 @@ use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
 /// Curvature of the deviance in the whitened β of the joint stage: the
 /// Hessian of ½ the penalised deviance in β, profiled over u, is R_XᵀR_X,
 /// so the deviance's is ≈ 2I in x_β.
-pub(super) const JOINT_CURVATURE: f64 = 2.0;
+const JOINT_CURVATURE: f64 = 2.0;
 /// Gradient tolerance (`optim::bfgs`'s scaled measure) of the θ-only stage
 /// when the joint stage follows: it only gives that stage its start. With
 /// 1e-3 (against 1e-4, 1e-6 and 1e-9) cbpp, Contraception, grouseticks and
@@ -48,7 +48,7 @@ pub(super) const START_STAGE_GTOL: f64 = 1e-3;
 /// objective then within ≈ (1e-7 f)²/4 of the optimum. On cbpp,
 /// Contraception, grouseticks and VerbAgg it saved 0, 2, 2 and 4
 /// evaluations over 1e-9 with the same optima to 1e-9 relative.
-pub(super) const JOINT_GTOL: f64 = 1e-7;
+const JOINT_GTOL: f64 = 1e-7;
 
 /// The model's objective for [`Bfgs`]: in θ (β from PIRLS; the Laplace
 /// objective) when `map` is None, else in the joint map's x (Laplace, or
@@ -140,6 +140,43 @@ impl GeneralizedLinearMixedModel {
         Ok((result, stage))
     }
 
+    /// The method of a joint stage over x = (x_β, θ, `extra` variables in
+    /// units of 1): θ's sign symmetries moved past β, B₀ = 2I in x_β
+    /// ([`JOINT_CURVATURE`]) with the columns of θ and the extra variables
+    /// (their curvature and coupling to β are not known) differenced from
+    /// the gradient, [`JOINT_GTOL`], and no confirming step (the gradient is
+    /// as accurate as PIRLS).
+    pub(super) fn joint_bfgs(
+        &self,
+        max_evaluations: usize,
+        interrupt: &Interrupt,
+        extra: usize,
+    ) -> Bfgs {
+        let (p, nt) = (self.beta.len(), self.layout.len());
+        let theta_method = theta_bfgs(&self.layout, max_evaluations, interrupt);
+        let sign_symmetries = theta_method
+            .sign_symmetries
+            .iter()
+            .map(|s| SignSymmetry {
+                pivot: s.pivot + p,
+                others: s.others.iter().map(|i| i + p).collect(),
+            })
+            .collect();
+        let scales: Vec<f64> = std::iter::repeat_n(1.0, p)
+            .chain(self.layout.units().iter().copied())
+            .chain(std::iter::repeat_n(1.0, extra))
+            .collect();
+        Bfgs {
+            scales: Some(scales),
+            sign_symmetries,
+            initial_curvature: Some(JOINT_CURVATURE),
+            differenced_columns: (p..p + nt + extra).collect(),
+            gtol: JOINT_GTOL,
+            confirm_gradient_by_step: false,
+            ..theta_method
+        }
+    }
+
     /// The joint (β, θ) stage with BFGS from the current β and `theta`
     /// (the state of an evaluation there, whose R_X whitens β). Returns
     /// (β, θ) at the best point, its Laplace objective and the record.
@@ -152,31 +189,8 @@ impl GeneralizedLinearMixedModel {
         interrupt: &Interrupt,
     ) -> Result<(Vec<f64>, Vec<f64>, GradientResult, StageRecord)> {
         let p = self.beta.len();
-        let scaling = ThetaScaling::new(&self.layout);
         let map = JointMap::unshifted_theta(self);
-        let theta_method = theta_bfgs(&self.layout, max_evaluations, interrupt);
-        let sign_symmetries = theta_method
-            .sign_symmetries
-            .iter()
-            .map(|s| SignSymmetry {
-                pivot: s.pivot + p,
-                others: s.others.iter().map(|i| i + p).collect(),
-            })
-            .collect();
-        let scales: Vec<f64> = std::iter::repeat_n(1.0, p)
-            .chain(scaling.units().iter().copied())
-            .collect();
-        let bfgs = Bfgs {
-            scales: Some(scales),
-            sign_symmetries,
-            initial_curvature: Some(JOINT_CURVATURE),
-            // θ's curvature and its coupling to β are not known: their
-            // columns of B₀ come from differences of the gradient.
-            differenced_columns: (p..p + self.layout.len()).collect(),
-            gtol: JOINT_GTOL,
-            confirm_gradient_by_step: false,
-            ..theta_method
-        };
+        let bfgs = self.joint_bfgs(max_evaluations, interrupt, 0);
         let x0: Vec<f64> = std::iter::repeat_n(0.0, p)
             .chain(theta.iter().copied())
             .collect();

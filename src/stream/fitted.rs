@@ -86,17 +86,11 @@ impl ChunkFitter {
     pub fn chunk(&self, data: &Data) -> Result<FittedChunk> {
         let spec = &self.terms.spec;
         let vars = spec.variables();
-        let columns = vars
-            .iter()
-            .map(|v| data.column(v))
-            .collect::<Result<Vec<_>>>()?;
-        let rows: Vec<usize> = (0..data.nrows())
-            .filter(|&i| columns.iter().all(|c| !c.is_missing(i)))
-            .collect();
+        let rows = complete_rows(data, &vars)?;
         if self.missing == MissingPolicy::Raise && rows.len() < data.nrows() {
             let (name, _) = vars
                 .iter()
-                .zip(&columns)
+                .map(|v| (v, data.column(v).expect("checked by complete_rows")))
                 .find(|(_, c)| (0..data.nrows()).any(|i| c.is_missing(i)))
                 .expect("a row was dropped, so a column has a missing value");
             return Err(Error::Column {
@@ -144,4 +138,16 @@ impl ChunkFitter {
             residuals,
         })
     }
+}
+
+/// The indices of the rows of `data` without a missing value in `vars`
+/// (an error for a column that is not there).
+pub(super) fn complete_rows(data: &Data, vars: &[String]) -> Result<Vec<usize>> {
+    let columns = vars
+        .iter()
+        .map(|v| data.column(v))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((0..data.nrows())
+        .filter(|&i| columns.iter().all(|c| !c.is_missing(i)))
+        .collect())
 }

@@ -23,6 +23,7 @@
 
 use std::time::Instant;
 
+use super::fitted::complete_rows;
 use super::ModelBuilder;
 use super::Working;
 use crate::data::Data;
@@ -491,12 +492,8 @@ impl PassSpec {
                 return builder.add_chunk(data);
             }
             let frame = ModelFrame::new(&spec, &complete, contrasts, MissingPolicy::Drop)?;
-            let columns = vars
-                .iter()
-                .map(|v| data.column(v))
-                .collect::<Result<Vec<_>>>()?;
-            let rows: Vec<usize> = (0..data.nrows())
-                .filter(|&i| columns.iter().all(|c| !c.is_missing(i)))
+            let rows: Vec<usize> = complete_rows(data, &vars)?
+                .into_iter()
                 .map(|i| seen + i)
                 .collect();
             let y = response_values(&frame, &spec, family, &rows)?;

@@ -130,30 +130,23 @@ impl ModelBuilder {
 
     /// Add the rows of one chunk (its columns named as in the formula).
     pub fn add_chunk(&mut self, data: &Data) -> Result<()> {
-        let frame = chunk::add_chunk(
-            &mut self.partial,
-            &self.spec,
-            &self.term_options,
-            &self.response_name,
-            data,
-            None,
-        )?;
-        if let (None, Some(frame)) = (&self.coding, frame) {
-            self.coding = Some(self.coding_of(&frame)?);
-        }
-        Ok(())
+        self.add(data, None)
     }
 
     /// Add the rows of one chunk weighted, with a working response in place
     /// of the response (one PIRLS pass of [`StreamedGlmm`]).
     pub(crate) fn add_working_chunk(&mut self, data: &Data, working: Working<'_>) -> Result<()> {
+        self.add(data, Some(working))
+    }
+
+    fn add(&mut self, data: &Data, working: Option<Working<'_>>) -> Result<()> {
         let frame = chunk::add_chunk(
             &mut self.partial,
             &self.spec,
             &self.term_options,
             &self.response_name,
             data,
-            Some(working),
+            working,
         )?;
         if let (None, Some(frame)) = (&self.coding, frame) {
             self.coding = Some(self.coding_of(&frame)?);
