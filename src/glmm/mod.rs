@@ -43,6 +43,7 @@ mod agq_gradient;
 mod certify;
 mod dispersion;
 mod dispersion_quasi_newton;
+mod dispersion_stderror;
 mod extract;
 mod fit;
 mod gradient;
