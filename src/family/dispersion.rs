@@ -215,24 +215,14 @@ impl Link {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dispersion_derivatives::DERIVATIVE_CASES;
     use super::*;
 
     /// The analytic derivatives of log p against central differences, and
     /// the observed weight against the second difference on the η scale.
     #[test]
     fn derivatives_match_differences() {
-        let cases = [
-            (Family::Gamma, Link::Log, 2.3, 1.7, 0.4),
-            (Family::Gamma, Link::Inverse, 0.8, 1.3, 0.2),
-            (Family::Gamma, Link::Identity, 3.1, 2.2, 0.5),
-            (Family::InverseGaussian, Link::InverseSquare, 1.9, 1.4, 0.3),
-            (Family::InverseGaussian, Link::Log, 1.9, 1.4, 0.3),
-            (Family::Gaussian, Link::Log, 5.2, 4.0, 2.0),
-            (Family::Gaussian, Link::Inverse, 5.2, 4.0, 2.0),
-            (Family::NegativeBinomial, Link::Log, 7.0, 4.5, 0.6),
-            (Family::NegativeBinomial, Link::Log, 0.0, 2.5, 1.6),
-        ];
-        for (family, link, y, mu, phi) in cases {
+        for (family, link, y, mu, phi) in DERIVATIVE_CASES {
             let lp = |m: f64| -0.5 * family.m2loglik(y, m, 1.0, phi);
             let h = 1e-4 * mu;
             let d1 = (lp(mu + h) - lp(mu - h)) / (2.0 * h);

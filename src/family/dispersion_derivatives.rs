@@ -141,22 +141,25 @@ impl Link {
     }
 }
 
+/// (family, link, y, μ, φ) at which the tests of the dispersion families'
+/// derivatives check them against differences.
+#[cfg(test)]
+pub(super) const DERIVATIVE_CASES: [(Family, Link, f64, f64, f64); 10] = [
+    (Family::Gamma, Link::Log, 2.3, 1.7, 0.4),
+    (Family::Gamma, Link::Inverse, 0.8, 1.3, 0.2),
+    (Family::Gamma, Link::Identity, 3.1, 2.2, 0.5),
+    (Family::InverseGaussian, Link::InverseSquare, 1.9, 1.4, 0.3),
+    (Family::InverseGaussian, Link::Log, 1.9, 1.4, 0.3),
+    (Family::Gaussian, Link::Log, 5.2, 4.0, 2.0),
+    (Family::Gaussian, Link::Inverse, 5.2, 4.0, 2.0),
+    (Family::NegativeBinomial, Link::Log, 7.0, 4.5, 0.6),
+    (Family::NegativeBinomial, Link::Log, 0.0, 2.5, 1.6),
+    (Family::NegativeBinomial, Link::Sqrt, 3.0, 2.5, 0.05),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CASES: [(Family, Link, f64, f64, f64); 10] = [
-        (Family::Gamma, Link::Log, 2.3, 1.7, 0.4),
-        (Family::Gamma, Link::Inverse, 0.8, 1.3, 0.2),
-        (Family::Gamma, Link::Identity, 3.1, 2.2, 0.5),
-        (Family::InverseGaussian, Link::InverseSquare, 1.9, 1.4, 0.3),
-        (Family::InverseGaussian, Link::Log, 1.9, 1.4, 0.3),
-        (Family::Gaussian, Link::Log, 5.2, 4.0, 2.0),
-        (Family::Gaussian, Link::Inverse, 5.2, 4.0, 2.0),
-        (Family::NegativeBinomial, Link::Log, 7.0, 4.5, 0.6),
-        (Family::NegativeBinomial, Link::Log, 0.0, 2.5, 1.6),
-        (Family::NegativeBinomial, Link::Sqrt, 3.0, 2.5, 0.05),
-    ];
 
     /// Central difference of `f` at `x` with step `h`.
     fn diff(f: impl Fn(f64) -> f64, x: f64, h: f64) -> f64 {
@@ -173,7 +176,7 @@ mod tests {
     /// [`Family::eta_score_weight`].
     #[test]
     fn derivatives_match_differences() {
-        for (family, link, y, mu, phi) in CASES {
+        for (family, link, y, mu, phi) in DERIVATIVE_CASES {
             let h = 1e-5 * mu;
             let l2 = |m: f64| family.loglik_mu_derivatives(y, m, phi).1;
             let l3 = family.loglik_mu_third_derivative(y, mu, phi);
