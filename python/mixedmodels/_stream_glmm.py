@@ -399,14 +399,9 @@ class StreamedGeneralizedLinearMixedModel:
         >>> m.coeftable().columns
         ['term', 'estimate', 'std_error', 'z', 'p_value']
         """
-        from math import erfc, sqrt
-
-        est, se = self.beta, self.stderror()
-        z = est / se
-        p = [erfc(abs(v) / sqrt(2.0)) for v in z]
-        return pl.DataFrame(
-            {"term": self.fixefnames, "estimate": est, "std_error": se, "z": z, "p_value": p}
-        )
+        self._fitted()
+        names, est, se, z, p = self._core.coeftable()
+        return pl.DataFrame({"term": names, "estimate": est, "std_error": se, "z": z, "p_value": p})
 
     def objective_at(self, theta: Any) -> float:
         """The objective at θ (PIRLS over the data from the last iterate).

@@ -105,9 +105,10 @@ impl Family {
         let (l1, l2) = self.loglik_mu_derivatives(y, mu, phi);
         let l3 = self.loglik_mu_third_derivative(y, mu, phi);
         let (lp, l1p, l2p) = self.loglik_log_phi_derivatives(y, mu, phi);
+        let (score, weight) = self.eta_score_weight(link, y, mu, eta, phi, true);
         EtaDerivatives {
-            score: l1 * m1,
-            weight: -(l2 * m1 * m1 + l1 * m2),
+            score,
+            weight,
             weight_eta: -(l3 * m1 * m1 * m1 + 3.0 * l2 * m1 * m2 + l1 * m3),
             loglik_log_phi: lp,
             score_log_phi: l1p * m1,

@@ -203,7 +203,10 @@ impl GeneralizedLinearMixedModel {
             1e-5f64.max(settings.pirls_tol)
         };
         let mut stages = Vec::new();
+        // The quasi-Newton result, or where BOBYQA starts: θ₀, or the best
+        // point of a failed quasi-Newton stage.
         let mut x1 = None;
+        let mut bobyqa_start = x0.clone();
         if quasi_newton {
             let (r, stage) = self.dispersion_theta_stage_bfgs(
                 &x0,
@@ -217,23 +220,23 @@ impl GeneralizedLinearMixedModel {
                 &interrupt,
             )?;
             stages.push(stage);
-            let failed = matches!(r.code, ReturnCode::Failure(_));
-            if !(failed && fallback) {
+            if !(fallback && matches!(r.code, ReturnCode::Failure(_))) {
                 x1 = Some(r.x);
             } else if r.fmin.is_finite() {
-                // BOBYQA from the best point (else from the start, below).
-                let (x, stage) = self.dispersion_theta_stage_bobyqa(
-                    &r.x, &lo, &hi, settings, stage_tol, &mut log, &interrupt,
-                )?;
-                stages.push(stage);
-                x1 = Some(x);
+                bobyqa_start = r.x;
             }
         }
         let x1 = match x1 {
             Some(x) => x,
             None => {
                 let (x, stage) = self.dispersion_theta_stage_bobyqa(
-                    &x0, &lo, &hi, settings, stage_tol, &mut log, &interrupt,
+                    &bobyqa_start,
+                    &lo,
+                    &hi,
+                    settings,
+                    stage_tol,
+                    &mut log,
+                    &interrupt,
                 )?;
                 stages.push(stage);
                 x

@@ -149,8 +149,7 @@ impl GeneralizedLinearMixedModel {
         theta: &[f64],
         beta: Option<&[f64]>,
     ) -> Result<(f64, Vec<f64>)> {
-        let dispersion = self.family.has_dispersion();
-        if dispersion && self.nagq > 1 {
+        if self.family.has_dispersion() && self.nagq > 1 {
             let why = "the analytic gradient of a family with a dispersion parameter is that \
                        of the Laplace approximation (nAGQ = 1)";
             return Err(Error::argument("nagq", why));
@@ -164,9 +163,6 @@ impl GeneralizedLinearMixedModel {
         // L of the engine with X at the working weights of the final η
         // exactly, as `evaluate` leaves it.
         self.reweight(false)?;
-        if dispersion && !self.observed_weights {
-            return Err(self.signed_weights_error());
-        }
         if self.nagq > 1 && !fast {
             let objective = self.agq_deviance(self.nagq)?;
             return Ok((objective, self.agq_gradient(self.nagq)?));

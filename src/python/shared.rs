@@ -48,7 +48,11 @@ pub fn lock_model<T: Send>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard
 }
 
 pub fn coeftable(m: &impl MixedModel) -> CoefColumns {
-    let rows = m.coeftable();
+    coef_columns(&m.coeftable())
+}
+
+/// A fixed-effects table as columns (names, estimates, standard errors, z, p).
+pub fn coef_columns(rows: &[crate::model::CoefRow]) -> CoefColumns {
     (
         rows.iter().map(|r| r.name.clone()).collect(),
         rows.iter().map(|r| r.estimate).collect(),

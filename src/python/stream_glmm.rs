@@ -144,6 +144,16 @@ impl PyStreamedGlmm {
         warning_tuples(self.inner.warnings().to_vec())
     }
 
+    /// The fixed-effects table of the fit as columns (names, estimates,
+    /// standard errors, z, p).
+    fn coeftable(&self) -> PyResult<super::shared::CoefColumns> {
+        let fit = self
+            .fit
+            .as_ref()
+            .ok_or_else(|| to_pyerr(Error::not_fitted("coeftable")))?;
+        Ok(super::shared::coef_columns(&fit.coeftable()))
+    }
+
     /// The objective at θ (PIRLS over the chunks `source()` gives).
     fn objective_at(&mut self, source: Bound<'_, PyAny>, theta: Vec<f64>) -> PyResult<f64> {
         let mut src = PySource {

@@ -89,6 +89,14 @@ pub struct StreamedGlmmFit {
     pub seconds: f64,
 }
 
+impl StreamedGlmmFit {
+    /// The fixed-effects table (estimates, standard errors, z and two-sided
+    /// normal p-values), as every model reports it.
+    pub fn coeftable(&self) -> Vec<crate::model::CoefRow> {
+        crate::model::CoefRow::table(self.beta_names.clone(), &self.beta, &self.stderror)
+    }
+}
+
 /// (β, u) of a PIRLS iterate.
 #[derive(Debug, Clone)]
 struct State {
@@ -201,14 +209,17 @@ impl StreamedGlmm {
             check_nobs: crate::checks::CheckAction::Ignore,
             ..options.clone()
         };
+        let parsed = crate::formula::parse_formula(formula)?;
         let spec = PassSpec {
             formula: formula.to_string(),
+            vars: parsed.variables(),
+            spec: parsed,
             options,
             family,
             link,
         };
         let interrupt = Interrupt::new();
-        let (model, sums) = spec.pass(source, None, &interrupt)?;
+        let (model, deviance) = spec.pass(source, None, &interrupt)?;
         let warnings =
             crate::checks::check_nobs(&model.terms.random, model.nobs(), check_nobs, true)?;
         Ok(StreamedGlmm {
@@ -216,7 +227,7 @@ impl StreamedGlmm {
             model,
             state: None,
             theta: Vec::new(),
-            deviance: sums.deviance,
+            deviance,
             passes: 1,
             interrupt,
             warnings,
@@ -266,9 +277,8 @@ impl StreamedGlmm {
         let mut halvings = 0;
         for _ in 0..PIRLS_MAX_ITER {
             let at = state.as_ref().map(|s| (&self.model, s, &lambdas[..]));
-            let (mut model, sums) = self.spec.pass(source, at, &self.interrupt)?;
+            let (mut model, deviance) = self.spec.pass(source, at, &self.interrupt)?;
             self.passes += 1;
-            let deviance = sums.deviance;
             let pdev = deviance + state.as_ref().map_or(0.0, |s| sum_sq(&s.u));
             if let (Some((prev, prev_pdev)), Some(cur)) = (&previous, &state) {
                 if pdev > *prev_pdev * (1.0 + 1e-12) && halvings < PIRLS_MAX_HALVINGS {
@@ -449,13 +459,16 @@ fn midpoint(a: &State, b: &State) -> State {
 /// What a pass needs: the formula, options, family and link.
 struct PassSpec {
     formula: String,
+    /// The formula parsed, and the columns it reads.
+    spec: crate::formula::ModelSpec,
+    vars: Vec<String>,
     options: LmmOptions,
     family: Family,
     link: Link,
 }
 
 impl PassSpec {
-    /// One pass over `source`: the deviance at `at` = (the model whose
+    /// One pass over `source`: the deviance Σ dᵢ at `at` = (the model whose
     /// levels code the rows, the iterate, λ at θ), or at the family's start
     /// when None, and the model of the weighted sums there.
     fn pass(
@@ -463,7 +476,7 @@ impl PassSpec {
         source: &mut dyn ChunkSource,
         at: Option<(&LinearMixedModel, &State, &[Vec<f64>])>,
         interrupt: &Interrupt,
-    ) -> Result<(LinearMixedModel, PassSums)> {
+    ) -> Result<(LinearMixedModel, f64)> {
         if interrupt.poll() {
             return Err(Error::Interrupted);
         }
@@ -479,24 +492,23 @@ impl PassSpec {
                 .map(|((u, lam), t)| t.b_from_u(lam, u))
                 .collect()
         });
-        let spec = crate::formula::parse_formula(&self.formula)?;
-        let vars = spec.variables();
+        let (spec, vars) = (&self.spec, &self.vars);
         let contrasts = &self.options.contrasts;
-        let mut sums = PassSums::default();
+        let mut deviance = 0.0;
         let mut seen = 0usize;
         source.pass(&mut |data: &Data| {
-            let (complete, _) = data.complete_cases(&vars)?;
+            let (complete, _) = data.complete_cases(vars)?;
             if complete.nrows() == 0 {
                 // Counts the chunk's rows and missing values.
                 seen += data.nrows();
                 return builder.add_chunk(data);
             }
-            let frame = ModelFrame::new(&spec, &complete, contrasts, MissingPolicy::Drop)?;
-            let rows: Vec<usize> = complete_rows(data, &vars)?
+            let frame = ModelFrame::new(spec, &complete, contrasts, MissingPolicy::Drop)?;
+            let rows: Vec<usize> = complete_rows(data, vars)?
                 .into_iter()
                 .map(|i| seen + i)
                 .collect();
-            let y = response_values(&frame, &spec, family, &rows)?;
+            let y = response_values(&frame, spec, family, &rows)?;
             let eta: Vec<f64> = match (at, &b) {
                 (Some((model, state, _)), Some(b)) => {
                     let terms = &model.terms;
@@ -513,7 +525,7 @@ impl PassSpec {
             let (mut z, mut sqrtw) = (vec![0.0; n], vec![0.0; n]);
             for i in 0..n {
                 let mu = link.linkinv(eta[i]);
-                sums.deviance += family.unit_deviance(y[i], mu, 1.0);
+                deviance += family.unit_deviance(y[i], mu, 1.0);
                 let me = link.mu_eta(eta[i]);
                 sqrtw[i] = (me * me / family.variance(mu)).sqrt();
                 z[i] = eta[i] + (y[i] - mu) / me;
@@ -525,13 +537,6 @@ impl PassSpec {
             };
             builder.add_working_chunk(data, working)
         })?;
-        Ok((builder.finish()?, sums))
+        Ok((builder.finish()?, deviance))
     }
-}
-
-/// What a pass sums besides A.
-#[derive(Debug, Default)]
-struct PassSums {
-    /// Σ dᵢ.
-    deviance: f64,
 }

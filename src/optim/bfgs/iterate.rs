@@ -153,15 +153,19 @@ pub(super) struct State {
 /// The scaled projected-gradient measure at `state` (module docs of
 /// [`Bfgs`]): max |pgᵢ|·max(|zᵢ|, 1)/max(|f|, 1).
 fn measure(state: &State, lo: &[f64], up: &[f64]) -> f64 {
-    let fscale = state.f.abs().max(1.0);
-    (0..state.z.len())
+    measure_at(&state.z, state.f, &state.g, lo, up)
+}
+
+/// [`measure`] at the point z with value f and gradient g.
+fn measure_at(z: &[f64], f: f64, g: &[f64], lo: &[f64], up: &[f64]) -> f64 {
+    let fscale = f.abs().max(1.0);
+    (0..z.len())
         .map(|i| {
-            let (z, g) = (state.z[i], state.g[i]);
-            let outward = (z <= lo[i] && g > 0.0) || (z >= up[i] && g < 0.0);
+            let outward = (z[i] <= lo[i] && g[i] > 0.0) || (z[i] >= up[i] && g[i] < 0.0);
             if outward {
                 0.0
             } else {
-                g.abs() * z.abs().max(1.0) / fscale
+                g[i].abs() * z[i].abs().max(1.0) / fscale
             }
         })
         .fold(0.0, f64::max)
@@ -372,14 +376,8 @@ pub(super) fn run(
                 };
                 if ft.is_finite() && ft <= state.f + ROUNDING * fscale {
                     p.gradient(&zt, &mut gt);
-                    let trial = State {
-                        z: zt.clone(),
-                        f: ft,
-                        g: gt.clone(),
-                        caller_gradient: vec![],
-                        iterations: 0,
-                    };
-                    if gt.iter().all(|v| v.is_finite()) && measure(&trial, lo, up) < m {
+                    let finite = gt.iter().all(|v| v.is_finite());
+                    if finite && measure_at(&zt, ft, &gt, lo, up) < m {
                         accept(&mut state, hessian.as_mut(), &zt, ft, &gt, &p.gx);
                         continue;
                     }
