@@ -7,8 +7,9 @@
 
 use std::borrow::Cow;
 
-use faer::{Accum, Mat, Par};
+use faer::Mat;
 
+use super::sums::{Accumulate, Sum2};
 use super::{tri, Block, BlockDiag, BlockSparse, PackedLower, PACKED_MIN_DIM};
 use crate::terms::ReTerm;
 
@@ -155,10 +156,56 @@ impl Structure {
         a
     }
 
-    /// Fill A = [Z X y]'W[Z X y] (W = diag(sqrtw²), identity when `sqrtw` is None).
+    /// Fill A = [Z X y]'W[Z X y] (W = diag(sqrtw²), identity when `sqrtw` is None)
+    /// with plain sums (the refills of PIRLS).
     ///
     /// `xy` is the `n × (p + 1)` matrix [X y] already multiplied by √w row-wise.
     pub fn fill_a(&self, a: &mut [Block], terms: &[ReTerm], xy: &Mat<f64>, sqrtw: Option<&[f64]>) {
+        let sums = self.accumulate::<f64>(terms, xy, sqrtw);
+        for (block, values) in a.iter_mut().zip(sums) {
+            store(block, values.into_iter());
+        }
+    }
+
+    /// Fill A as [`fill_a`](Self::fill_a) does, with compensated sums
+    /// ([`Sum2`]), so that A does not depend on the order of the rows nor
+    /// on how they were split. With `lo` given, `a` receives the sums'
+    /// rounded parts and `lo` (per block, in the block's storage order) their
+    /// rounding errors, for adding to other sums; without it, `a` receives
+    /// the sums rounded once.
+    pub fn fill_a_compensated(
+        &self,
+        a: &mut [Block],
+        lo: Option<&mut Vec<Vec<f64>>>,
+        terms: &[ReTerm],
+        xy: &Mat<f64>,
+        sqrtw: Option<&[f64]>,
+    ) {
+        let sums = self.accumulate::<Sum2>(terms, xy, sqrtw);
+        match lo {
+            Some(lo) => {
+                lo.clear();
+                for (block, values) in a.iter_mut().zip(sums) {
+                    store(block, values.iter().map(|s| s.hi));
+                    lo.push(values.iter().map(|s| s.lo).collect());
+                }
+            }
+            None => {
+                for (block, values) in a.iter_mut().zip(sums) {
+                    store(block, values.into_iter().map(Sum2::value));
+                }
+            }
+        }
+    }
+
+    /// The sums of A's blocks (packed block order), each in its block's
+    /// storage order: see [`store`].
+    fn accumulate<S: Accumulate>(
+        &self,
+        terms: &[ReTerm],
+        xy: &Mat<f64>,
+        sqrtw: Option<&[f64]>,
+    ) -> Vec<Vec<S>> {
         let k = self.nterms;
         // √w zᵢ per term: the rows of √W Z (just √w for an intercept-only term).
         let wz: Vec<Cow<[f64]>> = terms
@@ -177,38 +224,59 @@ impl Structure {
                 }
             })
             .collect();
-        for t in 0..k {
-            let Block::Diag(d) = &mut a[tri(t, t)] else {
-                unreachable!()
-            };
-            fill_diag(d, &terms[t].refs, &wz[t]);
-            for s in 0..t {
-                let rows = (&terms[t].refs[..], &wz[t][..], self.v[t]);
-                let cols = (&terms[s].refs[..], &wz[s][..], self.v[s]);
-                match (&mut a[tri(t, s)], self.offdiag[tri(t, s)].as_ref().unwrap()) {
-                    (Block::Sparse(b), OffDiagonal::Sparse(_, pos)) => {
-                        fill_sparse(b, pos, rows, cols)
+        let mut sums: Vec<Vec<S>> = Vec::with_capacity(tri(k, k) + 1);
+        let w = self.p + 1;
+        for t in 0..=k {
+            for s in 0..=t {
+                let size = if t == k {
+                    w * self.block_size(s)
+                } else if s == t {
+                    self.nlevels[t] * self.v[t] * self.v[t]
+                } else {
+                    match self.offdiag[tri(t, s)].as_ref().unwrap() {
+                        OffDiagonal::Sparse(b, _) => b.nnz() * self.v[t] * self.v[s],
+                        OffDiagonal::Dense => self.block_size(t) * self.block_size(s),
                     }
-                    (Block::Dense(m), OffDiagonal::Dense) => fill_dense(m, rows, cols),
-                    _ => unreachable!("A's off-diagonal block does not match its structure"),
+                };
+                let mut acc = vec![S::default(); size];
+                if t == k && s == k {
+                    acc = S::gram(xy);
+                } else if t == k {
+                    fill_xy_z(&mut acc, xy, &terms[s].refs, &wz[s], self.v[s]);
+                } else if s == t {
+                    fill_diag(&mut acc, &terms[t].refs, &wz[t], self.v[t]);
+                } else {
+                    let rows = (&terms[t].refs[..], &wz[t][..], self.v[t]);
+                    let cols = (&terms[s].refs[..], &wz[s][..], self.v[s]);
+                    match self.offdiag[tri(t, s)].as_ref().unwrap() {
+                        OffDiagonal::Sparse(_, pos) => fill_sparse(&mut acc, pos, rows, cols),
+                        OffDiagonal::Dense => fill_dense(&mut acc, self.block_size(t), rows, cols),
+                    }
                 }
+                sums.push(acc);
             }
-            let Block::Dense(m) = &mut a[tri(k, t)] else {
-                unreachable!()
-            };
-            fill_xy_z(m, xy, &terms[t].refs, &wz[t], self.v[t]);
         }
-        let Block::Dense(m) = &mut a[tri(k, k)] else {
-            unreachable!()
-        };
-        faer::linalg::matmul::matmul(
-            m.as_mut(),
-            Accum::Replace,
-            xy.transpose(),
-            xy.as_ref(),
-            1.0,
-            Par::Seq,
-        );
+        sums
+    }
+}
+
+/// Write `values` into `block` in its storage order: a diagonal or sparse
+/// block's `data`, a dense block column by column.
+fn store(block: &mut Block, values: impl Iterator<Item = f64>) {
+    match block {
+        Block::Diag(d) => d.data.iter_mut().zip(values).for_each(|(x, v)| *x = v),
+        Block::Sparse(b) => b.data.iter_mut().zip(values).for_each(|(x, v)| *x = v),
+        Block::Dense(m) => {
+            let (nrows, ncols) = (m.nrows(), m.ncols());
+            let mut values = values;
+            for c in 0..ncols {
+                let col = m.col_mut(c).try_as_col_major_mut().unwrap().as_slice_mut();
+                col.iter_mut()
+                    .zip(values.by_ref().take(nrows))
+                    .for_each(|(x, v)| *x = v);
+            }
+        }
+        Block::Packed(_) => unreachable!("A has no packed blocks"),
     }
 }
 
@@ -238,38 +306,37 @@ type WeightedRows<'a> = (&'a [u32], &'a [f64], usize);
 /// acc[refs[i]] += vals[i], summing runs of equal consecutive levels in a
 /// register first: data sorted by a factor would otherwise chain every
 /// addition through the same memory location.
-fn scatter_add(acc: &mut [f64], refs: &[u32], vals: impl Iterator<Item = f64>) {
+fn scatter_add<S: Accumulate>(acc: &mut [S], refs: &[u32], vals: impl Iterator<Item = f64>) {
     let mut current = u32::MAX;
-    let mut sum = 0.0;
+    let mut sum = S::default();
     for (&l, x) in refs.iter().zip(vals) {
         if l != current {
             if current != u32::MAX {
-                acc[current as usize] += sum;
+                acc[current as usize].merge(sum);
             }
             current = l;
-            sum = 0.0;
+            sum = S::default();
         }
-        sum += x;
+        sum.add(x);
     }
     if current != u32::MAX {
-        acc[current as usize] += sum;
+        acc[current as usize].merge(sum);
     }
 }
 
-/// Diagonal block of a term: Σ (√w z)(√w z)ᵀ per level.
-fn fill_diag(d: &mut BlockDiag, refs: &[u32], wz: &[f64]) {
-    let v = d.v;
-    d.data.iter_mut().for_each(|x| *x = 0.0);
+/// Diagonal block of a term: Σ (√w z)(√w z)ᵀ per level (v × v per level,
+/// column-major, levels in order).
+fn fill_diag<S: Accumulate>(acc: &mut [S], refs: &[u32], wz: &[f64], v: usize) {
     if v == 1 {
-        scatter_add(&mut d.data, refs, wz.iter().map(|z| z * z));
+        scatter_add(acc, refs, wz.iter().map(|z| z * z));
         return;
     }
     for (obs, &l) in refs.iter().enumerate() {
         let z = &wz[obs * v..(obs + 1) * v];
-        let blk = d.block_mut(l as usize);
+        let blk = &mut acc[l as usize * v * v..(l as usize + 1) * v * v];
         for c in 0..v {
             for r in 0..v {
-                blk[c * v + r] += z[r] * z[c];
+                blk[c * v + r].add(z[r] * z[c]);
             }
         }
     }
@@ -277,92 +344,78 @@ fn fill_diag(d: &mut BlockDiag, refs: &[u32], wz: &[f64]) {
 
 /// Sparse off-diagonal block: each observation adds (√w zᵢ)(√w zⱼ)ᵀ to its
 /// stored block `pos[obs]`.
-fn fill_sparse(b: &mut BlockSparse, pos: &[u32], rows: WeightedRows, cols: WeightedRows) {
+fn fill_sparse<S: Accumulate>(acc: &mut [S], pos: &[u32], rows: WeightedRows, cols: WeightedRows) {
     let ((_, zr, vr), (_, zc, vc)) = (rows, cols);
-    b.data.iter_mut().for_each(|x| *x = 0.0);
     if vr == 1 && vc == 1 {
-        scatter_add(&mut b.data, pos, zr.iter().zip(zc).map(|(a, b)| a * b));
+        scatter_add(acc, pos, zr.iter().zip(zc).map(|(a, b)| a * b));
         return;
     }
     let size = vr * vc;
     for (obs, &k) in pos.iter().enumerate() {
-        let blk = &mut b.data[k as usize * size..(k as usize + 1) * size];
+        let blk = &mut acc[k as usize * size..(k as usize + 1) * size];
         for c in 0..vc {
             for r in 0..vr {
-                blk[c * vr + r] += zr[obs * vr + r] * zc[obs * vc + c];
+                blk[c * vr + r].add(zr[obs * vr + r] * zc[obs * vc + c]);
             }
         }
     }
 }
 
-/// Dense off-diagonal block: each observation adds (√w zᵢ)(√w zⱼ)ᵀ at its
-/// pair of levels (accumulated in a plain column-major buffer, then copied).
-fn fill_dense(m: &mut Mat<f64>, rows: WeightedRows, cols: WeightedRows) {
+/// Dense off-diagonal block (`nrows` rows, column-major): each observation
+/// adds (√w zᵢ)(√w zⱼ)ᵀ at its pair of levels.
+fn fill_dense<S: Accumulate>(acc: &mut [S], nrows: usize, rows: WeightedRows, cols: WeightedRows) {
     let ((lr, zr, vr), (lc, zc, vc)) = (rows, cols);
-    let nrows = m.nrows();
-    let mut acc = vec![0.0; nrows * m.ncols()];
     if vr == 1 && vc == 1 {
         for obs in 0..lr.len() {
-            acc[lr[obs] as usize + lc[obs] as usize * nrows] += zr[obs] * zc[obs];
+            acc[lr[obs] as usize + lc[obs] as usize * nrows].add(zr[obs] * zc[obs]);
         }
     } else {
         for obs in 0..lr.len() {
             let (r0, c0) = (lr[obs] as usize * vr, lc[obs] as usize * vc);
             for c in 0..vc {
                 for r in 0..vr {
-                    acc[r0 + r + (c0 + c) * nrows] += zr[obs * vr + r] * zc[obs * vc + c];
+                    acc[r0 + r + (c0 + c) * nrows].add(zr[obs * vr + r] * zc[obs * vc + c]);
                 }
             }
         }
     }
-    copy_into(m, &acc);
-}
-
-/// Copy a column-major buffer with m's shape into m.
-fn copy_into(m: &mut Mat<f64>, acc: &[f64]) {
-    let nrows = m.nrows();
-    for (c, src) in acc.chunks_exact(nrows).enumerate() {
-        m.col_mut(c)
-            .try_as_col_major_mut()
-            .unwrap()
-            .as_slice_mut()
-            .copy_from_slice(src);
-    }
 }
 
 /// Σ aᵢbᵢ with four partial sums (independent additions).
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut s = [0.0; 4];
+fn dot<S: Accumulate>(a: &[f64], b: &[f64]) -> S {
+    let mut s = [S::default(); 4];
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
-    let tail: f64 = ca
-        .remainder()
+    let mut tail = S::default();
+    ca.remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+        .for_each(|(x, y)| tail.add(x * y));
     for (x, y) in ca.zip(cb) {
         for i in 0..4 {
-            s[i] += x[i] * y[i];
+            s[i].add(x[i] * y[i]);
         }
     }
-    (s[0] + s[1]) + (s[2] + s[3]) + tail
+    let [mut s01, s1, mut s23, s3] = s;
+    s01.merge(s1);
+    s23.merge(s3);
+    s01.merge(s23);
+    s01.merge(tail);
+    s01
 }
 
 /// Runs shorter than this are accumulated observation by observation.
 const MIN_RUN: usize = 4;
 
-/// [X y]ᵀ W Zₜ (a w × q block) from the weighted [X y] (n × w, column-major)
-/// and the term's weighted rows. Data are often sorted by a grouping factor:
-/// a run of observations at one level is summed column by column as dot
-/// products over contiguous memory; otherwise each observation adds its row
-/// of [X y] to its level's sums.
-fn fill_xy_z(m: &mut Mat<f64>, xy: &Mat<f64>, refs: &[u32], wz: &[f64], v: usize) {
+/// [X y]ᵀ W Zₜ (a w × q block, column-major in `acc`) from the weighted
+/// [X y] (n × w, column-major) and the term's weighted rows. Data are often
+/// sorted by a grouping factor: a run of observations at one level is
+/// summed column by column as dot products over contiguous memory;
+/// otherwise each observation adds its row of [X y] to its level's sums.
+fn fill_xy_z<S: Accumulate>(acc: &mut [S], xy: &Mat<f64>, refs: &[u32], wz: &[f64], v: usize) {
     let (n, w) = (refs.len(), xy.ncols());
     let cols: Vec<&[f64]> = (0..w)
         .map(|r| xy.col(r).try_as_col_major().unwrap().as_slice())
         .collect();
-    // Column-major w × q sums.
-    let mut acc = vec![0.0; w * m.ncols()];
     let mut zc = vec![0.0; if v == 1 { 0 } else { n }];
     for c in 0..v {
         // √w z of column c of the term, contiguous.
@@ -384,19 +437,18 @@ fn fill_xy_z(m: &mut Mat<f64>, xy: &Mat<f64>, refs: &[u32], wz: &[f64], v: usize
             let sums = &mut acc[(level as usize * v + c) * w..(level as usize * v + c + 1) * w];
             if end - start >= MIN_RUN {
                 for (sum, col) in sums.iter_mut().zip(&cols) {
-                    *sum += dot(&col[start..end], &z[start..end]);
+                    sum.merge(dot(&col[start..end], &z[start..end]));
                 }
             } else {
                 for obs in start..end {
                     for (sum, col) in sums.iter_mut().zip(&cols) {
-                        *sum += col[obs] * z[obs];
+                        sum.add(col[obs] * z[obs]);
                     }
                 }
             }
             start = end;
         }
     }
-    copy_into(m, &acc);
 }
 
 /// Pattern of Z_iᵀZ_j: which (level of i, level of j) pairs occur, and the

@@ -25,6 +25,7 @@ mod selected_inverse;
 mod selinv;
 mod solve;
 mod sparse_rhs;
+mod sums;
 
 pub use build::{allocate_l, allocate_l_packing, is_stored_dense, Structure};
 pub use factor::{update_l, Workspace};
@@ -34,6 +35,7 @@ pub use row_norms::RowNorms;
 pub use selected_inverse::SelectedInverse;
 pub use selinv::SparseQuadratic;
 pub use solve::{backward_solve_transposed, forward_solve};
+pub use sums::{Accumulate, Sum2};
 
 use faer::Mat;
 

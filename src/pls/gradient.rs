@@ -37,7 +37,7 @@
 //! The selected inverse costs about 2t³/3 flops for the dense trailing part
 //! of L (t rows, in parallel) and the square of each prefix column's pattern
 //! per level (see `blocks::selected_inverse`); the sum over A's non-zeros
-//! O(nnz(A)·v²); the residuals O(n·v).
+//! O(nnz(A)·v²); ZᵀWe, read off A, O(nnz(A)·v) (no pass over the rows).
 
 use super::PlsEngine;
 use crate::blocks::{tri, Block, RowNorms, SelectedInverse, SparseQuadratic};
@@ -293,7 +293,11 @@ impl PlsEngine {
     /// The gradient with respect to θ (in `layout`'s order) of the penalised
     /// weighted residual sum of squares r² at the installed θ:
     /// −2 Σ_l (ZᵀWe)_{l,r} û_{l,c} per θ entry, e = y − Xβ̂ − ZΛû (module
-    /// docs). Exact; O(n·v) beyond β̂ and û.
+    /// docs). Exact; ZᵀWe is read off A (`zt_residual_from_a`), O(size of A)
+    /// beyond β̂ and û: the gradient is then a function of A alone, as the
+    /// objective is, so a model streamed in chunks (no rows) and the same
+    /// model in memory (the same A, see [`crate::blocks::Sum2`]) take the
+    /// same steps.
     pub fn pwrss_gradient(&self, layout: &ThetaLayout) -> Vec<f64> {
         let terms = &self.terms;
         let beta = self.beta();
@@ -305,44 +309,8 @@ impl PlsEngine {
             .zip(&self.lambdas)
             .map(|((term, u), lam)| term.b_from_u(lam, u))
             .collect();
-        if !self.has_rows() {
-            let ztwe = self.zt_residual_from_a(&beta, &b);
-            return gradient_from_ztwe(terms, layout, &ztwe, &u);
-        }
-        let mut fit = vec![0.0; self.nobs()];
-        terms.add_x_beta(&beta, &mut fit);
-        terms.add_z_b(&b, &mut fit);
-        // W e, observation by observation.
-        let we: Vec<f64> = match self.sqrtw.as_deref() {
-            Some(s) => (0..fit.len())
-                .map(|i| s[i] * s[i] * (self.y[i] - fit[i]))
-                .collect(),
-            None => self.y.iter().zip(&fit).map(|(y, f)| y - f).collect(),
-        };
-        let mut grad = vec![0.0; layout.len()];
-        for (t, term) in terms.random.iter().enumerate() {
-            let range = layout.term_range(t);
-            if range.is_empty() {
-                continue;
-            }
-            let v = term.ncols();
-            // ZᵀWe for this term, level by level.
-            let mut ztwe = vec![0.0; term.nranef()];
-            for (i, (&l, &x)) in term.refs.iter().zip(&we).enumerate() {
-                let dst = &mut ztwe[l as usize * v..(l as usize + 1) * v];
-                for (d, z) in dst.iter_mut().zip(&term.z[i * v..(i + 1) * v]) {
-                    *d += z * x;
-                }
-            }
-            let ut = &u[t];
-            for (g, e) in grad[range.clone()].iter_mut().zip(&layout.entries()[range]) {
-                let s: f64 = (0..term.nlevels())
-                    .map(|l| ztwe[l * v + e.row] * ut[l * v + e.col])
-                    .sum();
-                *g = -2.0 * s;
-            }
-        }
-        grad
+        let ztwe = self.zt_residual_from_a(&beta, &b);
+        gradient_from_ztwe(terms, layout, &ztwe, &u)
     }
 }
 

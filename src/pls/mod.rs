@@ -67,7 +67,7 @@ impl PlsEngine {
         fill_weighted_xy(&mut xy, &terms, p, &y, sqrtw.as_deref());
         let structure = Structure::new(&terms.random, p, n);
         let mut a = structure.zeros_a();
-        structure.fill_a(&mut a, &terms.random, &xy, sqrtw.as_deref());
+        structure.fill_a_compensated(&mut a, None, &terms.random, &xy, sqrtw.as_deref());
         let l = allocate_l(&a, &structure);
         let ws = Workspace::new(&l, parallelism(threads));
         let layout = ThetaLayout::new(&terms.random);
@@ -182,11 +182,12 @@ impl PlsEngine {
         &self.a
     }
 
-    /// Replace the response (same length; checked by the caller) and refill A.
+    /// Replace the response (same length; checked by the caller) and refill A
+    /// with compensated sums, as a model built with this response would be.
     /// L is stale until the next [`refactor`](Self::refactor).
     pub fn set_response(&mut self, y: &[f64]) {
         self.y.copy_from_slice(y);
-        self.refill_a();
+        self.refill_a(true);
     }
 
     /// Install a working response and √w written by `fill` straight into
@@ -196,18 +197,26 @@ impl PlsEngine {
         let n = self.nobs();
         let sqrtw = self.sqrtw.get_or_insert_with(|| vec![0.0; n]);
         fill(&mut self.y, sqrtw);
-        self.refill_a();
+        self.refill_a(false);
     }
 
-    fn refill_a(&mut self) {
+    /// Refill A from the rows: with compensated sums (`compensated`, see
+    /// [`crate::blocks::Sum2`]) or plain ones (PIRLS's iterations).
+    fn refill_a(&mut self, compensated: bool) {
         let p = self.structure.p;
         fill_weighted_xy(&mut self.xy, &self.terms, p, &self.y, self.sqrtw.as_deref());
-        self.structure.fill_a(
+        let (a, random, xy, sqrtw) = (
             &mut self.a,
             &self.terms.random,
             &self.xy,
             self.sqrtw.as_deref(),
         );
+        if compensated {
+            self.structure
+                .fill_a_compensated(a, None, random, xy, sqrtw);
+        } else {
+            self.structure.fill_a(a, random, xy, sqrtw);
+        }
     }
 
     /// Install θ (already checked against the layout): fill each λ. L is

@@ -51,7 +51,8 @@ pub(crate) fn assemble(partial: &mut PartialA) -> Result<Assembled> {
         .map(|&t| final_term(&partial.terms[t], &ranks[t]))
         .collect();
     let w_all = partial.width();
-    let (kept, dropped) = independent_columns(&partial.xy_xy, w_all);
+    let gram: Vec<f64> = partial.xy_xy.iter().map(|s| s.value()).collect();
+    let (kept, dropped) = independent_columns(&gram, w_all);
     let p = kept.len();
     // Columns of the full [X y] that stay, in order (the response last).
     let sel: Vec<usize> = kept.iter().copied().chain([w_all - 1]).collect();
@@ -96,8 +97,11 @@ pub(crate) fn assemble(partial: &mut PartialA) -> Result<Assembled> {
         let v = sums.v();
         if let Block::Diag(d) = &mut a[tri(i, i)] {
             for (g, &r) in rank.iter().enumerate() {
+                let src = &sums.diag[g * v * v..(g + 1) * v * v];
                 d.block_mut(r)
-                    .copy_from_slice(&sums.diag[g * v * v..(g + 1) * v * v]);
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(x, s)| *x = s.value());
             }
         }
         if let Block::Dense(m) = &mut a[tri(k, i)] {
@@ -105,7 +109,7 @@ pub(crate) fn assemble(partial: &mut PartialA) -> Result<Assembled> {
                 for c in 0..v {
                     let src = &sums.xyz[(g * v + c) * w_all..(g * v + c + 1) * w_all];
                     for (row, &col) in sel.iter().enumerate() {
-                        m[(row, r * v + c)] = src[col];
+                        m[(row, r * v + c)] = src[col].value();
                     }
                 }
             }
@@ -114,7 +118,7 @@ pub(crate) fn assemble(partial: &mut PartialA) -> Result<Assembled> {
     if let Block::Dense(m) = &mut a[tri(k, k)] {
         for (c, &cc) in sel.iter().enumerate() {
             for (r, &rr) in sel.iter().enumerate() {
-                m[(r, c)] = partial.xy_xy[cc * w_all + rr];
+                m[(r, c)] = gram[cc * w_all + rr];
             }
         }
     }

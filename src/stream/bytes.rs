@@ -4,12 +4,14 @@
 
 use super::pairs::{key_pair, DensePairs, PairDims, PairSums, SparsePairs};
 use super::partial::{PartialA, TermSums};
+use crate::blocks::Sum2;
 use crate::error::{Error, Result};
 
-/// First bytes of every serialized partial (format version 2: each pair
-/// store tagged sparse or dense; the bytes of version 1 are refused, as
-/// any other bytes).
-const MAGIC: &[u8; 8] = b"MMPARTA2";
+/// First bytes of every serialized partial (format version 3: each sum
+/// in two parts, hi and lo, see [`Sum2`]; version 2 tagged each pair store
+/// sparse or dense; the bytes of earlier versions are refused, as any other
+/// bytes).
+const MAGIC: &[u8; 8] = b"MMPARTA3";
 
 /// Tag of a sparse pair store.
 const SPARSE: u64 = 0;
@@ -42,6 +44,14 @@ impl Writer {
     fn strs(&mut self, v: &[String]) {
         self.u64(v.len() as u64);
         v.iter().for_each(|s| self.str(s));
+    }
+    fn sum(&mut self, x: Sum2) {
+        self.f64(x.hi);
+        self.f64(x.lo);
+    }
+    fn sums(&mut self, v: &[Sum2]) {
+        self.u64(v.len() as u64);
+        v.iter().for_each(|&x| self.sum(x));
     }
 }
 
@@ -86,6 +96,13 @@ impl Reader<'_> {
         let k = self.len()?;
         (0..k).map(|_| self.str()).collect()
     }
+    fn sum(&mut self) -> Result<Sum2> {
+        Ok(Sum2::new(self.f64()?, self.f64()?))
+    }
+    fn sums(&mut self) -> Result<Vec<Sum2>> {
+        let k = self.len()?;
+        (0..k).map(|_| self.sum()).collect()
+    }
 }
 
 impl PartialA {
@@ -105,7 +122,7 @@ impl PartialA {
         self.term_of
             .iter()
             .for_each(|t| w.u64(t.map_or(u64::MAX, |t| t as u64)));
-        w.f64s(&self.xy_xy);
+        w.sums(&self.xy_xy);
         w.u64(self.terms.len() as u64);
         for t in &self.terms {
             w.str(&t.grouping);
@@ -119,8 +136,8 @@ impl PartialA {
             for key in &t.keys {
                 w.f64s(key);
             }
-            w.f64s(&t.diag);
-            w.f64s(&t.xyz);
+            w.sums(&t.diag);
+            w.sums(&t.xyz);
             for &(ss, k) in &t.zsq {
                 w.f64(ss);
                 w.u64(k);
@@ -158,7 +175,7 @@ impl PartialA {
         let term_of = (0..nterm_of)
             .map(|_| r.u64().map(|t| (t != u64::MAX).then_some(t as usize)))
             .collect::<Result<Vec<_>>>()?;
-        let xy_xy = r.f64s()?;
+        let xy_xy = r.sums()?;
         let nterms = r.len()?;
         let mut terms: Vec<TermSums> = Vec::with_capacity(nterms);
         for t in 0..nterms {
@@ -174,7 +191,7 @@ impl PartialA {
                 .map(|_| r.f64s())
                 .collect::<Result<Vec<_>>>()?;
             sums.register(&keys, &labels, x_names.len() + 1);
-            let (diag, xyz) = (r.f64s()?, r.f64s()?);
+            let (diag, xyz) = (r.sums()?, r.sums()?);
             if diag.len() != sums.diag.len() || xyz.len() != sums.xyz.len() {
                 return Err(Error::Data("partial sums: malformed term sums".into()));
             }
@@ -222,7 +239,7 @@ fn write_pairs(w: &mut Writer, p: &PairSums) {
                 w.u64(key);
                 w.u64(idx as u64);
             }
-            w.f64s(&sp.data);
+            w.sums(&sp.data);
         }
         PairSums::Dense(d) => {
             w.u64(DENSE);
@@ -239,7 +256,7 @@ fn write_pairs(w: &mut Writer, p: &PairSums) {
             for o in 0..d.n_outer {
                 for i in 0..d.n_inner {
                     if d.is_met(o, i) {
-                        d.cell_values(o, i).iter().for_each(|&x| w.f64(x));
+                        d.cell_values(o, i).iter().for_each(|&x| w.sum(x));
                     }
                 }
             }
@@ -262,7 +279,7 @@ fn read_sparse(r: &mut Reader, dims: PairDims) -> Result<PairSums> {
             return Err(malformed_pairs());
         }
     }
-    pairs.data = r.f64s()?;
+    pairs.data = r.sums()?;
     if pairs.data.len() != npairs * dims.size() {
         return Err(malformed_pairs());
     }
@@ -313,7 +330,7 @@ fn read_dense(r: &mut Reader, dims: PairDims) -> Result<PairSums> {
             if grid.is_met(o, i) {
                 let at = (o * n_inner + i) * size;
                 for x in &mut grid.values[at..at + size] {
-                    *x = r.f64()?;
+                    *x = r.sum()?;
                 }
             }
         }

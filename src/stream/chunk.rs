@@ -1,13 +1,15 @@
 //! Adding one chunk of rows to the partial sums of A: the chunk's terms are
 //! built as for an in-memory model (same frame, columns and missing-value
-//! rules), A of the chunk is accumulated by the in-memory kernels
-//! ([`Structure::fill_a`]), and its blocks are added to the partial sums
-//! under the levels' running numbers.
+//! rules), A of the chunk is accumulated by the in-memory kernels with
+//! compensated sums ([`Structure::fill_a_compensated`]), and its blocks,
+//! each sum in two parts, are added to the partial sums under the levels'
+//! running numbers: the total does not depend on how the rows were split
+//! (see [`crate::blocks::Sum2`]).
 
 use faer::Mat;
 
-use super::partial::{add_into, LevelKey, PartialA, TermSums};
-use crate::blocks::{tri, Block, Structure};
+use super::partial::{add_parts, LevelKey, PartialA, TermSums};
+use crate::blocks::{tri, Block, Structure, Sum2};
 use crate::data::{Column, Data};
 use crate::error::{Error, Result};
 use crate::formula::ModelSpec;
@@ -98,7 +100,7 @@ pub(crate) fn add_chunk(
     if partial.is_empty() {
         partial.x_names = columns.names.clone();
         partial.term_of = columns.term_of.clone();
-        partial.xy_xy = vec![0.0; (columns.names.len() + 1).pow(2)];
+        partial.xy_xy = vec![Sum2::default(); (columns.names.len() + 1).pow(2)];
         partial.y_stats = (0.0, f64::INFINITY, f64::NEG_INFINITY);
     } else if partial.x_names != columns.names {
         return Err(Error::Data(format!(
@@ -128,8 +130,9 @@ pub(crate) fn add_chunk(
     }
     let structure = Structure::new_sparse(&chunk.terms, w - 1, n);
     let mut a = structure.zeros_a();
-    structure.fill_a(&mut a, &chunk.terms, &xy, sqrtw);
-    add_blocks(partial, &chunk, &a, w);
+    let mut lo = Vec::new();
+    structure.fill_a_compensated(&mut a, Some(&mut lo), &chunk.terms, &xy, sqrtw);
+    add_blocks(partial, &chunk, &a, &lo, w);
     partial.nobs += n as u64;
     let (s, lo, hi) = partial.y_stats;
     partial.y_stats = y
@@ -255,25 +258,32 @@ fn chunk_levels(
     Ok((refs, keys, labels))
 }
 
-/// Add the chunk's A (in its own level numbering) to the partial sums.
-fn add_blocks(partial: &mut PartialA, chunk: &ChunkTerms, a: &[Block], w: usize) {
+/// Add the chunk's A (in its own level numbering; `a` the rounded parts of
+/// its sums, `lo` their errors per block in storage order) to the partial sums.
+fn add_blocks(partial: &mut PartialA, chunk: &ChunkTerms, a: &[Block], lo: &[Vec<f64>], w: usize) {
     let k = chunk.terms.len();
     for t in 0..k {
         let v = chunk.terms[t].ncols();
         let ids = &chunk.ids[t];
         let sums = &mut partial.terms[t];
         if let Block::Diag(d) = &a[tri(t, t)] {
+            let lo = &lo[tri(t, t)];
             for (l, &g) in ids.iter().enumerate() {
-                let g = g as usize;
-                add_into(&mut sums.diag[g * v * v..(g + 1) * v * v], d.block(l));
+                let (g, vv) = (g as usize, v * v);
+                add_parts(
+                    &mut sums.diag[g * vv..(g + 1) * vv],
+                    d.block(l),
+                    &lo[l * vv..(l + 1) * vv],
+                );
             }
         }
         if let Block::Dense(m) = &a[tri(k, t)] {
+            let lo = &lo[tri(k, t)];
             for (l, &g) in ids.iter().enumerate() {
                 for c in 0..v {
                     let dst = &mut sums.xyz[(g as usize * v + c) * w..(g as usize * v + c + 1) * w];
-                    let col = m.col(l * v + c);
-                    dst.iter_mut().enumerate().for_each(|(r, x)| *x += col[r]);
+                    let col = m.col(l * v + c).try_as_col_major().unwrap().as_slice();
+                    add_parts(dst, col, &lo[(l * v + c) * w..(l * v + c + 1) * w]);
                 }
             }
         }
@@ -282,6 +292,7 @@ fn add_blocks(partial: &mut PartialA, chunk: &ChunkTerms, a: &[Block], w: usize)
                 unreachable!("a chunk's off-diagonal blocks are sparse")
             };
             let size = b.vr * b.vc;
+            let lo = &lo[tri(t, s)];
             let ids_s = &chunk.ids[s];
             let dims = partial.pair_dims(t, s);
             let pairs = &mut partial.terms[t].pairs[s];
@@ -289,16 +300,18 @@ fn add_blocks(partial: &mut PartialA, chunk: &ChunkTerms, a: &[Block], w: usize)
             for c in 0..b.ncol_blocks {
                 for kk in b.colptr[c]..b.colptr[c + 1] {
                     let r = b.rowidx[kk] as usize;
-                    add_into(pairs.block_mut(ids[r], ids_s[c], size), b.block(kk));
+                    let lo = &lo[kk * size..(kk + 1) * size];
+                    add_parts(pairs.block_mut(ids[r], ids_s[c], size), b.block(kk), lo);
                 }
             }
             pairs.settle(dims);
         }
     }
     if let Block::Dense(m) = &a[tri(k, k)] {
+        let lo = &lo[tri(k, k)];
         for c in 0..w {
             for r in 0..w {
-                partial.xy_xy[c * w + r] += m[(r, c)];
+                partial.xy_xy[c * w + r].add_sum(Sum2::new(m[(r, c)], lo[c * w + r]));
             }
         }
     }

@@ -7,7 +7,7 @@
 use faer::Mat;
 
 use super::pairs::{key_pair, DensePairs, PairDims, PairSums, SparsePairs};
-use crate::blocks::{is_stored_dense, Block, BlockSparse};
+use crate::blocks::{is_stored_dense, Block, BlockSparse, Sum2};
 
 /// The two terms t > s (formula order) of a block, as placed in A.
 pub(super) struct BlockSides<'a> {
@@ -47,12 +47,12 @@ impl BlockSides<'_> {
 
     /// Entry (`br`, `bc`) of the block's `vr × vc` piece for a pair, from
     /// the pair's `v_t × v_s` sums (column-major).
-    fn entry(&self, sums: &[f64], br: usize, bc: usize) -> f64 {
+    fn entry(&self, sums: &[Sum2], br: usize, bc: usize) -> f64 {
         let (vr, vc, _, _) = self.shape();
         if self.t_rows {
-            sums[bc * vr + br]
+            sums[bc * vr + br].value()
         } else {
-            sums[br * vc + bc]
+            sums[br * vc + bc].value()
         }
     }
 }
@@ -91,7 +91,7 @@ fn from_sparse(s: SparsePairs, sides: &BlockSides) -> Block {
 /// The block from pairs (column level, row level, sums) in final order
 /// (by column, then row): sparse, or dense by [`is_stored_dense`].
 fn finish_sparse<'a>(
-    entries: impl ExactSizeIterator<Item = (u32, u32, &'a [f64])>,
+    entries: impl ExactSizeIterator<Item = (u32, u32, &'a [Sum2])>,
     sides: &BlockSides,
 ) -> Block {
     let (vr, vc, nrow, ncol) = sides.shape();

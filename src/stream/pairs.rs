@@ -32,6 +32,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::blocks::Sum2;
+
 /// A multiply–xorshift hasher for the u64 keys of level pairs (the default
 /// SipHash costs more than the accumulation itself).
 #[derive(Default, Clone, Copy)]
@@ -99,8 +101,8 @@ impl PairDims {
 pub(crate) struct SparsePairs {
     /// (level of t) << 32 | (level of s) → index of the pair's block.
     pub index: PairMap,
-    /// `v_t * v_s` values per pair, in index order.
-    pub data: Vec<f64>,
+    /// `v_t * v_s` sums per pair, in index order.
+    pub data: Vec<Sum2>,
 }
 
 /// The key of pair (`lt`, `ls`) in a [`SparsePairs`].
@@ -115,11 +117,11 @@ pub(crate) fn key_pair(key: u64) -> (u32, u32) {
 
 impl SparsePairs {
     /// The block of pair (`lt`, `ls`), created as zeros of `size` values if new.
-    fn block_mut(&mut self, lt: u32, ls: u32, size: usize) -> &mut [f64] {
+    fn block_mut(&mut self, lt: u32, ls: u32, size: usize) -> &mut [Sum2] {
         let next = self.index.len() as u32;
         let k = *self.index.entry(pair_key(lt, ls)).or_insert(next) as usize;
         if k == next as usize {
-            self.data.resize(self.data.len() + size, 0.0);
+            self.data.resize(self.data.len() + size, Sum2::default());
         }
         &mut self.data[k * size..(k + 1) * size]
     }
@@ -142,8 +144,8 @@ pub(crate) struct DensePairs {
     pub cap: usize,
     /// Values per cell.
     pub size: usize,
-    /// `n_outer * cap * size` values.
-    pub values: Vec<f64>,
+    /// `n_outer * cap * size` sums.
+    pub values: Vec<Sum2>,
     /// Occupancy bits, `words()` words per row.
     pub occupied: Vec<u64>,
     /// Cells met.
@@ -173,7 +175,7 @@ impl DensePairs {
             n_inner,
             cap: n_inner,
             size,
-            values: vec![0.0; n_outer * n_inner * size],
+            values: vec![Sum2::default(); n_outer * n_inner * size],
             occupied: vec![0; n_outer * words],
             npairs: 0,
         }
@@ -208,7 +210,7 @@ impl DensePairs {
     }
 
     /// The values of cell (`o`, `i`).
-    pub fn cell_values(&self, o: usize, i: usize) -> &[f64] {
+    pub fn cell_values(&self, o: usize, i: usize) -> &[Sum2] {
         let at = (o * self.cap + i) * self.size;
         &self.values[at..at + self.size]
     }
@@ -226,7 +228,8 @@ impl DensePairs {
         self.n_inner = self.n_inner.max(n_inner);
         if n_outer > self.n_outer {
             self.n_outer = n_outer;
-            self.values.resize(n_outer * self.cap * self.size, 0.0);
+            self.values
+                .resize(n_outer * self.cap * self.size, Sum2::default());
             self.occupied.resize(n_outer * self.words(), 0);
         }
     }
@@ -236,24 +239,24 @@ impl DensePairs {
     fn widen(&mut self, cap: usize) {
         let (old, new) = (self.cap * self.size, cap * self.size);
         let (old_w, new_w) = (self.words(), cap.div_ceil(64));
-        self.values.resize(self.n_outer * new, 0.0);
+        self.values.resize(self.n_outer * new, Sum2::default());
         self.occupied.resize(self.n_outer * new_w, 0);
         for o in (1..self.n_outer).rev() {
             self.values.copy_within(o * old..(o + 1) * old, o * new);
-            self.values[o * new + old..(o + 1) * new].fill(0.0);
+            self.values[o * new + old..(o + 1) * new].fill(Sum2::default());
             self.occupied
                 .copy_within(o * old_w..(o + 1) * old_w, o * new_w);
             self.occupied[o * new_w + old_w..(o + 1) * new_w].fill(0);
         }
         if self.n_outer > 0 {
-            self.values[old..new].fill(0.0);
+            self.values[old..new].fill(Sum2::default());
             self.occupied[old_w..new_w].fill(0);
         }
         self.cap = cap;
     }
 
     /// The block of pair (`lt`, `ls`), marked met.
-    fn block_mut(&mut self, lt: u32, ls: u32) -> &mut [f64] {
+    fn block_mut(&mut self, lt: u32, ls: u32) -> &mut [Sum2] {
         let (o, i) = self.cell(lt, ls);
         debug_assert!(o < self.n_outer && i < self.n_inner);
         let word = &mut self.occupied[o * self.cap.div_ceil(64) + i / 64];
@@ -267,7 +270,7 @@ impl DensePairs {
     }
 
     /// Call `f(level of t, level of s, block)` for every pair met, row by row.
-    fn for_each(&self, mut f: impl FnMut(u32, u32, &[f64])) {
+    fn for_each(&self, mut f: impl FnMut(u32, u32, &[Sum2])) {
         let words = self.words();
         for o in 0..self.n_outer {
             for (w, &bits) in self.occupied[o * words..(o + 1) * words].iter().enumerate() {
@@ -341,7 +344,7 @@ impl PairSums {
 
     /// The block of pair (`lt`, `ls`) (`size` values), created as zeros if
     /// new; a dense store must have been prepared for these levels.
-    pub fn block_mut(&mut self, lt: u32, ls: u32, size: usize) -> &mut [f64] {
+    pub fn block_mut(&mut self, lt: u32, ls: u32, size: usize) -> &mut [Sum2] {
         match self {
             PairSums::Sparse(s) => s.block_mut(lt, ls, size),
             PairSums::Dense(d) => {
@@ -352,7 +355,7 @@ impl PairSums {
     }
 
     /// Call `f(level of t, level of s, block)` for every pair met.
-    pub fn for_each(&self, mut f: impl FnMut(u32, u32, &[f64])) {
+    pub fn for_each(&self, mut f: impl FnMut(u32, u32, &[Sum2])) {
         match self {
             PairSums::Sparse(s) => {
                 let size = if s.index.is_empty() {

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::pairs::{PairDims, PairSums};
+use crate::blocks::Sum2;
 use crate::error::{Error, Result};
 
 /// A level's sort key: per factor of the grouping, the code in the column's
@@ -36,9 +37,9 @@ pub(crate) struct TermSums {
     /// Key bits → level number.
     pub index: HashMap<Vec<u64>, u32>,
     /// Per level, the v × v block Σ z zᵀ (column-major).
-    pub diag: Vec<f64>,
+    pub diag: Vec<Sum2>,
     /// Per level and column c of the term, Σ z_c [x y] (w values each).
-    pub xyz: Vec<f64>,
+    pub xyz: Vec<Sum2>,
     /// Per column: Σ z² over the non-zero entries, and their count (the
     /// column's size, which sets the unit of its θ entries).
     pub zsq: Vec<(f64, u64)>,
@@ -93,8 +94,8 @@ impl TermSums {
             out.push(id);
         }
         let l = self.nlevels();
-        self.diag.resize(l * v * v, 0.0);
-        self.xyz.resize(l * v * w, 0.0);
+        self.diag.resize(l * v * v, Sum2::default());
+        self.xyz.resize(l * v * w, Sum2::default());
         out
     }
 
@@ -131,7 +132,7 @@ pub struct PartialA {
     /// The formula term of each fixed-effects column (None: the intercept).
     pub(crate) term_of: Vec<Option<usize>>,
     /// [X y]ᵀ[X y], column-major, (p + 1)² values over all columns of X.
-    pub(crate) xy_xy: Vec<f64>,
+    pub(crate) xy_xy: Vec<Sum2>,
     /// Per random-effects term, in formula order.
     pub(crate) terms: Vec<TermSums>,
 }
@@ -205,7 +206,7 @@ impl PartialA {
         self.xy_xy
             .iter_mut()
             .zip(&other.xy_xy)
-            .for_each(|(a, b)| *a += b);
+            .for_each(|(a, b)| a.add_sum(*b));
         let w = self.width();
         let mut maps: Vec<Vec<u32>> = Vec::with_capacity(other.terms.len());
         for (t, o) in other.terms.iter().enumerate() {
@@ -248,6 +249,14 @@ impl PartialA {
 }
 
 /// a += b elementwise.
-pub(crate) fn add_into(a: &mut [f64], b: &[f64]) {
-    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+pub(crate) fn add_into(a: &mut [Sum2], b: &[Sum2]) {
+    a.iter_mut().zip(b).for_each(|(x, y)| x.add_sum(*y));
+}
+
+/// a += hi + lo elementwise (a chunk's sums in two parts, see
+/// [`crate::blocks::Structure::fill_a_compensated`]).
+pub(crate) fn add_parts(a: &mut [Sum2], hi: &[f64], lo: &[f64]) {
+    a.iter_mut()
+        .zip(hi.iter().zip(lo))
+        .for_each(|(x, (&h, &l))| x.add_sum(Sum2::new(h, l)));
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use super::pair_block::{pair_block, BlockSides};
 use super::pairs::{DensePairs, PairDims, PairSums};
 use super::{ModelBuilder, PartialA};
-use crate::blocks::{to_dense, Block};
+use crate::blocks::{to_dense, Block, Sum2};
 use crate::data::{Column, Data};
 use crate::lmm::{LinearMixedModel, LmmOptions};
 use crate::model::MixedModel;
@@ -95,7 +95,8 @@ fn pair_table(p: &PartialA, t: usize, s: usize) -> BTreeMap<(String, String), Ve
             p.terms[t].labels[lt as usize].clone(),
             p.terms[s].labels[ls as usize].clone(),
         );
-        assert!(out.insert(key, block.to_vec()).is_none());
+        let values = block.iter().map(|s| s.value()).collect();
+        assert!(out.insert(key, values).is_none());
     });
     out
 }
@@ -108,18 +109,44 @@ fn model_of(formula: &str, partial: PartialA, data: &Data) -> LinearMixedModel {
     b.finish().unwrap()
 }
 
-/// The fit of `got` equals that of `data` in memory to 1e-10 (relative).
+/// The fit of `got` equals that of `data` in memory bit for bit: A's sums
+/// are compensated ([`Sum2`]) in both, so neither the chunking nor the
+/// order of merges changes A, and the fit is a function of A.
 fn assert_fits_as_in_memory(formula: &str, mut got: LinearMixedModel, data: &Data) {
     let mut want = LinearMixedModel::new(formula, data, &LmmOptions::default()).unwrap();
     want.fit(false).unwrap();
     got.fit(false).unwrap();
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * b.abs().max(1e-300);
-    assert!(close(got.objective(), want.objective()));
-    for (a, b) in got.theta().iter().zip(want.theta().iter()) {
-        assert!(close(*a, *b), "theta {a} vs {b}");
-    }
-    for (a, b) in got.beta().into_iter().zip(want.beta()) {
-        assert!(close(a, b), "beta {a} vs {b}");
+    let bits = |m: &LinearMixedModel| {
+        let mut v = vec![m.objective(), m.sigma()];
+        v.extend(m.theta());
+        v.extend(m.beta());
+        v.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&got), bits(&want), "{formula}");
+}
+
+#[test]
+fn any_chunking_and_any_merge_order_give_the_in_memory_fit() {
+    // A random slope makes every sum of A inexact (x is not an integer).
+    let n = 3000;
+    let data = crossed(n, 90, 14, 31);
+    for size in [1, 7, 250, 1999, n] {
+        let parts: Vec<Data> = (0..n)
+            .step_by(size)
+            .map(|from| slice(&data, from, (from + size).min(n)))
+            .collect();
+        assert_fits_as_in_memory(
+            CROSSED,
+            model_of(CROSSED, partial_of(CROSSED, &parts), &data),
+            &data,
+        );
+        // The parts' sums merged last to first, through their bytes.
+        let mut merged = PartialA::default();
+        for part in parts.iter().rev() {
+            let bytes = partial_of(CROSSED, std::slice::from_ref(part)).to_bytes();
+            merged.merge(PartialA::from_bytes(&bytes).unwrap()).unwrap();
+        }
+        assert_fits_as_in_memory(CROSSED, model_of(CROSSED, merged, &data), &data);
     }
 }
 
@@ -154,15 +181,16 @@ fn pair_sums_match_a_map_through_growth_and_both_switches() {
             let block = store.block_mut(lt, ls, 2);
             let w = want.entry((lt, ls)).or_insert(vec![0.0; 2]);
             for c in 0..2 {
-                block[c] += vals[c];
+                block[c].add(vals[c]);
                 w[c] += vals[c];
             }
         }
         store.settle(dims);
         was_dense |= store.is_dense();
         let mut got = HashMap::new();
+        // The rounded parts follow the plain sums exactly (TwoSum's sum).
         store.for_each(|lt, ls, b| {
-            got.insert((lt, ls), b.to_vec());
+            got.insert((lt, ls), b.iter().map(|s| s.hi).collect::<Vec<f64>>());
         });
         assert_eq!(got, want, "batch {batch}");
         assert_eq!(store.npairs(), want.len());
@@ -314,7 +342,11 @@ fn a_block_is_the_same_from_either_store_in_either_orientation() {
         ];
         for store in &mut stores {
             for (lt, ls, vals) in &pairs {
-                store.block_mut(*lt, *ls, 6).copy_from_slice(vals);
+                store
+                    .block_mut(*lt, *ls, 6)
+                    .iter_mut()
+                    .zip(vals)
+                    .for_each(|(s, &v)| *s = Sum2::new(v, 0.0));
             }
         }
         for t_rows in [true, false] {
