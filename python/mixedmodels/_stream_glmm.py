@@ -389,7 +389,8 @@ class StreamedGeneralizedLinearMixedModel:
         Returns
         -------
         polars.DataFrame
-            Columns ``term``, ``estimate``, ``std_error``, ``z``, ``p_value``.
+            Columns ``name``, ``estimate``, ``stderror``, ``z``, ``p`` (as
+            :meth:`GeneralizedLinearMixedModel.coeftable`).
 
         Examples
         --------
@@ -397,11 +398,11 @@ class StreamedGeneralizedLinearMixedModel:
         >>> m = mm.StreamedGeneralizedLinearMixedModel(
         ...     "TICKS ~ 1 + (1 | BROOD)", mm.dataset("grouseticks"), family="poisson").fit()
         >>> m.coeftable().columns
-        ['term', 'estimate', 'std_error', 'z', 'p_value']
+        ['name', 'estimate', 'stderror', 'z', 'p']
         """
         self._fitted()
         names, est, se, z, p = self._core.coeftable()
-        return pl.DataFrame({"term": names, "estimate": est, "std_error": se, "z": z, "p_value": p})
+        return pl.DataFrame({"name": names, "estimate": est, "stderror": se, "z": z, "p": p})
 
     def objective_at(self, theta: Any) -> float:
         """The objective at θ (PIRLS over the data from the last iterate).
