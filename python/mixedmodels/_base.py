@@ -396,6 +396,11 @@ class MixedModel(RichDisplay):
             given (an offset is not subtracted), for a generalized one as coded for its
             family (0/1, proportions or counts).
 
+        Raises
+        ------
+        RowsNotStoredError
+            For a model built from data streamed in chunks (it keeps no rows).
+
         Examples
         --------
         >>> import mixedmodels as mm

@@ -329,7 +329,8 @@ class RowsNotStoredError(MixedModelError, ValueError):
     Fitted values, residuals and predictions of the fitted rows (``fitted()``,
     ``residuals()``, ``predict()``) are computed by one more pass over the source and
     raise this error only when the source cannot be read again (a pyarrow
-    ``RecordBatchReader``). These still raise it (``what`` in parentheses): the leverage
+    ``RecordBatchReader``). These still raise it (``what`` in parentheses): the model
+    matrix and the response (``X``, ``y``); the leverage
     (``leverage``) and what is built on it, lme4's hat values, Pearson residuals and
     Cook's distances (``hatvalues``, ``pearson_residuals``, ``cooks_distance``), so
     :func:`augment` and ``plot.residplot`` (``predict``); ``simulate`` and the parametric

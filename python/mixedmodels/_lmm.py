@@ -755,6 +755,11 @@ class LinearMixedModel(MixedModel):
         numpy.ndarray
             Shape ``(nobs, p)``, p the number of kept columns.
 
+        Raises
+        ------
+        RowsNotStoredError
+            For a model built from data streamed in chunks (it keeps no rows).
+
         Examples
         --------
         >>> import mixedmodels as mm

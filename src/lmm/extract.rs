@@ -143,14 +143,18 @@ impl LinearMixedModel {
             .collect()
     }
 
-    /// Diagonal of the hat matrix (leverage of each observation).
+    /// Diagonal of the hat matrix (leverage of each observation); empty for
+    /// a model built from streamed chunks, which keeps no rows
+    /// ([`has_rows`](Self::has_rows)).
     pub fn leverage(&self) -> Vec<f64> {
         self.engine.leverage()
     }
 
-    /// Residual degrees of freedom, n − Σ leverage (as MixedModels.jl).
+    /// Residual degrees of freedom, n − Σ leverage (as MixedModels.jl), the
+    /// sum read off the factor (the trace of the hat matrix), so that a
+    /// streamed model has it too.
     pub fn dof_residual(&self) -> f64 {
-        self.nobs() as f64 - self.leverage().iter().sum::<f64>()
+        self.nobs() as f64 - self.engine.leverage_sum()
     }
 
     fn refuse_reml(&self, what: &str) -> Result<()> {

@@ -3,7 +3,7 @@
 //! random effects, and leverages.
 
 use super::PlsEngine;
-use crate::blocks::{backward_solve_transposed, tri, Block, SparseQuadratic};
+use crate::blocks::{backward_solve_transposed, tri, Block, SelectedInverse, SparseQuadratic};
 
 impl PlsEngine {
     /// Offsets of each term in the stacked random-effects vector (K + 1 entries).
@@ -130,9 +130,31 @@ impl PlsEngine {
         out
     }
 
+    /// The sum of the leverages, tr(H), without the rows: with M = √W[ZΛ X]
+    /// and J = diag(I_q, 0), H = M(MᵀM + J)⁻¹Mᵀ, so tr(H) =
+    /// tr((MᵀM + J)⁻¹MᵀM) = q + p − Σ_{i ≤ q} [(LLᵀ)⁻¹]_ii, the diagonal read
+    /// off the selected inverse (a model streamed in chunks has no rows to
+    /// sum [`leverage`](Self::leverage) over).
+    pub fn leverage_sum(&self) -> f64 {
+        let st = &self.structure;
+        let z = SelectedInverse::new(&self.l, st, st.p > 0, self.ws.par);
+        let mut q = 0;
+        let mut diagonal = 0.0;
+        for t in 0..st.nterms {
+            let size = st.block_size(t);
+            q += size;
+            diagonal += (0..size).map(|r| z.get(t, r, t, r)).sum::<f64>();
+        }
+        (q + st.p) as f64 - diagonal
+    }
+
     /// Diagonal of the hat matrix (leverage of each observation):
-    /// hᵢ = ‖L⁻¹[Λᵀzᵢ; xᵢ]‖² (rows weighted by √wᵢ).
+    /// hᵢ = ‖L⁻¹[Λᵀzᵢ; xᵢ]‖² (rows weighted by √wᵢ); empty for an engine
+    /// without rows ([`has_rows`](Self::has_rows)).
     pub fn leverage(&self) -> Vec<f64> {
+        if !self.has_rows() {
+            return Vec::new();
+        }
         let k = self.structure.nterms;
         let p = self.structure.p;
         let mut sq = SparseQuadratic::new(&self.l, &self.quadratic_sizes(), true);

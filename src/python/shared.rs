@@ -529,18 +529,23 @@ macro_rules! mixed_model_methods {
             fn lambda_<'py>(&self, py: Python<'py>) -> Vec<Bound<'py, PyArray2<f64>>> {
                 shared::lambdas(py, &*self.m())
             }
-            /// The fixed-effects model matrix (columns kept), n × p.
+            /// The fixed-effects model matrix (columns kept), n × p; a
+            /// `RowsNotStoredError` for a model built from streamed chunks.
             #[getter]
             #[allow(non_snake_case)]
-            fn X<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+            fn X<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray2<f64>>> {
                 let m = self.m();
+                shared::require_rows(&*m, "X")?;
                 let t = m.terms();
-                shared::colmajor(py, t.nobs(), t.fixed.rank(), t.fixed.x.clone())
+                Ok(shared::colmajor(py, t.nobs(), t.fixed.rank(), t.fixed.x.clone()))
             }
-            /// The response as the model uses it.
+            /// The response as the model uses it; a `RowsNotStoredError` for a
+            /// model built from streamed chunks.
             #[getter]
-            fn y<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
-                PyArray1::from_slice(py, self.m().y())
+            fn y<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+                let m = self.m();
+                shared::require_rows(&*m, "y")?;
+                Ok(PyArray1::from_slice(py, m.y()))
             }
             /// Indices of the input rows used.
             #[getter]

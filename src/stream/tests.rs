@@ -126,6 +126,32 @@ fn assert_fits_as_in_memory(formula: &str, mut got: LinearMixedModel, data: &Dat
 }
 
 #[test]
+fn the_residual_degrees_of_freedom_need_no_rows() {
+    let data = crossed(1500, 40, 9, 41);
+    let mut streamed = model_of(
+        CROSSED,
+        partial_of(CROSSED, std::slice::from_ref(&data)),
+        &data,
+    );
+    let mut memory = LinearMixedModel::new(CROSSED, &data, &LmmOptions::default()).unwrap();
+    streamed.fit(false).unwrap();
+    memory.fit(false).unwrap();
+    assert!(streamed.leverage().is_empty());
+    // n − Σ hᵢ summed over the rows, against the trace read off the factor.
+    let by_rows = 1500.0 - memory.leverage().iter().sum::<f64>();
+    for dof in [memory.dof_residual(), streamed.dof_residual()] {
+        assert!(
+            (dof - by_rows).abs() <= 1e-9 * by_rows,
+            "{dof} vs {by_rows}"
+        );
+    }
+    assert!(
+        by_rows < 1500.0 - 2.0,
+        "the fixed effects and the random effects use some"
+    );
+}
+
+#[test]
 fn any_chunking_and_any_merge_order_give_the_in_memory_fit() {
     // A random slope makes every sum of A inexact (x is not an integer).
     let n = 3000;

@@ -124,12 +124,22 @@ def test_rows_are_refused_with_a_typed_error():
         ("leverage", m.leverage),
         ("simulate", lambda: m.simulate(seed=1)),
         ("variance_decomposition", lambda: mm.r2(m)),
+        ("X", lambda: m.X),
+        ("y", lambda: m.y),
     ]:
         with pytest.raises(mm.RowsNotStoredError) as e:
             call()
         assert e.value.what == what
     with pytest.raises(mm.RowsNotStoredError):
         m.refit(np.zeros(180))
+
+
+def test_residual_degrees_of_freedom_are_read_off_the_factor():
+    d = mm.dataset("sleepstudy")
+    want = mm.lmm(SLEEP, d)
+    got = mm.lmm(SLEEP, d.lazy())
+    assert got.dof_residual() == pytest.approx(want.dof_residual(), rel=1e-10)
+    assert want.dof_residual() == pytest.approx(180 - want.leverage().sum(), rel=1e-10)
 
 
 def test_bad_input_is_typed():
