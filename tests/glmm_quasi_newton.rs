@@ -17,7 +17,7 @@ mod common;
 
 use common::*;
 use mixedmodels::data::Column;
-use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions};
+use mixedmodels::glmm::{Family, GeneralizedLinearMixedModel, GlmmOptions, Link};
 use mixedmodels::model::{CertificateStatus, FitSettings, OptimizerChoice, Stage, StageOptimizer};
 use mixedmodels::MixedModel;
 
@@ -211,4 +211,53 @@ fn quadrature_fits() {
         .iter()
         .all(|s| s.optimizer == StageOptimizer::Bobyqa));
     assert_eq!(o.certificate.method, "central differences");
+}
+
+/// The joint stage's first step after its start: the point evaluated right
+/// after the joint stage's first value, and that first value's β.
+fn joint_second_point(m: &GeneralizedLinearMixedModel) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let log = &m.optsum().unwrap().fitlog;
+    let first = log.iter().position(|e| e.joint).expect("a joint stage");
+    let (start, next) = (&log[first], &log[first + 1]);
+    (start.beta.clone(), next.beta.clone(), next.theta.clone())
+}
+
+/// With a canonical link the joint stage starts from B₀ = 2I in the
+/// whitened β and the θ stage's final B in θ: its second value is a
+/// Newton step in (β, θ) together. With another link θ's columns of B₀ are
+/// differenced from the gradient first: the second value moves θ alone.
+#[test]
+fn the_theta_stage_hessian_starts_the_joint_stage_for_canonical_links() {
+    for case in ["cbpp", "grouseticks", "contraception"] {
+        let m = fit(case, OptimizerChoice::Auto, false, 1);
+        let (beta0, beta1, _) = joint_second_point(&m);
+        assert!(
+            beta0.iter().zip(&beta1).any(|(a, b)| a != b),
+            "{case}: the second joint value should move β"
+        );
+    }
+    let mut data = dataset("cbpp");
+    let size = numeric(&data, "size");
+    let prop = numeric(&data, "incidence")
+        .iter()
+        .zip(&size)
+        .map(|(k, n)| k / n)
+        .collect();
+    data.add_column("prop", Column::numeric(prop)).unwrap();
+    let options = GlmmOptions {
+        weights: Some(size),
+        ..GlmmOptions::default()
+    };
+    let formula = "prop ~ 1 + period + (1 | herd)";
+    let mut probit = GeneralizedLinearMixedModel::new(
+        formula,
+        &data,
+        Family::Binomial,
+        Some(Link::Probit),
+        &options,
+    )
+    .unwrap();
+    probit.fit_with(&FitSettings::default()).unwrap();
+    let (beta0, beta1, _) = joint_second_point(&probit);
+    assert_eq!(beta0, beta1, "probit: a differencing point in θ first");
 }

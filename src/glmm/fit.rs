@@ -282,6 +282,8 @@ impl GeneralizedLinearMixedModel {
         let fallback = settings.optimizer == OptimizerChoice::Auto;
         let mut stages = Vec::new();
         let mut theta = start.clone();
+        // The θ stage's final B (in θ̃), θ's block of the joint stage's B₀.
+        let mut theta_hessian: Option<Vec<f64>> = None;
         {
             // Stage 1: θ only, β from PIRLS (with BFGS for the quasi-Newton
             // fits: to the end for a fast fit, else as the joint stage's start).
@@ -307,6 +309,8 @@ impl GeneralizedLinearMixedModel {
                 stages.push(stage);
                 if qn.fmin.is_finite() {
                     (theta, best) = (qn.x.clone(), qn.fmin);
+                    theta_hessian = Some(qn.hessian.clone())
+                        .filter(|b| !b.is_empty() && self.link == self.family.canonical_link());
                 }
                 if !(fallback && matches!(qn.code, ReturnCode::Failure(_))) {
                     best = f64::NEG_INFINITY;
@@ -319,6 +323,7 @@ impl GeneralizedLinearMixedModel {
                 stages.push(stage);
                 if result.fmin <= best {
                     theta = result.x;
+                    theta_hessian = None;
                 }
             }
         }
@@ -326,7 +331,14 @@ impl GeneralizedLinearMixedModel {
         if !fast {
             // Stage 2: (β, θ) from the θ stage's optimum.
             let (b, th) = if quasi_newton {
-                self.joint_stages_quasi_newton(settings, &theta, fallback, &mut log, &mut stages)?
+                self.joint_stages_quasi_newton(
+                    settings,
+                    &theta,
+                    theta_hessian.as_deref(),
+                    fallback,
+                    &mut log,
+                    &mut stages,
+                )?
             } else {
                 let beta = self.beta.clone();
                 let (b, th, stage) =
@@ -473,12 +485,14 @@ impl GeneralizedLinearMixedModel {
     /// The joint stages of `optimizer = auto|bfgs`: BFGS on the model's
     /// objective (Laplace, or adaptive quadrature for nAGQ > 1, each with its
     /// exact gradient) from `theta` and the current β (the state of an
-    /// evaluation there); with `fallback`, BOBYQA from its best point if it
-    /// fails. The stages are appended to the record's; returns (β, θ).
+    /// evaluation there), θ's block of B₀ from `theta_hessian` if given;
+    /// with `fallback`, BOBYQA from its best point if it fails. The stages
+    /// are appended to the record's; returns (β, θ).
     fn joint_stages_quasi_newton(
         &mut self,
         settings: &FitSettings,
         theta: &[f64],
+        theta_hessian: Option<&[f64]>,
         fallback: bool,
         log: &mut FitLog,
         stages: &mut Vec<StageRecord>,
@@ -486,6 +500,7 @@ impl GeneralizedLinearMixedModel {
         let interrupt = self.interrupt.clone();
         let (mut b, mut th, qn, stage) = self.joint_stage_bfgs(
             theta,
+            theta_hessian,
             settings.max_evaluations,
             settings.pirls_tol,
             log,

@@ -178,7 +178,8 @@ def evaluate_model(model: dict, ref: dict | None) -> dict:
     dict
         One row: ``status`` (see ``rule``), ``note``, ``gap``, ``d_theta``, ``d_beta``,
         ``d_sigma``, ``objective``, ``objective_ref``, ``ref_fit``, ``function_diff``,
-        ``seconds`` (our construction and fit), ``warnings``.
+        ``seconds`` (our construction and fit), ``evaluations`` (the fit's values of the
+        objective, ``optsum["evaluations"]``), ``warnings``.
 
     Examples
     --------
@@ -202,6 +203,7 @@ def evaluate_model(model: dict, ref: dict | None) -> dict:
         "ref_fit": None,
         "function_diff": None,
         "seconds": None,
+        "evaluations": None,
         "warnings": [],
     }
     if ref is None:
@@ -220,6 +222,7 @@ def evaluate_model(model: dict, ref: dict | None) -> dict:
             row["seconds"] = time.perf_counter() - t0
             return row
         row["seconds"] = time.perf_counter() - t0
+        row["evaluations"] = fitted.optsum.get("evaluations")
         try:
             _compare(model, fitted, ref, row)
         except Exception as e:
@@ -327,6 +330,7 @@ def summarize(rows: list[dict], known: dict[str, str], wall: float) -> dict:
         if worst_ok is None
         else {"id": worst_ok["id"], "gap": worst_ok["gap"]},
         "fit_seconds": sum(r["seconds"] or 0.0 for r in rows),
+        "evaluations": sum(r["evaluations"] or 0 for r in rows),
         "wall_seconds": wall,
     }
 
@@ -354,7 +358,8 @@ def markdown(rows: list[dict], summary: dict, known: dict[str, str], subset: str
         f"({(summary['worst_gap_passing'] or {}).get('id', '')}); positive = ours worse, "
         "relative to max(|f_ref|, 1)",
         f"* our construction + fit time: {summary['fit_seconds']:.1f} s; wall time of the "
-        f"run {summary['wall_seconds']:.1f} s",
+        f"run {summary['wall_seconds']:.1f} s; values of the objective in all the fits: "
+        f"{summary['evaluations']}",
         f"* known failures: {len(summary['known_failures'])}; new failures: "
         f"{', '.join(summary['new_failures']) or 'none'}; fixed: "
         f"{', '.join(summary['fixed']) or 'none'}",

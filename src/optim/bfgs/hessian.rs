@@ -44,6 +44,11 @@ impl Hessian {
         }
     }
 
+    /// B (row-major n × n).
+    pub(super) fn matrix(&self) -> &[f64] {
+        &self.b
+    }
+
     /// Is B numerically positive definite (its Cholesky factor exists)?
     pub(super) fn is_positive_definite(&mut self) -> bool {
         let all: Vec<usize> = (0..self.n).collect();

@@ -123,6 +123,17 @@ impl<'a> Wrapped<'a> {
         Some(if v.is_nan() { f64::INFINITY } else { v })
     }
 
+    /// The matrix `b` (row-major, the method's variables) with the signs of
+    /// the caller's point of the last [`map`](Self::map): entry (i, j)
+    /// negated when one of variables i and j was negated.
+    pub(super) fn oriented(&self, b: &[f64]) -> Vec<f64> {
+        let n = self.negated.len();
+        let sign = |i: usize| if self.negated[i] { -1.0 } else { 1.0 };
+        (0..n * n)
+            .map(|k| b[k] * sign(k / n) * sign(k % n))
+            .collect()
+    }
+
     /// The gradient at z (the point of the last value) in the method's
     /// variables into `g`; the caller's gradient is kept in `gx`.
     fn gradient(&mut self, z: &[f64], g: &mut [f64]) {
@@ -185,19 +196,26 @@ enum Differenced {
 /// B₀ with the columns `settings.differenced_columns` from forward
 /// differences of the gradient at `state` (steps of [`DIFFERENCE_STEP`]
 /// times max(1, |zⱼ|), inward where a bound is that close), symmetrised,
-/// and γ on the rest of the diagonal (module docs of [`Bfgs`]).
+/// over `base` (the caller's B₀, or γI) (module docs of [`Bfgs`]).
 fn differenced_hessian(
     settings: &Bfgs,
     p: &mut Wrapped<'_>,
     state: &State,
-    lo: &[f64],
-    up: &[f64],
+    base: Option<&Hessian>,
+    bounds: (&[f64], &[f64]),
 ) -> Differenced {
     let n = state.z.len();
-    let gamma = settings.initial_curvature.unwrap_or(1.0);
+    let (lo, up) = bounds;
     let columns = &settings.differenced_columns;
-    let mut b = vec![0.0; n * n];
-    (0..n).for_each(|i| b[i * n + i] = gamma);
+    let mut b = match base {
+        Some(h) => h.matrix().to_vec(),
+        None => {
+            let gamma = settings.initial_curvature.unwrap_or(1.0);
+            let mut b = vec![0.0; n * n];
+            (0..n).for_each(|i| b[i * n + i] = gamma);
+            b
+        }
+    };
     let mut cols: Vec<Option<Vec<f64>>> = vec![None; n];
     let mut zt = state.z.clone();
     let mut gt = vec![0.0; n];
@@ -244,13 +262,15 @@ fn differenced_hessian(
 }
 
 /// Run the method from `z0` (inside the box [lo, up] of the method's
-/// variables): the final state and why it stopped.
+/// variables): the final state and why it stopped; `hessian` holds the
+/// approximation B at the end (None before a secant pair).
 pub(super) fn run(
     settings: &Bfgs,
     p: &mut Wrapped<'_>,
     z0: Vec<f64>,
     lo: &[f64],
     up: &[f64],
+    hessian: &mut Option<Hessian>,
 ) -> (State, ReturnCode) {
     let n = z0.len();
     let mut state = State {
@@ -276,12 +296,22 @@ pub(super) fn run(
             ReturnCode::Failure("the gradient is not finite".into()),
         );
     }
-    // B = γI from the caller's curvature, if given (rescaled by the first
-    // secant pair all the same), or B₀ with differenced columns.
-    let mut hessian: Option<Hessian> = settings.initial_curvature.map(|c| Hessian::new(n, c));
+    // The caller's B₀ if positive definite, else B = γI from the caller's
+    // curvature, if given (rescaled by the first secant pair all the
+    // same); then the differenced columns on top.
+    let given = settings
+        .initial_hessian
+        .as_ref()
+        .map(|b| Hessian::from_matrix(n, b.clone()))
+        .filter(|h| h.clone().is_positive_definite());
+    *hessian = match given {
+        Some(h) => Some(h),
+        None => settings.initial_curvature.map(|c| Hessian::new(n, c)),
+    };
     if !settings.differenced_columns.is_empty() {
-        match differenced_hessian(settings, p, &state, lo, up) {
-            Differenced::Hessian(b) => hessian = Some(b),
+        let base = hessian.as_ref();
+        match differenced_hessian(settings, p, &state, base, (lo, up)) {
+            Differenced::Hessian(b) => *hessian = Some(b),
             Differenced::Unusable => {}
             Differenced::Stopped => return (state, ReturnCode::MaxEvaluations),
         }
@@ -354,7 +384,7 @@ pub(super) fn run(
         if slope.is_nan() || slope >= 0.0 {
             if newton {
                 // Not a descent direction (rounding in B): steepest descent.
-                hessian = None;
+                *hessian = None;
                 continue;
             }
             return (state, ReturnCode::Converged);
@@ -432,7 +462,7 @@ pub(super) fn run(
             }
             if newton {
                 // Restart from steepest descent before giving up.
-                hessian = None;
+                *hessian = None;
                 continue;
             }
             let why = "the line search found no decrease along a descent direction";

@@ -119,6 +119,13 @@ pub struct Bfgs {
     /// not positive definite (or f is undefined at a differencing point)
     /// the method starts as without it.
     pub differenced_columns: Vec<usize>,
+    /// B₀ given whole (row-major n × n, in the scaled variables; default
+    /// None): a Hessian approximation the caller already has, such as the
+    /// final B of an earlier stage over some of the variables
+    /// ([`GradientResult::hessian`]). Used as is (not rescaled by the
+    /// first secant pair), with `differenced_columns` then estimated on
+    /// top of it; ignored when it is not positive definite.
+    pub initial_hessian: Option<Vec<f64>>,
     /// Whether a scaled gradient under `gtol` must also show a quasi-Newton
     /// step shorter than `xtol` (once B has seen a secant pair) before the
     /// method stops (default true). The measure is relative to |f|: for a
@@ -146,6 +153,7 @@ impl Default for Bfgs {
             scales: None,
             initial_curvature: None,
             differenced_columns: Vec::new(),
+            initial_hessian: None,
             confirm_gradient_by_step: true,
             sign_symmetries: Vec::new(),
             stop: None,
@@ -170,6 +178,10 @@ pub struct GradientResult {
     pub gradient_evaluations: usize,
     /// Accepted steps.
     pub iterations: usize,
+    /// The method's final approximation B of the Hessian (row-major n × n,
+    /// in the scaled variables, with the signs of the returned `x`), or
+    /// empty when it had none (stopped before a secant pair).
+    pub hessian: Vec<f64>,
     /// Why the method stopped.
     pub code: ReturnCode,
 }
@@ -219,6 +231,11 @@ impl Bfgs {
         if self.differenced_columns.iter().any(|&i| i >= n) {
             return Err("differenced_columns must index variables".into());
         }
+        if let Some(b) = &self.initial_hessian {
+            if b.len() != n * n || !b.iter().all(|v| v.is_finite()) {
+                return Err("initial_hessian must be a finite n × n matrix".into());
+            }
+        }
         if let Some(scales) = &self.scales {
             if scales.len() != n || !scales.iter().all(|&s| positive(s)) {
                 return Err("the scales must be positive, one per variable".into());
@@ -263,6 +280,7 @@ impl Bfgs {
                 evaluations: 0,
                 gradient_evaluations: 0,
                 iterations: 0,
+                hessian: vec![],
                 code: ReturnCode::Failure(message),
             };
         }
@@ -293,9 +311,13 @@ impl Bfgs {
             self.max_evaluations,
             self.stop.clone(),
         );
-        let (state, code) = run(self, &mut wrapped, z0, &lo, &up);
+        let mut hessian = None;
+        let (state, code) = run(self, &mut wrapped, z0, &lo, &up, &mut hessian);
         GradientResult {
             x: wrapped.caller_point(&state.z),
+            hessian: hessian
+                .map(|b| wrapped.oriented(b.matrix()))
+                .unwrap_or_default(),
             fmin: state.f,
             gradient: state.caller_gradient,
             evaluations: wrapped.evaluations,

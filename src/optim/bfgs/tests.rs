@@ -543,6 +543,74 @@ fn differenced_columns_that_are_not_positive_definite_are_dropped() {
     assert_eq!(r.evaluations, 0);
 }
 
+#[test]
+fn a_given_initial_hessian_is_used_and_the_final_one_returned() {
+    let want = [59.0 / 22.0, -27.0 / 11.0, -80.0 / 33.0];
+    let h = [2.0, 0.0, 1.8, 0.0, 2.0, -1.2, 1.8, -1.2, 3.0];
+    let (free, up) = ([-INF; 3], [INF; 3]);
+    // B₀ = H: one value at the start, one at the Newton step, which lands
+    // on the minimum; no differencing and no line-search trials.
+    let exact = Bfgs {
+        initial_hessian: Some(h.to_vec()),
+        ..Bfgs::default()
+    };
+    let r = run(&exact, coupled_quadratic, &[0.0; 3], &free, &up);
+    assert_eq!(r.code, ReturnCode::Converged, "{r:?}");
+    assert!(max_err(&r.x, &want) < 1e-9, "{:?}", r.x);
+    assert!(r.evaluations <= 3, "{} values", r.evaluations);
+    // On a quadratic the secant pairs keep B = H: the final B returned.
+    assert_eq!(r.hessian.len(), 9);
+    assert!(max_err(&r.hessian, &h) < 1e-6, "{:?}", r.hessian);
+    // Started from scratch the final B approaches H as well.
+    let plain = run(&Bfgs::default(), coupled_quadratic, &[0.0; 3], &free, &up);
+    assert!(plain.evaluations > r.evaluations, "{plain:?}");
+    assert_eq!(plain.hessian.len(), 9);
+    // A B₀ that is not positive definite is ignored (the method starts
+    // as without it and still converges); one of the wrong size is refused.
+    let indefinite = Bfgs {
+        initial_hessian: Some(vec![1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0]),
+        ..Bfgs::default()
+    };
+    let r = run(&indefinite, coupled_quadratic, &[0.0; 3], &free, &up);
+    assert_eq!(r.code, ReturnCode::Converged, "{r:?}");
+    assert!(max_err(&r.x, &want) < 1e-6);
+    let wrong = Bfgs {
+        initial_hessian: Some(vec![1.0; 4]),
+        ..Bfgs::default()
+    };
+    let r = run(&wrong, coupled_quadratic, &[0.0; 3], &free, &up);
+    assert!(matches!(r.code, ReturnCode::Failure(_)), "{r:?}");
+    assert_eq!(r.evaluations, 0);
+}
+
+#[test]
+fn the_final_hessian_has_the_signs_of_the_returned_point() {
+    // f seen as even in x₀ (a pivot without others): from (0.1, 10) the
+    // first step crosses x₀ = 0 and the method ends at the mirror image
+    // x₀ = −1 internally; the returned x has x₀ = 1 and B's off-diagonal
+    // entries the signs of that x (without the orientation they are −1).
+    let f = |x: &[f64]| {
+        let (a, b) = (x[0] - 1.0, x[1] - 2.0);
+        let v = a * a + 3.0 * b * b + a * b;
+        (v, vec![2.0 * a + b, 6.0 * b + a])
+    };
+    let opt = Bfgs {
+        sign_symmetries: vec![SignSymmetry {
+            pivot: 0,
+            others: vec![],
+        }],
+        ..Bfgs::default()
+    };
+    let r = run(&opt, f, &[0.1, 10.0], &[0.0, -INF], &[INF, INF]);
+    assert!(max_err(&r.x, &[1.0, 2.0]) < 1e-6, "{:?}", r.x);
+    // The Hessian at the minimum, [[2, 1], [1, 6]], in the caller's signs.
+    assert!(
+        max_err(&r.hessian, &[2.0, 1.0, 1.0, 6.0]) < 0.05,
+        "{:?}",
+        r.hessian
+    );
+}
+
 /// A large f (10⁷, as the deviance of millions of rows) with one stiff and
 /// one flat direction, and a rounding-like ripple of 10⁻⁷ in its value
 /// that the exact gradient does not see.
