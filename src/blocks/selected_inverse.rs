@@ -170,7 +170,7 @@ impl SelectedInverse {
                 j + 1 == first && (j + 1..nblocks).all(|i| matches!(l[tri(i, j)], Block::Dense(_)));
             let work = ljj.nblocks.saturating_mul(t * t);
             if all_dense_below && t <= BATCHED_SWEEP_MAX_T && work >= min_work {
-                batched_sweep(&mut z, l, &sizes, j, ljj, &mut zjj, par);
+                batched_sweep(&mut z, l, &sizes, (j, ljj), &mut zjj, par);
             } else if parallel && ljj.nblocks >= PARALLEL_LEVELS {
                 // Levels are independent given the later columns: compute
                 // them in chunks on the pool, then write Z's blocks here,
@@ -295,21 +295,13 @@ fn batched_sweep(
     z: &mut SelectedInverse,
     l: &[Block],
     sizes: &[usize],
-    j: usize,
-    ljj: &BlockDiag,
+    (j, ljj): (usize, &BlockDiag),
     zjj: &mut BlockDiag,
     par: Par,
 ) {
     let t = z.toff[z.nblocks];
     let vj = ljj.v;
-    let mut square = Mat::<f64>::zeros(t, t);
-    for c in 0..t {
-        for r in c..t {
-            let v = z.zt.get(r, c);
-            square[(r, c)] = v;
-            square[(c, r)] = v;
-        }
-    }
+    let square = square_of(&z.zt);
     let mut sweep = ColumnSweep::default();
     let mut u = Mat::<f64>::zeros(t, LEVEL_BATCH * vj);
     let mut w = Mat::<f64>::zeros(t, LEVEL_BATCH * vj);
@@ -386,6 +378,21 @@ fn scatter(z: &mut SelectedInverse, (j, g): (usize, usize), segments: &[Segment]
     }
 }
 
+/// The packed symmetric `zt` as a square matrix (both triangles).
+fn square_of(zt: &PackedLower) -> Mat<f64> {
+    let t = zt.dim();
+    let mut square = Mat::<f64>::zeros(t, t);
+    for c in 0..t {
+        let (col, stride) = zt.column(c);
+        for r in c..t {
+            let v = col[(r - c) * stride];
+            square[(r, c)] = v;
+            square[(c, r)] = v;
+        }
+    }
+    square
+}
+
 /// Z_TT = (L_TT L_TTᵀ)⁻¹ (lower triangle, packed) from the dense trailing
 /// blocks: their lower triangle is copied into one packed array, which the
 /// inverse then overwrites (`packed_inverse`), so Z_TT takes about t²/2
@@ -437,6 +444,8 @@ struct ColumnSweep {
     w: Vec<f64>,
     /// Rows of the gathered column: (block, row in block).
     rows: Vec<(usize, usize)>,
+    /// The trailing rows' indices in Z_TT.
+    trailing: Vec<usize>,
 }
 
 impl ColumnSweep {
@@ -464,23 +473,26 @@ impl ColumnSweep {
             .iter()
             .position(|&(i, _)| i >= z.first)
             .unwrap_or(n);
+        // The trailing rows' indices in Z_TT.
+        self.trailing.clear();
+        self.trailing
+            .extend(self.rows[nt0..].iter().map(|&(i, r)| z.toff[i] + r));
         for b in nt0..n {
-            let (ib, rb) = self.rows[b];
-            let tb = z.toff[ib] + rb;
+            let tb = self.trailing[b - nt0];
             // Column tb of Z_TT from its diagonal: row r at (r − tb)·stride.
             let (col, stride) = z.zt.column(tb);
             for c in 0..vj {
-                self.w[c * n + b] += col[0] * self.u[c * n + b];
-            }
-            for a in b + 1..n {
-                let (ia, ra) = self.rows[a];
-                let zab = col[(z.toff[ia] + ra - tb) * stride];
-                if zab != 0.0 {
-                    for c in 0..vj {
-                        self.w[c * n + a] += zab * self.u[c * n + b];
-                        self.w[c * n + b] += zab * self.u[c * n + a];
-                    }
+                let (wc, uc) = (&mut self.w[c * n..(c + 1) * n], &self.u[c * n..(c + 1) * n]);
+                let ub = uc[b];
+                let mut wb = wc[b] + col[0] * ub;
+                // No test for zero entries: the loads of one column then
+                // overlap (a branch on each stalled on its cache miss).
+                for (a, &ta) in (b + 1..n).zip(&self.trailing[b + 1 - nt0..]) {
+                    let zab = col[(ta - tb) * stride];
+                    wc[a] += zab * ub;
+                    wb += zab * uc[a];
                 }
+                wc[b] = wb;
             }
         }
         // Pairs with a prefix row.
