@@ -48,8 +48,13 @@ impl MixedModel for LinearMixedModel {
         self.engine.unscaled_condvar()
     }
 
-    /// Fitted values offset + Xβ̂ + Zb̂ (lme4's `fitted`).
+    /// Fitted values offset + Xβ̂ + Zb̂ (lme4's `fitted`); empty for a model
+    /// that keeps no rows (built from streamed data: Python's `fitted()`
+    /// computes them by another pass over the source).
     fn fitted(&self) -> Vec<f64> {
+        if !self.has_rows() {
+            return Vec::new();
+        }
         let mut f = self
             .offset
             .clone()
@@ -134,7 +139,8 @@ impl LinearMixedModel {
         self.engine.u_given_beta(beta)
     }
 
-    /// Response residuals y − fitted.
+    /// Response residuals y − fitted (empty without rows, as
+    /// [`fitted`](MixedModel::fitted)).
     pub fn residuals(&self) -> Vec<f64> {
         self.y()
             .iter()

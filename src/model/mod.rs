@@ -120,7 +120,8 @@ pub trait MixedModel {
     /// term ℓ column-major v × v blocks of λ M λᵀ).
     fn unscaled_condvar(&self) -> Vec<Vec<f64>>;
 
-    /// Fitted values on the response scale.
+    /// Fitted values on the response scale (empty for a linear mixed model
+    /// that keeps no rows: one built from streamed data).
     fn fitted(&self) -> Vec<f64>;
 
     /// The objective the fit minimises (−2ℓ, the REML criterion, or the

@@ -137,6 +137,9 @@ fn the_residual_degrees_of_freedom_need_no_rows() {
     streamed.fit(false).unwrap();
     memory.fit(false).unwrap();
     assert!(streamed.leverage().is_empty());
+    // Values per row need the rows: none without them (Python streams them).
+    assert!(streamed.fitted().is_empty() && streamed.residuals().is_empty());
+    assert_eq!(memory.fitted().len(), 1500);
     // n − Σ hᵢ summed over the rows, against the trace read off the factor.
     let by_rows = 1500.0 - memory.leverage().iter().sum::<f64>();
     for dof in [memory.dof_residual(), streamed.dof_residual()] {
