@@ -48,6 +48,10 @@ impl MixedModel for LinearMixedModel {
         self.engine.unscaled_condvar()
     }
 
+    fn has_rows(&self) -> bool {
+        self.engine.has_rows()
+    }
+
     /// Fitted values offset + Xβ̂ + Zb̂ (lme4's `fitted`); empty for a model
     /// that keeps no rows (built from streamed data: Python's `fitted()`
     /// computes them by another pass over the source).

@@ -62,11 +62,4 @@ impl LinearMixedModel {
         m.set_theta(&theta0)?;
         Ok(m)
     }
-
-    /// Does the model hold the rows of its data? False for a model built
-    /// from chunks ([`crate::stream::ModelBuilder`]), which cannot give
-    /// fitted values, residuals, leverage or simulations.
-    pub fn has_rows(&self) -> bool {
-        self.engine.has_rows()
-    }
 }

@@ -120,9 +120,18 @@ pub trait MixedModel {
     /// term ℓ column-major v × v blocks of λ M λᵀ).
     fn unscaled_condvar(&self) -> Vec<Vec<f64>>;
 
-    /// Fitted values on the response scale (empty for a linear mixed model
-    /// that keeps no rows: one built from streamed data).
+    /// Fitted values on the response scale (empty for a model without its
+    /// rows: [`has_rows`](Self::has_rows)).
     fn fitted(&self) -> Vec<f64>;
+
+    /// Does the model hold the rows of its data? False for a linear mixed
+    /// model built from chunks (`crate::stream::ModelBuilder`): its values
+    /// per row (fitted values, residuals, leverage) are then empty, and
+    /// simulations and predictions for the fitted rows are refused with
+    /// [`Error::RowsNotStored`](crate::error::Error::RowsNotStored).
+    fn has_rows(&self) -> bool {
+        true
+    }
 
     /// The objective the fit minimises (−2ℓ, the REML criterion, or the
     /// Laplace/quadrature deviance).

@@ -92,6 +92,11 @@ pub trait Predict: MixedModel {
     fn predict(&self, newdata: Option<&Data>, options: &PredictOptions) -> Result<Vec<f64>> {
         let eta = match newdata {
             None => {
+                if !self.has_rows() {
+                    return Err(Error::RowsNotStored {
+                        what: "predict (the fitted rows)".into(),
+                    });
+                }
                 if options.offset.is_some() {
                     return Err(Error::argument(
                         "offset",

@@ -86,6 +86,11 @@ pub fn simulate<M: Simulate + Sync>(
     seed: u64,
     options: &SimulateOptions,
 ) -> Result<Vec<f64>> {
+    if !m.has_rows() {
+        return Err(Error::RowsNotStored {
+            what: "simulate".into(),
+        });
+    }
     if options.n == 0 {
         return Err(Error::argument(
             "n",

@@ -137,9 +137,25 @@ fn the_residual_degrees_of_freedom_need_no_rows() {
     streamed.fit(false).unwrap();
     memory.fit(false).unwrap();
     assert!(streamed.leverage().is_empty());
-    // Values per row need the rows: none without them (Python streams them).
+    // Values per row need the rows: none without them (Python streams them),
+    // and simulations and predictions for the fitted rows are refused.
+    assert!(!streamed.has_rows() && memory.has_rows());
     assert!(streamed.fitted().is_empty() && streamed.residuals().is_empty());
     assert_eq!(memory.fitted().len(), 1500);
+    let refused = |r: crate::error::Result<Vec<f64>>| {
+        matches!(r, Err(crate::error::Error::RowsNotStored { .. }))
+    };
+    let options = crate::model::SimulateOptions {
+        n: 1,
+        ..Default::default()
+    };
+    assert!(refused(crate::model::simulate(&streamed, 1, &options)));
+    assert!(crate::model::simulate(&memory, 1, &options).is_ok());
+    let predict = crate::model::PredictOptions::default();
+    assert!(refused(crate::model::Predict::predict(
+        &streamed, None, &predict
+    )));
+    assert!(crate::model::Predict::predict(&memory, None, &predict).is_ok());
     // n − Σ hᵢ summed over the rows, against the trace read off the factor.
     let by_rows = 1500.0 - memory.leverage().iter().sum::<f64>();
     for dof in [memory.dof_residual(), streamed.dof_residual()] {
