@@ -309,8 +309,9 @@ impl GeneralizedLinearMixedModel {
                 stages.push(stage);
                 if qn.fmin.is_finite() {
                     (theta, best) = (qn.x.clone(), qn.fmin);
-                    theta_hessian = Some(qn.hessian.clone())
-                        .filter(|b| !b.is_empty() && self.link == self.family.canonical_link());
+                    let canonical = self.link == self.family.canonical_link();
+                    theta_hessian =
+                        (canonical && !qn.hessian.is_empty()).then(|| qn.hessian.clone());
                 }
                 if !(fallback && matches!(qn.code, ReturnCode::Failure(_))) {
                     best = f64::NEG_INFINITY;

@@ -201,21 +201,13 @@ fn differenced_hessian(
     settings: &Bfgs,
     p: &mut Wrapped<'_>,
     state: &State,
-    base: Option<&Hessian>,
+    base: &Hessian,
     bounds: (&[f64], &[f64]),
 ) -> Differenced {
     let n = state.z.len();
     let (lo, up) = bounds;
     let columns = &settings.differenced_columns;
-    let mut b = match base {
-        Some(h) => h.matrix().to_vec(),
-        None => {
-            let gamma = settings.initial_curvature.unwrap_or(1.0);
-            let mut b = vec![0.0; n * n];
-            (0..n).for_each(|i| b[i * n + i] = gamma);
-            b
-        }
-    };
+    let mut b = base.matrix().to_vec();
     let mut cols: Vec<Option<Vec<f64>>> = vec![None; n];
     let mut zt = state.z.clone();
     let mut gt = vec![0.0; n];
@@ -303,14 +295,12 @@ pub(super) fn run(
         .initial_hessian
         .as_ref()
         .map(|b| Hessian::from_matrix(n, b.clone()))
-        .filter(|h| h.clone().is_positive_definite());
-    *hessian = match given {
-        Some(h) => Some(h),
-        None => settings.initial_curvature.map(|c| Hessian::new(n, c)),
-    };
+        .and_then(|mut h| h.is_positive_definite().then_some(h));
+    *hessian = given.or_else(|| settings.initial_curvature.map(|c| Hessian::new(n, c)));
     if !settings.differenced_columns.is_empty() {
-        let base = hessian.as_ref();
-        match differenced_hessian(settings, p, &state, base, (lo, up)) {
+        let identity = || Hessian::new(n, 1.0);
+        let base = hessian.clone().unwrap_or_else(identity);
+        match differenced_hessian(settings, p, &state, &base, (lo, up)) {
             Differenced::Hessian(b) => *hessian = Some(b),
             Differenced::Unusable => {}
             Differenced::Stopped => return (state, ReturnCode::MaxEvaluations),
