@@ -9,7 +9,8 @@
 //! one (Dyestuff's σ²_Batch, whose ML estimate has the closed form
 //! ((5/6)·MS_Batch − MS_residual)/5 = 1388.33333: BOBYQA 1388.3332, the
 //! quasi-Newton method 1388.3333). The LMMs here are therefore fitted with
-//! BOBYQA, as the seed's were. Where BOBYQA stops within its trust radius
+//! BOBYQA from lme4's θ₀ (λ = I), as the seed's were (a fit starts from
+//! the data's moment estimate by default). Where BOBYQA stops within its trust radius
 //! also moves with the last bit of A (sleepstudy's σ²_Subject prints as
 //! 565.515262 from A's correctly rounded sums, 565.515399 from plain ones,
 //! the same −2 log L to 1e-12): the LMM summaries are compared with the
@@ -37,14 +38,15 @@ fn lmm(formula: &str, data: &str, reml: bool) -> LinearMixedModel {
     m
 }
 
-/// Fit with BOBYQA, as the seed did (module docs).
+/// Fit with BOBYQA from lme4's θ₀ (λ = I), as the seed did (module docs).
 fn fit_as_the_seed(m: &mut LinearMixedModel, reml: bool) {
     let settings = FitSettings {
         reml,
         optimizer: OptimizerChoice::Bobyqa,
         ..FitSettings::default()
     };
-    m.fit_with(&settings, None).unwrap();
+    let start = m.layout().initial();
+    m.fit_with(&settings, Some(&start)).unwrap();
 }
 
 /// A GLMM fitted as the seed was (BOBYQA: the printed digits of the

@@ -933,6 +933,11 @@ class MixedModel(RichDisplay):
         code, time, the optimizer stages, and the convergence certificate (None before a
         fit).
 
+        ``optsum["initial"]`` is the θ the fit started from: for a linear mixed model the
+        data's moment estimate (each random effect's variance from per-level
+        least-squares fits to the fixed-effects residuals, relative to the residual
+        variance; off-diagonal entries 0), for a GLMM lme4's λ = I.
+
         ``optsum["optimizer"]`` is the choice the fit was given (``"auto"``, ``"bfgs"``,
         ``"bobyqa"``); each entry of ``optsum["stages"]`` names the optimizer that ran
         (``"BFGS"`` or ``"BOBYQA"``) with its ``evaluations`` and ``gradient_evaluations``

@@ -40,7 +40,8 @@ def lmm_many(
 
     The terms, the levels of the grouping factors and the blocks of the mixed-model
     equations that do not involve the response are built once; for each response only
-    its products with X and Z change, and it is fitted from θ₀ with the settings of a
+    its products with X and Z change, and it is fitted from its own start (the moment
+    estimate of ``optsum["initial"]``) with the settings of a
     single fit, so each row equals ``mm.lmm`` of that response alone (to rounding,
     about 1e-12 relative) and does not depend on the number of threads or on the
     executor. The rows used are those with no missing value in the right-hand side's

@@ -41,12 +41,23 @@ impl LinearMixedModel {
         settings: &FitSettings,
         start: Option<&[f64]>,
     ) -> Result<&FitRecord> {
-        let start = start.map_or_else(|| self.layout.initial(), <[f64]>::to_vec);
+        // Without a start: the moment start, and the quasi-Newton method's
+        // B₀ from it (`start.rs`).
+        let (start, curvature) = match start {
+            Some(start) => (start.to_vec(), None),
+            None => {
+                let start = self.moment_start();
+                let curvature = self.start_curvature(&start);
+                (start, Some(curvature))
+            }
+        };
         let parallel = settings.threads != Some(1) && self.nobs() >= PARALLEL_ROWS;
         let interrupt = self.interrupt.clone();
         interrupt.reset();
         self.record = None;
-        match run_fit(parallel, &interrupt, || self.run(settings, &start)) {
+        match run_fit(parallel, &interrupt, || {
+            self.run(settings, &start, curvature.as_deref())
+        }) {
             Ok(record) => Ok(self.record.insert(record)),
             Err(e) => {
                 // A defined state: unfitted, at the start (which was valid
@@ -57,7 +68,14 @@ impl LinearMixedModel {
         }
     }
 
-    fn run(&mut self, settings: &FitSettings, start: &[f64]) -> Result<FitRecord> {
+    /// The fit from `start`; `curvature`: the quasi-Newton method's B₀ (in
+    /// θ's units) for that start, if known.
+    fn run(
+        &mut self,
+        settings: &FitSettings,
+        start: &[f64],
+        curvature: Option<&[f64]>,
+    ) -> Result<FitRecord> {
         self.set_reml(settings.reml)?;
         let timer = Instant::now();
         let finitial = self.objective_at(start)?;
@@ -106,9 +124,14 @@ impl LinearMixedModel {
                     model: self,
                     log: Some(&mut log),
                 };
+                // The certificate's restart starts elsewhere: without B₀.
+                let first = Bfgs {
+                    initial_hessian: curvature.map(|b| scaling.hessian_to_scaled(b)),
+                    ..bfgs.clone()
+                };
                 let (qn, mut stage) = scaling.run_gradient_stage(
                     Stage::Theta,
-                    &bfgs,
+                    &first,
                     &mut objective,
                     start,
                     &lower,

@@ -10,6 +10,7 @@ pub mod many;
 pub mod memory;
 mod objective;
 mod restore;
+mod start;
 mod streamed;
 mod summary;
 mod variance;

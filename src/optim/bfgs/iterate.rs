@@ -382,25 +382,24 @@ pub(super) fn run(
         if short && m <= NEAR * settings.gtol {
             return (state, ReturnCode::Converged);
         }
-        // A decrease f cannot resolve: no line search can confirm it. A
-        // quasi-Newton step is then taken when f does not rise beyond its
-        // rounding and the gradient shrinks; else the method stops.
+        // A decrease f cannot resolve (the quadratic model's −gᵀd/2 below
+        // f's rounding): no line search can confirm it. A quasi-Newton step
+        // is then taken when f does not rise beyond its rounding and the
+        // gradient shrinks; else the method stops.
         let fscale = state.f.abs().max(1.0);
-        if m <= NEAR * settings.gtol && -slope <= NOISE * fscale {
-            if newton {
-                for i in 0..n {
-                    zt[i] = (z[i] + d[i]).max(lo[i]).min(up[i]);
-                }
-                let Some(ft) = p.value(&zt) else {
-                    return (state, ReturnCode::MaxEvaluations);
-                };
-                if ft.is_finite() && ft <= state.f + ROUNDING * fscale {
-                    p.gradient(&zt, &mut gt);
-                    let finite = gt.iter().all(|v| v.is_finite());
-                    if finite && measure_at(&zt, ft, &gt, lo, up) < m {
-                        accept(&mut state, hessian.as_mut(), &zt, ft, &gt, &p.gx);
-                        continue;
-                    }
+        if newton && -0.5 * slope <= ROUNDING * fscale {
+            for i in 0..n {
+                zt[i] = (z[i] + d[i]).max(lo[i]).min(up[i]);
+            }
+            let Some(ft) = p.value(&zt) else {
+                return (state, ReturnCode::MaxEvaluations);
+            };
+            if ft.is_finite() && ft <= state.f + ROUNDING * fscale {
+                p.gradient(&zt, &mut gt);
+                let finite = gt.iter().all(|v| v.is_finite());
+                if finite && measure_at(&zt, ft, &gt, lo, up) < m {
+                    accept(&mut state, hessian.as_mut(), &zt, ft, &gt, &p.gx);
+                    continue;
                 }
             }
             return (state, ReturnCode::FtolReached);

@@ -649,3 +649,33 @@ fn a_small_scaled_gradient_is_confirmed_by_a_short_step() {
     let r = run(&loose, large_noisy_objective, &[1.0, 1.0], &lo, &up);
     assert!(max_err(&r.x, &[0.5, 0.8]) > 1e-6);
 }
+
+/// Where f no longer resolves the decrease the quadratic model predicts
+/// (a deviance of 10⁶ whose value is rounded to 10⁻⁷), the quasi-Newton
+/// steps are taken on the gradient's word and reach its zero, instead of
+/// stopping where the line search first fails.
+#[test]
+fn steps_below_the_rounding_of_f_follow_the_gradient() {
+    let f = |x: &[f64]| {
+        let quadratic: f64 = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i as f64 + 1.0) * (v - 1.0).powi(2))
+            .sum();
+        let value = 1e6 + (quadratic / 1e-7).round() * 1e-7;
+        let gradient = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| 2.0 * (i as f64 + 1.0) * (v - 1.0))
+            .collect();
+        (value, gradient)
+    };
+    let opt = Bfgs {
+        gtol: 1e-17,
+        initial_curvature: Some(2.0),
+        ..Bfgs::default()
+    };
+    let r = run(&opt, f, &[1.01, 0.99], &[-INF; 2], &[INF; 2]);
+    assert!(max_err(&r.x, &[1.0, 1.0]) < 1e-9, "{:?} {:?}", r.x, r.code);
+    assert!(r.evaluations < 30, "{}", r.evaluations);
+}
