@@ -102,7 +102,7 @@ fn a_generalized_fit_reports_every_evaluation_and_stage() {
         let recorder = Arc::new(Recorder::default());
         m.set_interrupt(Interrupt::new().with_progress(recorder.clone()));
         let record = m.fit(fast, 1).unwrap();
-        assert!(record.evaluations > 5);
+        assert!(record.evaluations > 2, "{}", record.evaluations);
         assert_reports_match(&recorder, record);
     }
 }

@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::interrupt::Interrupt;
 use crate::model::driver::{run_gradient_stage, theta_bfgs, FitLog};
 use crate::model::scaling::ThetaScaling;
+use crate::model::start::start_curvature;
 use crate::model::{Stage, StageRecord};
 use crate::optim::{Bfgs, GradientObjective, GradientResult, SignSymmetry};
 
@@ -120,7 +121,10 @@ impl GeneralizedLinearMixedModel {
         if start_only {
             bfgs.gtol = START_STAGE_GTOL;
         }
+        // B₀ = diag(2ℓ/λ²) at the (moment) start, as for an LMM.
         let scaling = ThetaScaling::new(&self.layout);
+        let b = start_curvature(&self.engine, &self.layout, start);
+        bfgs.initial_hessian = Some(scaling.hessian_to_scaled(&b));
         let (lower, upper) = (self.layout.lower(), self.layout.upper());
         let before = self.factorizations;
         let mut objective = LaplaceObjective {

@@ -21,6 +21,7 @@ mod record;
 pub mod repca;
 pub mod scaling;
 pub mod simulate;
+pub(crate) mod start;
 mod tables;
 pub mod variance;
 

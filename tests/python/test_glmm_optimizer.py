@@ -87,13 +87,13 @@ def test_an_unknown_optimizer_is_refused(cbpp, value):
 
 
 def test_auto_keeps_bobyqa_when_crossed_factors_fill_a_large_dense_block():
-    # 600 × 300 crossed levels: L's block for the 300-level factor is dense and larger
-    # than the gradient's limit (its selected inverse would cost more than BFGS saves),
-    # so `auto` fits by BOBYQA; `bfgs` still may, to the same optimum.
+    # 2,400 × 1,100 crossed levels: L's block for the 1,100-level factor is dense and
+    # larger than the gradient's limit (1,024: its selected inverse would cost more than
+    # BFGS saves), so `auto` fits by BOBYQA; `bfgs` still may, to the same optimum.
     rng = np.random.default_rng(5)
-    n = 6000
-    g, h, x = rng.integers(0, 600, n), rng.integers(0, 300, n), rng.normal(size=n)
-    eta = -0.3 + 0.5 * x + rng.normal(0, 0.6, 600)[g] + rng.normal(0, 0.5, 300)[h]
+    n, ng, nh = 12000, 2400, 1100
+    g, h, x = rng.integers(0, ng, n), rng.integers(0, nh, n), rng.normal(size=n)
+    eta = -0.3 + 0.5 * x + rng.normal(0, 0.6, ng)[g] + rng.normal(0, 0.5, nh)[h]
     y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
     d = pl.DataFrame({"y": y, "x": x, "g": [f"g{i}" for i in g], "h": [f"h{i}" for i in h]})
     f = "y ~ 1 + x + (1 | g) + (1 | h)"
