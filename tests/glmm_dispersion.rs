@@ -83,7 +83,19 @@ fn check(m: &GeneralizedLinearMixedModel, fx: &Value, se_log_phi_rtol: f64) {
     }
     let phi = m.dispersion().unwrap();
     assert_rel(phi, fx["phi"].as_f64().unwrap(), PAR_RTOL, "phi");
+    // Computed on first request, at the fit's (θ, β) whatever state the
+    // model was left in since, and kept.
+    let mut moved = m.clone();
+    let theta: Vec<f64> = m.theta().iter().map(|t| 1.5 * t + 0.1).collect();
+    moved.evaluate(&theta, None, 1).unwrap();
     let se_lp = m.dispersion_log_stderror().unwrap();
+    assert_rel(
+        moved.dispersion_log_stderror().unwrap(),
+        se_lp,
+        1e-8,
+        "SE after a move",
+    );
+    assert_eq!(m.dispersion_log_stderror(), Some(se_lp));
     let maxrel = |a: &[f64], b: Vec<f64>| {
         a.iter()
             .zip(b)

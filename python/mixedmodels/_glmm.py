@@ -328,6 +328,9 @@ class GeneralizedLinearMixedModel(MixedModel):
         """Standard error of log φ from the numerical Hessian of the Laplace objective in
         (β, θ, log φ) (as glmmTMB's ``sdreport``), or None.
 
+        Computed at the fit's estimates on first use (a gradient per coordinate: about a
+        third of a small model's fit time), then kept; the fit itself does not compute it.
+
         Returns
         -------
         float or None

@@ -48,11 +48,27 @@ impl GeneralizedLinearMixedModel {
     /// The standard error of log φ at the fit, from the numerical Hessian of
     /// the Laplace objective in (β, θ off its bounds, log φ) (the
     /// `sdreport` standard error of glmmTMB's log-dispersion parameter);
-    /// None without a dispersion parameter, after a `fast` fit, with more
-    /// than 30 such coordinates, or when the Hessian is not positive
-    /// definite.
+    /// None without a dispersion parameter, before a fit, after a `fast`
+    /// fit, with more than 30 such coordinates, or when the Hessian is not
+    /// positive definite. Computed on first request (on a copy of the model
+    /// at the fit's θ and β: a differenced Hessian costs a gradient per
+    /// coordinate, about a third of a small model's fit), then kept.
     pub fn dispersion_log_stderror(&self) -> Option<f64> {
-        self.phi_log_se
+        *self
+            .phi_log_se
+            .get_or_init(|| self.fitted_log_phi_stderror())
+    }
+
+    /// The standard error of log φ at the fit's (θ, β) and φ, on a copy.
+    fn fitted_log_phi_stderror(&self) -> Option<f64> {
+        let record = self.record.as_ref()?;
+        if !self.family.has_dispersion() || record.settings.fast {
+            return None;
+        }
+        let mut m = self.clone();
+        let (theta, beta) = (&record.final_theta, &record.final_beta);
+        m.evaluate(theta, Some(beta), record.settings.nagq).ok()?;
+        m.log_phi_stderror(theta, beta)
     }
 
     /// Set φ (for evaluating the objective at given parameters, e.g. a
@@ -75,7 +91,7 @@ impl GeneralizedLinearMixedModel {
         }
         self.phi = phi;
         self.record = None;
-        self.phi_log_se = None;
+        self.phi_log_se = std::sync::OnceLock::new();
         Ok(())
     }
 
@@ -170,7 +186,6 @@ impl GeneralizedLinearMixedModel {
             interrupt,
             mut log,
         } = self.begin_fit(nagq)?;
-        self.phi_log_se = None;
         // φ's start: the moment estimate at the fitted means of θ₀, twice.
         self.phi = 1.0;
         for _ in 0..2 {
@@ -308,11 +323,6 @@ impl GeneralizedLinearMixedModel {
             self.certificate(settings, theta, beta_opt, fz, &interrupt)?;
         let fmin = self.evaluate(&theta, beta_opt.as_deref(), nagq)?;
         let final_beta = self.beta.clone();
-        if !fast {
-            self.phi_log_se = self.log_phi_stderror(&theta, &final_beta);
-            // Leave the state at the optimum.
-            self.evaluate(&theta, Some(&final_beta), nagq)?;
-        }
         self.fast = fast;
         Ok(FitRecord {
             settings: settings.clone(),

@@ -130,6 +130,7 @@ impl MixedModel for GeneralizedLinearMixedModel {
         }
         self.resp.y.copy_from_slice(y);
         self.record = None;
+        self.phi_log_se = std::sync::OnceLock::new();
         self.started = false;
         Ok(())
     }

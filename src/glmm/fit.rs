@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::model::driver::{run_fit, run_stage, theta_optimizer, FitLog};
 use crate::model::scaling::ThetaScaling;
-use crate::model::start::moment_start;
+use crate::model::start::{moment_start, StartScale};
 use crate::model::{FitRecord, FitSettings, OptimizerChoice, Stage, StageRecord};
 use crate::optim::{Bobyqa, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
@@ -215,6 +215,7 @@ impl GeneralizedLinearMixedModel {
         let interrupt = self.interrupt.clone();
         interrupt.reset();
         self.record = None;
+        self.phi_log_se = std::sync::OnceLock::new();
         let record = run_fit(parallel, &interrupt, || self.run(settings))?;
         Ok(self.record.insert(record))
     }
@@ -234,19 +235,11 @@ impl GeneralizedLinearMixedModel {
         // working residuals are scaled by φ) from λ = I.
         let lower = self.layout.lower();
         let start = if self.family.has_dispersion() {
+            // Scaled in `run_dispersion`, once φ has a start.
             self.layout.initial()
         } else {
-            match self.glm_moment_start() {
-                Ok(start) => start,
-                Err(Error::Interrupted) => return Err(Error::Interrupted),
-                // The GLM itself does not converge (separation, which the
-                // random effects may still hold in check): from λ = I, with
-                // PIRLS starting afresh.
-                Err(_) => {
-                    self.started = false;
-                    self.layout.initial()
-                }
-            }
+            self.glm_moment_start(StartScale::UnitResidual)?
+                .unwrap_or_else(|| self.layout.initial())
         };
         Ok(FitStart {
             timer: Instant::now(),
@@ -259,19 +252,25 @@ impl GeneralizedLinearMixedModel {
 
     /// The moment start of θ on the working scale (`model::start`): PIRLS
     /// at θ = 0 (the GLM fit lme4 also starts with), then the estimate
-    /// from the engine's A at the GLM's working weights and response, with
-    /// residual variance 1 (the working residual's variance is 1/w). The
-    /// model's state is left at the GLM, a start for the first PIRLS.
-    /// Measured over the validation grid's 117 GLMM fits: 2,000 evaluations
-    /// from λ = I, 1,549 from this start with B₀ = diag(2ℓ/λ²) in the θ
-    /// stage (97 fits took fewer, 24 more); Contraception 11 → 8, with
-    /// nAGQ 9 12 → 7, VerbAgg 14 → 9, cbpp 11 → 9, grouseticks 17 → 20.
-    fn glm_moment_start(&mut self) -> Result<Vec<f64>> {
+    /// from the engine's A at the GLM's working weights and response,
+    /// measured as `scale` says. The model's state is left at the GLM, a
+    /// start for the first PIRLS; None (the state reset) when the GLM does
+    /// not converge, as under separation, which the random effects may
+    /// still hold in check (measured: `model::start`).
+    pub(super) fn glm_moment_start(&mut self, scale: StartScale) -> Result<Option<Vec<f64>>> {
         let zeros = vec![0.0; self.layout.len()];
         self.install_theta(&zeros)?;
-        self.pirls(true, false, PIRLS_TOL)?;
-        self.reweight(false)?;
-        Ok(moment_start(&self.engine, &self.layout, Some(1.0)))
+        match self
+            .pirls(true, false, PIRLS_TOL)
+            .and_then(|_| self.reweight(false))
+        {
+            Ok(_) => Ok(Some(moment_start(&self.engine, &self.layout, scale))),
+            Err(Error::Interrupted) => Err(Error::Interrupted),
+            Err(_) => {
+                self.started = false;
+                Ok(None)
+            }
+        }
     }
 
     fn run(&mut self, settings: &FitSettings) -> Result<FitRecord> {

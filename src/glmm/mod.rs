@@ -126,8 +126,9 @@ pub struct GeneralizedLinearMixedModel {
     /// weights), as the Laplace approximation of the dispersion families
     /// needs? False when some observed weight was not positive.
     pub(crate) observed_weights: bool,
-    /// Standard error of log φ at the fit (from the Hessian), if computed.
-    pub(crate) phi_log_se: Option<f64>,
+    /// Standard error of log φ at the fit (from the Hessian), computed on
+    /// first request ([`dispersion_log_stderror`](Self::dispersion_log_stderror)).
+    pub(crate) phi_log_se: std::sync::OnceLock<Option<f64>>,
     pub(crate) resp: Response,
     /// Offset of the linear predictor (zeros when none).
     pub(crate) offset: Vec<f64>,
@@ -238,7 +239,7 @@ impl GeneralizedLinearMixedModel {
             link,
             phi: 1.0,
             observed_weights: true,
-            phi_log_se: None,
+            phi_log_se: std::sync::OnceLock::new(),
             resp,
             offset,
             has_offset,

@@ -38,7 +38,7 @@ impl GeneralizedLinearMixedModel {
             })?;
         doc["dispersion"] = serde_json::json!({
             "phi": self.phi,
-            "log_phi_stderror": self.phi_log_se,
+            "log_phi_stderror": self.dispersion_log_stderror(),
         });
         serde_json::to_string_pretty(&doc).map_err(|e| Error::Restore {
             message: format!("the saved fit cannot be written ({e})"),
@@ -97,7 +97,10 @@ impl GeneralizedLinearMixedModel {
         self.u.copy_from_slice(&u);
         if let Some((phi, se)) = dispersion {
             self.phi = phi;
-            self.phi_log_se = se;
+            self.phi_log_se = std::sync::OnceLock::new();
+            if se.is_some() {
+                let _ = self.phi_log_se.set(se);
+            }
         }
         self.install_mode()?;
         self.nagq = record.settings.nagq;

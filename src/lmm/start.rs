@@ -2,7 +2,7 @@
 //! method's B₀ there (`model::start`).
 
 use super::LinearMixedModel;
-use crate::model::start::{moment_start, start_curvature};
+use crate::model::start::{moment_start, start_curvature, StartScale};
 
 impl LinearMixedModel {
     /// The θ a fit starts from when not given one: λ's diagonal from the
@@ -23,7 +23,7 @@ impl LinearMixedModel {
     /// # }
     /// ```
     pub fn moment_start(&self) -> Vec<f64> {
-        moment_start(&self.engine, &self.layout, None)
+        moment_start(&self.engine, &self.layout, StartScale::Relative)
     }
 
     /// B₀ for the quasi-Newton method at `theta0` (row-major, diagonal, in
