@@ -165,3 +165,69 @@ fn a_glmm_starts_from_the_moment_estimate_on_the_working_scale() {
         }
     }
 }
+
+#[test]
+fn a_fixed_sigma_is_the_residual_variance_of_the_start() {
+    // θ is relative to the fixed σ: the start takes s² = σ², in the
+    // correction of the levels' variances and as their unit. Σ̂(s²) is
+    // linear in s² (a − c·s² per column), so the starts with σ = 10 and
+    // σ = 20 determine a and c, and the free start is a − c·s² over the
+    // residual variance the data show (sleepstudy: s² = 664.17).
+    let data = dataset("sleepstudy");
+    let formula = "Reaction ~ 1 + Days + (1 + Days | Subject)";
+    let start = |sigma: Option<f64>| {
+        let options = LmmOptions {
+            sigma,
+            ..LmmOptions::default()
+        };
+        LinearMixedModel::new(formula, &data, &options)
+            .unwrap()
+            .moment_start()
+    };
+    let (free, ten, twenty) = (start(None), start(Some(10.0)), start(Some(20.0)));
+    let s2: f64 = 664.165_548_580_356_4;
+    for i in [0, 2] {
+        let (v10, v20) = (ten[i] * ten[i] * 100.0, twenty[i] * twenty[i] * 400.0);
+        let c = (v10 - v20) / 300.0;
+        let a = v10 + 100.0 * c;
+        assert_rel(free[i] * free[i] * s2, a - c * s2, 1e-9, "free start");
+        assert!(ten[i] > free[i], "σ = 10 < s: larger θ");
+    }
+}
+
+#[test]
+fn levels_that_use_up_the_degrees_of_freedom_give_no_residual_variance() {
+    // Two rows per level and two columns per level: each level's fit is
+    // exact, so that term gives no s²; the other term's does (the start
+    // stays below the ceiling of 64 units it reached when the rounding
+    // left over was taken for s²).
+    let n = 200;
+    let mut state = 7u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let g: Vec<u32> = (0..n).map(|i| (i / 2) as u32).collect();
+    let h: Vec<u32> = (0..n).map(|i| (i % 10) as u32).collect();
+    let x: Vec<f64> = (0..n).map(|_| next() - 0.5).collect();
+    let y: Vec<f64> = (0..n).map(|i| x[i] + next() + 0.3 * h[i] as f64).collect();
+    let labels = |k: usize, p: &str| (0..k).map(|l| format!("{p}{l}")).collect::<Vec<_>>();
+    let data = Data::new()
+        .with_column("y", Column::numeric(y))
+        .unwrap()
+        .with_column("x", Column::numeric(x))
+        .unwrap()
+        .with_column("g", Column::categorical(g, labels(100, "g")))
+        .unwrap()
+        .with_column("h", Column::categorical(h, labels(10, "h")))
+        .unwrap();
+    let options = LmmOptions {
+        check_nobs: mixedmodels::checks::CheckAction::Ignore,
+        ..LmmOptions::default()
+    };
+    let m = LinearMixedModel::new("y ~ 1 + (1 + x | g) + (1 | h)", &data, &options).unwrap();
+    let start = m.moment_start();
+    assert!(start.iter().all(|t| *t < 64.0), "{start:?}");
+}

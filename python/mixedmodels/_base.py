@@ -933,10 +933,12 @@ class MixedModel(RichDisplay):
         code, time, the optimizer stages, and the convergence certificate (None before a
         fit).
 
-        ``optsum["initial"]`` is the θ the fit started from: for a linear mixed model the
-        data's moment estimate (each random effect's variance from per-level
+        ``optsum["initial"]`` is the θ the fit started from: for the quasi-Newton
+        method the data's moment estimate (each random effect's variance from per-level
         least-squares fits to the fixed-effects residuals, relative to the residual
-        variance; off-diagonal entries 0), for a GLMM lme4's λ = I.
+        variance, for a GLMM on the working scale of its GLM fit; off-diagonal entries
+        0); for BOBYQA alone, and for the families with a dispersion parameter, lme4's
+        λ = I (the latter times the residual standard deviation on the η scale).
 
         ``optsum["optimizer"]`` is the choice the fit was given (``"auto"``, ``"bfgs"``,
         ``"bobyqa"``); each entry of ``optsum["stages"]`` names the optimizer that ran

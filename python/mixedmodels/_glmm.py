@@ -187,7 +187,7 @@ class GeneralizedLinearMixedModel(MixedModel):
             those families where an observed weight is negative, which leaves no
             gradient). BOBYQA throughout for a ``fast`` fit with ``nagq > 1`` (no
             gradient), a dispersion family with ``nagq > 1``, and crossed factors
-            whose dense block of L exceeds 256 rows (the gradient costs more than it
+            whose dense block of L exceeds 1,024 rows (the gradient costs more than it
             saves). ``"bfgs"``: the quasi-Newton method without the fallback.
             ``"bobyqa"``: the derivative-free method (a θ stage, then the joint
             stage).

@@ -52,7 +52,8 @@ impl GeneralizedLinearMixedModel {
     /// fit, with more than 30 such coordinates, or when the Hessian is not
     /// positive definite. Computed on first request (on a copy of the model
     /// at the fit's θ and β: a differenced Hessian costs a gradient per
-    /// coordinate, about a third of a small model's fit), then kept.
+    /// coordinate, about a third of a small model's fit; the copy holds the
+    /// model's rows and A a second time), then kept.
     pub fn dispersion_log_stderror(&self) -> Option<f64> {
         *self
             .phi_log_se
@@ -66,6 +67,9 @@ impl GeneralizedLinearMixedModel {
             return None;
         }
         let mut m = self.clone();
+        // Its own flag: a stop request left on the model's (an interrupted
+        // bootstrap's) must not become a stored None.
+        m.interrupt = Interrupt::new();
         let (theta, beta) = (&record.final_theta, &record.final_beta);
         m.evaluate(theta, Some(beta), record.settings.nagq).ok()?;
         m.log_phi_stderror(theta, beta)

@@ -22,7 +22,8 @@ use crate::optim::{Bfgs, Bobyqa, GradientObjective, OptResult, ReturnCode};
 use crate::parallel::PARALLEL_ROWS;
 
 impl LinearMixedModel {
-    /// Fit by ML (`reml = false`) or REML from θ₀ (1 on λ diagonals, 0 off)
+    /// Fit by ML (`reml = false`) or REML from the moment start
+    /// ([`moment_start`](Self::moment_start))
     /// with the default settings.
     pub fn fit(&mut self, reml: bool) -> Result<&FitRecord> {
         let settings = FitSettings {
@@ -34,17 +35,20 @@ impl LinearMixedModel {
     }
 
     /// Fit with `settings` (criterion, optimizer radii and budget) from
-    /// `start` (None: θ₀). On failure or interruption the model is left
+    /// `start` (None: the moment start, or λ = I for BOBYQA alone). On failure or interruption the model is left
     /// unfitted at the starting θ.
     pub fn fit_with(
         &mut self,
         settings: &FitSettings,
         start: Option<&[f64]>,
     ) -> Result<&FitRecord> {
-        // Without a start: the moment start, and the quasi-Newton method's
-        // B₀ from it (`start.rs`).
+        // Without a start: the moment start and the quasi-Newton method's
+        // B₀ from it (`start.rs`); BOBYQA alone starts from λ = I, lme4's
+        // start, which suits its initial radius better (sleepstudy: 63
+        // evaluations against 86 from the moment start).
         let (start, curvature) = match start {
             Some(start) => (start.to_vec(), None),
+            None if settings.optimizer == OptimizerChoice::Bobyqa => (self.layout.initial(), None),
             None => {
                 let start = self.moment_start();
                 let curvature = self.start_curvature(&start);

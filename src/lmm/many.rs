@@ -8,7 +8,7 @@
 //! [`LmmOptions::missing`] as for any model). [`fit_many`] then clones it
 //! once per worker thread and, for each response, installs the response on
 //! the rows used ([`MixedModel::set_response`]: only y's products with X and
-//! Z change) and fits from θ₀ with the same settings as a single fit, so a
+//! Z change) and fits from its own start with the same settings as a single fit, so a
 //! response's row equals the fit of a model built for that response alone
 //! and does not depend on the number of threads or on the order in which
 //! the workers take the responses.

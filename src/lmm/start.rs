@@ -23,7 +23,11 @@ impl LinearMixedModel {
     /// # }
     /// ```
     pub fn moment_start(&self) -> Vec<f64> {
-        moment_start(&self.engine, &self.layout, StartScale::Relative)
+        let scale = match self.sigma_fixed {
+            Some(sigma) => StartScale::Known(sigma * sigma),
+            None => StartScale::Estimated,
+        };
+        moment_start(&self.engine, &self.layout, scale)
     }
 
     /// B₀ for the quasi-Newton method at `theta0` (row-major, diagonal, in

@@ -47,11 +47,16 @@ CHILD = textwrap.dedent(
     cpu = time.process_time()
     time.sleep(0.5)
     cpu_after = time.process_time() - cpu
-    # Where a fit of the same model starts (the quasi-Newton fit is quick).
+    # Where the fit started: BOBYQA at λ = I, the θ of a new model; the
+    # quasi-Newton method at the moment start (a quick fit reports it).
     fresh = make()
-    fresh.fit()
+    if optimizer == "bobyqa":
+        initial = list(fresh._core.theta)
+    else:
+        fresh.fit()
+        initial = fresh.optsum["initial"]
     print(json.dumps({
-        "initial": fresh.optsum["initial"],
+        "initial": initial,
         "outcome": outcome,
         "stopped_at": stopped - start,
         "cpu_after": cpu_after,

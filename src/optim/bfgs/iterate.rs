@@ -384,12 +384,14 @@ pub(super) fn run(
         }
         // A decrease f cannot resolve (the quadratic model's −gᵀd/2 below
         // f's rounding): no line search can confirm it. A quasi-Newton step
-        // is then taken when f does not rise beyond its rounding and the
-        // gradient shrinks; else the method stops.
+        // (capped as below) is then taken when f does not rise beyond its
+        // rounding and the gradient shrinks; else the method stops if the
+        // gradient is near `gtol`, and searches the line as usual if not.
         let fscale = state.f.abs().max(1.0);
         if newton && -0.5 * slope <= ROUNDING * fscale {
+            let cap = (MAX_STEP * zmax / dmax).min(1.0);
             for i in 0..n {
-                zt[i] = (z[i] + d[i]).max(lo[i]).min(up[i]);
+                zt[i] = (z[i] + cap * d[i]).max(lo[i]).min(up[i]);
             }
             let Some(ft) = p.value(&zt) else {
                 return (state, ReturnCode::MaxEvaluations);
@@ -402,7 +404,9 @@ pub(super) fn run(
                     continue;
                 }
             }
-            return (state, ReturnCode::FtolReached);
+            if m <= NEAR * settings.gtol {
+                return (state, ReturnCode::FtolReached);
+            }
         }
         if dmax > MAX_STEP * zmax {
             d.iter_mut().for_each(|v| *v *= MAX_STEP * zmax / dmax);

@@ -36,9 +36,10 @@
 //!   and the step is that short ([`ReturnCode::Converged`]). Near the
 //!   minimum f may no longer resolve the decrease a step predicts (rounding
 //!   in a large f): where the quadratic model's decrease −gᵀd/2 is below
-//!   10⁻¹² of |f|, the quasi-Newton step is taken without a line search
-//!   when f rises by at most that much and m shrinks, and the method stops
-//!   ([`ReturnCode::FtolReached`]) when it does not; also when m ≤ 1000·`gtol` and the last
+//!   10⁻¹² of max(|f|, 1), the quasi-Newton step is taken without a line
+//!   search when f rises by at most that much and m shrinks; when it does
+//!   not, the method stops ([`ReturnCode::FtolReached`]) if m ≤ 1000·`gtol`
+//!   and searches the line as usual otherwise; also when m ≤ 1000·`gtol` and the last
 //!   two steps each reduced f by at most `ftol_rel`·max(|f|, 1)
 //!   ([`ReturnCode::FtolReached`]); stopped after `max_evaluations` values
 //!   of f or when the stop flag is set ([`ReturnCode::MaxEvaluations`]);
