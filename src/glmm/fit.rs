@@ -291,7 +291,7 @@ impl GeneralizedLinearMixedModel {
         // The quasi-Newton method starts from the moment estimate on the
         // working scale; BOBYQA from λ = I, lme4's start, which suits its
         // initial radius of 0.75 better (from the moment start sleepstudy's
-        // LMM took 86 evaluations against 63, the 500k Bernoulli model 87
+        // LMM took 86 evaluations against 61, the 500k Bernoulli model 87
         // against 62).
         if quasi_newton {
             if let Some(moment) = self.glm_moment_start(StartScale::Known(1.0))? {

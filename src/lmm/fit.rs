@@ -44,7 +44,7 @@ impl LinearMixedModel {
     ) -> Result<&FitRecord> {
         // Without a start: the moment start and the quasi-Newton method's
         // B₀ from it (`start.rs`); BOBYQA alone starts from λ = I, lme4's
-        // start, which suits its initial radius better (sleepstudy: 63
+        // start, which suits its initial radius better (sleepstudy: 61
         // evaluations against 86 from the moment start).
         let (start, curvature) = match start {
             Some(start) => (start.to_vec(), None),
