@@ -202,13 +202,7 @@ fn levels_that_use_up_the_degrees_of_freedom_give_no_residual_variance() {
     // stays below the ceiling of 64 units it reached when the rounding
     // left over was taken for s²).
     let n = 200;
-    let mut state = 7u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform_stream(7);
     let g: Vec<u32> = (0..n).map(|i| (i / 2) as u32).collect();
     let h: Vec<u32> = (0..n).map(|i| (i % 10) as u32).collect();
     let x: Vec<f64> = (0..n).map(|_| next() - 0.5).collect();

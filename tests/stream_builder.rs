@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_rel, chunks, dataset, take};
+use common::{assert_rel, chunks, dataset, take, uniform_stream};
 use mixedmodels::data::{Column, Data};
 use mixedmodels::error::Error;
 use mixedmodels::lmm::{LinearMixedModel, LmmOptions};
@@ -58,13 +58,7 @@ fn sleepstudy_in_reversed_chunks_fits_as_in_memory() {
 /// and h (25 levels, categorical), one level of h only in the last rows.
 fn crossed() -> Data {
     let n = 3000;
-    let mut state = 12345u64;
-    let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut next = uniform_stream(12345);
     let g: Vec<f64> = (0..n).map(|_| (next() * 60.0).floor() + 1.0).collect();
     let h: Vec<u32> = (0..n)
         .map(|i| {

@@ -202,3 +202,16 @@ pub fn take(data: &Data, rows: &[usize]) -> Data {
 pub fn chunks(data: &Data, order: &[usize], size: usize) -> Vec<Data> {
     order.chunks(size).map(|rows| take(data, rows)).collect()
 }
+
+/// A deterministic stream of uniform numbers in [0, 1) from `seed` (Knuth's
+/// MMIX linear congruential generator, its top 53 bits): reproducible test
+/// data without a dependency.
+pub fn uniform_stream(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
