@@ -101,6 +101,15 @@ fn check(m: &GeneralizedLinearMixedModel, fx: &Value, se_log_phi_rtol: f64) {
         "SE after a move",
     );
     assert_eq!(m.dispersion_log_stderror(), Some(se_lp));
+    // A new response or a given φ leaves the model unfitted: no standard
+    // error is kept from the fit before.
+    let mut renewed = m.clone();
+    let y = renewed.y().to_vec();
+    renewed.set_response(&y).unwrap();
+    assert_eq!(renewed.dispersion_log_stderror(), None);
+    let mut given = m.clone();
+    given.set_dispersion(phi).unwrap();
+    assert_eq!(given.dispersion_log_stderror(), None);
     let maxrel = |a: &[f64], b: Vec<f64>| {
         a.iter()
             .zip(b)
