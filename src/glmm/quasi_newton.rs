@@ -122,9 +122,8 @@ impl GeneralizedLinearMixedModel {
             bfgs.gtol = START_STAGE_GTOL;
         }
         // B₀ = diag(2ℓ/λ²) at the (moment) start, as for an LMM.
+        bfgs.initial_hessian = Some(start_curvature(&self.engine, &self.layout, start));
         let scaling = ThetaScaling::new(&self.layout);
-        let b = start_curvature(&self.engine, &self.layout, start);
-        bfgs.initial_hessian = Some(scaling.hessian_to_scaled(&b));
         let (lower, upper) = (self.layout.lower(), self.layout.upper());
         let before = self.factorizations;
         let mut objective = LaplaceObjective {

@@ -35,8 +35,8 @@ impl LinearMixedModel {
     }
 
     /// Fit with `settings` (criterion, optimizer radii and budget) from
-    /// `start` (None: the moment start, or λ = I for BOBYQA alone). On failure or interruption the model is left
-    /// unfitted at the starting θ.
+    /// `start` (None: the moment start, or λ = I for BOBYQA alone). On
+    /// failure or interruption the model is left unfitted at the starting θ.
     pub fn fit_with(
         &mut self,
         settings: &FitSettings,
@@ -73,7 +73,7 @@ impl LinearMixedModel {
     }
 
     /// The fit from `start`; `curvature`: the quasi-Newton method's B₀ (in
-    /// θ's units) for that start, if known.
+    /// θ̃ = θ/unit) for that start, if known.
     fn run(
         &mut self,
         settings: &FitSettings,
@@ -130,7 +130,7 @@ impl LinearMixedModel {
                 };
                 // The certificate's restart starts elsewhere: without B₀.
                 let first = Bfgs {
-                    initial_hessian: curvature.map(|b| scaling.hessian_to_scaled(b)),
+                    initial_hessian: curvature.map(<[f64]>::to_vec),
                     ..bfgs.clone()
                 };
                 let (qn, mut stage) = scaling.run_gradient_stage(

@@ -31,7 +31,7 @@ impl LinearMixedModel {
     }
 
     /// B₀ for the quasi-Newton method at `theta0` (row-major, diagonal, in
-    /// θ's units; `model::start`).
+    /// θ̃ = θ/unit, the variables the method works on; `model::start`).
     pub(super) fn start_curvature(&self, theta0: &[f64]) -> Vec<f64> {
         start_curvature(&self.engine, &self.layout, theta0)
     }

@@ -65,17 +65,6 @@ impl ThetaScaling {
             .collect()
     }
 
-    /// A Hessian (row-major n × n) with respect to θ as one with respect
-    /// to θ̃: entry (i, j) times uᵢuⱼ.
-    pub fn hessian_to_scaled(&self, hessian: &[f64]) -> Vec<f64> {
-        let n = self.units.len();
-        hessian
-            .iter()
-            .enumerate()
-            .map(|(k, h)| h * self.units[k / n] * self.units[k % n])
-            .collect()
-    }
-
     /// The driver's [`run_stage`] on θ̃: `f`, `x0`, the bounds and the
     /// result's point are in θ (bounds 0 and ±∞ are the same in θ̃), the
     /// optimizer (its radii, scales and symmetries) sees θ̃.

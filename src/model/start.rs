@@ -30,17 +30,18 @@
 //! to twice the number of levels ℓ of the term (sleepstudy 35 and 43 for
 //! ℓ = 18; InstEval's s, d and dept 4,326, 3,190 and 21 for 2,972, 1,128
 //! and 14; Penicillin 68 and 23 for 24 and 6; Dyestuff 10.5 for 6), so B₀
-//! is diagonal with 2ℓ/λ_rr² for each entry of λ's row r (in θ's units).
+//! is diagonal with 2ℓ/λ̃_rr² for each entry of λ's row r, in θ̃ = θ/unit
+//! (the variables the optimizer works on, `model::scaling`).
 //! Where the estimate was held at the floor (the data show little
 //! variance), the curvature is taken at one unit: the objective is even in
 //! λ_cc, flat at 0, and a B₀ from the small start would crawl.
 //!
-//! Measured over the validation grid's 257 LMM fits: 5,632 evaluations from
+//! Measured over the validation grid's 238 LMM fits: 5,632 evaluations from
 //! lme4's start (session 9), 4,642 from the moment start with the B₀ above
 //! (with B₀ = γI the start alone saved less than half of that: 5,159
 //! against 5,562 under an earlier variant of the BFGS stopping rule); every
 //! model passes as before: sleepstudy 13 → 10, InstEval
-//! `(1|s) + (1|d) + (1|dept)` 27 → 9, Penicillin 15 → 11. Its 117 GLMM
+//! `(1|s) + (1|d) + (1|dept)` 27 → 9, Penicillin 15 → 11. Its 135 GLMM
 //! fits: 2,000 → 1,525 (Contraception 11 → 8, with nAGQ 9 12 → 7, VerbAgg
 //! 14 → 9, cbpp 11 → 9, grouseticks 17 → 14).
 
@@ -80,7 +81,8 @@ pub(crate) fn moment_start(
 }
 
 /// B₀ for the quasi-Newton method at `theta0` (module docs): row-major
-/// n × n, diagonal, in θ's units.
+/// n × n, diagonal, in θ̃ = θ/unit, the variables the method works on
+/// (`model::scaling`).
 pub(crate) fn start_curvature(
     engine: &PlsEngine,
     layout: &ThetaLayout,
@@ -116,20 +118,20 @@ impl Moments<'_> {
         // (Penicillin 11 → 16, InstEval 8 → 11): each term's residual
         // variance within its levels holds the variances of the terms
         // crossed with it, and the smallest is taken as σ².
-        let joint = known.and_then(|s2| self.scalar_system(&residual_xy, s2));
-        let s2 = match &joint {
-            Some((_, s2)) => Some(*s2),
-            None => known.or_else(|| {
-                (0..nterms)
-                    .filter_map(|k| self.within_variance(k, &residual_xy, rss))
-                    .reduce(f64::min)
-            }),
-        };
+        let fits: Vec<TermFits> = (0..nterms)
+            .map(|k| self.term_fits(k, &residual_xy))
+            .collect();
+        let joint = known.and_then(|s2| self.scalar_system(&fits, s2));
+        let s2 = known.or_else(|| {
+            fits.iter()
+                .filter_map(|f| self.within_variance(f, rss))
+                .reduce(f64::min)
+        });
         let Some(s2) = s2 else {
             return theta;
         };
         // θ = √(Σ̂/s²) (s² = 1 on a GLMM's working scale).
-        let units = self.layout.units().to_vec();
+        let units = self.layout.units();
         let mut variances = vec![None; nterms];
         for (i, entry) in self.layout.entries().iter().enumerate() {
             if !entry.is_diagonal() {
@@ -137,8 +139,8 @@ impl Moments<'_> {
             }
             let u = units[i];
             let term = variances[entry.term].get_or_insert_with(|| match &joint {
-                Some((sigma2, _)) => Some(vec![sigma2[entry.term]]),
-                None => self.level_variances(entry.term, &residual_xy, s2),
+                Some(sigma2) => Some(vec![sigma2[entry.term]]),
+                None => level_variances(&fits[entry.term], s2),
             });
             let Some(term) = term else {
                 continue;
@@ -173,23 +175,6 @@ impl Moments<'_> {
         Some((weights, rss))
     }
 
-    /// Z'W r for level `g` of term `term` (v values), from A.
-    fn level_residual_products(&self, term: usize, g: usize, residual_xy: &[f64]) -> Vec<f64> {
-        let structure = self.engine.structure();
-        let Block::Dense(xyz) = &self.engine.a_blocks()[tri(structure.nterms, term)] else {
-            unreachable!("the [X y] row of A is dense");
-        };
-        let v = structure.v[term];
-        (0..v)
-            .map(|c| {
-                let col = g * v + c;
-                (0..residual_xy.len())
-                    .map(|r| residual_xy[r] * xyz[(r, col)])
-                    .sum()
-            })
-            .collect()
-    }
-
     /// The diagonal blocks Z_g'WZ_g of term `term`'s levels.
     fn level_blocks(&self, term: usize) -> &BlockDiag {
         match &self.engine.a_blocks()[tri(term, term)] {
@@ -198,78 +183,79 @@ impl Moments<'_> {
         }
     }
 
-    /// The residual variance within the levels of term `term`: what each
-    /// level's least-squares fit leaves of r'Wr (over the levels whose
-    /// Z_g'WZ_g is non-singular), or one column's alone (over every level),
-    /// whichever is smaller; None when it is not positive.
-    fn within_variance(&self, term: usize, residual_xy: &[f64], rss: f64) -> Option<f64> {
+    /// One pass over term `term`'s levels (the residual's weights
+    /// `residual_xy` from [`residual_fit`](Self::residual_fit)): each
+    /// level's Z_g'Wr from A's [X y] row, its least-squares fit where M_g =
+    /// Z_g'WZ_g is non-singular, and each column's fit alone.
+    fn term_fits(&self, term: usize, residual_xy: &[f64]) -> TermFits {
         let structure = self.engine.structure();
-        let (p, n) = (structure.p, structure.n);
+        let Block::Dense(xyz) = &self.engine.a_blocks()[tri(structure.nterms, term)] else {
+            unreachable!("the [X y] row of A is dense");
+        };
         let zz = self.level_blocks(term);
         let v = zz.v;
-        let (mut projected, mut fitted_levels) = (0.0, 0usize);
-        let mut column_projected = vec![0.0; v];
-        let mut column_levels = vec![0usize; v];
+        let mut out = TermFits {
+            products: Vec::with_capacity(zz.nblocks * v),
+            column_projected: vec![0.0; v],
+            column_levels: vec![0; v],
+            projected: 0.0,
+            levels: Vec::new(),
+        };
         for g in 0..zz.nblocks {
-            let zr = self.level_residual_products(term, g, residual_xy);
+            let zr: Vec<f64> = (0..v)
+                .map(|c| {
+                    let col = g * v + c;
+                    (0..residual_xy.len())
+                        .map(|r| residual_xy[r] * xyz[(r, col)])
+                        .sum()
+                })
+                .collect();
             for c in 0..v {
                 let m = zz.block(g)[c + c * v];
                 if m > 0.0 {
-                    column_projected[c] += zr[c] * zr[c] / m;
-                    column_levels[c] += 1;
+                    out.column_projected[c] += zr[c] * zr[c] / m;
+                    out.column_levels[c] += 1;
                 }
             }
             let m = Mat::from_fn(v, v, |i, j| zz.block(g)[i + j * v]);
             if let Ok(llt) = m.llt(Side::Lower) {
-                let rhs = Mat::from_fn(v, 1, |i, _| zr[i]);
-                let b = llt.solve(&rhs);
-                projected += (0..v).map(|c| b[(c, 0)] * zr[c]).sum::<f64>();
-                fitted_levels += 1;
+                let b = llt.solve(Mat::from_fn(v, 1, |i, _| zr[i]));
+                let inverse = llt.solve(Mat::<f64>::identity(v, v));
+                out.projected += (0..v).map(|c| b[(c, 0)] * zr[c]).sum::<f64>();
+                out.levels.push(LevelFit {
+                    b: (0..v).map(|c| b[(c, 0)]).collect(),
+                    inverse_diagonal: (0..v).map(|c| inverse[(c, c)]).collect(),
+                });
             }
+            out.products.extend(zr);
         }
+        out
+    }
+
+    /// The residual variance within the levels of a term (its `fits`):
+    /// what each level's least-squares fit leaves of r'Wr (`rss`; over the
+    /// levels whose M_g is non-singular), or one column's alone (over every
+    /// level), whichever is smaller; None when it is not positive.
+    fn within_variance(&self, fits: &TermFits, rss: f64) -> Option<f64> {
+        let structure = self.engine.structure();
+        let (p, n) = (structure.p, structure.n);
+        let v = fits.column_levels.len();
         // Where the levels' fits use up the degrees of freedom what is left
         // of r'Wr is rounding: no estimate.
         let residual = |explained: f64, levels: usize| match n.checked_sub(p + levels) {
             Some(dof) if dof > 0 => (rss - explained) / dof as f64,
             _ => f64::INFINITY,
         };
-        let blockwise = if fitted_levels > 0 {
-            residual(projected, v * fitted_levels)
-        } else {
+        let blockwise = if fits.levels.is_empty() {
             f64::INFINITY
+        } else {
+            residual(fits.projected, v * fits.levels.len())
         };
         let s2 = (0..v)
-            .filter(|&c| column_levels[c] > 0)
-            .map(|c| residual(column_projected[c], column_levels[c]))
+            .filter(|&c| fits.column_levels[c] > 0)
+            .map(|c| residual(fits.column_projected[c], fits.column_levels[c]))
             .fold(blockwise, f64::min);
         (s2.is_finite() && s2 > 0.0).then_some(s2)
-    }
-
-    /// Σ̂_cc of each column c of term `term` given the residual variance
-    /// `s2` (module docs): the levels' b̂²_gc − s²(M_g⁻¹)_cc averaged with
-    /// the weights 1/(M_g⁻¹)_cc, their precisions. None when no level has a
-    /// non-singular M_g = Z_g'WZ_g.
-    fn level_variances(&self, term: usize, residual_xy: &[f64], s2: f64) -> Option<Vec<f64>> {
-        let zz = self.level_blocks(term);
-        let v = zz.v;
-        let mut sums = vec![(0.0, 0.0); v];
-        let mut fitted = false;
-        for g in 0..zz.nblocks {
-            let m = Mat::from_fn(v, v, |i, j| zz.block(g)[i + j * v]);
-            let Ok(llt) = m.llt(Side::Lower) else {
-                continue;
-            };
-            let zr = self.level_residual_products(term, g, residual_xy);
-            let b = llt.solve(Mat::from_fn(v, 1, |i, _| zr[i]));
-            let inverse = llt.solve(Mat::<f64>::identity(v, v));
-            for (c, (num, den)) in sums.iter_mut().enumerate() {
-                let precision = 1.0 / inverse[(c, c)];
-                *num += precision * b[(c, 0)] * b[(c, 0)] - s2;
-                *den += precision;
-            }
-            fitted = true;
-        }
-        fitted.then(|| sums.iter().map(|(num, den)| num / den).collect())
     }
 
     /// The variances of a model whose terms are all scalar (at least two),
@@ -277,9 +263,9 @@ impl Moments<'_> {
     /// term k's levels (m_g = z_g'Wz_g), S_kj[g] = Σ_h A_kj[g, h]² and
     /// C_kj = Σ_g S_kj[g]/m_g, E Q_k = σ²_k Σ_g m_g + Σ_{j≠k} σ²_j C_kj +
     /// ℓ_k s² (the other terms' effects in each level's sum, β̂'s error
-    /// ignored): K linear equations. None for other models, or when the
-    /// system is singular; with s2.
-    fn scalar_system(&self, residual_xy: &[f64], s2: f64) -> Option<(Vec<f64>, f64)> {
+    /// ignored): K linear equations (Z_g'Wr from the terms' `fits`). None
+    /// for other models, or when the system is singular.
+    fn scalar_system(&self, fits: &[TermFits], s2: f64) -> Option<Vec<f64>> {
         let structure = self.engine.structure();
         let k = structure.nterms;
         if k < 2 || structure.v.iter().any(|&v| v != 1) {
@@ -293,7 +279,7 @@ impl Moments<'_> {
             let (mut q, mut levels, mut size) = (0.0, 0.0, 0.0);
             for (g, &mg) in m.iter().enumerate() {
                 if mg > 0.0 {
-                    let zr = self.level_residual_products(t, g, residual_xy)[0];
+                    let zr = fits[t].products[g];
                     q += zr * zr / mg;
                     levels += 1.0;
                     size += mg;
@@ -313,7 +299,7 @@ impl Moments<'_> {
         }
         let solution = system.partial_piv_lu().solve(&rhs);
         let sigma2: Vec<f64> = (0..k).map(|t| solution[(t, 0)]).collect();
-        sigma2.iter().all(|v| v.is_finite()).then_some((sigma2, s2))
+        sigma2.iter().all(|v| v.is_finite()).then_some(sigma2)
     }
 
     /// For each level g of scalar term `t`: Σ_h A_tj[g, h]² over the levels
@@ -360,9 +346,47 @@ impl Moments<'_> {
                 .find(|&j| entries[j].row == e.row && entries[j].col == e.row)
                 .unwrap_or(i);
             let z = (theta0[d] / units[d]).abs();
-            let diagonal = if z > START_FLOOR { z } else { 1.0 } * units[d];
-            b[i * n + i] = 2.0 * nlevels[e.term] as f64 / (diagonal * diagonal);
+            let z = if z > START_FLOOR { z } else { 1.0 };
+            b[i * n + i] = 2.0 * nlevels[e.term] as f64 / (z * z);
         }
         b
     }
+}
+
+/// A level's least-squares fit to the residual: b̂_g and the diagonal of
+/// M_g⁻¹.
+struct LevelFit {
+    b: Vec<f64>,
+    inverse_diagonal: Vec<f64>,
+}
+
+/// What one pass over a term's levels gives ([`Moments::term_fits`]).
+struct TermFits {
+    /// Z_g'Wr, level by level (v values each).
+    products: Vec<f64>,
+    /// Per column: Σ_g (z_gc'Wr)²/m_gc over the levels with m_gc > 0, and
+    /// their number.
+    column_projected: Vec<f64>,
+    column_levels: Vec<usize>,
+    /// Σ_g b̂_g'Z_g'Wr over the fitted levels.
+    projected: f64,
+    /// The levels whose M_g is non-singular.
+    levels: Vec<LevelFit>,
+}
+
+/// Σ̂_cc of each column c of a term given the residual variance `s2`
+/// (module docs): the levels' b̂²_gc − s²(M_g⁻¹)_cc averaged with the
+/// weights 1/(M_g⁻¹)_cc, their precisions. None when no level has a
+/// non-singular M_g.
+fn level_variances(fits: &TermFits, s2: f64) -> Option<Vec<f64>> {
+    let v = fits.column_levels.len();
+    let mut sums = vec![(0.0, 0.0); v];
+    for level in &fits.levels {
+        for (c, (num, den)) in sums.iter_mut().enumerate() {
+            let precision = 1.0 / level.inverse_diagonal[c];
+            *num += precision * level.b[c] * level.b[c] - s2;
+            *den += precision;
+        }
+    }
+    (!fits.levels.is_empty()).then(|| sums.iter().map(|(num, den)| num / den).collect())
 }
